@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "ipt_clinic.accounts"
+    label = "accounts"
+    verbose_name = "Staff accounts and clinics"

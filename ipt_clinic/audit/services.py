@@ -1,0 +1,66 @@
+"""Writing the audit trail. Call these from services and views; never update or delete."""
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from .models import AuditAction, AuditEvent
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: str,
+    clinic_id: int | None,
+    actor=None,
+    actor_kind: str = "staff",
+    patient_id: int | None = None,
+    target: models.Model | None = None,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one audit event. ``target`` names the object by its model label and id."""
+    return AuditEvent.objects.create(
+        action=action,
+        clinic_id=clinic_id,
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor_kind=actor_kind,
+        patient_id=patient_id,
+        object_type=target._meta.label_lower if target is not None else "",
+        object_id=target.pk if target is not None else None,
+        summary=summary[:300],
+        changes=changes or {},
+        ip_address=_client_ip(request),
+        user_agent=(request.headers.get("User-Agent", "")[:300] if request is not None else ""),
+    )
+
+
+def diff_fields(
+    before: models.Model | dict, after: models.Model, fields: list[str]
+) -> dict[str, list]:
+    """``{field: [old, new]}`` for the fields whose value changed, as audit ``changes``."""
+    changes = {}
+    for name in fields:
+        old = before.get(name) if isinstance(before, dict) else getattr(before, name)
+        new = getattr(after, name)
+        if old != new:
+            changes[name] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, models.Model):
+        return value.pk
+    return str(value)
+
+
+__all__ = ["AuditAction", "audit_record", "diff_fields"]

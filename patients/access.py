@@ -1,0 +1,51 @@
+"""Who may see which patient. Every patient-scoped view goes through these functions.
+
+A therapist sees the patients they are the primary therapist of; a clinic admin sees every
+patient of their own clinic; nobody sees another clinic's patients. A record that is
+missing and a record that is forbidden give the same answer: 404.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Patient
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
+        return Patient.objects.none()
+    patients = Patient.objects.filter(clinic_id=user.clinic_id)
+    if user.is_clinic_admin:
+        return patients
+    return patients.filter(primary_therapist_id=user.pk)
+
+
+def get_patient_for_user(user, patient_id) -> Patient:
+    """The patient, if ``user`` may see them; otherwise Http404."""
+    try:
+        return (
+            patients_visible_to(user)
+            .select_related("primary_therapist", "clinic")
+            .get(pk=int(patient_id))
+        )
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such patient.") from None
+
+
+def scoped_to_user(queryset: QuerySet, user, patient_path: str = "patient") -> QuerySet:
+    """Restrict any clinical queryset (rows carrying ``clinic`` and a path to the patient) to
+    what ``user`` may see. Filters by clinic first so the clinic-leading indexes are used."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
+        return queryset.none()
+    queryset = queryset.filter(clinic_id=user.clinic_id)
+    if user.is_clinic_admin:
+        return queryset
+    return queryset.filter(**{f"{patient_path}__primary_therapist_id": user.pk})
+
+
+def get_scoped_or_404(queryset: QuerySet, user, pk, patient_path: str = "patient"):
+    """Fetch one clinical row by id through ``scoped_to_user``; 404 when missing or forbidden."""
+    try:
+        return scoped_to_user(queryset, user, patient_path).get(pk=int(pk))
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.") from None

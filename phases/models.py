@@ -1,0 +1,236 @@
+"""The IPT treatment course: contract, problem areas, goals, formulation, the four phases,
+the relapse-prevention plan. The rules that move a course between phases live in
+``phases.services``; nothing here changes state on its own.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Phase(models.TextChoices):
+    INITIAL = "initial", "Initial assessment"
+    SOCIAL = "social", "Social assessment"
+    PROBLEM_SOLVING = "problem_solving", "Problem-solving strategies"
+    TERMINATION = "termination", "Termination / relapse prevention"
+    COMPLETED = "completed", "Completed"
+
+
+PHASE_ORDER = [
+    Phase.INITIAL,
+    Phase.SOCIAL,
+    Phase.PROBLEM_SOLVING,
+    Phase.TERMINATION,
+    Phase.COMPLETED,
+]
+
+
+class CourseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DROPPED_OUT = "dropped_out", "Dropped out"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    TWICE_WEEKLY = "twice_weekly", "Twice a week"
+    FORTNIGHTLY = "fortnightly", "Every two weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
+class TreatmentCourse(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="courses"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses"
+    )
+    status = models.CharField(
+        max_length=12, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.INITIAL)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    start_date = models.DateField()
+    # The treatment contract.
+    planned_sessions = models.PositiveSmallIntegerField(
+        default=16, validators=[MinValueValidator(8), MaxValueValidator(20)]
+    )
+    frequency = models.CharField(max_length=15, choices=Frequency.choices, default=Frequency.WEEKLY)
+    session_minutes = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(15), MaxValueValidator(180)]
+    )
+    contract_agreed_on = models.DateField(null=True, blank=True)
+    target_diagnosis = models.CharField(max_length=200, blank=True)
+    sick_role_note = models.TextField("sick role", blank=True)
+    formulation = models.TextField("interpersonal formulation", blank=True)
+    formulation_agreed_on = models.DateField(null=True, blank=True)
+    # Figures kept by the sessions layer when measures are entered, so the phase rules
+    # and the caseload pages read them without reaching up into that layer.
+    baseline_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline_gad7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    latest_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
+    latest_phq9_at = models.DateTimeField(null=True, blank=True)
+    latest_gad7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="active"),
+                name="one_active_course_per_patient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "therapist", "status", "phase"]),
+            models.Index(fields=["clinic", "status", "phase"]),
+            models.Index(fields=["clinic", "patient", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"IPT course for {self.patient} from {self.start_date}"
+
+
+class ProblemAreaKind(models.TextChoices):
+    GRIEF = "grief", "Grief"
+    ROLE_DISPUTE = "role_dispute", "Role dispute"
+    ROLE_TRANSITION = "role_transition", "Role transition"
+    DEFICITS = "interpersonal_deficits", "Interpersonal deficits / sensitivity"
+
+
+class DisputeStage(models.TextChoices):
+    IMPASSE = "impasse", "Impasse"
+    RENEGOTIATION = "renegotiation", "Renegotiation"
+    DISSOLUTION = "dissolution", "Dissolution"
+
+
+class ProblemArea(models.Model):
+    """One agreed problem area, with the fields its kind needs."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="problem_areas"
+    )
+    kind = models.CharField(max_length=30, choices=ProblemAreaKind.choices)
+    is_primary = models.BooleanField(default=True)
+    # Grief
+    deceased = models.ForeignKey(
+        "patients.Relationship",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="who died",
+    )
+    deceased_name = models.CharField(
+        "who died (if not in the inventory)", max_length=120, blank=True
+    )
+    death_date = models.DateField("when", null=True, blank=True)
+    mourning_status = models.CharField(max_length=200, blank=True)
+    # Role dispute
+    other_party = models.ForeignKey(
+        "patients.Relationship",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="the other party",
+    )
+    dispute_stage = models.CharField(max_length=15, choices=DisputeStage.choices, blank=True)
+    # Role transition
+    old_role = models.CharField(max_length=200, blank=True)
+    new_role = models.CharField(max_length=200, blank=True)
+    transition_date = models.DateField("when the transition happened", null=True, blank=True)
+    # Interpersonal deficits / sensitivity, and any kind
+    notes = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "kind"])]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class GoalStatus(models.TextChoices):
+    OPEN = "open", "Working on it"
+    ACHIEVED = "achieved", "Achieved"
+    PARTLY = "partly", "Partly achieved"
+    DROPPED = "dropped", "Set aside"
+
+
+class Goal(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="goals")
+    problem_area = models.ForeignKey(ProblemArea, on_delete=models.PROTECT, related_name="goals")
+    text = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=GoalStatus.choices, default=GoalStatus.OPEN)
+    progress = models.PositiveSmallIntegerField(
+        "progress (0-10)", default=0, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["clinic", "course", "status"])]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TransitionKind(models.TextChoices):
+    FORWARD = "forward", "Moved forward"
+    BACK = "back", "Moved back"
+    DROPPED_OUT = "dropped_out", "Ended: dropped out"
+    STARTED = "started", "Course started"
+
+
+class PhaseTransition(models.Model):
+    """The course's timeline: every phase change, who made it, when and why."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="transitions"
+    )
+    kind = models.CharField(max_length=12, choices=TransitionKind.choices)
+    from_phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    to_phase = models.CharField(max_length=20, choices=Phase.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    overridden = models.BooleanField(default=False)
+    failed_criteria = models.JSONField(default=list, blank=True)
+    checklist = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "at"])]
+
+
+class RelapsePreventionPlan(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.OneToOneField(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="relapse_plan"
+    )
+    warning_signs = models.TextField(help_text="Early signs that depression may be coming back.")
+    coping_strategies = models.TextField(
+        help_text="What helped during treatment and will help again."
+    )
+    supports = models.ManyToManyField(
+        "patients.Relationship", blank=True, related_name="+", verbose_name="people to turn to"
+    )
+    if_symptoms_return = models.TextField("what to do if symptoms return")
+    maintenance_offered = models.BooleanField("maintenance sessions offered", default=False)
+    maintenance_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,369 @@
+"""Therapy sessions, their notes, symptom measures, homework and the notification outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from phases.models import Phase
+
+
+class Modality(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video"
+    PHONE = "phone", "Phone"
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ATTENDED = "attended", "Attended"
+    CANCELLED_PATIENT = "cancelled_patient", "Cancelled by patient"
+    CANCELLED_CLINIC = "cancelled_clinic", "Cancelled by clinic"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+CANCELLED_STATUSES = (SessionStatus.CANCELLED_PATIENT, SessionStatus.CANCELLED_CLINIC)
+
+
+class TherapySession(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        "phases.TreatmentCourse", on_delete=models.PROTECT, related_name="sessions"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapy_sessions"
+    )
+    scheduled_start = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=50)
+    modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.IN_PERSON)
+    status = models.CharField(
+        max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    phase = models.CharField("phase at the time", max_length=20, choices=Phase.choices, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_start", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "therapist", "scheduled_start"]),
+            models.Index(fields=["clinic", "course", "scheduled_start"]),
+            models.Index(fields=["clinic", "status", "scheduled_start"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session on {self.scheduled_start:%Y-%m-%d %H:%M} UTC"
+
+
+class RiskLevel(models.TextChoices):
+    NONE = "none", "No current risk identified"
+    LOW = "low", "Passive thoughts, no plan"
+    MODERATE = "moderate", "Active thoughts, no plan or intent"
+    HIGH = "high", "Plan or intent — safety plan / escalation needed"
+
+
+class Technique(models.TextChoices):
+    COMMUNICATION_ANALYSIS = "communication_analysis", "Communication analysis"
+    ROLE_PLAY = "role_play", "Role play"
+    DECISION_ANALYSIS = "decision_analysis", "Decision analysis"
+    ENCOURAGEMENT_OF_AFFECT = "encouragement_of_affect", "Encouragement of affect"
+    CLARIFICATION = "clarification", "Clarification"
+    PROBLEM_SOLVING = "problem_solving", "Problem solving"
+    ASSERTIVENESS = "assertiveness_training", "Assertiveness training"
+    COGNITIVE_RESTRUCTURING = "cognitive_restructuring", "Cognitive restructuring"
+    SELF_REFLECTION = "self_reflection", "Self-reflection"
+
+
+class SessionNote(models.Model):
+    """The structured note of one session. Which fields apply follows ``phase``.
+
+    ``version`` is bumped on every save (optimistic locking); once ``signed_at`` is set the
+    note never changes again and later words are ``NoteAddendum`` rows.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    # Initial assessment
+    symptoms_reviewed = models.TextField(blank=True)
+    sick_role = models.TextField("sick role discussed", blank=True)
+    contract = models.TextField("treatment contract", blank=True)
+    # Social assessment
+    inventory_work = models.TextField("interpersonal inventory work", blank=True)
+    formulation_discussed = models.TextField(blank=True)
+    # Problem-solving strategies
+    focus_problem_area = models.ForeignKey(
+        "phases.ProblemArea", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    interpersonal_events = models.TextField("interpersonal events since last session", blank=True)
+    techniques = models.JSONField(default=list, blank=True)
+    goal_progress = models.TextField(blank=True)
+    # Termination
+    gains_reviewed = models.TextField(blank=True)
+    feelings_about_ending = models.TextField(blank=True)
+    plan_progress = models.TextField("relapse-prevention plan progress", blank=True)
+    # Every phase
+    homework_review = models.TextField("review of homework", blank=True)
+    narrative = models.TextField("other notes", blank=True)
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    risk_notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "signed_at"])]
+
+
+class NoteRevision(models.Model):
+    """Every saved version of a note (its full edit history)."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="revisions")
+    version = models.PositiveIntegerField()
+    content = models.JSONField()
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["note", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["note", "version"], name="note_revision_unique_version")
+        ]
+
+
+class NoteAddendum(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Instrument(models.TextChoices):
+    PHQ9 = "phq9", "PHQ-9"
+    GAD7 = "gad7", "GAD-7"
+
+
+class EnteredBy(models.TextChoices):
+    STAFF = "staff", "Therapist"
+    PATIENT = "patient", "Patient (portal)"
+
+
+class Measure(models.Model):
+    """One completed questionnaire. ``total`` and ``severity`` are computed by
+    ``sessions.scoring`` from ``answers``, never typed."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        "phases.TreatmentCourse", on_delete=models.PROTECT, related_name="measures"
+    )
+    session = models.ForeignKey(
+        TherapySession, on_delete=models.PROTECT, null=True, blank=True, related_name="measures"
+    )
+    instrument = models.CharField(max_length=8, choices=Instrument.choices)
+    answers = models.JSONField()
+    total = models.PositiveSmallIntegerField()
+    severity = models.CharField(max_length=20)
+    entered_by_kind = models.CharField(
+        max_length=8, choices=EnteredBy.choices, default=EnteredBy.STAFF
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    taken_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # PHQ-9 item 9 above 0 raises a flag that stays open until a clinician responds.
+    risk_flag = models.BooleanField(default=False)
+    risk_response = models.TextField(blank=True)
+    risk_responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    risk_responded_at = models.DateTimeField(null=True, blank=True)
+    submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "course", "instrument", "taken_at"]),
+            models.Index(
+                fields=["clinic", "course"],
+                condition=Q(risk_flag=True, risk_responded_at__isnull=True),
+                name="measure_open_risk_idx",
+            ),
+        ]
+
+
+class GoalReview(models.Model):
+    """A goal's progress as reviewed in one session."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    session = models.ForeignKey(
+        TherapySession, on_delete=models.PROTECT, related_name="goal_reviews"
+    )
+    goal = models.ForeignKey("phases.Goal", on_delete=models.PROTECT, related_name="reviews")
+    progress = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10)
+    comment = models.CharField(max_length=300, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "goal"], name="goal_review_once_per_session")
+        ]
+
+
+class AssignmentKind(models.TextChoices):
+    COMMUNICATION = "communication", "Communication practice"
+    ROLE_PLAY = "role_play", "Role-play rehearsal"
+    LOG = "log", "Mood and interpersonal log"
+    ACTIVITY = "activity", "Activity"
+    READING = "reading", "Reading"
+
+
+class AssignmentStatus(models.TextChoices):
+    ASSIGNED = "assigned", "To do"
+    DONE = "done", "Done"
+    NOT_DONE = "not_done", "Not done"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Assignment(models.Model):
+    """Homework between sessions."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        "phases.TreatmentCourse", on_delete=models.PROTECT, related_name="assignments"
+    )
+    session = models.ForeignKey(
+        TherapySession,
+        on_delete=models.PROTECT,
+        related_name="assignments_set",
+        null=True,
+        blank=True,
+    )
+    title = models.CharField(max_length=200)
+    instructions = models.TextField()
+    kind = models.CharField(max_length=15, choices=AssignmentKind.choices)
+    relationship = models.ForeignKey(
+        "patients.Relationship",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="person it involves",
+    )
+    problem_area = models.ForeignKey(
+        "phases.ProblemArea", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
+    )
+    reflection = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_in = models.ForeignKey(
+        TherapySession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_assignments",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "course", "status", "due_date"]),
+            models.Index(fields=["clinic", "status", "completed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationKind(models.TextChoices):
+    SESSION_REMINDER = "session_reminder", "Session reminder"
+    HOMEWORK_NEW = "homework_new", "New homework"
+    HOMEWORK_DUE = "homework_due", "Homework due tomorrow"
+    PORTAL_LINK = "portal_link", "Portal link"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Notification(models.Model):
+    """The outbox. A row is written in the same transaction as the change that causes it;
+    ``dedupe_key`` (about + kind + channel + due time) makes a second copy impossible."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
+    recipient = models.CharField(max_length=254)
+    about_type = models.CharField(max_length=30)  # "session", "assignment", "portal_link"
+    about_id = models.BigIntegerField()
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["status", "due_at"],
+                name="notification_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["clinic", "status", "due_at"]),
+            models.Index(fields=["clinic", "about_type", "about_id"]),
+        ]
+
+
+class Heartbeat(models.Model):
+    """Last run of a periodic job (the operations panel shows the beat's)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_run_at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
