@@ -94,3 +94,7 @@ def therapist_client(therapist):
 @pytest.fixture
 def admin_client_(clinic_admin):
     return login(Client(), clinic_admin)
+
+
+ROLE_THERAPIST = Role.THERAPIST
+ROLE_ADMIN = Role.CLINIC_ADMIN

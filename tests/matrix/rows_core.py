@@ -1,0 +1,7 @@
+from tests.matrix import Row
+
+ROWS = {
+    "home": [Row(audience="staff")],
+    "healthz": [Row(audience="public")],
+    "readyz": [Row(audience="public")],
+}
