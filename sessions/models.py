@@ -341,6 +341,9 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when a sender claims the row (attempts + 1); cleared when the row goes back to
+    # pending. While set and the lease runs, no other sender may take the row.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)

@@ -1,0 +1,77 @@
+"""The clinic admin's notification log: every notice of their clinic, with a retry for the
+failed ones. Anyone who is not an active clinic admin gets 404."""
+
+import re
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from .models import NotificationChannel, NotificationKind, NotificationStatus
+from .notifications import notification_log, notifications_retry
+
+_SAFE_QUERY = re.compile(r"\?[A-Za-z0-9_=&-]*")
+
+
+def _clinic_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not (user.is_active and user.is_clinic_admin and user.clinic_id is not None):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _choice(value: str | None, choices) -> str:
+    return value if value in choices.values else ""
+
+
+@require_GET
+@_clinic_admin_only
+def notification_log_view(request: HttpRequest) -> HttpResponse:
+    filters = {
+        "status": _choice(request.GET.get("status"), NotificationStatus),
+        "kind": _choice(request.GET.get("kind"), NotificationKind),
+        "channel": _choice(request.GET.get("channel"), NotificationChannel),
+    }
+    rows = notification_log(clinic_id=request.user.clinic_id, **filters)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{name}={value}" for name, value in filters.items() if value)
+    return render(
+        request,
+        "notifications/log.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query,
+            "clinic": request.user.clinic,
+            "statuses": NotificationStatus.choices,
+            "kinds": NotificationKind.choices,
+            "channels": NotificationChannel.choices,
+        },
+    )
+
+
+@require_POST
+@_clinic_admin_only
+def notification_retry(request: HttpRequest) -> HttpResponse:
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    moved = notifications_retry(clinic_id=request.user.clinic_id, ids=ids, by=request.user)
+    if moved:
+        messages.success(request, f"{moved} notification(s) queued to be sent again.")
+    else:
+        messages.info(request, "Nothing to retry: only failed notifications can be sent again.")
+    back = request.POST.get("back", "")
+    target = reverse("therapy:notification_log")
+    if _SAFE_QUERY.fullmatch(back):
+        target += back
+    return redirect(target)

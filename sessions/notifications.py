@@ -1,0 +1,452 @@
+"""Delivering the outbox: dispatch, sweep, send, retry.
+
+A row's life::
+
+    pending ──dispatch──▶ sending (lease_until = now + lease, attempt_started_at empty)
+    sending ──a sender claims it──▶ attempts + 1, attempt_started_at = now, lease renewed
+        ├─ delivered ─────────────▶ sent
+        ├─ transient failure ─────▶ pending again (next_attempt_at = backoff), or failed at the cap
+        ├─ permanent failure ─────▶ failed (not retried)
+        └─ rules no longer hold ──▶ cancelled (session cancelled or begun, consent withdrawn…)
+    sending, lease run out ──sweep──▶ enqueued again (or failed once attempts reach the cap)
+
+The due time lives in the row (``due_at``, ``next_attempt_at``); the broker only ever carries
+"send row N now". Every move is a conditional UPDATE that checks the state it expects, so two
+dispatchers, two deliveries of one message or a sweeper racing a slow sender cannot both win.
+
+Exactly once, and where it stops: a sender claims the row (a compare-and-set on ``attempts``
+that only succeeds when nobody holds a live claim), hands the message to the SMTP server or
+SMS provider, and marks the row sent in the very next statement. Whatever the broker
+redelivers, a row marked sent is never sent again, and a claimed row is left alone until its
+lease runs out. What no database can close is the gap between the server accepting the
+message and our UPDATE committing (one round trip to the database): a worker killed exactly
+there, or a database that refuses the UPDATE, leaves a delivered row in "sending"; after the
+lease the sweeper sends it again. That is at-least-once for that instant only, and the copy
+carries the same Message-ID (derived from the dedupe key) so the receiver can drop it.
+The lease must outlast the task's hard time limit, so a live sender is never overtaken.
+"""
+
+import logging
+import random
+import smtplib
+import time
+from datetime import datetime, timedelta
+from functools import partial
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from patients.models import PatientStatus
+
+from .models import (
+    CANCELLED_STATUSES,
+    AssignmentStatus,
+    Heartbeat,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    SessionStatus,
+)
+from .notification_content import email_message, load_subject, message_id, render
+from .outbox import contact_for
+from .quiet_hours import quiet_hours_end
+from .sms import SmsPermanentError, SmsTransientError, get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_BATCH = 1000
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (the address or number is refused)."""
+
+
+class TransientFailure(Exception):
+    """Worth another try later."""
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+
+
+def max_attempts() -> int:
+    return settings.NOTIFICATION_MAX_ATTEMPTS
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: about base·2^(attempt−1), capped, drawn from its upper
+    half so that rows that failed together do not come back together."""
+    base = getattr(settings, "NOTIFICATION_RETRY_BASE_SECONDS", 60)
+    cap = getattr(settings, "NOTIFICATION_RETRY_MAX_SECONDS", 3600)
+    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+# ─── dispatch ────────────────────────────────────────────────────────────────────────────
+
+
+def _enqueue(ids: list[int]) -> None:
+    """Publish one send task per row on one producer connection (called after commit)."""
+    if not ids:
+        return
+    from .tasks import send_notification
+
+    with send_notification.app.producer_or_acquire() as producer:
+        for pk in ids:
+            send_notification.apply_async((pk,), producer=producer)
+
+
+def _claim_due_batch(limit: int) -> list[int]:
+    now = timezone.now()
+    due = Q(status=NotificationStatus.PENDING, due_at__lte=now) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    claim = {
+        "status": NotificationStatus.SENDING,
+        "lease_until": now + lease(),
+        "attempt_started_at": None,
+        "updated_at": now,
+    }
+    with transaction.atomic():
+        candidates = Notification.objects.filter(due).order_by("due_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(
+                candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+            )
+            if ids:
+                Notification.objects.filter(pk__in=ids).update(**claim)
+        else:
+            # The embedded database serialises writers (BEGIN IMMEDIATE); the conditional
+            # UPDATE still only takes rows that are pending at the moment it runs.
+            picked = list(candidates.values_list("pk", flat=True)[:limit])
+            Notification.objects.filter(pk__in=picked, status=NotificationStatus.PENDING).update(
+                **claim
+            )
+            ids = list(
+                Notification.objects.filter(
+                    pk__in=picked,
+                    status=NotificationStatus.SENDING,
+                    lease_until=claim["lease_until"],
+                    attempt_started_at__isnull=True,
+                ).values_list("pk", flat=True)
+            )
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
+    return ids
+
+
+def notifications_dispatch_due(*, batch_size: int = DISPATCH_BATCH, budget_seconds=None) -> int:
+    """Claim every due pending row (in batches, each its own transaction) and enqueue one send
+    task per row after the batch commits. Returns how many rows were claimed."""
+    budget = (
+        budget_seconds if budget_seconds is not None else settings.NOTIFICATION_LEASE_SECONDS / 2
+    )
+    deadline = time.monotonic() + budget
+    claimed = 0
+    while True:
+        ids = _claim_due_batch(batch_size)
+        claimed += len(ids)
+        if len(ids) < batch_size or time.monotonic() > deadline:
+            break
+    heartbeat("dispatch", {"claimed": claimed})
+    return claimed
+
+
+def heartbeat(name: str, detail: dict) -> None:
+    now = timezone.now()
+    if Heartbeat.objects.filter(name=name).update(last_run_at=now, detail=detail):
+        return
+    try:
+        with transaction.atomic():
+            Heartbeat.objects.create(name=name, last_run_at=now, detail=detail)
+    except IntegrityError:  # another beat wrote it first
+        Heartbeat.objects.filter(name=name).update(last_run_at=now, detail=detail)
+
+
+# ─── sweep ───────────────────────────────────────────────────────────────────────────────
+
+
+def notifications_sweep_stuck(*, limit: int = DISPATCH_BATCH) -> int:
+    """Re-enqueue rows left in "sending" after their lease ran out (the task was lost with the
+    broker, or its worker died). A row that has used up its attempts is marked failed."""
+    now = timezone.now()
+    with transaction.atomic():
+        stuck = Notification.objects.filter(status=NotificationStatus.SENDING, lease_until__lt=now)
+        if connection.features.has_select_for_update_skip_locked:
+            stuck = stuck.select_for_update(skip_locked=True)
+        rows = list(stuck.order_by("lease_until").values_list("pk", "attempts")[:limit])
+        spent = [pk for pk, attempts in rows if attempts >= max_attempts()]
+        again = [pk for pk, attempts in rows if attempts < max_attempts()]
+        expired = Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+        if spent:
+            Notification.objects.filter(expired, pk__in=spent).update(
+                status=NotificationStatus.FAILED,
+                last_error="Gave up: no worker finished sending it before its lease ran out.",
+                lease_until=None,
+                attempt_started_at=None,
+                payload={},
+                updated_at=now,
+            )
+        if again:
+            Notification.objects.filter(expired, pk__in=again).update(
+                lease_until=now + lease(), attempt_started_at=None, updated_at=now
+            )
+            transaction.on_commit(partial(_enqueue, again), robust=True)
+    heartbeat("sweep", {"requeued": len(again), "failed": len(spent)})
+    return len(again)
+
+
+# ─── send ────────────────────────────────────────────────────────────────────────────────
+
+
+def _claim_for_sending(pk: int, now: datetime) -> int | None:
+    """Take the row for one attempt; return the attempt number, or None when the row is not
+    ours to send (already sent, cancelled, or another sender holds a live claim)."""
+    row = (
+        Notification.objects.filter(pk=pk, status=NotificationStatus.SENDING, sent_at__isnull=True)
+        .values("attempts", "attempt_started_at", "lease_until")
+        .first()
+    )
+    if row is None:
+        return None
+    if row["attempt_started_at"] is not None and row["lease_until"] and row["lease_until"] > now:
+        return None
+    taken = (
+        Notification.objects.filter(
+            pk=pk,
+            status=NotificationStatus.SENDING,
+            sent_at__isnull=True,
+            attempts=row["attempts"],
+        )
+        .filter(Q(attempt_started_at__isnull=True) | Q(lease_until__lte=now))
+        .update(
+            attempts=F("attempts") + 1,
+            attempt_started_at=now,
+            lease_until=now + lease(),
+            updated_at=now,
+        )
+    )
+    return row["attempts"] + 1 if taken == 1 else None
+
+
+def _finish(pk: int, attempt: int, **changes) -> bool:
+    """Move a row we claimed (attempt ``attempt``) to its next state; False if we lost it."""
+    changes.setdefault("updated_at", timezone.now())
+    return bool(
+        Notification.objects.filter(
+            pk=pk, status=NotificationStatus.SENDING, attempts=attempt
+        ).update(**changes)
+    )
+
+
+def _reason_not_to_send(notification: Notification, session, assignment, now) -> str:
+    patient = notification.patient
+    if patient.status != PatientStatus.ACTIVE:
+        return "Patient is no longer active."
+    if contact_for(patient) is None:
+        return "No consent to reminders or no contact for the preferred channel."
+    if contact_for(patient)[0] != notification.channel:
+        return "The patient's preferred channel changed."
+    if notification.about_type == "session":
+        if session is None or session.status in CANCELLED_STATUSES:
+            return "Session cancelled."
+        if session.status != SessionStatus.SCHEDULED or session.scheduled_start <= now:
+            return "Session already started."
+    if notification.kind == NotificationKind.PORTAL_LINK and not notification.payload.get("url"):
+        return "The link is no longer kept; send a new one from the patient's page."
+    if notification.about_type == "assignment" and (
+        assignment is None or assignment.status != AssignmentStatus.ASSIGNED
+    ):
+        return "Homework closed."
+    return ""
+
+
+def _classify_smtp(exc: Exception) -> Exception:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            return PermanentFailure(f"Address refused: {codes[0]} {exc.recipients}")
+        return TransientFailure(f"Address deferred: {exc.recipients}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return TransientFailure(f"Mail server login failed ({exc.smtp_code}): check mail settings")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else exc.smtp_error
+        )
+        if exc.smtp_code >= 500:
+            return PermanentFailure(f"Refused by the mail server: {exc.smtp_code} {message}")
+        return TransientFailure(f"Mail server busy: {exc.smtp_code} {message}")
+    return TransientFailure(f"{type(exc).__name__}: {exc}")
+
+
+def _deliver(notification: Notification, session, assignment) -> None:
+    content = render(notification, session=session, assignment=assignment)
+    if notification.channel == NotificationChannel.SMS:
+        try:
+            get_sms_backend().send(
+                notification.recipient, content.sms, message_id=message_id(notification)
+            )
+        except SmsPermanentError as exc:
+            raise PermanentFailure(f"Number refused: {exc}") from exc
+        except (SmsTransientError, OSError, SoftTimeLimitExceeded) as exc:
+            raise TransientFailure(f"SMS provider: {exc}") from exc
+        return
+    try:
+        email_message(notification, content).send()
+    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
+        raise _classify_smtp(exc) from exc
+
+
+def notification_send(pk: int) -> str:
+    """Send one row if it is ours to send; return what happened ("sent", "skipped", "busy",
+    "cancelled", "deferred", "retry", "failed"). Safe to call any number of times."""
+    now = timezone.now()
+    attempt = _claim_for_sending(pk, now)
+    if attempt is None:
+        return "skipped"
+    notification = Notification.objects.select_related("patient", "clinic").get(pk=pk)
+    session, assignment = load_subject(notification)
+    reason = _reason_not_to_send(notification, session, assignment, now)
+    if reason:
+        _finish(
+            pk,
+            attempt,
+            status=NotificationStatus.CANCELLED,
+            last_error=reason,
+            lease_until=None,
+            attempt_started_at=None,
+            payload={},
+        )
+        return "cancelled"
+    contact = contact_for(notification.patient)
+    notification.recipient = contact[1]  # the contact on file now, not when it was queued
+    if notification.channel == NotificationChannel.SMS:
+        quiet_until = quiet_hours_end(notification.clinic, now)
+        if quiet_until is not None:
+            _finish(
+                pk,
+                attempt,
+                status=NotificationStatus.PENDING,
+                attempts=attempt - 1,  # waiting out quiet hours is not a failed try
+                next_attempt_at=quiet_until,
+                lease_until=None,
+                attempt_started_at=None,
+            )
+            return "deferred"
+    try:
+        _deliver(notification, session, assignment)
+    except PermanentFailure as exc:
+        _finish(
+            pk,
+            attempt,
+            status=NotificationStatus.FAILED,
+            last_error=str(exc)[:2000],
+            lease_until=None,
+            attempt_started_at=None,
+            payload={},
+        )
+        logger.warning("notification %s failed for good: %s", pk, exc)
+        return "failed"
+    except TransientFailure as exc:
+        if attempt >= max_attempts():
+            _finish(
+                pk,
+                attempt,
+                status=NotificationStatus.FAILED,
+                last_error=f"Gave up after {attempt} attempts: {exc}"[:2000],
+                lease_until=None,
+                attempt_started_at=None,
+                payload={},
+            )
+            return "failed"
+        _finish(
+            pk,
+            attempt,
+            status=NotificationStatus.PENDING,
+            last_error=str(exc)[:2000],
+            next_attempt_at=timezone.now() + retry_delay(attempt),
+            lease_until=None,
+            attempt_started_at=None,
+        )
+        return "retry"
+    # Straight after the server accepted it: the window described in the module docstring.
+    marked = _finish(
+        pk,
+        attempt,
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+        recipient=notification.recipient,
+        last_error="",
+        lease_until=None,
+        attempt_started_at=None,
+        payload={},
+    )
+    if not marked:
+        logger.error("notification %s was sent after its claim was lost", pk)
+    return "sent"
+
+
+# ─── retry (clinic admin) ────────────────────────────────────────────────────────────────
+
+
+@transaction.atomic
+def notifications_retry(*, clinic_id: int, ids: list[int], by) -> int:
+    """Put failed rows of ``clinic_id`` back to pending, due now, attempts reset. Rows of other
+    clinics and rows that are not failed are left as they are. Returns how many moved."""
+    from ipt_clinic.audit.services import AuditAction, audit_record
+
+    now = timezone.now()
+    rows = list(
+        Notification.objects.filter(
+            clinic_id=clinic_id, pk__in=ids, status=NotificationStatus.FAILED
+        ).values_list("pk", "patient_id")
+    )
+    moved = Notification.objects.filter(
+        clinic_id=clinic_id, pk__in=[pk for pk, _ in rows], status=NotificationStatus.FAILED
+    ).update(
+        status=NotificationStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        lease_until=None,
+        attempt_started_at=None,
+        due_at=now,
+        updated_at=now,
+    )
+    for pk, patient_id in rows:
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=clinic_id,
+            actor=by,
+            patient_id=patient_id,
+            summary=f"Notification {pk} queued again after failing",
+        )
+    return moved
+
+
+__all__ = [
+    "NotificationKind",
+    "notification_send",
+    "notifications_dispatch_due",
+    "notifications_retry",
+    "notifications_sweep_stuck",
+]
+
+
+# ─── reads ───────────────────────────────────────────────────────────────────────────────
+
+
+def notification_log(*, clinic_id: int, status: str = "", kind: str = "", channel: str = ""):
+    """One clinic's notifications, newest due first, with the patient joined (one query)."""
+    rows = Notification.objects.filter(clinic_id=clinic_id)
+    if status:
+        rows = rows.filter(status=status)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if channel:
+        rows = rows.filter(channel=channel)
+    return rows.select_related("patient").order_by("-due_at", "-id")
