@@ -1,3 +1,33 @@
+from django.urls import path
+
+from . import staff_views, views
+
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    # The therapist's side (staff sessions only).
+    path("staff/patients/<int:patient_id>/link/", staff_views.link_manage, name="link_manage"),
+    path("staff/patients/<int:patient_id>/link/new/", staff_views.link_create, name="link_create"),
+    path(
+        "staff/patients/<int:patient_id>/link/<int:link_id>/revoke/",
+        staff_views.link_revoke,
+        name="link_revoke",
+    ),
+    path("staff/activity/seen/", staff_views.activity_seen, name="activity_seen"),
+    # The patient's side.
+    path("", views.home, name="home"),
+    path("sessions/", views.sessions, name="sessions"),
+    path("sessions/<int:session_id>/calendar.ics", views.session_ics_download, name="session_ics"),
+    path("homework/", views.homework, name="homework"),
+    path("homework/<int:assignment_id>/", views.homework_detail, name="homework_detail"),
+    path("questionnaires/<slug:instrument>/", views.questionnaire, name="questionnaire"),
+    path(
+        "questionnaires/thanks/<int:measure_id>/",
+        views.questionnaire_thanks,
+        name="questionnaire_thanks",
+    ),
+    path("plan/", views.plan, name="plan"),
+    path("leave/", views.leave, name="leave"),
+    # Last: the personal link itself.
+    path("<str:token>/", views.exchange, name="exchange"),
+]

@@ -1,0 +1,120 @@
+"""The portal's gatekeepers.
+
+``portal_response`` gives every portal answer its headers (no referrer, no caching, no
+indexing) and turns a 404 into the portal's own page. ``portal_page`` also requires a portal
+session and re-checks its link on every request: a revoked link ends the session at once
+(404), an expired one ends it with the friendly 410 page.
+
+``staff_view`` is for the therapist-side link pages that live under /p/: the MFA middleware
+lets /p/ through for patients, so these views insist on a verified staff session themselves.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.models import PortalLink
+from patients.portal_links import (
+    PortalLinkExpired,
+    PortalLinkInvalid,
+    portal_link_check,
+    portal_link_touch,
+)
+
+PORTAL_LINK_SESSION_KEY = "portal_link_id"
+# A portal session lasts at most this long; the link is needed again afterwards.
+PORTAL_SESSION_SECONDS = 4 * 60 * 60
+
+
+def portal_headers(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def portal_not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/not_found.html", status=404)
+
+
+def portal_expired(request: HttpRequest, link: PortalLink) -> HttpResponse:
+    return render(request, "portal/expired.html", {"clinic": link.patient.clinic}, status=410)
+
+
+def portal_response(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = portal_not_found(request)
+        return portal_headers(response)
+
+    return wrapper
+
+
+def current_portal_link(request: HttpRequest) -> PortalLink | None:
+    """The link this browser's portal session was opened with, un-checked."""
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return None  # a staff session never carries a portal identity
+    link_id = request.session.get(PORTAL_LINK_SESSION_KEY)
+    if not isinstance(link_id, int):
+        return None
+    return (
+        PortalLink.objects.select_related("patient", "patient__clinic").filter(pk=link_id).first()
+    )
+
+
+def portal_page(view):
+    """Require a live portal session; sets ``request.portal_link`` and ``request.patient``.
+
+    Every GET is audited as a portal visit; views audit their own POSTs as actions.
+    """
+
+    @portal_response
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        link = current_portal_link(request)
+        if link is None:
+            return portal_not_found(request)
+        try:
+            portal_link_check(link)
+        except PortalLinkInvalid:
+            request.session.flush()
+            return portal_not_found(request)
+        except PortalLinkExpired:
+            request.session.flush()
+            return portal_expired(request, link)
+        portal_link_touch(link)
+        request.portal_link = link
+        request.patient = link.patient
+        if request.method == "GET":
+            audit_record(
+                action=AuditAction.PORTAL_ACCESS,
+                clinic_id=link.clinic_id,
+                actor_kind="patient",
+                patient_id=link.patient_id,
+                target=link,
+                summary=f"Portal page viewed: {request.resolver_match.url_name}",
+                request=request,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_view(view):
+    """Logged in and, when MFA is required, past the second factor; anonymous to login."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if settings.MFA_REQUIRED and not request.user.is_verified():
+            return redirect("accounts:mfa")
+        return view(request, *args, **kwargs)
+
+    return wrapper

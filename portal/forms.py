@@ -1,0 +1,63 @@
+"""Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
+
+import secrets
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from sessions.models import AssignmentStatus
+from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
+
+REFLECTION_MAX = 2000
+
+
+class HomeworkForm(forms.Form):
+    status = forms.ChoiceField(
+        label="How did it go?",
+        choices=[
+            (AssignmentStatus.DONE, "I did it"),
+            (AssignmentStatus.NOT_DONE, "I did not manage it this time"),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Choose whether you did this homework."},
+    )
+    reflection = forms.CharField(
+        label="A few words about how it went (optional)",
+        required=False,
+        max_length=REFLECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+    )
+
+
+class QuestionnaireForm(forms.Form):
+    """PHQ-9 or GAD-7, with the item texts from ``sessions.scoring``."""
+
+    submission_key = forms.CharField(
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]{16,64}$")],
+    )
+
+    def __init__(self, *args, instrument: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spec = INSTRUMENTS[instrument]
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", secrets.token_urlsafe(24))
+        for number, text in enumerate(self.spec.items, start=1):
+            self.fields[f"item_{number}"] = forms.TypedChoiceField(
+                label=text,
+                choices=ANSWER_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": "Please answer this question."},
+            )
+
+    @property
+    def item_fields(self):
+        return [self[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
+
+    def answers(self) -> list[int]:
+        return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
+
+
+class LinkCreateForm(forms.Form):
+    send = forms.BooleanField(required=False, label="Also send it to the patient")

@@ -1,0 +1,231 @@
+"""Reads for the portal (scoped to the one patient of the portal session) and for the
+therapist's view of portal activity. Every query filters by clinic first.
+
+The portal reads only what a patient may see: their scheduled sessions (time, length, how),
+their homework, their own self-reports and the relapse-prevention plan. Notes, the
+formulation and staff-entered scores are never selected here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from ipt_clinic.audit.models import AuditAction, AuditEvent
+from patients.models import Patient, PortalLink, Relationship
+from patients.portal_links import portal_link_expiry
+from phases.models import CourseStatus, Phase, RelapsePreventionPlan, TreatmentCourse
+from sessions.models import (
+    Assignment,
+    AssignmentStatus,
+    EnteredBy,
+    Measure,
+    SessionStatus,
+    TherapySession,
+)
+
+PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED)
+# With no "last looked" time yet, the therapist's home shows this much portal activity.
+ACTIVITY_DEFAULT_WINDOW = timedelta(days=14)
+
+
+def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
+    return TherapySession.objects.filter(
+        clinic_id=patient.clinic_id,
+        course__patient_id=patient.pk,
+        status=SessionStatus.SCHEDULED,
+        scheduled_start__gte=timezone.now(),
+    ).order_by("scheduled_start", "id")
+
+
+def portal_get_upcoming_session(patient: Patient, session_id) -> TherapySession:
+    try:
+        return portal_upcoming_sessions(patient).get(pk=int(session_id))
+    except (TherapySession.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such session.") from None
+
+
+def _assignments(patient: Patient) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)
+
+
+def portal_current_assignments(patient: Patient) -> QuerySet[Assignment]:
+    return _assignments(patient).filter(status=AssignmentStatus.ASSIGNED).order_by("due_date", "id")
+
+
+def portal_past_assignments(patient: Patient) -> QuerySet[Assignment]:
+    return (
+        _assignments(patient)
+        .filter(status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE])
+        .order_by("-completed_at", "-id")
+    )
+
+
+def portal_get_assignment(patient: Patient, assignment_id) -> Assignment:
+    try:
+        return (
+            _assignments(patient)
+            .exclude(status=AssignmentStatus.WITHDRAWN)
+            .get(pk=int(assignment_id))
+        )
+    except (Assignment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such homework.") from None
+
+
+def portal_active_course(patient: Patient) -> TreatmentCourse | None:
+    return TreatmentCourse.objects.filter(
+        clinic_id=patient.clinic_id, patient_id=patient.pk, status=CourseStatus.ACTIVE
+    ).first()
+
+
+def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
+    """The latest course's plan, once that course is in termination or completed."""
+    course = (
+        TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    if course is None or not (
+        course.phase in PLAN_PHASES or course.status == CourseStatus.COMPLETED
+    ):
+        return None
+    return (
+        RelapsePreventionPlan.objects.filter(clinic_id=patient.clinic_id, course=course)
+        .prefetch_related(
+            Prefetch(
+                "supports",
+                queryset=Relationship.objects.filter(removed_at__isnull=True).only(
+                    "id", "name", "kind"
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def portal_get_self_report(patient: Patient, measure_id) -> Measure:
+    """One of the patient's own questionnaires (never a staff-entered one)."""
+    try:
+        return Measure.objects.get(
+            clinic_id=patient.clinic_id,
+            course__patient_id=patient.pk,
+            entered_by_kind=EnteredBy.PATIENT,
+            pk=int(measure_id),
+        )
+    except (Measure.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such questionnaire.") from None
+
+
+# --- the therapist's side -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link: PortalLink
+    expires: datetime | None
+    state: str  # "live", "revoked", "expired"
+
+
+def portal_links_for_patient(patient: Patient) -> list[LinkRow]:
+    """Every link the patient has had, newest first, with when it stops working."""
+    now = timezone.now()
+    links = PortalLink.objects.filter(clinic_id=patient.clinic_id, patient=patient).select_related(
+        "created_by"
+    )
+    latest_course = patient.courses.order_by("-start_date", "-id").first()
+    rows = []
+    for link in links:
+        link.patient = patient
+        expiry = portal_link_expiry(link, latest_course)
+        if link.revoked_at is not None:
+            state = "revoked"
+        elif (expiry is not None and expiry <= now) or patient.status == "archived":
+            state = "expired"
+        else:
+            state = "live"
+        rows.append(LinkRow(link=link, expires=expiry, state=state))
+    return rows
+
+
+@dataclass(frozen=True)
+class PortalActivity:
+    at: datetime
+    kind: str  # "homework" or "self_report"
+    patient: Patient
+    assignment: Assignment | None = None
+    measure: Measure | None = None
+
+    @property
+    def risk_flag(self) -> bool:
+        return self.measure is not None and self.measure.risk_flag
+
+
+def portal_activity_since(therapist, since: datetime | None = None) -> list[PortalActivity]:
+    """Homework the therapist's patients closed and questionnaires they filled in through the
+    portal since the therapist last looked (``caseload_seen_at``), newest first."""
+    if therapist.clinic_id is None:
+        return []
+    since = since or therapist.caseload_seen_at or timezone.now() - ACTIVITY_DEFAULT_WINDOW
+    clinic_id = therapist.clinic_id
+    measures = (
+        Measure.objects.filter(
+            clinic_id=clinic_id,
+            course__patient__primary_therapist_id=therapist.pk,
+            entered_by_kind=EnteredBy.PATIENT,
+            created_at__gt=since,
+        )
+        .select_related("course__patient")
+        .order_by("-created_at")[:50]
+    )
+    # Homework closed by the patient (not by staff in a session): the portal's audit events.
+    assignment_ids = set(
+        AuditEvent.objects.filter(
+            clinic_id=clinic_id,
+            action=AuditAction.PORTAL_ACTION,
+            actor_kind="patient",
+            object_type=Assignment._meta.label_lower,
+            at__gt=since,
+        ).values_list("object_id", flat=True)[:500]
+    )
+    assignments = (
+        Assignment.objects.filter(
+            clinic_id=clinic_id,
+            pk__in=assignment_ids,
+            course__patient__primary_therapist_id=therapist.pk,
+            status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE],
+        )
+        .select_related("course__patient")
+        .order_by("-completed_at")[:50]
+    )
+    items = [
+        PortalActivity(at=m.created_at, kind="self_report", patient=m.course.patient, measure=m)
+        for m in measures
+    ] + [
+        PortalActivity(
+            at=a.completed_at or a.updated_at,
+            kind="homework",
+            patient=a.course.patient,
+            assignment=a,
+        )
+        for a in assignments
+    ]
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+__all__ = [
+    "LinkRow",
+    "PortalActivity",
+    "portal_activity_since",
+    "portal_active_course",
+    "portal_current_assignments",
+    "portal_get_assignment",
+    "portal_get_self_report",
+    "portal_get_upcoming_session",
+    "portal_link_expiry",
+    "portal_links_for_patient",
+    "portal_past_assignments",
+    "portal_relapse_plan",
+    "portal_upcoming_sessions",
+]

@@ -1,0 +1,40 @@
+"""Bad-token throttle: more than PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE unknown or revoked tokens
+from one address within a clock minute get 429 until the minute is over.
+
+A counter in the shared cache (Redis in production), so every web process sees the same count.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+WINDOW_SECONDS = 60
+
+
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _key(request, window: int) -> str:
+    return f"portal:bad-token:{_client_address(request)}:{window}"
+
+
+def bad_token_retry_after(request) -> int | None:
+    """Seconds to wait when this address is over the limit, else None."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    count = cache.get(_key(request, window), 0)
+    if count < settings.PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE:
+        return None
+    return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
+
+
+def bad_token_record(request) -> None:
+    window = int(time.time() // WINDOW_SECONDS)
+    key = _key(request, window)
+    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)

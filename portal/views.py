@@ -1,0 +1,263 @@
+"""The patient portal. Every view goes through ``portal_page`` (or ``portal_response`` for the
+token exchange): the patient is ``request.patient``, and every read is scoped to them."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.models import PortalLink
+from patients.portal_links import (
+    PortalLinkExpired,
+    PortalLinkInvalid,
+    hash_token,
+    portal_link_touch,
+    portal_link_verify,
+)
+from sessions.scoring import INSTRUMENTS
+
+from . import selectors, services
+from .decorators import (
+    PORTAL_LINK_SESSION_KEY,
+    PORTAL_SESSION_SECONDS,
+    portal_expired,
+    portal_not_found,
+    portal_page,
+    portal_response,
+)
+from .forms import HomeworkForm, QuestionnaireForm
+from .ics import session_ics
+from .throttle import bad_token_record, bad_token_retry_after
+
+logger = logging.getLogger(__name__)
+
+
+@portal_response
+@require_GET
+def exchange(request: HttpRequest, token: str) -> HttpResponse:
+    """Trade the link's token for a portal session, then leave the token out of the address."""
+    retry_after = bad_token_retry_after(request)
+    if retry_after is not None:
+        response = render(request, "portal/too_many.html", status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    try:
+        link = portal_link_verify(token)
+    except PortalLinkInvalid:
+        bad_token_record(request)
+        _audit_revoked_use(request, token)
+        return portal_not_found(request)
+    except PortalLinkExpired as expired:
+        request.session.flush()
+        _audit_link(request, expired.link, "Expired portal link used")
+        return portal_expired(request, expired.link)
+    # A new session (new key): nothing from before, staff login included, carries over.
+    request.session.flush()
+    request.session[PORTAL_LINK_SESSION_KEY] = link.pk
+    request.session.set_expiry(PORTAL_SESSION_SECONDS)
+    portal_link_touch(link)
+    _audit_link(request, link, "Portal opened with the personal link")
+    return redirect("portal:home")
+
+
+def _audit_link(request, link, summary: str) -> None:
+    audit_record(
+        action=AuditAction.PORTAL_ACCESS,
+        clinic_id=link.clinic_id,
+        actor_kind="patient",
+        patient_id=link.patient_id,
+        target=link,
+        summary=summary,
+        request=request,
+    )
+
+
+def _audit_revoked_use(request, token: str) -> None:
+    """A revoked link is a real patient's: note its use. Unknown tokens are only logged."""
+    if token and len(token) <= 64:
+        revoked = PortalLink.objects.filter(token_hash=hash_token(token)).first()
+        if revoked is not None:
+            _audit_link(request, revoked, "Revoked portal link used")
+            return
+    logger.info("Unknown portal token from %s", request.META.get("REMOTE_ADDR"))
+
+
+@portal_page
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    patient = request.patient
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "clinic": patient.clinic,
+            "patient": patient,
+            "next_session": selectors.portal_upcoming_sessions(patient).first(),
+            "homework_count": selectors.portal_current_assignments(patient).count(),
+            "course": selectors.portal_active_course(patient),
+            "plan": selectors.portal_relapse_plan(patient),
+        },
+    )
+
+
+@portal_page
+@require_GET
+def sessions(request: HttpRequest) -> HttpResponse:
+    patient = request.patient
+    return render(
+        request,
+        "portal/sessions.html",
+        {"clinic": patient.clinic, "sessions": selectors.portal_upcoming_sessions(patient)},
+    )
+
+
+@portal_page
+@require_GET
+def session_ics_download(request: HttpRequest, session_id: int) -> HttpResponse:
+    patient = request.patient
+    session = selectors.portal_get_upcoming_session(patient, session_id)
+    response = HttpResponse(
+        session_ics(session, patient.clinic.name), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="appointment-{session.scheduled_start:%Y-%m-%d}.ics"'
+    )
+    return response
+
+
+@portal_page
+@require_GET
+def homework(request: HttpRequest) -> HttpResponse:
+    patient = request.patient
+    return render(
+        request,
+        "portal/homework.html",
+        {
+            "clinic": patient.clinic,
+            "current": selectors.portal_current_assignments(patient),
+            "past": selectors.portal_past_assignments(patient),
+        },
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def homework_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    patient = request.patient
+    assignment = selectors.portal_get_assignment(patient, assignment_id)
+    can_answer = assignment.reviewed_in_id is None
+    if request.method == "POST" and can_answer:
+        form = HomeworkForm(request.POST)
+        if form.is_valid():
+            try:
+                services.assignment_close_by_patient(
+                    assignment=assignment,
+                    status=form.cleaned_data["status"],
+                    reflection=form.cleaned_data["reflection"],
+                    link=request.portal_link,
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Thank you. Your therapist will see this.")
+                return redirect("portal:homework")
+    elif request.method == "POST":
+        raise Http404
+    else:
+        initial = {}
+        if assignment.status in services.PATIENT_CLOSABLE:
+            initial = {"status": assignment.status, "reflection": assignment.reflection}
+        form = HomeworkForm(initial=initial)
+    return render(
+        request,
+        "portal/homework_detail.html",
+        {
+            "clinic": patient.clinic,
+            "assignment": assignment,
+            "form": form,
+            "can_answer": can_answer,
+        },
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest, instrument: str) -> HttpResponse:
+    patient = request.patient
+    if instrument not in INSTRUMENTS:
+        raise Http404
+    course = selectors.portal_active_course(patient)
+    form = QuestionnaireForm(request.POST or None, instrument=instrument)
+    if request.method == "POST" and course is not None and form.is_valid():
+        try:
+            measure = services.self_report_record(
+                patient=patient,
+                course=course,
+                instrument=instrument,
+                answers=form.answers(),
+                form_key=form.cleaned_data["submission_key"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("portal:questionnaire_thanks", measure_id=measure.pk)
+    return render(
+        request,
+        "portal/questionnaire.html",
+        {"clinic": patient.clinic, "form": form, "spec": form.spec, "course": course},
+    )
+
+
+@portal_page
+@require_GET
+def questionnaire_thanks(request: HttpRequest, measure_id: int) -> HttpResponse:
+    patient = request.patient
+    measure = selectors.portal_get_self_report(patient, measure_id)
+    return render(
+        request,
+        "portal/questionnaire_thanks.html",
+        {
+            "clinic": patient.clinic,
+            "measure": measure,
+            "crisis": measure.risk_flag,
+            "emergency_number": getattr(settings, "PORTAL_EMERGENCY_NUMBER", "999"),
+            "crisis_line": getattr(
+                settings, "PORTAL_CRISIS_LINE", "Samaritans, free, day or night: 116 123."
+            ),
+        },
+    )
+
+
+@portal_page
+@require_GET
+def plan(request: HttpRequest) -> HttpResponse:
+    patient = request.patient
+    return render(
+        request,
+        "portal/plan.html",
+        {"clinic": patient.clinic, "plan": selectors.portal_relapse_plan(patient)},
+    )
+
+
+@portal_page
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    clinic = request.patient.clinic
+    audit_record(
+        action=AuditAction.PORTAL_ACTION,
+        clinic_id=request.portal_link.clinic_id,
+        actor_kind="patient",
+        patient_id=request.patient.pk,
+        target=request.portal_link,
+        summary="Left the portal",
+        request=request,
+    )
+    request.session.flush()
+    return render(request, "portal/left.html", {"clinic": clinic})

@@ -1,0 +1,43 @@
+from tests.matrix import Row
+
+ROWS = {
+    # The therapist's side: a patient's record (owner therapist and clinic admin).
+    "portal:link_manage": [Row(kwargs=lambda w: {"patient_id": w.patient.pk})],
+    "portal:link_create": [Row(kwargs=lambda w: {"patient_id": w.patient.pk}, method="post")],
+    "portal:link_revoke": [
+        Row(
+            kwargs=lambda w: {"patient_id": w.patient.pk, "link_id": w.portal_link.pk},
+            method="post",
+        )
+    ],
+    "portal:activity_seen": [Row(audience="staff", method="post")],
+    # The patient's side: a staff session carries no portal identity.
+    "portal:exchange": [Row(kwargs=lambda w: {"token": w.portal_token}, audience="portal")],
+    "portal:home": [Row(audience="portal")],
+    "portal:sessions": [Row(audience="portal")],
+    "portal:session_ics": [Row(kwargs=lambda w: {"session_id": w.session.pk}, audience="portal")],
+    "portal:homework": [Row(audience="portal")],
+    "portal:homework_detail": [
+        Row(kwargs=lambda w: {"assignment_id": w.assignment.pk}, audience="portal"),
+        Row(
+            kwargs=lambda w: {"assignment_id": w.assignment.pk},
+            method="post",
+            data=lambda w: {"status": "done", "reflection": "went well"},
+            audience="portal",
+        ),
+    ],
+    "portal:questionnaire": [
+        Row(kwargs=lambda w: {"instrument": "phq9"}, audience="portal"),
+        Row(
+            kwargs=lambda w: {"instrument": "phq9"},
+            method="post",
+            data=lambda w: {"submission_key": "k" * 20, **{f"item_{n}": 0 for n in range(1, 10)}},
+            audience="portal",
+        ),
+    ],
+    "portal:questionnaire_thanks": [
+        Row(kwargs=lambda w: {"measure_id": w.measure.pk}, audience="portal")
+    ],
+    "portal:plan": [Row(audience="portal")],
+    "portal:leave": [Row(method="post", audience="portal")],
+}

@@ -1,0 +1,73 @@
+"""The therapist's home lists homework and questionnaires from the portal since they looked."""
+
+from datetime import timedelta
+
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.selectors import portal_activity_since
+from sessions.measures import measure_record
+from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
+
+
+def _answers(values):
+    return {f"item_{n}": v for n, v in enumerate(values, start=1)}
+
+
+def _closed_in_portal(portal_client, assignment, status="done", reflection="Went fine"):
+    url = reverse("portal:homework_detail", kwargs={"assignment_id": assignment.pk})
+    portal_client.post(url, {"status": status, "reflection": reflection})
+
+
+def test_it_lists_what_patients_did_in_the_portal(portal_client, course, therapist):
+    assignment = AssignmentFactory(course=course, title="Ring Dad on Sunday")
+    _closed_in_portal(portal_client, assignment, reflection="He listened")
+    # Staff-entered scores and homework closed by staff are not portal activity.
+    measure_record(course=course, instrument="gad7", answers=[0] * 7, entered_by=therapist)
+    AssignmentFactory(course=course, status="done", completed_at=timezone.now())
+
+    activity = portal_activity_since(therapist)
+    assert [(item.kind, item.assignment) for item in activity] == [("homework", assignment)]
+
+    request = RequestFactory().get("/")
+    html = render_to_string(
+        "caseload/_home_extra_portal.html", {"portal_activity": activity}, request=request
+    )
+    assert "Ring Dad on Sunday" in html and "He listened" in html and "Jamie Rivers" in html
+    assert reverse("portal:activity_seen") in html
+
+
+def test_it_shows_only_the_therapists_own_patients(portal_client, course, other_therapist):
+    _closed_in_portal(portal_client, AssignmentFactory(course=course))
+    assert portal_activity_since(other_therapist) == []
+
+
+def test_it_forgets_activity_once_marked_seen(portal_client, course, therapist, therapist_client):
+    _closed_in_portal(portal_client, AssignmentFactory(course=course))
+    assert len(portal_activity_since(therapist)) == 1
+    response = therapist_client.post(reverse("portal:activity_seen"))
+    assert response.status_code == 302
+    therapist.refresh_from_db()
+    assert therapist.caseload_seen_at is not None
+    assert portal_activity_since(therapist) == []
+
+    # Something new after that shows again.
+    portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": "fresh-form-key-123456", **_answers([0] * 8 + [2])},
+    )
+    therapist.refresh_from_db()
+    [item] = portal_activity_since(therapist)
+    assert item.kind == "self_report" and item.risk_flag
+
+
+def test_it_shows_recent_activity_to_a_therapist_who_never_looked(therapist):
+    other_patient = PatientFactory(primary_therapist=therapist)
+    course = CourseFactory(patient=other_patient)
+    old = measure_record(
+        course=course, instrument="phq9", answers=[0] * 9, entered_by_kind="patient"
+    )
+    assert [item.measure for item in portal_activity_since(therapist)] == [old]
+    assert portal_activity_since(therapist, since=timezone.now() + timedelta(seconds=1)) == []

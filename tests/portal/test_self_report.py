@@ -1,0 +1,123 @@
+"""PHQ-9 / GAD-7 in the portal: patient-entered scores, one record per form, item 9 flags."""
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+from portal.selectors import portal_activity_since
+from sessions.models import EnteredBy, Measure
+from sessions.scoring import PHQ9
+
+
+def _form_key(client, instrument="phq9") -> str:
+    page = client.get(reverse("portal:questionnaire", kwargs={"instrument": instrument}))
+    return re.search(r'name="submission_key" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def _answers(values):
+    return {f"item_{n}": v for n, v in enumerate(values, start=1)}
+
+
+def test_it_shows_the_questionnaire_items(portal_client):
+    body = portal_client.get(reverse("portal:questionnaire", kwargs={"instrument": "phq9"}))
+    for item in PHQ9.items:
+        assert item in body.content.decode()
+
+
+def test_it_stores_the_answers_as_patient_entered_scores(portal_client, course):
+    key = _form_key(portal_client)
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": key, **_answers([2, 2, 1, 1, 1, 1, 1, 1, 0])},
+    )
+    assert response.status_code == 302
+    measure = Measure.objects.get(course=course)
+    assert measure.entered_by_kind == EnteredBy.PATIENT
+    assert measure.entered_by is None
+    assert measure.total == 10 and measure.severity == "moderate"
+    assert not measure.risk_flag
+    course.refresh_from_db()
+    assert course.latest_phq9 == 10
+    thanks = portal_client.get(response["Location"]).content.decode()
+    assert "Thank you" in thanks
+    assert "thinking about hurting yourself" not in thanks
+
+
+def test_it_creates_one_record_when_the_same_form_is_sent_twice(portal_client, course):
+    key = _form_key(portal_client, "gad7")
+    data = {"submission_key": key, **_answers([1, 1, 1, 1, 1, 1, 1])}
+    url = reverse("portal:questionnaire", kwargs={"instrument": "gad7"})
+    first = portal_client.post(url, data)
+    second = portal_client.post(url, data)
+    assert first["Location"] == second["Location"]
+    assert Measure.objects.filter(course=course).count() == 1
+    # A freshly rendered form is a new questionnaire.
+    portal_client.post(url, {**data, "submission_key": _form_key(portal_client, "gad7")})
+    assert Measure.objects.filter(course=course).count() == 2
+
+
+def test_it_shows_crisis_resources_and_flags_the_therapist_on_item_9(
+    portal_client, course, therapist, clinic
+):
+    clinic.phone = "020 7946 0000"
+    clinic.save()
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": _form_key(portal_client), **_answers([0, 0, 0, 0, 0, 0, 0, 0, 1])},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "thinking about hurting yourself" in body
+    assert "020 7946 0000" in body
+    assert "999" in body
+    measure = Measure.objects.get(course=course)
+    assert measure.risk_flag and measure.risk_responded_at is None
+
+    activity = portal_activity_since(therapist)
+    assert [(a.kind, a.measure, a.risk_flag) for a in activity] == [("self_report", measure, True)]
+
+
+def test_it_refuses_incomplete_answers(portal_client, course):
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": _form_key(portal_client), **_answers([1, 1, 1])},
+    )
+    assert response.status_code == 200
+    assert "Please answer every question." in response.content.decode()
+    assert not Measure.objects.filter(course=course).exists()
+
+
+def test_it_keeps_a_copied_form_key_from_reaching_another_patients_record(
+    portal_link, course, therapist
+):
+    from patients.portal_links import portal_link_create
+    from tests.factories import CourseFactory, PatientFactory
+
+    from .conftest import open_portal
+
+    mine = Client()
+    open_portal(mine, portal_link[1])
+    key = _form_key(mine)
+    data = {"submission_key": key, **_answers([1] * 9)}
+    mine.post(reverse("portal:questionnaire", kwargs={"instrument": "phq9"}), data)
+
+    other_course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    theirs = Client()
+    open_portal(theirs, portal_link_create(patient=other_course.patient, by=therapist)[1])
+    response = theirs.post(reverse("portal:questionnaire", kwargs={"instrument": "phq9"}), data)
+    assert response.status_code == 302
+    assert Measure.objects.filter(course=other_course).count() == 1
+    assert Measure.objects.filter(course=course).count() == 1
+
+
+def test_it_puts_the_item_9_flag_on_the_therapists_home(portal_client, course, therapist_client):
+    portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": _form_key(portal_client), **_answers([1, 1, 1, 1, 1, 1, 1, 1, 3])},
+    )
+    home = therapist_client.get(reverse("caseload:therapist_home"))
+    assert home.status_code == 200
+    body = home.content.decode()
+    assert "Item 9 positive" in body
+    assert "Jamie Rivers" in body

@@ -1,0 +1,130 @@
+"""Opening the personal link: the token becomes a session and leaves the address."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from ipt_clinic.audit.models import AuditAction, AuditEvent
+from patients.models import PortalLink
+from patients.portal_links import hash_token, portal_link_create, portal_link_revoke
+from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
+
+from .conftest import open_portal
+
+
+def _token(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_it_exchanges_the_token_for_a_session_and_drops_it_from_the_address(portal_link):
+    link, url = portal_link
+    token = _token(url)
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = "fixated-session-key-from-an-attacker"
+    response = open_portal(client, url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:home")
+    assert token not in response["Location"]
+    session_cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert session_cookie.value and session_cookie.value != "fixated-session-key-from-an-attacker"
+    assert session_cookie["httponly"]
+
+    final = client.get(response["Location"], follow=True)
+    assert final.status_code == 200
+    assert all(token not in hop for hop, _ in final.redirect_chain)
+    assert token not in final.request["PATH_INFO"]
+    assert "Hello Jamie" in final.content.decode()
+    link.refresh_from_db()
+    assert link.last_used_at is not None
+    assert AuditEvent.objects.filter(
+        action=AuditAction.PORTAL_ACCESS, patient_id=link.patient_id, actor_kind="patient"
+    ).exists()
+
+
+def test_it_stores_only_the_hash_of_a_long_random_token(portal_link):
+    link, url = portal_link
+    token = _token(url)
+    assert len(token) >= 43  # 32 random bytes, base64url
+    assert link.token_hash == hash_token(token)
+    assert not PortalLink.objects.filter(token_hash=token).exists()
+    assert url.startswith(f"{settings.SITE_URL}/p/")
+
+
+def test_it_answers_404_to_a_tampered_token(portal_link):
+    _, url = portal_link
+    token = _token(url)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    response = Client().get(reverse("portal:exchange", kwargs={"token": tampered}))
+    assert response.status_code == 404
+    assert "does not work" in response.content.decode()
+
+
+def test_it_answers_404_to_a_revoked_token_and_ends_sessions_opened_with_it(
+    portal_link, portal_client, therapist
+):
+    link, url = portal_link
+    assert portal_client.get(reverse("portal:home")).status_code == 200
+    portal_link_revoke(link=link, by=therapist)
+    assert portal_client.get(reverse("portal:home")).status_code == 404
+    assert open_portal(Client(), url).status_code == 404
+
+
+def test_it_answers_404_to_the_old_token_once_the_link_is_replaced(portal_link, therapist):
+    link, old_url = portal_link
+    _, new_url = portal_link_create(patient=link.patient, by=therapist)
+    assert open_portal(Client(), old_url).status_code == 404
+    assert open_portal(Client(), new_url).status_code == 302
+
+
+def test_it_answers_410_to_an_expired_link(portal_link):
+    link, url = portal_link
+    PortalLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = open_portal(Client(), url)
+    assert response.status_code == 410
+    body = response.content.decode()
+    assert "expired" in body and "contact" in body
+    assert "Riverside Clinic" in body
+
+
+def test_it_answers_410_when_the_course_ended_more_than_the_grace_period_ago(portal_link, course):
+    link, url = portal_link
+    days = settings.PORTAL_LINK_DAYS_AFTER_COURSE
+    course.status = "completed"
+    course.ended_at = timezone.now() - timedelta(days=days - 1)
+    course.save()
+    client = Client()
+    assert open_portal(client, url).status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 200
+
+    course.ended_at = timezone.now() - timedelta(days=days + 1)
+    course.save()
+    # The open session ends too: every request re-checks the link.
+    assert client.get(reverse("portal:home")).status_code == 410
+    assert client.get(reverse("portal:home")).status_code == 404
+    assert open_portal(Client(), url).status_code == 410
+
+
+def test_it_shows_each_patient_only_their_own_records(portal_link, therapist):
+    other_course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    theirs = AssignmentFactory(course=other_course, title="Somebody else's homework")
+    _, other_url = portal_link_create(patient=other_course.patient, by=therapist)
+
+    client = Client()
+    open_portal(client, portal_link[1])
+    assert "Somebody else" not in client.get(reverse("portal:homework")).content.decode()
+    detail = reverse("portal:homework_detail", kwargs={"assignment_id": theirs.pk})
+    assert client.get(detail).status_code == 404
+    assert client.post(detail, {"status": "done"}).status_code == 404
+
+    # Opening the other patient's link switches the browser to that patient entirely.
+    open_portal(client, other_url)
+    assert client.get(detail).status_code == 200
+
+
+def test_it_gives_a_staff_session_no_portal_identity(portal_link, therapist_client):
+    assert therapist_client.get(reverse("portal:home")).status_code == 404
+    assert Client().get(reverse("portal:home")).status_code == 404
