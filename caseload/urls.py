@@ -1,3 +1,20 @@
+from django.urls import path
+
+from . import dashboard, exports, ops, staff
+
 app_name = "caseload"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # The clinic admin's review (dashboard, drill-downs, outcomes, exports, staff, operations).
+    path("clinic/", dashboard.dashboard, name="dashboard"),
+    path("clinic/drilldown/", dashboard.drilldown, name="drilldown"),
+    path("clinic/courses/", dashboard.courses, name="courses"),
+    path("clinic/courses.csv", exports.export_courses, name="export_courses"),
+    path("clinic/outcomes/", dashboard.outcomes, name="outcomes"),
+    path("clinic/outcomes.csv", exports.export_outcomes, name="export_outcomes"),
+    path("clinic/reassign/", staff.reassign, name="reassign"),
+    path("clinic/staff/", staff.staff, name="staff"),
+    path("clinic/staff/invite/", staff.staff_invite_view, name="staff_invite"),
+    path("clinic/staff/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
+    path("clinic/operations/", ops.operations, name="operations"),
+]

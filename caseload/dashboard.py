@@ -1,0 +1,229 @@
+"""The clinic admin's caseload review: the dashboard, its drill-downs, the filtered caseload
+table and the outcomes page. Clinic admins only; everyone else gets 404."""
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from .admin_access import clinic_admin_required
+from .charts import bar_chart
+from .dashboard_selectors import (
+    METRICS,
+    METRICS_BY_KEY,
+    PHQ9_OVERDUE_RULE,
+    SORT_KEYS,
+    CourseFilters,
+    Window,
+    courses_for_review,
+    dashboard_for_clinic,
+    sort_rows,
+)
+from .outcomes import OUTCOME_COLUMNS, OUTCOME_RULES, Outcomes, outcomes_for_clinic
+from .review_forms import CourseFilterForm, PeriodForm
+
+PAGE_SIZE = 50
+
+
+@clinic_admin_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    clinic = request.user.clinic
+    board = dashboard_for_clinic(clinic.pk, clinic.tz)
+    sort = request.GET.get("sort", "therapist")
+    sort = sort if sort in SORT_KEYS else "therapist"
+    descending = request.GET.get("dir") == "desc"
+    rows = sort_rows(board.rows, sort, descending)
+    headers = [
+        {
+            "key": key,
+            "label": label,
+            "help": help_text,
+            "url": "?" + urlencode({"sort": key, "dir": _next_dir(key, sort, descending)}),
+            "aria_sort": ("descending" if descending else "ascending") if key == sort else "",
+        }
+        for key, label, help_text in [
+            ("therapist", "Therapist", ""),
+            *[(m.key, m.label, m.help) for m in METRICS],
+        ]
+    ]
+    phase_chart = bar_chart(
+        chart_id="phase-chart",
+        title="Active courses by phase",
+        description=", ".join(f"{label}: {count}" for _, label, count in board.phase_counts),
+        items=[(label, count, str(count), 0) for _, label, count in board.phase_counts],
+    )
+    return render(
+        request,
+        "caseload/dashboard.html",
+        {
+            "clinic": clinic,
+            "board": board,
+            "headers": headers,
+            "table": [(row, _cells(row)) for row in rows],
+            "total_cells": _cells(board.totals),
+            "metrics": METRICS,
+            "sort": sort,
+            "descending": descending,
+            "phase_chart": phase_chart,
+            "phq9_rule": PHQ9_OVERDUE_RULE,
+        },
+    )
+
+
+def _next_dir(key: str, sort: str, descending: bool) -> str:
+    if key == sort:
+        return "asc" if descending else "desc"
+    return "asc" if key == "therapist" else "desc"
+
+
+def _cells(row) -> list[dict]:
+    """Each figure of a row as text and the link to the patients behind it."""
+    cells = []
+    for metric in METRICS:
+        query = {"metric": metric.key}
+        if row.therapist_id is not None:
+            query["therapist"] = row.therapist_id
+        if metric.key == "no_show_rate":
+            rate = row.no_show_rate
+            seen = row.attended_90 + row.no_show_90
+            text = "—" if rate is None else f"{round(rate * 100)}% ({row.no_show_90}/{seen})"
+            count = row.no_show_90
+        else:
+            count = row.counts.get(metric.key, 0)
+            text = str(count)
+        cells.append(
+            {
+                "text": text,
+                "count": count,
+                "url": reverse("caseload:drilldown") + "?" + urlencode(query),
+                "label": f"{metric.label}: {text}",
+            }
+        )
+    return cells
+
+
+def _filters_from(request: HttpRequest) -> tuple[CourseFilterForm, CourseFilters | None]:
+    form = CourseFilterForm(request.GET or None, clinic_id=request.user.clinic_id)
+    if not request.GET:
+        return form, CourseFilters()
+    return form, (form.to_filters() if form.is_valid() else None)
+
+
+def filtered_courses(request: HttpRequest):
+    """The filter form, the filters (None when the form is invalid) and the matching courses;
+    shared with the CSV export so the file holds exactly what the table shows."""
+    form, filters = _filters_from(request)
+    clinic = request.user.clinic
+    window = Window.for_clinic(clinic.tz)
+    if filters is None:
+        return form, None, courses_for_review(clinic.pk, CourseFilters(), window).none()
+    return form, filters, courses_for_review(clinic.pk, filters, window)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    kept = [(key, value) for key, value in request.GET.lists() if key != "page"]
+    return urlencode([(key, v) for key, values in kept for v in values])
+
+
+@clinic_admin_required
+def courses(request: HttpRequest) -> HttpResponse:
+    return _course_list(request, metric=None)
+
+
+@clinic_admin_required
+def drilldown(request: HttpRequest) -> HttpResponse:
+    metric = METRICS_BY_KEY.get(request.GET.get("metric", ""))
+    if metric is None:
+        raise Http404("No such figure.")
+    return _course_list(request, metric=metric)
+
+
+def _course_list(request: HttpRequest, metric) -> HttpResponse:
+    form, filters, matching = filtered_courses(request)
+    page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "caseload/courses.html",
+        {
+            "form": form,
+            "filters": filters,
+            "metric": metric,
+            "page": page,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+@clinic_admin_required
+def outcomes(request: HttpRequest) -> HttpResponse:
+    form, report = outcomes_from(request)
+    return render(
+        request,
+        "caseload/outcomes.html",
+        {
+            "form": form,
+            "report": report,
+            "clinic_groups": [report.clinic] if report else [],
+            "columns": OUTCOME_COLUMNS,
+            "rules": OUTCOME_RULES,
+            "query": urlencode(
+                {"date_from": report.date_from, "date_to": report.date_to} if report else {}
+            ),
+            "charts": _outcome_charts(report) if report else [],
+        },
+    )
+
+
+def outcomes_from(request: HttpRequest) -> tuple[PeriodForm, Outcomes | None]:
+    clinic = request.user.clinic
+    if "date_from" in request.GET or "date_to" in request.GET:
+        form = PeriodForm(request.GET)
+        if not form.is_valid():
+            return form, None
+        start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    else:
+        start, end = PeriodForm.default_period(timezone.now().astimezone(clinic.tz).date())
+        form = PeriodForm(initial={"date_from": start, "date_to": end})
+    return form, outcomes_for_clinic(clinic.pk, clinic.tz, start, end)
+
+
+def _outcome_charts(report: Outcomes) -> list:
+    groups = [report.clinic, *report.by_therapist]
+    median_items = []
+    rate_items = []
+    for group in groups:
+        if group.suppressed:
+            median_items.append((group.label, None, "fewer than 5 patients — not shown", 0))
+            rate_items.append((group.label, None, "fewer than 5 patients — not shown", 0))
+            continue
+        for series, (name, value) in enumerate(
+            [("baseline", group.median_baseline), ("final", group.median_final)]
+        ):
+            text = "not shown" if value is None else f"{value:g}"
+            median_items.append((f"{group.label} · {name}", value, text, series))
+        for series, (name, value) in enumerate(
+            [("response", group.response_rate), ("remission", group.remission_rate)]
+        ):
+            text = "not shown" if value is None else f"{round(value * 100)}%"
+            rate_items.append((f"{group.label} · {name}", value, text, series))
+    return [
+        bar_chart(
+            chart_id="phq9-chart",
+            title="Median PHQ-9 at baseline and at the end, completed courses",
+            description="Median baseline and final PHQ-9 by therapist, with the clinic first.",
+            items=median_items,
+            max_value=27,
+            series=["Baseline (solid)", "Final (outlined)"],
+        ),
+        bar_chart(
+            chart_id="rate-chart",
+            title="Response and remission rates, completed courses",
+            description="Response and remission as a share of completed courses with scores.",
+            items=rate_items,
+            max_value=1,
+            series=["Response (solid)", "Remission (outlined)"],
+        ),
+    ]

@@ -1,0 +1,453 @@
+"""Reads for the clinic admin's caseload review.
+
+Every function takes the admin's clinic id and filters by it before anything else. The
+dashboard is a fixed handful of grouped aggregate queries (one per table it reads), so its
+query count does not grow with the number of therapists or patients. Each metric is defined
+once, as a condition on a course (``metric_condition``): the dashboard counts it and the
+drill-down lists the courses that meet it, so a number and the list behind it always agree.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
+
+from ipt_clinic.accounts.models import Role, User
+from phases.models import CourseStatus, Phase, ProblemArea, TreatmentCourse
+from sessions.models import CANCELLED_STATUSES, Measure, SessionNote, SessionStatus, TherapySession
+
+NO_SESSION_DAYS = 14
+NO_SHOW_WINDOW_DAYS = 90
+UNSIGNED_NOTE_HOURS = 48
+PHQ9_MAX_AGE_DAYS = 14
+PHQ9_MAX_SESSIONS_WITHOUT = 2
+
+ACTIVE_PHASES = [Phase.INITIAL, Phase.SOCIAL, Phase.PROBLEM_SOLVING, Phase.TERMINATION]
+
+PHQ9_OVERDUE_RULE = (
+    f"An active course is PHQ-9 overdue when its last PHQ-9 is more than {PHQ9_MAX_AGE_DAYS} "
+    f"days old, or {PHQ9_MAX_SESSIONS_WITHOUT} or more attended sessions have taken place since "
+    f"it. A course with no PHQ-9 yet is overdue once it is {PHQ9_MAX_AGE_DAYS} days old or has "
+    f"had {PHQ9_MAX_SESSIONS_WITHOUT} attended sessions."
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    help: str
+    # "course": counted over active courses by course therapist; "session"/"note"/"risk":
+    # counted over sessions, notes or measures by the therapist they belong to.
+    source: str
+
+
+METRICS: list[Metric] = [
+    Metric("active", "Active courses", "Courses with status active.", "course"),
+    *[
+        Metric(f"phase_{phase.value}", phase.label, f"Active courses in {phase.label}.", "course")
+        for phase in ACTIVE_PHASES
+    ],
+    Metric(
+        "sessions_week",
+        "Sessions this week",
+        "Sessions booked from Monday to Sunday of this week (clinic time), not cancelled.",
+        "session",
+    ),
+    Metric(
+        "no_show_rate",
+        f"No-show rate ({NO_SHOW_WINDOW_DAYS} d)",
+        f"Did-not-attend as a share of attended plus did-not-attend sessions in the last "
+        f"{NO_SHOW_WINDOW_DAYS} days (cancellations left out). The list shows patients with a "
+        f"no-show in that time.",
+        "session",
+    ),
+    Metric(
+        "unsigned_notes",
+        f"Unsigned notes > {UNSIGNED_NOTE_HOURS} h",
+        f"Session notes not yet signed whose session was more than {UNSIGNED_NOTE_HOURS} hours ago.",
+        "note",
+    ),
+    Metric(
+        "no_session_14",
+        f"No session for {NO_SESSION_DAYS} d",
+        f"Active courses at least {NO_SESSION_DAYS} days old with no attended session in the "
+        f"last {NO_SESSION_DAYS} days.",
+        "course",
+    ),
+    Metric(
+        "past_planned",
+        "Past planned sessions",
+        "Active courses whose attended sessions have reached the planned number.",
+        "course",
+    ),
+    Metric(
+        "risk_open",
+        "Open risk flags",
+        "Patients with a PHQ-9 item-9 risk flag that no clinician has responded to yet.",
+        "risk",
+    ),
+    Metric("phq9_overdue", "PHQ-9 overdue", PHQ9_OVERDUE_RULE, "course"),
+]
+METRICS_BY_KEY = {metric.key: metric for metric in METRICS}
+
+
+@dataclass
+class Window:
+    """The moments the metrics are measured against, fixed once per request."""
+
+    now: datetime
+    week_start: datetime
+    week_end: datetime
+    today: date
+
+    @classmethod
+    def for_clinic(cls, tz: ZoneInfo, now: datetime | None = None) -> "Window":
+        now = now or timezone.now()
+        local_today = now.astimezone(tz).date()
+        monday = local_today - timedelta(days=local_today.weekday())
+        week_start = datetime.combine(monday, time.min, tzinfo=tz)
+        week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
+        return cls(now=now, week_start=week_start, week_end=week_end, today=local_today)
+
+
+def _attended_count(**extra) -> Coalesce:
+    """Attended sessions of the outer course (a correlated subquery), 0 when none."""
+    sessions = (
+        TherapySession.objects.filter(
+            course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"), status=SessionStatus.ATTENDED
+        )
+        .filter(**extra)
+        .order_by()
+        .values("course")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0))
+
+
+def metric_condition(key: str, window: Window, therapist_id: int | None = None) -> Q:
+    """The condition a course meets to be counted under ``key``: for course metrics over the
+    course itself, for session, note and risk metrics through an ``Exists`` on the rows behind
+    the number (restricted to ``therapist_id``'s sessions when given)."""
+    now = window.now
+    active = Q(status=CourseStatus.ACTIVE)
+    if key == "active":
+        return active
+    if key.startswith("phase_"):
+        return active & Q(phase=key.removeprefix("phase_"))
+    if key == "no_session_14":
+        recent = TherapySession.objects.filter(
+            course=OuterRef("pk"),
+            clinic_id=OuterRef("clinic_id"),
+            status=SessionStatus.ATTENDED,
+            scheduled_start__gte=now - timedelta(days=NO_SESSION_DAYS),
+        )
+        old_enough = Q(start_date__lte=window.today - timedelta(days=NO_SESSION_DAYS))
+        return active & old_enough & ~Q(Exists(recent))
+    if key == "past_planned":
+        return active & Q(GreaterThanOrEqual(_attended_count(), F("planned_sessions")))
+    if key == "phq9_overdue":
+        cutoff = now - timedelta(days=PHQ9_MAX_AGE_DAYS)
+        never = Q(latest_phq9_at__isnull=True) & (
+            Q(start_date__lte=window.today - timedelta(days=PHQ9_MAX_AGE_DAYS))
+            | Q(GreaterThanOrEqual(_attended_count(), Value(PHQ9_MAX_SESSIONS_WITHOUT)))
+        )
+        stale = Q(latest_phq9_at__lt=cutoff)
+        sessions_since = Q(
+            GreaterThanOrEqual(
+                _attended_count(scheduled_start__gt=OuterRef("latest_phq9_at")),
+                Value(PHQ9_MAX_SESSIONS_WITHOUT),
+            )
+        )
+        return active & (never | stale | sessions_since)
+
+    session_filter = Q(course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"))
+    if therapist_id is not None:
+        session_filter &= Q(therapist_id=therapist_id)
+    if key == "sessions_week":
+        sessions = TherapySession.objects.filter(
+            session_filter,
+            scheduled_start__gte=window.week_start,
+            scheduled_start__lt=window.week_end,
+        ).exclude(status__in=CANCELLED_STATUSES)
+        return Q(Exists(sessions))
+    if key == "no_show_rate":
+        sessions = TherapySession.objects.filter(
+            session_filter,
+            status=SessionStatus.NO_SHOW,
+            scheduled_start__gte=now - timedelta(days=NO_SHOW_WINDOW_DAYS),
+            scheduled_start__lte=now,
+        )
+        return Q(Exists(sessions))
+    if key == "unsigned_notes":
+        note_filter = Q(
+            clinic_id=OuterRef("clinic_id"),
+            session__course=OuterRef("pk"),
+            signed_at__isnull=True,
+            session__scheduled_start__lt=now - timedelta(hours=UNSIGNED_NOTE_HOURS),
+        )
+        if therapist_id is not None:
+            note_filter &= Q(session__therapist_id=therapist_id)
+        return Q(Exists(SessionNote.objects.filter(note_filter)))
+    if key == "risk_open":
+        return Q(Exists(_open_risk_measures().filter(course=OuterRef("pk"))))
+    raise KeyError(key)
+
+
+def _open_risk_measures() -> QuerySet[Measure]:
+    return Measure.objects.filter(risk_flag=True, risk_responded_at__isnull=True)
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class TherapistRow:
+    therapist_id: int | None
+    name: str
+    deactivated: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    attended_90: int = 0
+    no_show_90: int = 0
+
+    @property
+    def no_show_rate(self) -> float | None:
+        seen = self.attended_90 + self.no_show_90
+        return None if seen == 0 else self.no_show_90 / seen
+
+    def value(self, key: str):
+        if key == "no_show_rate":
+            return self.no_show_rate
+        if key == "therapist":
+            return self.name.lower()
+        return self.counts.get(key, 0)
+
+
+@dataclass
+class Dashboard:
+    window: Window
+    rows: list[TherapistRow]
+    totals: TherapistRow
+    phase_counts: list[tuple[str, str, int]]
+
+
+COURSE_METRIC_KEYS = [m.key for m in METRICS if m.source == "course"]
+
+
+def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = None) -> Dashboard:
+    """Per-therapist figures and clinic totals in five grouped queries, whatever the size."""
+    window = Window.for_clinic(tz, now)
+    rows: dict[int, TherapistRow] = {}
+
+    staff = User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST).order_by(
+        "last_name", "first_name", "pk"
+    )
+    for member in staff:
+        rows[member.pk] = TherapistRow(
+            therapist_id=member.pk,
+            name=member.display_name,
+            deactivated=not member.is_active or member.deactivated_at is not None,
+        )
+
+    def row_for(therapist_id: int) -> TherapistRow:
+        # A course may sit with someone who is not (or no longer) a therapist: still counted.
+        if therapist_id not in rows:
+            rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
+        return rows[therapist_id]
+
+    course_aggregates = {
+        key: Count("pk", filter=metric_condition(key, window)) for key in COURSE_METRIC_KEYS
+    }
+    per_course = (
+        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
+        .order_by()
+        .values("therapist_id")
+        .annotate(**course_aggregates)
+    )
+    for result in per_course:
+        row = row_for(result["therapist_id"])
+        row.counts.update({key: result[key] for key in COURSE_METRIC_KEYS})
+
+    since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
+    seen_statuses = [SessionStatus.ATTENDED, SessionStatus.NO_SHOW]
+    in_90 = Q(
+        scheduled_start__gte=window.now - timedelta(days=NO_SHOW_WINDOW_DAYS),
+        scheduled_start__lte=window.now,
+        status__in=seen_statuses,
+    )
+    per_session = (
+        TherapySession.objects.filter(
+            clinic_id=clinic_id, scheduled_start__gte=since, scheduled_start__lt=window.week_end
+        )
+        .order_by()
+        .values("therapist_id")
+        .annotate(
+            sessions_week=Count(
+                "pk",
+                filter=Q(scheduled_start__gte=window.week_start)
+                & ~Q(status__in=CANCELLED_STATUSES),
+            ),
+            attended_90=Count("pk", filter=in_90 & Q(status=SessionStatus.ATTENDED)),
+            no_show_90=Count("pk", filter=in_90 & Q(status=SessionStatus.NO_SHOW)),
+        )
+    )
+    for result in per_session:
+        row = row_for(result["therapist_id"])
+        row.counts["sessions_week"] = result["sessions_week"]
+        row.attended_90 = result["attended_90"]
+        row.no_show_90 = result["no_show_90"]
+
+    per_note = (
+        SessionNote.objects.filter(
+            clinic_id=clinic_id,
+            signed_at__isnull=True,
+            session__scheduled_start__lt=window.now - timedelta(hours=UNSIGNED_NOTE_HOURS),
+        )
+        .order_by()
+        .values("session__therapist_id")
+        .annotate(n=Count("pk"))
+    )
+    for result in per_note:
+        row_for(result["session__therapist_id"]).counts["unsigned_notes"] = result["n"]
+
+    per_risk = (
+        _open_risk_measures()
+        .filter(clinic_id=clinic_id)
+        .order_by()
+        .values("course__therapist_id")
+        .annotate(n=Count("course__patient_id", distinct=True))
+    )
+    for result in per_risk:
+        row_for(result["course__therapist_id"]).counts["risk_open"] = result["n"]
+
+    _name_strays(rows)
+    ordered = list(rows.values())
+    totals = TherapistRow(therapist_id=None, name="Clinic total")
+    for row in ordered:
+        for key, value in row.counts.items():
+            totals.counts[key] = totals.counts.get(key, 0) + value
+        totals.attended_90 += row.attended_90
+        totals.no_show_90 += row.no_show_90
+    phase_counts = [
+        (phase.value, phase.label, totals.counts.get(f"phase_{phase.value}", 0))
+        for phase in ACTIVE_PHASES
+    ]
+    return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
+
+
+def _name_strays(rows: dict[int, TherapistRow]) -> None:
+    """Name the rows of people who are not therapists of the clinic (one query, only if any)."""
+    strays = [pk for pk, row in rows.items() if not row.name]
+    if not strays:
+        return
+    for member in User.objects.filter(pk__in=strays):
+        rows[member.pk].name = member.display_name
+        rows[member.pk].deactivated = not member.is_active or member.deactivated_at is not None
+
+
+SORT_KEYS = ["therapist", *[m.key for m in METRICS]]
+
+
+def sort_rows(rows: list[TherapistRow], key: str, descending: bool) -> list[TherapistRow]:
+    if key not in SORT_KEYS:
+        key = "therapist"
+
+    def sort_value(row: TherapistRow):
+        value = row.value(key)
+        # Rows with no figure (a rate with nothing to divide) sort after every number.
+        return (value is None, value if value is not None else 0, row.name.lower())
+
+    ordered = sorted(rows, key=sort_value, reverse=descending)
+    if descending:
+        # keep "no figure" rows last in both directions
+        ordered = [r for r in ordered if r.value(key) is not None] + [
+            r for r in ordered if r.value(key) is None
+        ]
+    return ordered
+
+
+# --- the caseload table and drill-downs -------------------------------------------------------
+
+
+@dataclass
+class CourseFilters:
+    therapist_id: int | None = None
+    phase: str = ""
+    problem_area: str = ""
+    risk: str = ""  # "open": with an open risk flag; "none": without
+    status: str = CourseStatus.ACTIVE  # "" for every status
+    metric: str = ""
+
+
+def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -> QuerySet:
+    """The clinic's courses matching every filter given, with what the table shows."""
+    courses = TreatmentCourse.objects.filter(clinic_id=clinic_id)
+    if filters.metric:
+        # A drill-down: the metric fixes the status; the therapist is the one the number was
+        # counted under (the course's for course metrics, the session's for the others).
+        source = METRICS_BY_KEY[filters.metric].source
+        by_session = source in ("session", "note")
+        courses = courses.filter(
+            metric_condition(filters.metric, window, filters.therapist_id if by_session else None)
+        )
+        if filters.therapist_id is not None and not by_session:
+            courses = courses.filter(therapist_id=filters.therapist_id)
+    else:
+        if filters.status:
+            courses = courses.filter(status=filters.status)
+        if filters.therapist_id is not None:
+            courses = courses.filter(therapist_id=filters.therapist_id)
+    if filters.phase:
+        courses = courses.filter(phase=filters.phase)
+    if filters.problem_area:
+        areas = ProblemArea.objects.filter(
+            clinic_id=OuterRef("clinic_id"),
+            course=OuterRef("pk"),
+            kind=filters.problem_area,
+            removed_at__isnull=True,
+        )
+        courses = courses.filter(Exists(areas))
+    open_risk = Exists(
+        _open_risk_measures().filter(clinic_id=OuterRef("clinic_id"), course=OuterRef("pk"))
+    )
+    if filters.risk == "open":
+        courses = courses.filter(open_risk)
+    elif filters.risk == "none":
+        courses = courses.filter(~Q(open_risk))
+    return (
+        courses.select_related("patient", "therapist")
+        .annotate(attended=_attended_count(), has_open_risk=open_risk)
+        .prefetch_related(
+            Prefetch(
+                "problem_areas",
+                queryset=ProblemArea.objects.filter(removed_at__isnull=True).only(
+                    "pk", "course_id", "kind", "is_primary"
+                ),
+                to_attr="current_problem_areas",
+            )
+        )
+        .order_by("therapist__last_name", "therapist__first_name", "patient__last_name", "pk")
+    )
+
+
+def clinic_therapists(clinic_id: int) -> QuerySet[User]:
+    """Everyone a course of the clinic may be filtered by or reassigned to (therapists)."""
+    return User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST).order_by(
+        "last_name", "first_name", "pk"
+    )

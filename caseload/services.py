@@ -1,0 +1,131 @@
+"""Changes the clinic admin makes to caseloads: moving a course (or a patient with no active
+course) to another therapist of the same clinic."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ipt_clinic.accounts.models import Role
+from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.models import Patient
+from phases.models import CourseStatus, TreatmentCourse
+from sessions.models import SessionStatus, TherapySession
+
+
+def _check_reassignment(*, clinic_id: int, current_therapist_id: int, to_therapist, by) -> None:
+    if not (by.is_clinic_admin and by.clinic_id == clinic_id):
+        raise ValidationError("Only an admin of this clinic may reassign its patients.")
+    if to_therapist.clinic_id != clinic_id or to_therapist.role != Role.THERAPIST:
+        raise ValidationError("The new therapist must be a therapist of the same clinic.")
+    if not to_therapist.is_active or to_therapist.deactivated_at is not None:
+        raise ValidationError("The new therapist's account is deactivated.")
+    if to_therapist.pk == current_therapist_id:
+        raise ValidationError("The course is already with this therapist.")
+
+
+def course_reassign(
+    *,
+    course: TreatmentCourse,
+    to_therapist,
+    by,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> TreatmentCourse:
+    """Move an active course to ``to_therapist``: the course, the patient's primary therapist
+    (which is what access follows) and every future scheduled session, in one transaction.
+
+    The course and the patient rows are locked, so two admins reassigning the same course at
+    once are applied one after the other, and the second is checked against the first.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give a reason for the reassignment.")
+    with transaction.atomic():
+        course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+        patient = Patient.objects.select_for_update().get(pk=course.patient_id)
+        if course.status != CourseStatus.ACTIVE:
+            raise ValidationError("Only an active course can be reassigned.")
+        _check_reassignment(
+            clinic_id=course.clinic_id,
+            current_therapist_id=course.therapist_id,
+            to_therapist=to_therapist,
+            by=by,
+        )
+        from_therapist_id = course.therapist_id
+        from_primary_id = patient.primary_therapist_id
+        course.therapist = to_therapist
+        course.full_clean()
+        course.save(update_fields=["therapist", "updated_at"])
+        patient.primary_therapist = to_therapist
+        patient.full_clean()
+        patient.save(update_fields=["primary_therapist", "updated_at"])
+        moved = TherapySession.objects.filter(
+            clinic_id=course.clinic_id,
+            course=course,
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=timezone.now(),
+        ).update(therapist=to_therapist, updated_at=timezone.now())
+        audit_record(
+            action=AuditAction.REASSIGN,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=patient.pk,
+            target=course,
+            summary=f"Course reassigned: {reason}",
+            changes={
+                "therapist": [from_therapist_id, to_therapist.pk],
+                "primary_therapist": [from_primary_id, to_therapist.pk],
+                "future_sessions_moved": moved,
+                "reason": reason,
+            },
+            request=request,
+        )
+    return course
+
+
+def patient_reassign(
+    *,
+    patient: Patient,
+    to_therapist,
+    by,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Patient:
+    """Move a patient to ``to_therapist``: through ``course_reassign`` when they have an active
+    course, otherwise the primary therapist alone (e.g. someone waiting for a course)."""
+    active = TreatmentCourse.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, status=CourseStatus.ACTIVE
+    ).first()
+    if active is not None:
+        course_reassign(
+            course=active, to_therapist=to_therapist, by=by, reason=reason, request=request
+        )
+        patient.refresh_from_db()
+        return patient
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give a reason for the reassignment.")
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        _check_reassignment(
+            clinic_id=patient.clinic_id,
+            current_therapist_id=patient.primary_therapist_id,
+            to_therapist=to_therapist,
+            by=by,
+        )
+        from_id = patient.primary_therapist_id
+        patient.primary_therapist = to_therapist
+        patient.full_clean()
+        patient.save(update_fields=["primary_therapist", "updated_at"])
+        audit_record(
+            action=AuditAction.REASSIGN,
+            clinic_id=patient.clinic_id,
+            actor=by,
+            patient_id=patient.pk,
+            target=patient,
+            summary=f"Patient reassigned: {reason}",
+            changes={"primary_therapist": [from_id, to_therapist.pk], "reason": reason},
+            request=request,
+        )
+    return patient

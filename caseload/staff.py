@@ -1,0 +1,177 @@
+"""The clinic admin's staff page (invite, deactivate) and the reassignment page."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ipt_clinic.accounts.models import Role, User
+from ipt_clinic.accounts.services import staff_deactivate, staff_invite
+from patients.models import Patient, PatientStatus
+from phases.models import CourseStatus, TreatmentCourse
+
+from .admin_access import clinic_admin_required
+from .review_forms import DeactivateForm, InviteForm, ReassignForm
+from .services import course_reassign, patient_reassign
+
+
+def _staff_of(clinic_id: int):
+    return (
+        User.objects.filter(clinic_id=clinic_id)
+        .annotate(
+            active_courses=Count(
+                "courses",
+                filter=Q(courses__status=CourseStatus.ACTIVE, courses__clinic_id=clinic_id),
+                distinct=True,
+            )
+        )
+        .order_by("role", "last_name", "first_name", "pk")
+    )
+
+
+def _render_staff(request: HttpRequest, invite_form: InviteForm, status: int = 200):
+    return render(
+        request,
+        "caseload/staff.html",
+        {"staff": _staff_of(request.user.clinic_id), "invite_form": invite_form},
+        status=status,
+    )
+
+
+@clinic_admin_required
+def staff(request: HttpRequest) -> HttpResponse:
+    return _render_staff(request, InviteForm())
+
+
+@clinic_admin_required
+@require_POST
+def staff_invite_view(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            user, _url = staff_invite(
+                clinic=request.user.clinic,
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                role=Role.THERAPIST,
+                by=request.user,
+            )
+        except ValidationError as error:
+            for field_name, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field_name if field_name in form.fields else None, message)
+        else:
+            messages.success(request, f"Invitation sent to {user.email}.")
+            return redirect("caseload:staff")
+    return _render_staff(request, form, status=200)
+
+
+@clinic_admin_required
+@require_POST
+def staff_deactivate_view(request: HttpRequest) -> HttpResponse:
+    form = DeactivateForm(request.POST, clinic_id=request.user.clinic_id, by=request.user)
+    if not form.is_valid():
+        messages.error(request, "That member of staff cannot be deactivated here.")
+        return redirect("caseload:staff")
+    member = staff_deactivate(user=form.cleaned_data["member"], by=request.user)
+    messages.success(
+        request,
+        f"{member.display_name} is deactivated and logged out. Reassign their patients below.",
+    )
+    return redirect(f"{reverse('caseload:reassign')}?from={member.pk}")
+
+
+def _patients_of(clinic_id: int, therapist_id: int):
+    """The patients still with ``therapist_id`` (not archived), with their active course."""
+    active_courses = TreatmentCourse.objects.filter(
+        clinic_id=clinic_id, status=CourseStatus.ACTIVE
+    ).select_related("therapist")
+    return (
+        Patient.objects.filter(clinic_id=clinic_id, primary_therapist_id=therapist_id)
+        .exclude(status=PatientStatus.ARCHIVED)
+        .prefetch_related(Prefetch("courses", queryset=active_courses, to_attr="active_courses"))
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+@clinic_admin_required
+def reassign(request: HttpRequest) -> HttpResponse:
+    """GET: the patients of one therapist (``?from=``), each with a reassignment form.
+    POST: reassign one course (``course``) or one patient with no active course
+    (``patient``) to another therapist of the clinic."""
+    clinic_id = request.user.clinic_id
+    therapists = User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST).order_by(
+        "last_name", "first_name", "pk"
+    )
+    from_id = request.GET.get("from") or request.POST.get("from")
+    from_therapist = None
+    if from_id:
+        try:
+            from_therapist = therapists.get(pk=int(from_id))
+        except (User.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such therapist.") from None
+
+    error_form = None
+    if request.method == "POST":
+        error_form = _reassign_post(request, clinic_id)
+        if error_form is None:
+            target = reverse("caseload:reassign")
+            return redirect(f"{target}?from={from_therapist.pk}" if from_therapist else target)
+
+    return render(
+        request,
+        "caseload/reassign.html",
+        {
+            "therapists": therapists,
+            "from_therapist": from_therapist,
+            "patients": _patients_of(clinic_id, from_therapist.pk) if from_therapist else [],
+            "form": error_form or ReassignForm(clinic_id=clinic_id),
+        },
+    )
+
+
+def _reassign_post(request: HttpRequest, clinic_id: int) -> ReassignForm | None:
+    """Apply one reassignment; the form with its errors when it cannot be applied."""
+    data = request.POST.copy()
+    patient = None
+    if not data.get("course") and data.get("patient"):
+        try:
+            patient = Patient.objects.get(clinic_id=clinic_id, pk=int(data["patient"]))
+        except (Patient.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such patient.") from None
+        data["course"] = ""
+    form = ReassignForm(data, clinic_id=clinic_id)
+    if patient is not None:
+        form.fields["course"].required = False
+    if not form.is_valid():
+        return form
+    try:
+        if patient is not None:
+            patient_reassign(
+                patient=patient,
+                to_therapist=form.cleaned_data["to_therapist"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+            name = patient.full_name
+        else:
+            course = course_reassign(
+                course=form.cleaned_data["course"],
+                to_therapist=form.cleaned_data["to_therapist"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+            name = course.patient.full_name
+    except ValidationError as error:
+        form.add_error(None, error)
+        return form
+    messages.success(
+        request, f"{name} is now with {form.cleaned_data['to_therapist'].display_name}."
+    )
+    return None

@@ -1,0 +1,153 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from caseload.dashboard_selectors import Window, dashboard_for_clinic
+from phases.models import CourseStatus, Phase
+from sessions.models import SessionStatus
+from tests.factories import SessionFactory
+
+
+@pytest.fixture
+def scene(make, clinic, therapist, other_therapist, other_clinic_therapist):
+    """Alice and Bob in the admin's clinic; Erin in another clinic with one of everything."""
+    courses = {
+        # 8 attended of 8 planned, a PHQ-9 yesterday: past planned, nothing overdue
+        "past_planned": make(
+            therapist,
+            planned=8,
+            attended_days_ago=(2, 5, 9, 12, 16, 19, 23, 26),
+            phq9_days_ago=1,
+            first_name="Pat",
+        ),
+        # started 20 days ago, never seen, never scored
+        "silent": make(therapist, phase=Phase.INITIAL, started_days_ago=20, first_name="Sil"),
+        # new, two attended sessions, a no-show, an open risk flag, an old unsigned note
+        "risky": make(
+            therapist,
+            phase=Phase.SOCIAL,
+            started_days_ago=5,
+            attended_days_ago=(1,),
+            no_show_days_ago=(4,),
+            open_risk=True,
+            unsigned_note_days_ago=3,
+            first_name="Ris",
+        ),
+        "finished": make(
+            therapist, status=CourseStatus.COMPLETED, phase=Phase.COMPLETED, first_name="Fin"
+        ),
+        # Bob: last seen and scored 20 days ago
+        "stale": make(
+            other_therapist,
+            phase=Phase.TERMINATION,
+            started_days_ago=60,
+            attended_days_ago=(20,),
+            phq9_days_ago=20,
+            first_name="Sta",
+        ),
+    }
+    window = Window.for_clinic(clinic.tz)
+    SessionFactory(course=courses["stale"], scheduled_start=window.week_start + timedelta(hours=1))
+    SessionFactory(
+        course=courses["stale"],
+        scheduled_start=window.week_start + timedelta(hours=2),
+        status=SessionStatus.CANCELLED_PATIENT,
+    )
+    # Another clinic: one of everything, none of which may be counted.
+    make(
+        other_clinic_therapist,
+        planned=8,
+        attended_days_ago=(1, 2, 3, 4, 5, 6, 7, 8),
+        no_show_days_ago=(9, 10),
+        open_risk=True,
+        unsigned_note_days_ago=5,
+        started_days_ago=40,
+    )
+    return courses
+
+
+def _row(board, user):
+    return next(row for row in board.rows if row.therapist_id == user.pk)
+
+
+def test_it_counts_each_figure_per_therapist(scene, clinic, therapist, other_therapist):
+    board = dashboard_for_clinic(clinic.pk, clinic.tz)
+    alice = _row(board, therapist)
+    assert alice.counts["active"] == 3
+    assert alice.counts["phase_initial"] == 1
+    assert alice.counts["phase_social"] == 1
+    assert alice.counts["phase_problem_solving"] == 1
+    assert alice.counts["phase_termination"] == 0
+    # Alice's sessions 1-26 days ago fall in this week or not depending on today's weekday.
+    alice_days = (2, 5, 9, 12, 16, 19, 23, 26, 1, 4, 3)
+    in_week = [
+        d for d in alice_days if board.window.now - timedelta(days=d) >= board.window.week_start
+    ]
+    assert alice.counts["sessions_week"] == len(in_week)
+    assert (alice.no_show_90, alice.attended_90) == (1, 10)
+    assert alice.counts["unsigned_notes"] == 1
+    assert alice.counts["no_session_14"] == 1
+    assert alice.counts["past_planned"] == 1
+    assert alice.counts["risk_open"] == 1
+    # "silent" (never scored, 20 days old) and "risky" (never scored, two attended sessions)
+    assert alice.counts["phq9_overdue"] == 2
+
+    bob = _row(board, other_therapist)
+    assert bob.counts["active"] == 1
+    assert bob.counts["phase_termination"] == 1
+    assert bob.counts["no_session_14"] == 1
+    assert bob.counts["phq9_overdue"] == 1
+    assert bob.counts.get("risk_open", 0) == 0
+    assert bob.no_show_rate == 0
+    assert bob.counts["sessions_week"] == 1  # the cancelled one is left out
+
+
+def test_it_totals_the_clinic_without_another_clinics_rows(scene, clinic):
+    board = dashboard_for_clinic(clinic.pk, clinic.tz)
+    totals = board.totals.counts
+    assert totals["active"] == 4
+    assert totals["risk_open"] == 1
+    assert totals["unsigned_notes"] == 1
+    assert totals["past_planned"] == 1
+    assert totals["no_session_14"] == 2
+    assert totals["phq9_overdue"] == 3
+    assert (board.totals.no_show_90, board.totals.attended_90) == (1, 11)
+    assert dict((key, n) for key, _, n in board.phase_counts) == {
+        "initial": 1,
+        "social": 1,
+        "problem_solving": 1,
+        "termination": 1,
+    }
+
+
+def test_it_shows_figures_linked_to_their_patients(scene, admin_client, therapist):
+    response = admin_client.get(reverse("caseload:dashboard"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    link = reverse("caseload:drilldown") + f"?metric=risk_open&amp;therapist={therapist.pk}"
+    assert link in body
+    assert "9% (1/11)" in body  # the clinic's no-show rate in the totals row
+    assert "Erin" not in body
+
+
+def test_it_sorts_by_a_column(scene, admin_client, therapist, other_therapist):
+    response = admin_client.get(reverse("caseload:dashboard"), {"sort": "active", "dir": "desc"})
+    names = [row.therapist_id for row, _ in response.context["table"]]
+    assert names.index(therapist.pk) < names.index(other_therapist.pk)
+    response = admin_client.get(reverse("caseload:dashboard"), {"sort": "active", "dir": "asc"})
+    names = [row.therapist_id for row, _ in response.context["table"]]
+    assert names.index(other_therapist.pk) < names.index(therapist.pk)
+
+
+def test_it_shows_another_clinics_admin_only_their_own_clinic(scene, other_admin_client):
+    response = other_admin_client.get(reverse("caseload:dashboard"))
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.totals.counts["active"] == 1
+    assert board.totals.counts["risk_open"] == 1
+    assert "Alice" not in response.content.decode()
+
+
+def test_it_is_not_found_for_a_therapist(therapist_client):
+    assert therapist_client.get(reverse("caseload:dashboard")).status_code == 404

@@ -1,0 +1,96 @@
+from datetime import date, timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from caseload.dashboard_selectors import ACTIVE_PHASES
+from ipt_clinic.accounts.models import Role
+from patients.models import Patient
+from phases.models import TreatmentCourse
+from sessions.models import Measure, SessionNote, SessionStatus, TherapySession
+from tests.factories import UserFactory
+
+
+def _bulk_caseload(clinic, therapists, start: int, stop: int) -> None:
+    """Patients ``start``..``stop`` with a course, three sessions, a note and a risk flag."""
+    now = timezone.now()
+    patients = Patient.objects.bulk_create(
+        Patient(
+            clinic=clinic,
+            primary_therapist=therapists[n % len(therapists)],
+            record_number=f"B{n:06d}",
+            first_name=f"Bulk{n}",
+            last_name="Patient",
+        )
+        for n in range(start, stop)
+    )
+    courses = TreatmentCourse.objects.bulk_create(
+        TreatmentCourse(
+            clinic=clinic,
+            patient=patient,
+            therapist=patient.primary_therapist,
+            phase=ACTIVE_PHASES[n % 4],
+            start_date=date.today() - timedelta(days=n % 60),  # noqa: DTZ011
+            planned_sessions=8,
+            latest_phq9_at=now - timedelta(days=n % 30) if n % 3 else None,
+        )
+        for n, patient in enumerate(patients)
+    )
+    sessions = TherapySession.objects.bulk_create(
+        TherapySession(
+            clinic=clinic,
+            course=course,
+            therapist=course.therapist,
+            scheduled_start=now + timedelta(days=offset, hours=n % 24),
+            status=SessionStatus.SCHEDULED
+            if offset > 0
+            else (SessionStatus.NO_SHOW if n % 7 == 0 else SessionStatus.ATTENDED),
+        )
+        for n, course in enumerate(courses)
+        for offset in (-20, -3, 2)
+    )
+    SessionNote.objects.bulk_create(
+        SessionNote(clinic=clinic, session=session, phase="problem_solving", narrative="x")
+        for session in sessions
+        if session.scheduled_start < now and session.status == SessionStatus.ATTENDED
+    )
+    Measure.objects.bulk_create(
+        Measure(
+            clinic=clinic,
+            course=course,
+            instrument="phq9",
+            answers=[1] * 9,
+            total=9,
+            severity="mild",
+            risk_flag=n % 5 == 0,
+            taken_at=now - timedelta(days=2),
+        )
+        for n, course in enumerate(courses)
+    )
+
+
+def _dashboard_queries(client) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("caseload:dashboard"))
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_it_runs_the_same_queries_at_10_and_at_2000_patients(clinic, admin_client):
+    therapists = [
+        UserFactory(username=f"t{n}", clinic=clinic, role=Role.THERAPIST) for n in range(4)
+    ]
+    _bulk_caseload(clinic, therapists, 0, 10)
+    small, response = _dashboard_queries(admin_client)
+    assert response.context["board"].totals.counts["active"] == 10
+
+    more = [UserFactory(username=f"u{n}", clinic=clinic, role=Role.THERAPIST) for n in range(20)]
+    _bulk_caseload(clinic, therapists + more, 10, 2000)
+    large, response = _dashboard_queries(admin_client)
+    board = response.context["board"]
+    assert board.totals.counts["active"] == 2000
+    assert board.totals.counts["risk_open"] == 400
+    assert len(board.rows) == 24
+    assert large == small

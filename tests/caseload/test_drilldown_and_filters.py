@@ -1,0 +1,110 @@
+from django.urls import reverse
+
+from phases.models import CourseStatus, Phase
+
+
+def _listed(response) -> set[int]:
+    return {course.pk for course in response.context["page"].object_list}
+
+
+def test_it_lists_the_patients_behind_a_number(
+    make, admin_client, therapist, other_therapist, other_clinic_therapist
+):
+    flagged = make(therapist, open_risk=True)
+    make(therapist)
+    bobs = make(other_therapist, open_risk=True)
+    make(other_clinic_therapist, open_risk=True)
+    url = reverse("caseload:drilldown")
+
+    response = admin_client.get(url, {"metric": "risk_open", "therapist": therapist.pk})
+    assert _listed(response) == {flagged.pk}
+
+    response = admin_client.get(url, {"metric": "risk_open"})
+    assert _listed(response) == {flagged.pk, bobs.pk}
+
+
+def test_it_lists_the_no_show_patients_of_the_session_therapist(
+    make, admin_client, therapist, other_therapist
+):
+    missed = make(therapist, no_show_days_ago=(10,), attended_days_ago=(3,))
+    make(therapist, attended_days_ago=(3,))
+    response = admin_client.get(
+        reverse("caseload:drilldown"), {"metric": "no_show_rate", "therapist": therapist.pk}
+    )
+    assert _listed(response) == {missed.pk}
+    response = admin_client.get(
+        reverse("caseload:drilldown"), {"metric": "no_show_rate", "therapist": other_therapist.pk}
+    )
+    assert _listed(response) == set()
+
+
+def test_it_refuses_an_unknown_figure(admin_client):
+    response = admin_client.get(reverse("caseload:drilldown"), {"metric": "everything"})
+    assert response.status_code == 404
+
+
+def test_it_lists_nothing_for_another_clinics_therapist(make, admin_client, other_clinic_therapist):
+    make(other_clinic_therapist, open_risk=True)
+    response = admin_client.get(
+        reverse("caseload:drilldown"),
+        {"metric": "risk_open", "therapist": other_clinic_therapist.pk},
+    )
+    assert response.status_code == 200
+    assert _listed(response) == set()
+    assert response.context["filters"] is None
+
+
+def test_it_combines_filters(make, admin_client, therapist, other_therapist):
+    match = make(therapist, phase=Phase.SOCIAL, problem_area="grief", open_risk=True)
+    make(therapist, phase=Phase.SOCIAL, problem_area="grief")  # no risk flag
+    make(therapist, phase=Phase.SOCIAL, problem_area="role_dispute", open_risk=True)
+    make(therapist, phase=Phase.INITIAL, problem_area="grief", open_risk=True)
+    make(other_therapist, phase=Phase.SOCIAL, problem_area="grief", open_risk=True)
+    make(
+        therapist,
+        phase=Phase.SOCIAL,
+        problem_area="grief",
+        open_risk=True,
+        status=CourseStatus.DROPPED_OUT,
+    )
+    response = admin_client.get(
+        reverse("caseload:courses"),
+        {"therapist": therapist.pk, "phase": "social", "problem_area": "grief", "risk": "open"},
+    )
+    assert _listed(response) == {match.pk}
+
+    response = admin_client.get(
+        reverse("caseload:courses"),
+        {"therapist": therapist.pk, "phase": "social", "problem_area": "grief", "risk": "none"},
+    )
+    assert len(_listed(response)) == 1 and match.pk not in _listed(response)
+
+
+def test_it_keeps_the_filters_in_the_page_links(make, admin_client, therapist, other_therapist):
+    mine = {make(therapist, phase=Phase.SOCIAL).pk for _ in range(55)}
+    make(other_therapist, phase=Phase.SOCIAL)
+    make(therapist, phase=Phase.INITIAL)
+    query = {"therapist": therapist.pk, "phase": "social"}
+    first = admin_client.get(reverse("caseload:courses"), query)
+    assert first.context["page"].paginator.count == 55
+    next_link = f"?therapist={therapist.pk}&amp;phase=social&amp;page=2"
+    assert next_link in first.content.decode()
+
+    second = admin_client.get(reverse("caseload:courses"), {**query, "page": 2})
+    assert len(_listed(second)) == 5
+    assert _listed(first) | _listed(second) == mine
+    assert f"?therapist={therapist.pk}&amp;phase=social&amp;page=1" in second.content.decode()
+
+
+def test_it_lists_only_the_admins_clinic(make, admin_client, therapist, other_clinic_therapist):
+    mine = make(therapist)
+    make(other_clinic_therapist)
+    response = admin_client.get(reverse("caseload:courses"))
+    assert _listed(response) == {mine.pk}
+
+
+def test_it_is_not_found_for_a_therapist(therapist_client):
+    assert therapist_client.get(reverse("caseload:courses")).status_code == 404
+    assert (
+        therapist_client.get(reverse("caseload:drilldown"), {"metric": "active"}).status_code == 404
+    )

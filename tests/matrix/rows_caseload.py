@@ -1,0 +1,45 @@
+"""The clinic admin's review pages: admin only (therapists 404), each admin sees their own
+clinic. Writes name a record of the world's clinic: another clinic's admin gets an invalid
+choice (nothing changes), which ``tests/caseload`` checks in detail."""
+
+from tests.matrix import Row
+
+ROWS = {
+    "caseload:dashboard": [Row(audience="admin")],
+    "caseload:drilldown": [
+        Row(audience="admin", query="metric=active"),
+        Row(audience="admin", query="metric=risk_open"),
+    ],
+    "caseload:courses": [Row(audience="admin"), Row(audience="admin", query="risk=open&page=2")],
+    "caseload:export_courses": [Row(audience="admin")],
+    "caseload:outcomes": [Row(audience="admin")],
+    "caseload:export_outcomes": [Row(audience="admin")],
+    "caseload:reassign": [
+        Row(audience="admin"),
+        Row(
+            audience="admin",
+            method="post",
+            data=lambda w: {
+                "course": w.course.pk,
+                "to_therapist": w.other_therapist.pk,
+                "reason": "Caseload balance",
+            },
+        ),
+    ],
+    "caseload:staff": [Row(audience="admin")],
+    "caseload:staff_invite": [
+        Row(
+            audience="admin",
+            method="post",
+            data=lambda w: {
+                "email": "new.therapist@example.org",
+                "first_name": "Nia",
+                "last_name": "Newman",
+            },
+        )
+    ],
+    "caseload:staff_deactivate": [
+        Row(audience="admin", method="post", data=lambda w: {"member": w.other_therapist.pk})
+    ],
+    "caseload:operations": [Row(audience="admin")],
+}
