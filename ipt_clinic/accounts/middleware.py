@@ -1,15 +1,32 @@
 """Staff session limits and the second factor."""
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
 SESSION_LOGIN_AT = "staff_login_at"
 SESSION_LAST_SEEN = "staff_last_seen"
+# Set on the request before logout() to say why the session ended (the audit trail shows it).
+LOGOUT_REASON_ATTR = "staff_logout_reason"
+
+
+def _expiry_reason(session) -> str | None:
+    now = timezone.now()
+    login_at = session.get(SESSION_LOGIN_AT)
+    last_seen = session.get(SESSION_LAST_SEEN)
+    if login_at is None:
+        return "Session ended: no login time recorded"
+    if now - datetime.fromisoformat(login_at) > settings.SESSION_ABSOLUTE_TIMEOUT:
+        return "Session ended: absolute time limit reached"
+    if last_seen and now - datetime.fromisoformat(last_seen) > settings.SESSION_IDLE_TIMEOUT:
+        return "Session ended: idle time limit reached"
+    return None
 
 
 class SessionTimeoutMiddleware:
@@ -22,44 +39,55 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = timezone.now()
-            login_at = request.session.get(SESSION_LOGIN_AT)
-            last_seen = request.session.get(SESSION_LAST_SEEN)
-            expired = (
-                login_at is None
-                or now - datetime.fromisoformat(login_at) > settings.SESSION_ABSOLUTE_TIMEOUT
-                or (
-                    last_seen
-                    and now - datetime.fromisoformat(last_seen) > settings.SESSION_IDLE_TIMEOUT
-                )
-            )
-            if expired:
+            reason = _expiry_reason(request.session)
+            if reason:
+                setattr(request, LOGOUT_REASON_ATTR, reason)
                 logout(request)
+                login_url = reverse(settings.LOGIN_URL)
                 if request.headers.get("HX-Request"):
-                    response = self.get_response(request)
-                    response["HX-Redirect"] = reverse(settings.LOGIN_URL)
+                    # htmx would swap a login page into a fragment: send the whole page there.
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = f"{login_url}?expired=1"
                     return response
-                return redirect(f"{reverse(settings.LOGIN_URL)}?expired=1&next={request.path}")
-            request.session[SESSION_LAST_SEEN] = now.isoformat()
+                return redirect(f"{login_url}?{urlencode({'expired': 1, 'next': request.path})}")
+            request.session[SESSION_LAST_SEEN] = timezone.now().isoformat()
         return self.get_response(request)
 
 
 class MFARequiredMiddleware:
-    """With MFA_REQUIRED on, a password-only session can reach nothing but the second step."""
+    """With MFA_REQUIRED on, a password-only session can reach nothing but the steps that
+    finish (or abandon) the login and the health probes.
 
-    allowed_prefixes = ("/accounts/", "/static/", "/healthz", "/readyz", "/p/")
+    The patient portal needs no exemption: patients have no staff session, so this never
+    stops them, while the portal's staff pages (``/p/staff/...``) must stay behind the
+    second factor like every other staff page.
+    """
+
+    # (namespace, url name) pairs open to a password-only session. Anything else, including
+    # recovery codes and every clinical page, needs the second factor.
+    allowed = {
+        ("accounts", "login"),
+        ("accounts", "logout"),
+        ("accounts", "mfa"),
+        ("accounts", "mfa_enrol"),
+        ("accounts", "invite_accept"),
+        ("", "healthz"),
+        ("", "readyz"),
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            settings.MFA_REQUIRED
-            and user is not None
-            and user.is_authenticated
-            and not user.is_verified()
-            and not request.path.startswith(self.allowed_prefixes)
-        ):
-            return redirect("accounts:mfa")
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if not (settings.MFA_REQUIRED and user is not None and user.is_authenticated):
+            return None
+        if user.is_verified():
+            return None
+        match = request.resolver_match
+        if (match.namespace, match.url_name) in self.allowed:
+            return None
+        return redirect("accounts:mfa")

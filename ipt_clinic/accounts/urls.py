@@ -1,10 +1,14 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from . import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("mfa/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="mfa"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("mfa/", views.mfa_verify, name="mfa"),
+    path("mfa/setup/", views.mfa_enrol, name="mfa_enrol"),
+    path("mfa/recovery-codes/", views.recovery_codes, name="recovery_codes"),
+    path("invite/<str:uidb64>/<str:token>/", views.invite_accept, name="invite_accept"),
 ]

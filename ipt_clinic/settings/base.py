@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from .email_url import mailers_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -35,8 +37,26 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """Strict: ``MFA_REQUIRED=maybe`` stops start-up instead of quietly meaning False."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"Environment variable {name} must be true or false (1/0, yes/no, on/off), got {raw!r}"
+    )
+
+
 SECRET_KEY = _env("str", "SECRET_KEY", default="insecure-local-development-key-change-me")
-DEBUG = _env("bool", "DEBUG", default=False)
+DEBUG = _bool("DEBUG", default=False)
 ALLOWED_HOSTS = _env("list", "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = _env("list", "CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -154,10 +174,22 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Staff sessions: idle and absolute limits, in minutes (enforced by SessionTimeoutMiddleware).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=_positive_int("SESSION_IDLE_MINUTES", 15))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(minutes=_positive_int("SESSION_ABSOLUTE_MINUTES", 12 * 60))
+if SESSION_IDLE_TIMEOUT > SESSION_ABSOLUTE_TIMEOUT:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_MINUTES must not be longer than SESSION_ABSOLUTE_MINUTES "
+        f"({SESSION_IDLE_TIMEOUT} > {SESSION_ABSOLUTE_TIMEOUT})"
+    )
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 
-MFA_REQUIRED = _env("bool", "MFA_REQUIRED", default=True)
+MFA_REQUIRED = _bool("MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "IPT Clinic"
+# Staff invitations (password-setting links) stay valid this long.
+PASSWORD_RESET_TIMEOUT = _positive_int("STAFF_INVITE_DAYS", 7) * 24 * 3600
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+# Login throttling per address counts the client this many hops back.
+TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT must be 0 or more")
 LOGIN_THROTTLE_PER_ACCOUNT = _positive_int("LOGIN_THROTTLE_PER_ACCOUNT", 5)
 LOGIN_THROTTLE_PER_ADDRESS = _positive_int("LOGIN_THROTTLE_PER_ADDRESS", 20)
 LOGIN_THROTTLE_WINDOW_SECONDS = _positive_int("LOGIN_THROTTLE_WINDOW_SECONDS", 300)
@@ -188,8 +220,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_CONFIG = _env("email_url", "EMAIL_URL", default="consolemail://")
-globals().update(EMAIL_CONFIG)
+# Django 6.1 mailers (EMAIL_BACKEND / EMAIL_HOST... are deprecated): built from one URL.
+MAILERS = mailers_from_url(_env("str", "EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = _env(
     "str", "DEFAULT_FROM_EMAIL", default="IPT Clinic <no-reply@ipt-clinic.invalid>"
 )

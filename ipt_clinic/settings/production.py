@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, _env, _positive_int
+from .base import SECRET_KEY, _bool, _positive_int
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
@@ -19,7 +19,7 @@ if (
         "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
     )
 
-SECURE_SSL_REDIRECT = _env("bool", "SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = _positive_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,214 @@
+"""Changes to staff accounts: invitations, deactivation, server-side sessions, second factor."""
+
+import logging
+from email.utils import formataddr
+from importlib import import_module
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ipt_clinic.audit.services import AuditAction, audit_record
+
+from .models import Clinic, Role, StaffSession, User
+from .tokens import invite_token_generator
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODE_COUNT = 10
+
+
+def _check_admin_of(by: User, clinic_id: int | None) -> None:
+    if not (by.is_active and by.is_clinic_admin and by.clinic_id == clinic_id):
+        raise PermissionDenied("Only a clinic admin of this clinic may manage its staff.")
+
+
+def staff_session_start(*, user: User, session_key: str) -> StaffSession:
+    """Remember that ``session_key`` belongs to ``user`` (called at login), and forget rows
+    for sessions old enough to have expired anyway."""
+    StaffSession.objects.filter(
+        user=user, created_at__lt=timezone.now() - settings.SESSION_ABSOLUTE_TIMEOUT
+    ).delete()
+    staff_session, _ = StaffSession.objects.update_or_create(
+        session_key=session_key, defaults={"user": user}
+    )
+    return staff_session
+
+
+def staff_session_end(*, session_key: str | None) -> None:
+    if session_key:
+        StaffSession.objects.filter(session_key=session_key).delete()
+
+
+def staff_sessions_end_all(*, user: User) -> int:
+    """Delete every server-side session of ``user``: their cookies stop working at once."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(StaffSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    StaffSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+def staff_invite(
+    *,
+    clinic: Clinic,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    by: User,
+) -> tuple[User, str]:
+    """Create an inactive staff account and email its owner a link to set a password.
+
+    Returns the user and the absolute set-password URL (valid STAFF_INVITE_DAYS days). ``by``
+    must be an active clinic admin of ``clinic``; a taken email address is a ValidationError.
+    The email leaves only when the transaction commits.
+    """
+    _check_admin_of(by, clinic.pk)
+    email = User.objects.normalize_email(email).strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError({"email": "A member of staff with this email already exists."})
+        user = User(
+            username=email[:150],
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            clinic=clinic,
+            role=role,
+            is_active=False,
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        url = settings.SITE_URL + reverse(
+            "accounts:invite_accept",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": invite_token_generator.make_token(user),
+            },
+        )
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=clinic.pk,
+            actor=by,
+            target=user,
+            summary=f"Invited {user.get_full_name() or email} as {Role(role).label.lower()}",
+        )
+        context = {
+            "user": user,
+            "clinic": clinic,
+            "url": url,
+            "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        }
+        subject = render_to_string("accounts/email/invite_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invite.txt", context)
+        from_email = (
+            formataddr((clinic.sender_name, clinic.sender_email)) if clinic.sender_email else None
+        )
+        transaction.on_commit(
+            lambda: send_mail(subject, body, from_email, [email]),
+            robust=True,
+        )
+    return user, url
+
+
+def staff_invite_accept(*, user: User, password: str) -> User:
+    """Set the invited user's password and activate the account. The caller has checked the
+    invitation token and validated the password."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active or user.deactivated_at is not None:
+            raise ValidationError("This invitation has already been used or withdrawn.")
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=user,
+            target=user,
+            summary="Accepted the invitation and set a password",
+        )
+    return user
+
+
+def staff_deactivate(*, user: User, by: User) -> User:
+    """Deactivate ``user``: no more logins, and every session they have ends now.
+
+    ``by`` must be an active clinic admin of the user's clinic, and not the user themself.
+    Deactivating an already deactivated user changes nothing.
+    """
+    _check_admin_of(by, user.clinic_id)
+    if by.pk == user.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.deactivated_at is not None and not user.is_active:
+            return user
+        user.is_active = False
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
+        ended = staff_sessions_end_all(user=user)
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=by,
+            target=user,
+            summary=f"Deactivated {user.display_name}; {ended} session(s) ended",
+            changes={"is_active": [True, False]},
+        )
+    return user
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes = []
+    while len(codes) < RECOVERY_CODE_COUNT:
+        code = StaticToken.random_token()
+        if code not in codes:
+            codes.append(code)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def mfa_enrol_confirm(*, user: User, device: TOTPDevice) -> list[str]:
+    """Confirm ``device`` (its code has been checked) as the user's authenticator, retire any
+    other, and return ten fresh recovery codes: the only time they are shown."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=user,
+            target=user,
+            summary="Set up an authenticator app and recovery codes",
+        )
+    return codes
+
+
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """Replace the user's recovery codes (the old ones stop working)."""
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=user,
+            target=user,
+            summary="Replaced recovery codes",
+        )
+    return codes
