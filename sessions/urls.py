@@ -1,10 +1,26 @@
 from django.urls import path
 
-from . import notification_views
+from . import notification_views, views
 
 app_name = "therapy"
 
 urlpatterns = [
+    path("week/", views.week, name="week"),
+    path("course/<int:course_id>/", views.course_sessions, name="course_sessions"),
+    path("course/<int:course_id>/book/", views.book, name="book"),
+    path("<int:pk>/", views.session_detail, name="session"),
+    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/attendance/", views.attendance, name="attendance"),
+    path("<int:pk>/note/start/", views.note_start, name="note_start"),
+    path("<int:pk>/note/", views.note_edit, name="note"),
+    path("<int:pk>/note/autosave/", views.note_autosave, name="note_autosave"),
+    path("<int:pk>/note/sign/", views.note_sign, name="note_sign"),
+    path("<int:pk>/note/addendum/", views.note_addendum, name="note_addendum"),
+    path("<int:pk>/note/history/", views.note_history, name="note_history"),
+    path("<int:pk>/measures/<str:instrument>/", views.measure_new, name="measure_new"),
+    path("<int:pk>/homework/new/", views.assignment_new, name="assignment_new"),
+    path("measures/<int:measure_pk>/risk/", views.risk_respond, name="risk_respond"),
     path(
         "notifications/",
         notification_views.notification_log_view,

@@ -1,0 +1,274 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from patients.models import Relationship
+from phases.models import GoalStatus, ProblemArea
+
+from .models import AssignmentKind, Modality, RiskLevel, SessionNote, SessionStatus, Technique
+from .scoring import ANSWER_CHOICES, INSTRUMENTS
+from .services import (
+    COMMON_FIELDS,
+    MAX_DURATION,
+    MIN_DURATION,
+    GoalReviewInput,
+    note_fields_for,
+)
+
+
+class SlotForm(forms.Form):
+    """A date and time in the clinic's time zone; ``cleaned_data["start"]`` is aware."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=MIN_DURATION, max_value=MAX_DURATION, initial=50
+    )
+    modality = forms.ChoiceField(choices=Modality.choices, initial=Modality.IN_PERSON)
+
+    def __init__(self, *args, tz, **kwargs):
+        self.tz = tz
+        super().__init__(*args, **kwargs)
+        self.fields["time"].help_text = f"Clinic time ({tz.key})."
+
+    def clean(self):
+        cleaned = super().clean()
+        day, at = cleaned.get("date"), cleaned.get("time")
+        if day is None or at is None:
+            return cleaned
+        start = datetime.combine(day, at, tzinfo=self.tz)
+        # A wall-clock time skipped by a clock change does not survive the round trip.
+        back = start.astimezone(UTC).astimezone(self.tz)
+        if back.replace(tzinfo=None) != start.replace(tzinfo=None):
+            raise forms.ValidationError(
+                f"{at:%H:%M} does not exist on {day:%d %b %Y} (the clocks change): "
+                "choose another time."
+            )
+        cleaned["start"] = start
+        return cleaned
+
+    @classmethod
+    def initial_for(cls, start: datetime | None, tz, duration: int, modality: str) -> dict:
+        if start is None:
+            start = (timezone.localtime(timezone.now(), tz) + timedelta(days=1)).replace(
+                hour=10, minute=0, second=0, microsecond=0
+            )
+        local = timezone.localtime(start, tz)
+        return {
+            "date": local.date(),
+            "time": local.time().replace(second=0, microsecond=0),
+            "duration_minutes": duration,
+            "modality": modality,
+        }
+
+
+class CancelForm(forms.Form):
+    by_whom = forms.ChoiceField(
+        label="Cancelled by",
+        choices=(("patient", "The patient"), ("clinic", "The clinic")),
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(max_length=300, widget=forms.TextInput)
+
+
+class AttendanceForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=((SessionStatus.ATTENDED, "Attended"), (SessionStatus.NO_SHOW, "Did not attend")),
+        widget=forms.RadioSelect,
+    )
+
+
+class NoteForm(forms.ModelForm):
+    """The note's fields for its phase, plus per-goal progress (problem-solving) and the
+    review of open homework. ``version`` is the version the editor opened."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = SessionNote
+        fields = [
+            "symptoms_reviewed",
+            "sick_role",
+            "contract",
+            "inventory_work",
+            "formulation_discussed",
+            "focus_problem_area",
+            "interpersonal_events",
+            "goal_progress",
+            "gains_reviewed",
+            "feelings_about_ending",
+            "plan_progress",
+            "homework_review",
+            "narrative",
+            "risk_level",
+            "risk_notes",
+        ]
+
+    def __init__(self, *args, note: SessionNote, goals=(), homework=(), **kwargs):
+        kwargs.setdefault("instance", note)
+        super().__init__(*args, **kwargs)
+        self.note = note
+        self.goals = list(goals)
+        self.homework = list(homework)
+        wanted = set(note_fields_for(note.phase))
+        for name in list(self.fields):
+            if name != "version" and name not in wanted:
+                del self.fields[name]
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 3
+        if "risk_level" in self.fields:
+            self.fields["risk_level"] = forms.ChoiceField(
+                label="Risk check",
+                choices=[("", "— not yet recorded —"), *RiskLevel.choices],
+                required=False,
+                initial=note.risk_level,
+                help_text="Required on every note before it is saved or signed.",
+            )
+        if "focus_problem_area" in wanted:
+            self.fields["focus_problem_area"].queryset = ProblemArea.objects.filter(
+                clinic_id=note.clinic_id,
+                course_id=note.session.course_id,
+                removed_at__isnull=True,
+            )
+            self.fields["techniques"] = forms.MultipleChoiceField(
+                label="Techniques used",
+                choices=Technique.choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=note.techniques,
+            )
+            for goal in self.goals:
+                review = goal.this_review[0] if getattr(goal, "this_review", None) else None
+                self.fields[f"goal_{goal.pk}_progress"] = forms.IntegerField(
+                    label=f"Progress on “{goal.text}” (0–10)",
+                    min_value=0,
+                    max_value=10,
+                    required=False,
+                    initial=review.progress if review else goal.progress,
+                )
+                self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
+                    label="Status",
+                    choices=GoalStatus.choices,
+                    initial=review.status if review else goal.status,
+                )
+        for assignment in self.homework:
+            self.fields[f"homework_{assignment.pk}"] = forms.ChoiceField(
+                label=f"“{assignment.title}”",
+                choices=(
+                    ("", "Not reviewed yet"),
+                    ("done", "Done"),
+                    ("not_done", "Not done"),
+                ),
+                required=False,
+                initial=assignment.status if assignment.reviewed_in_id == note.session_id else "",
+            )
+        self.fields["version"].initial = note.version
+
+    def note_data(self) -> dict:
+        fields = set(note_fields_for(self.note.phase))
+        return {k: v for k, v in self.cleaned_data.items() if k in fields}
+
+    def goal_reviews(self) -> list[GoalReviewInput]:
+        reviews = []
+        for goal in self.goals:
+            progress = self.cleaned_data.get(f"goal_{goal.pk}_progress")
+            if progress is None:
+                continue
+            reviews.append(
+                GoalReviewInput(
+                    goal_id=goal.pk,
+                    progress=progress,
+                    status=self.cleaned_data.get(f"goal_{goal.pk}_status") or goal.status,
+                )
+            )
+        return reviews
+
+    def homework_reviews(self) -> dict[int, str]:
+        return {
+            a.pk: self.cleaned_data.get(f"homework_{a.pk}")
+            for a in self.homework
+            if self.cleaned_data.get(f"homework_{a.pk}")
+        }
+
+    def phase_field_names(self) -> list[str]:
+        return [n for n in note_fields_for(self.note.phase) if n in self.fields]
+
+    # Bound fields in reading order, for the template.
+    def phase_bound_fields(self):
+        return [self[n] for n in self.phase_field_names() if n not in COMMON_FIELDS]
+
+    def common_bound_fields(self):
+        return [self[n] for n in COMMON_FIELDS if n in self.fields]
+
+    def goal_bound_fields(self):
+        return [
+            self[f"goal_{goal.pk}_{part}"]
+            for goal in self.goals
+            for part in ("progress", "status")
+            if f"goal_{goal.pk}_{part}" in self.fields
+        ]
+
+    def homework_bound_fields(self):
+        return [self[f"homework_{a.pk}"] for a in self.homework]
+
+
+class MeasureForm(forms.Form):
+    """One questionnaire, item by item: each a required 0-3 choice."""
+
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, instrument: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spec = INSTRUMENTS[instrument]
+        self.fields["submission_key"].initial = uuid.uuid4().hex
+        for number, text in enumerate(self.spec.items, start=1):
+            self.fields[f"item_{number}"] = forms.TypedChoiceField(
+                label=f"{number}. {text}",
+                choices=ANSWER_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Question {number} needs an answer.",
+                    "invalid_choice": f"Question {number}: the answer must be 0, 1, 2 or 3.",
+                },
+            )
+
+    def answers(self) -> list[int]:
+        return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
+
+
+class RiskResponseForm(forms.Form):
+    response = forms.CharField(
+        label="What you did in response",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignmentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(choices=AssignmentKind.choices)
+    relationship = forms.ModelChoiceField(
+        label="Person it involves", queryset=Relationship.objects.none(), required=False
+    )
+    problem_area = forms.ModelChoiceField(
+        label="Problem area it serves", queryset=ProblemArea.objects.none(), required=False
+    )
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, course, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relationship"].queryset = Relationship.objects.filter(
+            clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
+        )
+        self.fields["problem_area"].queryset = ProblemArea.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, removed_at__isnull=True
+        )

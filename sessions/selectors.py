@@ -1,0 +1,299 @@
+"""Reads for sessions, notes, measures and homework. Every function takes what the caller
+may already see (a course or session fetched through ``patients.access``) or the user, and
+runs a fixed number of queries whatever the length of the history."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from patients.access import scoped_to_user
+from patients.models import LifeEvent
+from phases.models import Goal, PhaseTransition, TreatmentCourse
+
+from .models import (
+    CANCELLED_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Measure,
+    NoteAddendum,
+    SessionNote,
+    SessionStatus,
+    TherapySession,
+)
+
+OVERDUE_AFTER = timedelta(hours=48)
+
+
+def with_ordinal(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
+    """Annotate ``ordinal``: the session's place among its course's non-cancelled sessions
+    (the N of "N of M"). A subquery, not a window: it stays right when the outer query is
+    filtered to one week."""
+    earlier = (
+        TherapySession.objects.filter(
+            clinic_id=OuterRef("clinic_id"), course_id=OuterRef("course_id")
+        )
+        .exclude(status__in=CANCELLED_STATUSES)
+        .filter(
+            Q(scheduled_start__lt=OuterRef("scheduled_start"))
+            | Q(scheduled_start=OuterRef("scheduled_start"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return sessions.annotate(ordinal=Coalesce(Subquery(earlier), Value(0)))
+
+
+def sessions_for_user(user) -> QuerySet[TherapySession]:
+    return scoped_to_user(TherapySession.objects.all(), user, patient_path="course__patient")
+
+
+# --------------------------------------------------------------------------- week view
+
+
+def week_start_for(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass
+class WeekDay:
+    day: date
+    sessions: list
+
+
+def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
+    """The therapist's sessions in the seven days from ``start``, days and times in ``tz``."""
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(start + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    sessions = with_ordinal(
+        TherapySession.objects.filter(
+            clinic_id=therapist.clinic_id,
+            therapist_id=therapist.pk,
+            scheduled_start__gte=begin,
+            scheduled_start__lt=end,
+        )
+        .select_related("course__patient", "clinic", "note")
+        .order_by("scheduled_start", "pk")
+    )
+    days = [WeekDay(day=start + timedelta(days=i), sessions=[]) for i in range(7)]
+    for session in sessions:
+        local_day = timezone.localtime(session.scheduled_start, tz).date()
+        days[(local_day - start).days].sessions.append(session)
+    return days
+
+
+# --------------------------------------------------------------------------- course
+
+
+def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
+    """All sessions of the course with N, the note's state and the session's measures."""
+    return list(
+        with_ordinal(TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk))
+        .select_related("note")
+        .prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.filter(clinic_id=course.clinic_id).order_by(
+                    "taken_at", "pk"
+                ),
+            )
+        )
+        .order_by("scheduled_start", "pk")
+    )
+
+
+def course_measures(course: TreatmentCourse) -> list[Measure]:
+    return list(
+        Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+        .select_related("risk_responded_by")
+        .order_by("taken_at", "pk")
+    )
+
+
+def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
+    return list(
+        Measure.objects.filter(
+            clinic_id=course.clinic_id,
+            course_id=course.pk,
+            risk_flag=True,
+            risk_responded_at__isnull=True,
+        ).order_by("taken_at", "pk")
+    )
+
+
+@dataclass
+class InstrumentOutcome:
+    baseline: int | None
+    latest: int | None
+
+    @property
+    def change(self) -> int | None:
+        if self.baseline is None or self.latest is None:
+            return None
+        return self.latest - self.baseline
+
+    @property
+    def response(self) -> bool:
+        """A drop of 50% or more from a non-zero baseline."""
+        if not self.baseline or self.latest is None:
+            return False
+        return self.latest * 2 <= self.baseline
+
+
+@dataclass
+class CourseOutcome:
+    phq9: InstrumentOutcome
+    gad7: InstrumentOutcome
+
+    @property
+    def remission(self) -> bool:
+        """PHQ-9 below 5 at the latest score."""
+        return self.phq9.latest is not None and self.phq9.latest < 5
+
+
+def course_outcome(course: TreatmentCourse) -> CourseOutcome:
+    """Baseline, latest, change, response and remission from the figures ``measure_record``
+    keeps on the course (no query)."""
+    return CourseOutcome(
+        phq9=InstrumentOutcome(course.baseline_phq9, course.latest_phq9),
+        gad7=InstrumentOutcome(course.baseline_gad7, course.latest_gad7),
+    )
+
+
+@dataclass
+class ChartData:
+    course: TreatmentCourse
+    measures: list
+    transitions: list
+    life_events: list
+    session_ordinals: dict
+
+
+def course_chart_data(course: TreatmentCourse, sessions: list | None = None) -> ChartData:
+    """What the score chart draws: three queries (measures, phase changes, life events), plus
+    the sessions' ordinals when the caller has not already loaded them."""
+    if sessions is None:
+        sessions = list(
+            with_ordinal(
+                TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+            ).only("pk", "scheduled_start", "status", "course_id", "clinic_id")
+        )
+    measures = list(
+        Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk).order_by(
+            "taken_at", "pk"
+        )
+    )
+    transitions = list(
+        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course_id=course.pk).order_by(
+            "at", "pk"
+        )
+    )
+    life_events = list(
+        LifeEvent.objects.filter(
+            clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
+        ).order_by("occurred_on", "pk")
+    )
+    return ChartData(
+        course=course,
+        measures=measures,
+        transitions=transitions,
+        life_events=life_events,
+        session_ordinals={s.pk: s.ordinal for s in sessions},
+    )
+
+
+# --------------------------------------------------------------------------- one session
+
+
+def session_page(session_id, user) -> TherapySession:
+    """The session with everything its page shows, or Http404 for outsiders."""
+    from patients.access import get_scoped_or_404
+
+    queryset = with_ordinal(
+        TherapySession.objects.select_related(
+            "course__patient",
+            "course__clinic",
+            "therapist",
+            "clinic",
+            "note__signed_by",
+            "note__focus_problem_area",
+        ).prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=Measure.objects.select_related("risk_responded_by").order_by(
+                    "taken_at", "pk"
+                ),
+            ),
+            Prefetch(
+                "assignments_set",
+                queryset=Assignment.objects.select_related("relationship", "problem_area"),
+            ),
+            Prefetch(
+                "note__addenda",
+                queryset=NoteAddendum.objects.select_related("author").order_by("created_at"),
+            ),
+        )
+    )
+    return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+
+
+def homework_for_review(session: TherapySession) -> list[Assignment]:
+    """Homework set before this session that has not been reviewed in a later one (or was
+    reviewed in this one), with the patient's reflection."""
+    return list(
+        Assignment.objects.filter(clinic_id=session.clinic_id, course_id=session.course_id)
+        .exclude(status=AssignmentStatus.WITHDRAWN)
+        .filter(Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk))
+        .filter(Q(session__isnull=True) | Q(session__scheduled_start__lt=session.scheduled_start))
+        .select_related("session", "relationship")
+        .order_by("due_date", "pk")
+    )
+
+
+def goals_for_review(session: TherapySession) -> list[Goal]:
+    """The course's live goals, each with this session's review (if any) as ``this_review``."""
+    from .models import GoalReview
+
+    return list(
+        Goal.objects.filter(
+            clinic_id=session.clinic_id, course_id=session.course_id, removed_at__isnull=True
+        )
+        .select_related("problem_area")
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                queryset=GoalReview.objects.filter(session_id=session.pk),
+                to_attr="this_review",
+            )
+        )
+        .order_by("pk")
+    )
+
+
+def note_history(note: SessionNote):
+    return note.revisions.select_related("saved_by").order_by("-version")
+
+
+# --------------------------------------------------------------------------- home
+
+
+def unsigned_notes_overdue(therapist) -> list[TherapySession]:
+    """The therapist's sessions that took place more than 48 hours ago without a signed
+    note (no note yet, or a note still unsigned); cancelled and no-show sessions excepted."""
+    cutoff = timezone.now() - OVERDUE_AFTER
+    return list(
+        TherapySession.objects.filter(
+            clinic_id=therapist.clinic_id,
+            therapist_id=therapist.pk,
+            scheduled_start__lt=cutoff,
+            course__status="active",
+        )
+        .exclude(status__in=(*CANCELLED_STATUSES, SessionStatus.NO_SHOW))
+        .filter(Q(note__isnull=True) | Q(note__signed_at__isnull=True))
+        .select_related("course__patient", "clinic", "note")
+        .order_by("scheduled_start", "pk")
+    )

@@ -1,0 +1,683 @@
+"""Changes to therapy sessions, their notes and homework. Every function here is the one way
+its change is made: it checks the current state, refuses a wrong one with a clear message,
+writes the audit trail and calls the outbox hooks in the same transaction."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from patients.models import Relationship
+from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
+
+from . import outbox
+from .models import (
+    CANCELLED_STATUSES,
+    Assignment,
+    AssignmentKind,
+    AssignmentStatus,
+    GoalReview,
+    Modality,
+    NoteAddendum,
+    NoteRevision,
+    RiskLevel,
+    SessionNote,
+    SessionStatus,
+    Technique,
+    TherapySession,
+)
+
+MIN_DURATION = 15
+MAX_DURATION = 180
+
+# The fields a note holds in each phase; "every phase" fields are added to all of them.
+PHASE_FIELDS: dict[str, tuple[str, ...]] = {
+    Phase.INITIAL: ("symptoms_reviewed", "sick_role", "contract"),
+    Phase.SOCIAL: ("inventory_work", "formulation_discussed"),
+    Phase.PROBLEM_SOLVING: (
+        "focus_problem_area",
+        "interpersonal_events",
+        "techniques",
+        "goal_progress",
+    ),
+    Phase.TERMINATION: ("gains_reviewed", "feelings_about_ending", "plan_progress"),
+}
+COMMON_FIELDS = ("homework_review", "narrative", "risk_level", "risk_notes")
+ALL_NOTE_FIELDS = tuple(f for fields in PHASE_FIELDS.values() for f in fields) + COMMON_FIELDS
+
+
+def note_fields_for(phase: str) -> tuple[str, ...]:
+    return PHASE_FIELDS.get(phase, PHASE_FIELDS[Phase.TERMINATION]) + COMMON_FIELDS
+
+
+class StaleNoteError(ValidationError):
+    """The note changed since the editor opened it; ``current`` is the note as stored now."""
+
+    def __init__(self, current: SessionNote):
+        self.current = current
+        super().__init__(
+            "This note was changed since you opened it (now version "
+            f"{current.version}). Nothing was saved: compare both versions below."
+        )
+
+
+class NoteLockedError(ValidationError):
+    def __init__(self):
+        super().__init__("This note is signed and locked. Add an addendum instead.")
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _format_local(moment: datetime, tz) -> str:
+    return timezone.localtime(moment, tz).strftime("%a %d %b %Y %H:%M")
+
+
+def _check_slot(
+    *,
+    therapist,
+    clinic,
+    start: datetime,
+    duration_minutes: int,
+    exclude_session_id: int | None = None,
+) -> None:
+    """Refuse a start in the past or a slot overlapping another session of the therapist.
+
+    Locks the therapist's user row first: two bookings for one therapist then run one after
+    the other, so both cannot pass the overlap check. Call inside a transaction.
+    """
+    if timezone.is_naive(start):
+        raise ValidationError("The start time must carry its time zone.")
+    if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
+        raise ValidationError(f"A session lasts between {MIN_DURATION} and {MAX_DURATION} minutes.")
+    if start < timezone.now():
+        raise ValidationError(
+            f"{_format_local(start, clinic.tz)} is in the past: a new session must start later."
+        )
+    get_user_model().objects.select_for_update().get(pk=therapist.pk)
+    end = start + timedelta(minutes=duration_minutes)
+    candidates = (
+        TherapySession.objects.filter(
+            clinic_id=clinic.pk,
+            therapist_id=therapist.pk,
+            scheduled_start__gt=start - timedelta(minutes=MAX_DURATION),
+            scheduled_start__lt=end,
+        )
+        .exclude(status__in=CANCELLED_STATUSES)
+        .exclude(pk=exclude_session_id)
+        .order_by("scheduled_start")
+    )
+    for other in candidates:
+        other_end = other.scheduled_start + timedelta(minutes=other.duration_minutes)
+        if other.scheduled_start < end and start < other_end:
+            raise ValidationError(
+                f"{therapist.display_name} already has a session from "
+                f"{_format_local(other.scheduled_start, clinic.tz)} to "
+                f"{timezone.localtime(other_end, clinic.tz):%H:%M}: choose another time."
+            )
+
+
+def session_book(
+    *,
+    course: TreatmentCourse,
+    start: datetime,
+    duration_minutes: int,
+    modality: str,
+    by,
+    request=None,
+) -> TherapySession:
+    """Book a session of ``course`` with its therapist; ``start`` is aware (stored in UTC)."""
+    if modality not in Modality.values:
+        raise ValidationError("Choose in person, video or phone.")
+    with transaction.atomic():
+        course = TreatmentCourse.objects.select_related("clinic", "therapist").get(pk=course.pk)
+        if course.status != "active":
+            raise ValidationError("Sessions can only be booked on an active course.")
+        _check_slot(
+            therapist=course.therapist,
+            clinic=course.clinic,
+            start=start,
+            duration_minutes=duration_minutes,
+        )
+        session = TherapySession(
+            clinic_id=course.clinic_id,
+            course=course,
+            therapist=course.therapist,
+            scheduled_start=start,
+            duration_minutes=duration_minutes,
+            modality=modality,
+            created_by=by,
+        )
+        session.full_clean()
+        session.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=course.patient_id,
+            target=session,
+            summary=f"Session booked for {_format_local(start, course.clinic.tz)}",
+            request=request,
+        )
+        outbox.on_session_booked(session)
+    return session
+
+
+def session_reschedule(
+    *,
+    session: TherapySession,
+    start: datetime,
+    duration_minutes: int,
+    modality: str,
+    by,
+    request=None,
+) -> TherapySession:
+    if modality not in Modality.values:
+        raise ValidationError("Choose in person, video or phone.")
+    with transaction.atomic():
+        session = TherapySession.objects.select_related("clinic", "course", "therapist").get(
+            pk=session.pk
+        )
+        if session.status != SessionStatus.SCHEDULED:
+            raise ValidationError(
+                f"Only a scheduled session can be moved; this one is "
+                f"{session.get_status_display().lower()}."
+            )
+        _check_slot(
+            therapist=session.therapist,
+            clinic=session.clinic,
+            start=start,
+            duration_minutes=duration_minutes,
+            exclude_session_id=session.pk,
+        )
+        before = {
+            "scheduled_start": session.scheduled_start,
+            "duration_minutes": session.duration_minutes,
+            "modality": session.modality,
+        }
+        session.scheduled_start = start
+        session.duration_minutes = duration_minutes
+        session.modality = modality
+        session.full_clean(exclude=["created_by"])
+        session.save(
+            update_fields=["scheduled_start", "duration_minutes", "modality", "updated_at"]
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=session.clinic_id,
+            actor=by,
+            patient_id=session.course.patient_id,
+            target=session,
+            summary=f"Session moved to {_format_local(start, session.clinic.tz)}",
+            changes=diff_fields(before, session, list(before)),
+            request=request,
+        )
+        outbox.on_session_rescheduled(session)
+    return session
+
+
+def session_cancel(
+    *, session: TherapySession, by, by_whom: str, reason: str, request=None
+) -> TherapySession:
+    """Cancel a scheduled session; ``by_whom`` is "patient" or "clinic"."""
+    statuses = {
+        "patient": SessionStatus.CANCELLED_PATIENT,
+        "clinic": SessionStatus.CANCELLED_CLINIC,
+    }
+    if by_whom not in statuses:
+        raise ValidationError("Say whether the patient or the clinic cancelled.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give a reason for the cancellation.")
+    with transaction.atomic():
+        session = TherapySession.objects.select_for_update().get(pk=session.pk)
+        if session.status != SessionStatus.SCHEDULED:
+            raise ValidationError(
+                f"Only a scheduled session can be cancelled; this one is "
+                f"{session.get_status_display().lower()}."
+            )
+        session.status = statuses[by_whom]
+        session.cancel_reason = reason[:300]
+        session.save(update_fields=["status", "cancel_reason", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=session.clinic_id,
+            actor=by,
+            patient_id=session.course.patient_id,
+            target=session,
+            summary=f"Session {session.get_status_display().lower()}",
+            changes={"status": [SessionStatus.SCHEDULED.value, session.status]},
+            request=request,
+        )
+        outbox.on_session_cancelled(session)
+    return session
+
+
+def session_record_attendance(
+    *, session: TherapySession, by, status: str, request=None
+) -> TherapySession:
+    """Attended or did not attend, once the session's start has passed. A cancelled session
+    stays cancelled; attended and no-show may be corrected while the note is unsigned."""
+    if status not in (SessionStatus.ATTENDED, SessionStatus.NO_SHOW):
+        raise ValidationError("Record the session as attended or did not attend.")
+    with transaction.atomic():
+        session = TherapySession.objects.select_for_update().get(pk=session.pk)
+        if session.status in CANCELLED_STATUSES:
+            raise ValidationError("This session was cancelled; attendance cannot be recorded.")
+        if session.scheduled_start > timezone.now():
+            raise ValidationError("Attendance can be recorded once the session has started.")
+        note = SessionNote.objects.filter(session=session).first()
+        if note is not None and note.signed_at is not None and session.status != status:
+            raise ValidationError("The note is signed: attendance can no longer change.")
+        old = session.status
+        session.status = status
+        session.save(update_fields=["status", "updated_at"])
+        if old != status:
+            audit_record(
+                action=AuditAction.UPDATE,
+                clinic_id=session.clinic_id,
+                actor=by,
+                patient_id=session.course.patient_id,
+                target=session,
+                summary=f"Attendance: {session.get_status_display().lower()}",
+                changes={"status": [old, status]},
+                request=request,
+            )
+    return session
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def _note_content(note: SessionNote) -> dict:
+    content = {}
+    for name in ALL_NOTE_FIELDS:
+        if name == "focus_problem_area":
+            content[name] = note.focus_problem_area_id
+        else:
+            content[name] = getattr(note, name)
+    return content
+
+
+def note_start(*, session: TherapySession, by, request=None) -> SessionNote:
+    """The session's note, created if it has none yet. Its phase is the course's phase now,
+    and the session records the same phase: the note's fields follow it."""
+    with transaction.atomic():
+        session = (
+            TherapySession.objects.select_for_update().select_related("course").get(pk=session.pk)
+        )
+        existing = SessionNote.objects.filter(session=session).first()
+        if existing is not None:
+            return existing
+        if session.status in CANCELLED_STATUSES:
+            raise ValidationError("A cancelled session has no note.")
+        phase = session.course.phase
+        if phase == Phase.COMPLETED:
+            phase = Phase.TERMINATION
+        note = SessionNote(
+            clinic_id=session.clinic_id, session=session, phase=phase, version=1, updated_by=by
+        )
+        note.full_clean(exclude=["updated_by", "signed_by"])
+        note.save()
+        NoteRevision.objects.create(
+            clinic_id=note.clinic_id,
+            note=note,
+            version=1,
+            content=_note_content(note),
+            saved_by=by,
+            saved_at=timezone.now(),
+        )
+        if session.phase != phase:
+            session.phase = phase
+            session.save(update_fields=["phase", "updated_at"])
+        audit_record(
+            action=AuditAction.CREATE,
+            clinic_id=note.clinic_id,
+            actor=by,
+            patient_id=session.course.patient_id,
+            target=note,
+            summary=f"Note started ({note.get_phase_display()})",
+            request=request,
+        )
+    return note
+
+
+@dataclass
+class GoalReviewInput:
+    goal_id: int
+    progress: int
+    status: str
+    comment: str = ""
+
+
+def _clean_note_values(note: SessionNote, data: dict, *, draft: bool) -> dict:
+    """The values of this note's phase fields, validated; other fields are ignored."""
+    session = note.session
+    values = {}
+    errors = {}
+    for name in note_fields_for(note.phase):
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "focus_problem_area":
+            if value in (None, ""):
+                values["focus_problem_area"] = None
+                continue
+            area_id = value.pk if isinstance(value, ProblemArea) else value
+            area = ProblemArea.objects.filter(
+                clinic_id=note.clinic_id,
+                course_id=session.course_id,
+                pk=area_id,
+                removed_at__isnull=True,
+            ).first()
+            if area is None:
+                errors[name] = "Choose a problem area of this course."
+            else:
+                values["focus_problem_area"] = area
+        elif name == "techniques":
+            techniques = list(value or [])
+            unknown = [t for t in techniques if t not in Technique.values]
+            if unknown:
+                errors[name] = f"Unknown technique: {', '.join(map(str, unknown))}."
+            values[name] = [t for t in Technique.values if t in techniques]
+        elif name == "risk_level":
+            if value and value not in RiskLevel.values:
+                errors[name] = "Choose a risk level from the list."
+            values[name] = value or ""
+        else:
+            values[name] = (value or "").strip() if isinstance(value, str) else (value or "")
+    risk_level = values.get("risk_level", note.risk_level)
+    if not draft and not risk_level:
+        errors["risk_level"] = "Record the risk check: it is required on every note."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def note_save(
+    *,
+    note: SessionNote,
+    by,
+    data: dict,
+    expected_version: int,
+    goal_reviews: list[GoalReviewInput] | None = None,
+    homework_reviews: dict[int, str] | None = None,
+    draft: bool = False,
+    request=None,
+) -> SessionNote:
+    """Save the note's fields from ``data`` if it is still at ``expected_version``.
+
+    Refuses with ``StaleNoteError`` (nothing written) when someone saved in between, and with
+    ``NoteLockedError`` once the note is signed. Every save writes a ``NoteRevision``.
+    ``goal_reviews`` record per-goal progress for this session; ``homework_reviews`` maps an
+    open assignment's id to "done" or "not_done". ``draft`` (autosave) lets the risk check
+    wait until the therapist saves for real.
+    """
+    with transaction.atomic():
+        note = SessionNote.objects.select_related("session__course").get(pk=note.pk)
+        if note.signed_at is not None:
+            raise NoteLockedError()
+        if note.version != expected_version:
+            raise StaleNoteError(note)
+        values = _clean_note_values(note, data, draft=draft)
+        before = _note_content(note)
+        now = timezone.now()
+        # The conditional UPDATE is the lock: of two saves opened at the same version only
+        # one changes a row; the other finds nothing and is refused.
+        changed = SessionNote.objects.filter(
+            pk=note.pk, version=expected_version, signed_at__isnull=True
+        ).update(**values, version=F("version") + 1, updated_by=by, updated_at=now)
+        if changed != 1:
+            current = SessionNote.objects.get(pk=note.pk)
+            if current.signed_at is not None:
+                raise NoteLockedError()
+            raise StaleNoteError(current)
+        note.refresh_from_db()
+        session = note.session
+        reviewed = _save_goal_reviews(note, session, goal_reviews or [], by, now)
+        closed = _save_homework_reviews(session, homework_reviews or {}, by)
+        content = _note_content(note)
+        content["goal_reviews"] = reviewed
+        content["homework_reviews"] = closed
+        NoteRevision.objects.create(
+            clinic_id=note.clinic_id,
+            note=note,
+            version=note.version,
+            content=content,
+            saved_by=by,
+            saved_at=now,
+        )
+        changes = {
+            name: [before[name], content[name]] for name in before if before[name] != content[name]
+        }
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=note.clinic_id,
+            actor=by,
+            patient_id=session.course.patient_id,
+            target=note,
+            summary=f"Note saved (version {note.version}{', draft' if draft else ''})",
+            changes={"fields": sorted(changes)},
+            request=request,
+        )
+    return note
+
+
+def _save_goal_reviews(note, session, reviews: list[GoalReviewInput], by, now) -> list[dict]:
+    if not reviews:
+        return []
+    goals = {
+        g.pk: g
+        for g in Goal.objects.filter(
+            clinic_id=note.clinic_id,
+            course_id=session.course_id,
+            pk__in=[r.goal_id for r in reviews],
+            removed_at__isnull=True,
+        )
+    }
+    saved = []
+    for review in reviews:
+        goal = goals.get(review.goal_id)
+        if goal is None:
+            raise ValidationError("A goal reviewed here does not belong to this course.")
+        if not 0 <= review.progress <= 10:
+            raise ValidationError(f"Progress on “{goal.text}” must be between 0 and 10.")
+        if review.status not in GoalStatus.values:
+            raise ValidationError(f"Choose a status for “{goal.text}”.")
+        GoalReview.objects.update_or_create(
+            session=session,
+            goal=goal,
+            defaults={
+                "clinic_id": note.clinic_id,
+                "progress": review.progress,
+                "status": review.status,
+                "comment": review.comment[:300],
+                "reviewed_by": by,
+                "reviewed_at": now,
+            },
+        )
+        Goal.objects.filter(pk=goal.pk).update(
+            progress=review.progress, status=review.status, last_reviewed_at=now
+        )
+        saved.append({"goal": goal.pk, "progress": review.progress, "status": review.status})
+    return saved
+
+
+def _save_homework_reviews(session, reviews: dict[int, str], by) -> list[dict]:
+    closed = []
+    for assignment_id, status in reviews.items():
+        if not status:
+            continue
+        assignment = (
+            Assignment.objects.select_for_update()
+            .filter(clinic_id=session.clinic_id, course_id=session.course_id, pk=assignment_id)
+            .first()
+        )
+        if assignment is None:
+            raise ValidationError("Homework reviewed here does not belong to this course.")
+        assignment_review(assignment=assignment, session=session, status=status, by=by)
+        closed.append({"assignment": assignment.pk, "status": status})
+    return closed
+
+
+def assignment_review(*, assignment: Assignment, session: TherapySession, status: str, by) -> None:
+    """Mark homework done or not done as reviewed in ``session``. Call inside a transaction."""
+    if status not in (AssignmentStatus.DONE, AssignmentStatus.NOT_DONE):
+        raise ValidationError("Homework is reviewed as done or not done.")
+    if assignment.status == AssignmentStatus.WITHDRAWN:
+        raise ValidationError(f"“{assignment.title}” was withdrawn.")
+    was_open = assignment.status == AssignmentStatus.ASSIGNED
+    old = assignment.status
+    assignment.status = status
+    assignment.reviewed_in = session
+    if status == AssignmentStatus.DONE and assignment.completed_at is None:
+        assignment.completed_at = timezone.now()
+    if status == AssignmentStatus.NOT_DONE:
+        assignment.completed_at = None
+    assignment.save(update_fields=["status", "reviewed_in", "completed_at", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        clinic_id=assignment.clinic_id,
+        actor=by,
+        patient_id=session.course.patient_id,
+        target=assignment,
+        summary=f"Homework reviewed: {assignment.get_status_display().lower()}",
+        changes={"status": [old, status]},
+    )
+    if was_open:
+        outbox.on_assignment_closed(assignment)
+
+
+def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
+    """Sign and lock the note. Only the session's therapist signs, and only with the risk
+    check recorded; after this the note never changes (later words are addenda)."""
+    with transaction.atomic():
+        note = (
+            SessionNote.objects.select_for_update()
+            .select_related("session__course")
+            .get(pk=note.pk)
+        )
+        if note.signed_at is not None:
+            raise ValidationError(
+                f"This note was already signed on {note.signed_at:%Y-%m-%d %H:%M} UTC."
+            )
+        if note.session.therapist_id != by.pk:
+            raise ValidationError("Only the therapist who ran the session can sign its note.")
+        if not note.risk_level:
+            raise ValidationError("Record the risk check before signing the note.")
+        if note.session.status in CANCELLED_STATUSES:
+            raise ValidationError("A cancelled session's note cannot be signed.")
+        note.signed_at = timezone.now()
+        note.signed_by = by
+        note.save(update_fields=["signed_at", "signed_by"])
+        audit_record(
+            action=AuditAction.SIGN,
+            clinic_id=note.clinic_id,
+            actor=by,
+            patient_id=note.session.course.patient_id,
+            target=note,
+            summary=f"Note signed at version {note.version}",
+            request=request,
+        )
+    return note
+
+
+def note_add_addendum(*, note: SessionNote, by, text: str, request=None) -> NoteAddendum:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write the addendum's text.")
+    with transaction.atomic():
+        note = SessionNote.objects.select_related("session__course").get(pk=note.pk)
+        if note.signed_at is None:
+            raise ValidationError("The note is not signed yet: edit it instead of adding to it.")
+        addendum = NoteAddendum(clinic_id=note.clinic_id, note=note, author=by, text=text)
+        addendum.full_clean()
+        addendum.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            clinic_id=note.clinic_id,
+            actor=by,
+            patient_id=note.session.course.patient_id,
+            target=addendum,
+            summary="Addendum added to a signed note",
+            request=request,
+        )
+    return addendum
+
+
+# --------------------------------------------------------------------------- homework
+
+
+def assignment_set(
+    *,
+    session: TherapySession,
+    by,
+    title: str,
+    instructions: str,
+    kind: str,
+    relationship: Relationship | None,
+    problem_area: ProblemArea | None,
+    due_date: date,
+    request=None,
+) -> Assignment:
+    """Set homework from a session. The person and problem area must be this patient's and
+    this course's; the due date may not be in the past (the clinic's calendar)."""
+    with transaction.atomic():
+        session = TherapySession.objects.select_related("course", "clinic").get(pk=session.pk)
+        course = session.course
+        errors = {}
+        if kind not in AssignmentKind.values:
+            errors["kind"] = "Choose a kind of homework."
+        if (
+            relationship is not None
+            and not Relationship.objects.filter(
+                clinic_id=course.clinic_id,
+                patient_id=course.patient_id,
+                pk=relationship.pk,
+                removed_at__isnull=True,
+            ).exists()
+        ):
+            errors["relationship"] = "Choose a person from this patient's inventory."
+        if (
+            problem_area is not None
+            and not ProblemArea.objects.filter(
+                clinic_id=course.clinic_id, course_id=course.pk, pk=problem_area.pk, removed_at=None
+            ).exists()
+        ):
+            errors["problem_area"] = "Choose a problem area of this course."
+        if due_date < timezone.localdate(timezone=session.clinic.tz):
+            errors["due_date"] = "The due date is in the past."
+        if session.status in CANCELLED_STATUSES:
+            errors["__all__"] = "Homework cannot be set from a cancelled session."
+        if errors:
+            raise ValidationError(errors)
+        assignment = Assignment(
+            clinic_id=course.clinic_id,
+            course=course,
+            session=session,
+            title=(title or "").strip(),
+            instructions=(instructions or "").strip(),
+            kind=kind,
+            relationship=relationship,
+            problem_area=problem_area,
+            due_date=due_date,
+            created_by=by,
+        )
+        assignment.full_clean()
+        assignment.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=course.patient_id,
+            target=assignment,
+            summary=f"Homework set: {assignment.title}",
+            request=request,
+        )
+        outbox.on_assignment_set(assignment)
+    return assignment

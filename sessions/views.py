@@ -1,0 +1,627 @@
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.access import get_scoped_or_404
+from phases.models import TreatmentCourse
+
+from . import selectors, services
+from .charts import chart_table_rows, score_chart_svg
+from .forms import (
+    AddendumForm,
+    AssignmentForm,
+    AttendanceForm,
+    CancelForm,
+    MeasureForm,
+    NoteForm,
+    RiskResponseForm,
+    SlotForm,
+)
+from .measures import measure_record, risk_flag_respond
+from .models import Measure, SessionNote, Technique, TherapySession
+from .scoring import INSTRUMENTS
+
+
+def _messages_of(error: ValidationError) -> list[str]:
+    return list(error.messages)
+
+
+def _course_for(request: HttpRequest, course_id) -> TreatmentCourse:
+    return get_scoped_or_404(
+        TreatmentCourse.objects.select_related("patient", "clinic", "therapist"),
+        request.user,
+        course_id,
+        patient_path="patient",
+    )
+
+
+def _session_for(request: HttpRequest, pk) -> TherapySession:
+    return get_scoped_or_404(
+        TherapySession.objects.select_related("course__patient", "clinic", "therapist"),
+        request.user,
+        pk,
+        patient_path="course__patient",
+    )
+
+
+def _session_for_its_therapist(request: HttpRequest, pk) -> TherapySession:
+    """The session, for the therapist who runs it only: a note is written and signed by its
+    author. Anyone else (the clinic admin included) gets the same 404 as an outsider."""
+    session = _session_for(request, pk)
+    if session.therapist_id != request.user.pk:
+        raise Http404("Not found.")
+    return session
+
+
+def _note_of(session: TherapySession) -> SessionNote:
+    note = SessionNote.objects.filter(session=session).select_related("session__course").first()
+    if note is None:
+        raise Http404("This session has no note yet.")
+    return note
+
+
+def _audit_view(request, *, patient_id, clinic_id, target, summary) -> None:
+    audit_record(
+        action=AuditAction.VIEW,
+        clinic_id=clinic_id,
+        actor=request.user,
+        patient_id=patient_id,
+        target=target,
+        summary=summary,
+        request=request,
+    )
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+@login_required
+def week(request: HttpRequest) -> HttpResponse:
+    therapist = request.user
+    if request.GET.get("therapist") and request.user.is_clinic_admin:
+        therapist = (
+            get_user_model()
+            .objects.filter(clinic_id=request.user.clinic_id, pk=request.GET["therapist"])
+            .first()
+        )
+        if therapist is None:
+            raise Http404("No such therapist.")
+    if therapist.clinic is None:
+        raise Http404("No clinic.")
+    tz = therapist.clinic.tz
+    try:
+        start = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = timezone.localdate(timezone=tz)
+    start = selectors.week_start_for(start)
+    days = selectors.therapist_week(therapist=therapist, start=start, tz=tz)
+    return render(
+        request,
+        "sessions/week.html",
+        {
+            "therapist": therapist,
+            "days": days,
+            "start": start,
+            "previous": start - timedelta(days=7),
+            "next": start + timedelta(days=7),
+            "tz_name": tz.key,
+            "today": timezone.localdate(timezone=tz),
+        },
+    )
+
+
+@login_required
+def book(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course_for(request, course_id)
+    tz = course.clinic.tz
+    form = SlotForm(
+        request.POST or None,
+        tz=tz,
+        initial=SlotForm.initial_for(None, tz, course.session_minutes, "in_person"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_book(
+                course=course,
+                start=form.cleaned_data["start"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                modality=form.cleaned_data["modality"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            for message in _messages_of(error):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Session booked.")
+            return redirect("therapy:session", pk=session.pk)
+    return render(
+        request,
+        "sessions/slot_form.html",
+        {"form": form, "course": course, "title": "Book a session", "tz_name": tz.key},
+    )
+
+
+@login_required
+def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    tz = session.clinic.tz
+    form = SlotForm(
+        request.POST or None,
+        tz=tz,
+        initial=SlotForm.initial_for(
+            session.scheduled_start, tz, session.duration_minutes, session.modality
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_reschedule(
+                session=session,
+                start=form.cleaned_data["start"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                modality=form.cleaned_data["modality"],
+                by=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            for message in _messages_of(error):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Session moved.")
+            return redirect("therapy:session", pk=session.pk)
+    return render(
+        request,
+        "sessions/slot_form.html",
+        {
+            "form": form,
+            "course": session.course,
+            "session": session,
+            "title": "Move the session",
+            "tz_name": tz.key,
+        },
+    )
+
+
+@login_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_cancel(
+                session=session,
+                by=request.user,
+                by_whom=form.cleaned_data["by_whom"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as error:
+            for message in _messages_of(error):
+                form.add_error(None, message)
+        else:
+            messages.success(request, "Session cancelled.")
+            return redirect("therapy:session", pk=session.pk)
+    return render(request, "sessions/cancel.html", {"form": form, "session": session})
+
+
+@login_required
+@require_POST
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    form = AttendanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose attended or did not attend.")
+    else:
+        try:
+            services.session_record_attendance(
+                session=session,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(_messages_of(error)))
+        else:
+            messages.success(request, "Attendance recorded.")
+    return redirect("therapy:session", pk=session.pk)
+
+
+# --------------------------------------------------------------------------- the session page
+
+
+@login_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.session_page(pk, request.user)
+    note = getattr(session, "note", None)
+    homework = selectors.homework_for_review(session)
+    _audit_view(
+        request,
+        patient_id=session.course.patient_id,
+        clinic_id=session.clinic_id,
+        target=session,
+        summary="Session page viewed",
+    )
+    return render(
+        request,
+        "sessions/session_detail.html",
+        {
+            "session": session,
+            "course": session.course,
+            "note": note,
+            "note_rows": note_display_rows(note) if note else [],
+            "open_flags": [
+                m for m in session.measures.all() if m.risk_flag and not m.risk_responded_at
+            ],
+            "homework_for_review": homework,
+            "attendance_form": AttendanceForm(initial={"status": session.status}),
+            "addendum_form": AddendumForm(),
+            "risk_form": RiskResponseForm(),
+            "is_its_therapist": session.therapist_id == request.user.pk,
+            "is_past": session.scheduled_start <= timezone.now(),
+            "tz_name": session.clinic.time_zone,
+            "instruments": [(code, spec.label) for code, spec in INSTRUMENTS.items()],
+        },
+    )
+
+
+def note_display_rows(note: SessionNote) -> list[tuple[str, str]]:
+    """The note's fields for its phase as (label, text), for reading."""
+    technique_labels = dict(Technique.choices)
+    rows = []
+    for name in services.note_fields_for(note.phase):
+        field = SessionNote._meta.get_field(name)
+        label = str(field.verbose_name)
+        if name == "focus_problem_area":
+            value = str(note.focus_problem_area or "")
+        elif name == "techniques":
+            label = "techniques used"
+            value = ", ".join(str(technique_labels.get(t, t)) for t in note.techniques or [])
+        elif name == "risk_level":
+            label = "risk check"
+            value = note.get_risk_level_display() if note.risk_level else ""
+        else:
+            value = getattr(note, name)
+        rows.append((label[:1].upper() + label[1:], value))
+    return rows
+
+
+@login_required
+def course_sessions(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _course_for(request, course_id)
+    context = course_sessions_context(course)
+    _audit_view(
+        request,
+        patient_id=course.patient_id,
+        clinic_id=course.clinic_id,
+        target=course,
+        summary="Course sessions and scores viewed",
+    )
+    return render(request, "sessions/course_sessions.html", {"course": course, **context})
+
+
+def course_sessions_context(course: TreatmentCourse) -> dict:
+    """What ``_course_sessions.html`` and ``_score_chart.html`` need; the course page includes
+    both with this context (a fixed number of queries whatever the history's length)."""
+    sessions = selectors.course_sessions(course)
+    chart = selectors.course_chart_data(course, sessions=sessions)
+    tz = course.clinic.tz
+    return {
+        "course_session_list": sessions,
+        "score_chart_svg": score_chart_svg(chart, tz=tz),
+        "score_rows": chart_table_rows(chart, tz),
+        "life_events": chart.life_events,
+        "outcome": selectors.course_outcome(course),
+        "open_risk_flags": [m for m in chart.measures if m.risk_flag and not m.risk_responded_at],
+        "risk_form": RiskResponseForm(),
+        "tz_name": tz.key,
+    }
+
+
+# --------------------------------------------------------------------------- notes
+
+
+@login_required
+@require_POST
+def note_start(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for_its_therapist(request, pk)
+    try:
+        services.note_start(session=session, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(_messages_of(error)))
+        return redirect("therapy:session", pk=session.pk)
+    return redirect("therapy:note", pk=session.pk)
+
+
+def _note_form(note: SessionNote, data=None) -> NoteForm:
+    session = note.session
+    goals = (
+        selectors.goals_for_review(session)
+        if "focus_problem_area" in (services.note_fields_for(note.phase))
+        else []
+    )
+    homework = selectors.homework_for_review(session)
+    return NoteForm(data, note=note, goals=goals, homework=homework)
+
+
+@login_required
+def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for_its_therapist(request, pk)
+    note = _note_of(session)
+    if note.signed_at is not None:
+        messages.info(request, "This note is signed and locked; add an addendum instead.")
+        return redirect("therapy:session", pk=session.pk)
+    form = _note_form(note, request.POST or None)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = services.note_save(
+                note=note,
+                by=request.user,
+                data=form.note_data(),
+                expected_version=form.cleaned_data["version"],
+                goal_reviews=form.goal_reviews(),
+                homework_reviews=form.homework_reviews(),
+                request=request,
+            )
+        except services.StaleNoteError as error:
+            conflict = _conflict(form, error.current)
+            data = request.POST.copy()
+            data["version"] = str(error.current.version)
+            form = _note_form(error.current, data)
+            form.is_valid()
+        except services.NoteLockedError as error:
+            messages.error(request, error.messages[0])
+            return redirect("therapy:session", pk=session.pk)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Note saved (version {note.version}).")
+            return redirect("therapy:session", pk=session.pk)
+    else:
+        _audit_view(
+            request,
+            patient_id=session.course.patient_id,
+            clinic_id=session.clinic_id,
+            target=note,
+            summary="Note opened for editing",
+        )
+    return render(
+        request,
+        "sessions/note_form.html",
+        {
+            "session": session,
+            "note": note,
+            "form": form,
+            "conflict": conflict,
+        },
+    )
+
+
+def _add_errors(form: NoteForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _conflict(form: NoteForm, current: SessionNote) -> list[dict]:
+    """Field by field: the stored version (theirs) beside the one just submitted (yours)."""
+    rows = []
+    yours = form.cleaned_data
+    for name in form.phase_field_names():
+        label = form.fields[name].label or name
+        if name == "focus_problem_area":
+            theirs_value = str(current.focus_problem_area or "")
+            yours_value = str(yours.get(name) or "")
+        elif name == "techniques":
+            theirs_value = ", ".join(current.techniques or [])
+            yours_value = ", ".join(yours.get(name) or [])
+        elif name == "risk_level":
+            theirs_value = current.get_risk_level_display() if current.risk_level else ""
+            yours_value = dict(form.fields[name].choices).get(yours.get(name), "")
+            yours_value = yours_value if yours.get(name) else ""
+        else:
+            theirs_value = getattr(current, name) or ""
+            yours_value = yours.get(name) or ""
+        rows.append(
+            {
+                "label": label,
+                "theirs": theirs_value,
+                "yours": yours_value,
+                "differs": str(theirs_value) != str(yours_value),
+            }
+        )
+    return rows
+
+
+@login_required
+@require_POST
+def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft autosave (htmx): saves without the risk check and answers with the new version."""
+    session = _session_for_its_therapist(request, pk)
+    note = _note_of(session)
+    form = _note_form(note, request.POST)
+    status, version = "", note.version
+    if note.signed_at is not None:
+        status = "This note is signed and locked."
+    elif not form.is_valid():
+        status = "Not saved: some fields need attention."
+    else:
+        try:
+            note = services.note_save(
+                note=note,
+                by=request.user,
+                data=form.note_data(),
+                expected_version=form.cleaned_data["version"],
+                draft=True,
+                request=request,
+            )
+        except services.StaleNoteError as error:
+            version = form.cleaned_data["version"]
+            status = (
+                f"Not saved: the note was changed since you opened it (now version "
+                f"{error.current.version}). Press Save to compare both versions."
+            )
+        except ValidationError as error:
+            version = form.cleaned_data["version"]
+            status = "Not saved: " + " ".join(error.messages)
+        else:
+            version = note.version
+            status = f"Draft saved at {timezone.localtime(timezone.now(), session.clinic.tz):%H:%M} (version {version})."
+    return render(request, "sessions/_autosave_status.html", {"status": status, "version": version})
+
+
+@login_required
+@require_POST
+def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for_its_therapist(request, pk)
+    note = _note_of(session)
+    try:
+        services.note_sign(note=note, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(_messages_of(error)))
+    else:
+        messages.success(request, "Note signed and locked.")
+    return redirect("therapy:session", pk=session.pk)
+
+
+@login_required
+@require_POST
+def note_addendum(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    note = _note_of(session)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write the addendum's text.")
+    else:
+        try:
+            services.note_add_addendum(
+                note=note, by=request.user, text=form.cleaned_data["text"], request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(_messages_of(error)))
+        else:
+            messages.success(request, "Addendum added.")
+    return redirect("therapy:session", pk=session.pk)
+
+
+@login_required
+def note_history(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    note = _note_of(session)
+    _audit_view(
+        request,
+        patient_id=session.course.patient_id,
+        clinic_id=session.clinic_id,
+        target=note,
+        summary="Note history viewed",
+    )
+    revisions = list(selectors.note_history(note))
+    labels = {f.name: f.verbose_name for f in SessionNote._meta.fields}
+    for revision in revisions:
+        revision.rows = [
+            (str(labels.get(name, name)).capitalize(), value)
+            for name, value in revision.content.items()
+            if value not in ("", None, [], {})
+        ]
+    return render(
+        request,
+        "sessions/note_history.html",
+        {"session": session, "note": note, "revisions": revisions},
+    )
+
+
+# --------------------------------------------------------------------------- measures
+
+
+@login_required
+def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
+    session = _session_for(request, pk)
+    if instrument not in INSTRUMENTS:
+        raise Http404("No such questionnaire.")
+    form = MeasureForm(request.POST or None, instrument=instrument)
+    if request.method == "POST" and form.is_valid():
+        try:
+            measure = measure_record(
+                course=session.course,
+                instrument=instrument,
+                answers=form.answers(),
+                entered_by=request.user,
+                session=session,
+                submission_key=form.cleaned_data["submission_key"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            text = f"{measure.get_instrument_display()} recorded: {measure.total} ({measure.severity})."
+            if measure.risk_flag:
+                messages.warning(
+                    request, text + " Question 9 was answered above 0: record your response."
+                )
+            else:
+                messages.success(request, text)
+            return redirect("therapy:session", pk=session.pk)
+    return render(
+        request,
+        "sessions/measure_form.html",
+        {"session": session, "form": form, "spec": form.spec},
+    )
+
+
+@login_required
+@require_POST
+def risk_respond(request: HttpRequest, measure_pk: int) -> HttpResponse:
+    measure = get_scoped_or_404(
+        Measure.objects.select_related("course"),
+        request.user,
+        measure_pk,
+        patient_path="course__patient",
+    )
+    form = RiskResponseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write what you did in response to the risk flag.")
+    else:
+        try:
+            risk_flag_respond(
+                measure=measure,
+                by=request.user,
+                response=form.cleaned_data["response"],
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Response to the risk flag recorded.")
+    if measure.session_id:
+        return redirect("therapy:session", pk=measure.session_id)
+    return redirect("therapy:course_sessions", course_id=measure.course_id)
+
+
+# --------------------------------------------------------------------------- homework
+
+
+@login_required
+def assignment_new(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    form = AssignmentForm(request.POST or None, course=session.course)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assignment_set(
+                session=session, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Homework set.")
+            return redirect("therapy:session", pk=session.pk)
+    return render(request, "sessions/assignment_form.html", {"session": session, "form": form})

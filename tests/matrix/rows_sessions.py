@@ -1,0 +1,112 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tests.matrix import Row
+
+
+def _tomorrow(w) -> str:
+    return (timezone.localdate(timezone=w.clinic.tz) + timedelta(days=2)).isoformat()
+
+
+def _slot(w) -> dict:
+    return {"date": _tomorrow(w), "time": "07:15", "duration_minutes": 50, "modality": "video"}
+
+
+def _note_data(w) -> dict:
+    return {"version": w.note.version, "narrative": "Talked it through.", "risk_level": "none"}
+
+
+ROWS = {
+    "therapy:week": [Row(audience="staff"), Row(audience="staff", query="start=2026-01-05")],
+    "therapy:course_sessions": [Row(kwargs=lambda w: {"course_id": w.course.pk})],
+    "therapy:book": [
+        Row(kwargs=lambda w: {"course_id": w.course.pk}),
+        Row(kwargs=lambda w: {"course_id": w.course.pk}, method="post", data=_slot),
+    ],
+    "therapy:session": [
+        Row(kwargs=lambda w: {"pk": w.session.pk}),
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}),
+    ],
+    "therapy:reschedule": [
+        Row(kwargs=lambda w: {"pk": w.session.pk}),
+        Row(kwargs=lambda w: {"pk": w.session.pk}, method="post", data=_slot),
+    ],
+    "therapy:cancel": [
+        Row(kwargs=lambda w: {"pk": w.session.pk}),
+        Row(
+            kwargs=lambda w: {"pk": w.session.pk},
+            method="post",
+            data=lambda w: {"by_whom": "patient", "reason": "Unwell"},
+        ),
+    ],
+    "therapy:attendance": [
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk},
+            method="post",
+            data=lambda w: {"status": "no_show"},
+        )
+    ],
+    # Notes are written and signed by the session's therapist only.
+    "therapy:note_start": [
+        Row(kwargs=lambda w: {"pk": w.session.pk}, method="post", admin_allowed=False)
+    ],
+    "therapy:note": [
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}, admin_allowed=False),
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk},
+            method="post",
+            data=_note_data,
+            admin_allowed=False,
+        ),
+    ],
+    "therapy:note_autosave": [
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk},
+            method="post",
+            data=_note_data,
+            admin_allowed=False,
+        )
+    ],
+    "therapy:note_sign": [
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}, method="post", admin_allowed=False)
+    ],
+    "therapy:note_addendum": [
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk},
+            method="post",
+            data=lambda w: {"text": "Phoned the GP afterwards."},
+        )
+    ],
+    "therapy:note_history": [Row(kwargs=lambda w: {"pk": w.past_session.pk})],
+    "therapy:measure_new": [
+        Row(kwargs=lambda w: {"pk": w.past_session.pk, "instrument": "phq9"}),
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk, "instrument": "gad7"},
+            method="post",
+            data=lambda w: {"submission_key": "matrix", **{f"item_{n}": 1 for n in range(1, 8)}},
+        ),
+    ],
+    "therapy:assignment_new": [
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}),
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk},
+            method="post",
+            data=lambda w: {
+                "title": "Ask for help once",
+                "instructions": "Ask your brother to help with the move.",
+                "kind": "communication",
+                "relationship": w.relationship.pk,
+                "problem_area": w.problem_area.pk,
+                "due_date": _tomorrow(w),
+            },
+        ),
+    ],
+    "therapy:risk_respond": [
+        Row(
+            kwargs=lambda w: {"measure_pk": w.measure.pk},
+            method="post",
+            data=lambda w: {"response": "Safety plan reviewed; GP informed."},
+        )
+    ],
+}

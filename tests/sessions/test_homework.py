@@ -1,0 +1,115 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions import services
+from sessions.models import Assignment
+from tests.factories import (
+    AssignmentFactory,
+    PatientFactory,
+    ProblemAreaFactory,
+    RelationshipFactory,
+    SessionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_sets_homework_from_the_session_page(monkeypatch, therapist_client, course):
+    set_hooks = []
+    monkeypatch.setattr("sessions.outbox.on_assignment_set", set_hooks.append)
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    sister = RelationshipFactory(patient=course.patient, name="Sister")
+    area = ProblemAreaFactory(course=course)
+    due = timezone.localdate() + timedelta(days=6)
+    response = therapist_client.post(
+        reverse("therapy:assignment_new", args=[session.pk]),
+        {
+            "title": "Ask her about Sunday",
+            "instructions": "Use the words we rehearsed.",
+            "kind": "role_play",
+            "relationship": sister.pk,
+            "problem_area": area.pk,
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assignment = Assignment.objects.get()
+    assert (assignment.session, assignment.course, assignment.relationship, assignment.status) == (
+        session,
+        course,
+        sister,
+        "assigned",
+    )
+    assert set_hooks == [assignment]
+
+
+def test_it_refuses_a_person_from_another_patients_inventory(course, therapist):
+    session = SessionFactory(course=course)
+    stranger = RelationshipFactory(patient=PatientFactory(primary_therapist=therapist))
+    with pytest.raises(ValidationError) as refused:
+        services.assignment_set(
+            session=session,
+            by=therapist,
+            title="Call",
+            instructions="Call them",
+            kind="communication",
+            relationship=stranger,
+            problem_area=None,
+            due_date=timezone.localdate() + timedelta(days=3),
+        )
+    assert "relationship" in refused.value.message_dict
+    assert not Assignment.objects.exists()
+
+
+def test_it_refuses_a_due_date_in_the_past(course, therapist):
+    session = SessionFactory(course=course)
+    with pytest.raises(ValidationError, match="in the past"):
+        services.assignment_set(
+            session=session,
+            by=therapist,
+            title="Log",
+            instructions="Keep a log",
+            kind="log",
+            relationship=None,
+            problem_area=None,
+            due_date=timezone.localdate() - timedelta(days=1),
+        )
+
+
+def test_it_shows_the_patients_reflection_to_the_therapist(therapist_client, course):
+    earlier = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(days=7))
+    later = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    AssignmentFactory(
+        course=course,
+        session=earlier,
+        status="done",
+        reflection="It went better than I feared.",
+    )
+    for session in (earlier, later):
+        page = therapist_client.get(reverse("therapy:session", args=[session.pk])).content
+        assert b"It went better than I feared." in page
+
+
+def test_it_reviews_open_homework_in_the_next_note(
+    monkeypatch, therapist_client, course, therapist
+):
+    closed = []
+    monkeypatch.setattr("sessions.outbox.on_assignment_closed", closed.append)
+    earlier = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(days=7))
+    later = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    homework = AssignmentFactory(course=course, session=earlier, title="Talk to Dan")
+    note = services.note_start(session=later, by=therapist)
+    page = therapist_client.get(reverse("therapy:note", args=[later.pk])).content.decode()
+    assert "Talk to Dan" in page
+    response = therapist_client.post(
+        reverse("therapy:note", args=[later.pk]),
+        {"version": note.version, "risk_level": "none", f"homework_{homework.pk}": "not_done"},
+    )
+    assert response.status_code == 302
+    homework.refresh_from_db()
+    assert (homework.status, homework.reviewed_in) == ("not_done", later)
+    assert closed == [homework]

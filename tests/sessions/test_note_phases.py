@@ -1,0 +1,124 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from phases.models import Phase
+from sessions import services
+from sessions.models import GoalReview
+from tests.factories import GoalFactory, ProblemAreaFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _past_session(course):
+    return SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+
+
+def test_it_takes_the_phase_from_the_course_when_the_note_starts(course, therapist):
+    course.phase = Phase.SOCIAL
+    course.save()
+    session = _past_session(course)
+    note = services.note_start(session=session, by=therapist)
+    session.refresh_from_db()
+    assert note.phase == session.phase == Phase.SOCIAL
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    assert services.note_start(session=session, by=therapist).phase == Phase.SOCIAL
+
+
+@pytest.mark.parametrize(
+    ("phase", "present", "absent"),
+    [
+        (Phase.INITIAL, ["symptoms_reviewed", "sick_role", "contract"], ["inventory_work"]),
+        (Phase.SOCIAL, ["inventory_work", "formulation_discussed"], ["contract"]),
+        (
+            Phase.PROBLEM_SOLVING,
+            ["focus_problem_area", "interpersonal_events", "techniques", "goal_progress"],
+            ["gains_reviewed"],
+        ),
+        (
+            Phase.TERMINATION,
+            ["gains_reviewed", "feelings_about_ending", "plan_progress"],
+            ["techniques"],
+        ),
+    ],
+)
+def test_it_shows_the_fields_of_the_notes_phase(
+    therapist_client, course, therapist, phase, present, absent
+):
+    course.phase = phase
+    course.save()
+    session = _past_session(course)
+    services.note_start(session=session, by=therapist)
+    page = therapist_client.get(reverse("therapy:note", args=[session.pk])).content.decode()
+    for name in present + ["risk_level"]:
+        assert f'name="{name}"' in page
+    for name in absent:
+        assert f'name="{name}"' not in page
+
+
+def test_it_ignores_fields_of_other_phases(course, therapist):
+    session = _past_session(course)
+    note = services.note_start(session=session, by=therapist)
+    note = services.note_save(
+        note=note,
+        by=therapist,
+        data={
+            "contract": "16 weekly sessions",
+            "gains_reviewed": "not this phase",
+            "risk_level": "none",
+        },
+        expected_version=1,
+    )
+    assert (note.contract, note.gains_reviewed) == ("16 weekly sessions", "")
+
+
+def test_it_records_techniques_focus_and_goal_progress(therapist_client, course, therapist):
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    area = ProblemAreaFactory(course=course)
+    goal = GoalFactory(problem_area=area)
+    session = _past_session(course)
+    note = services.note_start(session=session, by=therapist)
+    response = therapist_client.post(
+        reverse("therapy:note", args=[session.pk]),
+        {
+            "version": note.version,
+            "focus_problem_area": area.pk,
+            "techniques": ["role_play", "communication_analysis"],
+            "interpersonal_events": "Argued with her manager.",
+            "risk_level": "low",
+            f"goal_{goal.pk}_progress": 6,
+            f"goal_{goal.pk}_status": "partly",
+        },
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.focus_problem_area == area
+    assert note.techniques == ["communication_analysis", "role_play"]
+    goal.refresh_from_db()
+    assert (goal.progress, goal.status) == (6, "partly")
+    assert goal.last_reviewed_at is not None
+    review = GoalReview.objects.get()
+    assert (review.session, review.progress, review.status) == (session, 6, "partly")
+
+
+def test_it_refuses_a_focus_area_of_another_course(course, therapist):
+    from django.core.exceptions import ValidationError
+
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    foreign = ProblemAreaFactory()
+    session = _past_session(course)
+    note = services.note_start(session=session, by=therapist)
+    with pytest.raises(ValidationError):
+        services.note_save(
+            note=note,
+            by=therapist,
+            data={"focus_problem_area": foreign.pk, "risk_level": "none"},
+            expected_version=1,
+        )
+    note.refresh_from_db()
+    assert note.version == 1 and note.focus_problem_area is None
