@@ -124,8 +124,8 @@ def portal_link_issue(
     link, url = portal_link_create(patient=patient, by=by, request=request)
     queued = False
     if send and portal_link_sending_available():
-        outbox.on_portal_link_sent(link, url)
-        queued = True
+        # The outbox answers None when the patient has no usable contact or no consent.
+        queued = outbox.on_portal_link_sent(link, url) is not None
     return link, url, queued
 
 

@@ -65,6 +65,12 @@ def link_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if queued:
         messages.success(request, "New link made and queued to send to the patient.")
+    elif send and services.portal_link_sending_available():
+        messages.warning(
+            request,
+            "New link made, but it cannot be sent: the patient has no contact details for "
+            "their preferred channel or has not agreed to messages. Copy it instead.",
+        )
     elif send:
         messages.warning(request, "New link made. Sending is not available yet: copy it instead.")
     else:

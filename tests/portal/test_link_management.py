@@ -11,7 +11,7 @@ from django.utils import timezone
 from ipt_clinic.audit.models import AuditAction, AuditEvent
 from patients.models import PortalLink
 from patients.portal_links import hash_token, portal_link_create
-from sessions import outbox
+from sessions.models import Notification
 from tests.conftest import login
 
 from .conftest import open_portal
@@ -88,15 +88,30 @@ def test_it_shows_when_each_link_was_made_last_used_and_stops(
     assert "Live" in body and "Revoke now" in body
 
 
-def test_it_sends_the_link_through_the_outbox_when_asked(therapist_client, patient, monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        outbox, "on_portal_link_sent", lambda link, url: sent.append((link, url)), raising=False
-    )
+def test_it_sends_the_link_through_the_outbox_when_asked(therapist_client, patient):
     response = therapist_client.post(
         reverse("portal:link_create", kwargs={"patient_id": patient.pk}), {"send": "1"}
     )
-    assert [(link.patient_id, url) for link, url in sent] == [(patient.pk, _shown_url(response))]
+    link = PortalLink.objects.get(patient=patient)
+    [notice] = Notification.objects.filter(about_type="portal_link", about_id=link.pk)
+    assert notice.kind == "portal_link" and notice.recipient == patient.email
+    assert notice.payload["url"] == _shown_url(response)
+    assert "queued to send" in response.content.decode()
+
+
+def test_it_sends_nothing_unless_asked(therapist_client, patient):
+    therapist_client.post(reverse("portal:link_create", kwargs={"patient_id": patient.pk}))
+    assert not Notification.objects.filter(about_type="portal_link").exists()
+
+
+def test_it_says_so_when_the_patient_cannot_be_sent_messages(therapist_client, patient):
+    patient.reminder_consent = False
+    patient.save()
+    response = therapist_client.post(
+        reverse("portal:link_create", kwargs={"patient_id": patient.pk}), {"send": "1"}
+    )
+    assert "cannot be sent" in response.content.decode()
+    assert not Notification.objects.filter(about_type="portal_link").exists()
 
 
 def test_it_hides_another_therapists_patient(patient, other_therapist):
