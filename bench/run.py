@@ -1,0 +1,325 @@
+"""``make bench``: page timings and query counts at --scale 1 and --scale 100 on PostgreSQL.
+
+For each scale: a fresh database (created and dropped here), migrate, ``seed_demo --scale N``,
+ANALYZE, then every key page is requested in-process through Django's test Client, logged in
+as the user who would open it. Prints p50/p95 server time and the SQL query count at both
+scales, the ratio, and each figure against its target; writes all of it to
+``bench/results/latest.json``.
+
+    .venv/bin/python bench/run.py [--requests 50] [--scales 1,100] [--keep]
+
+DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench) names the database this
+run owns: it is dropped and re-created, so never point it at a database you want to keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results" / "latest.json"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ipt_bench"
+
+sys.path.insert(0, str(BASE_DIR))
+
+
+def _configure_environment() -> str:
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench/run.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipt_clinic.settings.local")
+    # Production-like request handling: no debug pages, no SQL logging, second factor on.
+    os.environ["DEBUG"] = "false"
+    os.environ["MFA_REQUIRED"] = "true"
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    return url
+
+
+def _database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def _recreate_database(url: str) -> None:
+    """Drop and create the bench database, through the server's maintenance database."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = _database_name(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(_database_name(url))
+            )
+        )
+
+
+def _load_optional(name: str):
+    """bench/<name>.py written by another area, if it is there."""
+    path = BASE_DIR / "bench" / f"{name}.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _seed(scale: int) -> float:
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("seed_demo", scale=scale, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.monotonic() - started
+
+
+def _measure_pages(requests: int) -> dict:
+    from bench.pages import PAGES, NotAvailable, find_cast, portal_client, staff_client, time_page
+
+    cast = find_cast()
+    clients: dict = {}
+
+    def client_for(who: str):
+        if who not in clients:
+            if who == "portal":
+                clients[who] = portal_client(cast.portal_patient)
+            else:
+                user = getattr(cast, who)
+                if user is None:
+                    raise NotAvailable(f"no {who} in the seeded data")
+                clients[who] = staff_client(user)
+        return clients[who]
+
+    results = {}
+    for page in PAGES:
+        try:
+            timing = time_page(page, client_for(page.user), cast, requests)
+            results[page.key] = timing.as_dict()
+            print(f"    {page.label:<34} p50 {timing.p50_ms:7.1f} ms  p95 {timing.p95_ms:7.1f} ms  "
+                  f"{timing.queries:3d} queries")  # fmt: skip
+        except NotAvailable as reason:
+            results[page.key] = {"not_available": str(reason)}
+            print(f"    {page.label:<34} not available: {reason}")
+        except Exception as error:  # noqa: BLE001 - one broken page must not stop the run
+            results[page.key] = {"not_available": f"error: {type(error).__name__}: {error}"}
+            print(f"    {page.label:<34} error: {type(error).__name__}: {error}")
+    return results
+
+
+def _counts() -> dict:
+    from caseload.demo import SUMMARY_HEADER, summary_rows
+
+    total = summary_rows()[-1]
+    return dict(zip(SUMMARY_HEADER[1:], (int(v) for v in total[1:]), strict=True))
+
+
+def _clinic_sizes() -> dict:
+    from patients.models import Patient
+
+    return {
+        slug: Patient.objects.filter(clinic__slug=slug).count()
+        for slug in ("demo-northgate", "demo-southbank", "demo-lakeside")
+    }
+
+
+def _dashboard_pair(requests: int) -> dict:
+    """The clinic dashboard for the large clinic (about 5,000 patients at scale 100) and the
+    small one (about 50), by the same method as the pages; bench/dashboard.py if present."""
+    module = _load_optional("dashboard")
+    if module is not None and hasattr(module, "run"):
+        return module.run(requests=requests)
+    from bench.pages import PAGES_BY_KEY, NotAvailable, find_cast, staff_client, time_page
+
+    cast = find_cast()
+    sizes = _clinic_sizes()
+    figures = {}
+    for label, user, slug in (("large", cast.admin, "demo-northgate"),
+                              ("small", cast.small_admin, "demo-lakeside")):  # fmt: skip
+        try:
+            if user is None:
+                raise NotAvailable("no clinic admin for the small clinic")
+            timing = time_page(PAGES_BY_KEY["dashboard"], staff_client(user), cast, requests)
+            figures[label] = {"patients": sizes[slug], **timing.as_dict()}
+        except NotAvailable as reason:
+            figures[label] = {"patients": sizes[slug], "not_available": str(reason)}
+    if "p95_ms" in figures.get("large", {}) and "p95_ms" in figures.get("small", {}):
+        figures["p95_ratio"] = round(figures["large"]["p95_ms"] / figures["small"]["p95_ms"], 2)
+    return figures
+
+
+def _notifications(requests: int):
+    module = _load_optional("notifications")
+    if module is None:
+        return {"not_available": "bench/notifications.py is not there"}
+    for name in ("run", "measure", "main"):
+        function = getattr(module, name, None)
+        if callable(function):
+            try:
+                return function()
+            except Exception as error:  # noqa: BLE001
+                return {"not_available": f"error: {type(error).__name__}: {error}"}
+    return {"not_available": "bench/notifications.py has no run()"}
+
+
+def _verdicts(pages, scale_results: dict, low: int, high: int) -> list[dict]:
+    rows = []
+    for page in pages:
+        a = scale_results.get(low, {}).get("pages", {}).get(page.key, {})
+        b = scale_results.get(high, {}).get("pages", {}).get(page.key, {})
+        row = {"key": page.key, "label": page.label, "target_p95_ms": page.target_ms,
+               "target_ratio": page.target_ratio, f"scale_{low}": a, f"scale_{high}": b}  # fmt: skip
+        if "p95_ms" in a and "p95_ms" in b:
+            ratio = b["p95_ms"] / a["p95_ms"] if a["p95_ms"] else None
+            row["p95_ratio"] = round(ratio, 2) if ratio else None
+            row["p95_ok"] = b["p95_ms"] <= page.target_ms
+            row["ratio_ok"] = ratio is not None and ratio <= page.target_ratio
+            row["queries_equal"] = a["queries"] == b["queries"]
+            row["pass"] = row["p95_ok"] and row["ratio_ok"] and row["queries_equal"]
+        rows.append(row)
+    return rows
+
+
+def _mark(ok) -> str:
+    return "-" if ok is None else ("pass" if ok else "FAIL")
+
+
+def _print_table(rows: list[dict], low: int, high: int) -> None:
+    header = (f"{'page':<30} {'s' + str(low) + ' p50':>8} {'p95':>7} {'q':>4}   "
+              f"{'s' + str(high) + ' p50':>9} {'p95':>7} {'q':>4}   {'ratio':>5}  "
+              f"{'target':>12}  p95   ratio queries")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        a, b = row[f"scale_{low}"], row[f"scale_{high}"]
+        if "p95_ms" not in a or "p95_ms" not in b:
+            reason = b.get("not_available") or a.get("not_available") or "not measured"
+            print(f"{row['label']:<30} not available ({reason})")
+            continue
+        target = f"<={row['target_p95_ms']:g}ms x{row['target_ratio']:g}"
+        print(f"{row['label']:<30} {a['p50_ms']:8.1f} {a['p95_ms']:7.1f} {a['queries']:4d}   "
+              f"{b['p50_ms']:9.1f} {b['p95_ms']:7.1f} {b['queries']:4d}   {row['p95_ratio']:5.2f}  "
+              f"{target:>12}  {_mark(row['p95_ok']):<5} {_mark(row['ratio_ok']):<5} "
+              f"{_mark(row['queries_equal'])}")  # fmt: skip
+
+
+def _machine() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": server,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--scales", default="1,100", help="two scales, low first (default 1,100)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    url = _configure_environment()
+
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from bench.pages import PAGES
+
+    started = datetime.now(UTC)
+    results: dict = {"started_at": started.isoformat(), "requests_per_page": args.requests,
+                     "database": _database_name(url), "scales": {}}  # fmt: skip
+    for scale in scales:
+        print(f"== scale {scale}: fresh database {_database_name(url)}")
+        connections.close_all()
+        _recreate_database(url)
+        seconds = _seed(scale)
+        counts = _counts()
+        print(f"   seeded in {seconds:.0f} s: {counts}")
+        entry = {"seed_seconds": round(seconds, 1), "counts": counts, "clinics": _clinic_sizes()}
+        entry["pages"] = _measure_pages(args.requests)
+        if scale == max(scales):
+            print("   clinic dashboard, large clinic against small clinic")
+            entry["dashboard_by_clinic_size"] = _dashboard_pair(args.requests)
+            print(f"   {entry['dashboard_by_clinic_size']}")
+            print("   notifications")
+            entry["notifications"] = _notifications(args.requests)
+            print(f"   {entry['notifications']}")
+        results["scales"][scale] = entry
+        if "machine" not in results:
+            results["machine"] = _machine()
+    connections.close_all()
+    if not args.keep:
+        _drop_database(url)
+
+    low, high = min(scales), max(scales)
+    rows = _verdicts(PAGES, results["scales"], low, high)
+    results["pages"] = rows
+    dashboard = results["scales"][high].get("dashboard_by_clinic_size", {})
+    if "p95_ratio" in dashboard:
+        dashboard["p95_ok"] = dashboard["large"]["p95_ms"] <= 150
+        dashboard["ratio_ok"] = dashboard["p95_ratio"] <= 3
+    results["finished_at"] = datetime.now(UTC).isoformat()
+
+    print()
+    print(f"Server time per page (ms, {args.requests} requests each; q = SQL queries per request)")
+    _print_table(rows, low, high)
+    if "p95_ratio" in dashboard:
+        large, small = dashboard["large"], dashboard["small"]
+        print(f"Clinic dashboard: {large['patients']} patients p50 {large['p50_ms']:.1f} p95 "
+              f"{large['p95_ms']:.1f} ({large['queries']} q); {small['patients']} patients p50 "
+              f"{small['p50_ms']:.1f} p95 {small['p95_ms']:.1f} ({small['queries']} q); ratio "
+              f"{dashboard['p95_ratio']:.2f} -> p95 {_mark(dashboard['p95_ok'])}, "
+              f"ratio {_mark(dashboard['ratio_ok'])} (targets 150 ms, 3x)")  # fmt: skip
+    print(f"Machine: {results['machine']}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"Written: {RESULTS.relative_to(BASE_DIR)}")
+
+
+if __name__ == "__main__":
+    main()
