@@ -14,3 +14,5 @@ urlpatterns = [
     path("caseload/", include("caseload.urls")),
     path("p/", include("portal.urls")),
 ]
+
+handler500 = "ipt_clinic.db.server_error"
