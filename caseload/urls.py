@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import dashboard, exports, ops, staff
+from . import dashboard, exports, home, ops, staff
 
 app_name = "caseload"
 
 urlpatterns: list = [
+    # The therapist's home (their caseload by phase).
+    path("home/", home.therapist_home, name="therapist_home"),
     # The clinic admin's review (dashboard, drill-downs, outcomes, exports, staff, operations).
     path("clinic/", dashboard.dashboard, name="dashboard"),
     path("clinic/drilldown/", dashboard.drilldown, name="drilldown"),

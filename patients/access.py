@@ -8,7 +8,7 @@ missing and a record that is forbidden give the same answer: 404.
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Patient
+from .models import LifeEvent, Patient, Relationship
 
 
 def patients_visible_to(user) -> QuerySet[Patient]:
@@ -49,3 +49,21 @@ def get_scoped_or_404(queryset: QuerySet, user, pk, patient_path: str = "patient
         return scoped_to_user(queryset, user, patient_path).get(pk=int(pk))
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404("Not found.") from None
+
+
+def get_relationship_for_user(user, relationship_id):
+    """A person of a visible patient's inventory (removed ones too); otherwise Http404."""
+    return get_scoped_or_404(
+        Relationship.objects.select_related("patient", "patient__primary_therapist"),
+        user,
+        relationship_id,
+    )
+
+
+def get_life_event_for_user(user, life_event_id):
+    """A life event of a visible patient; otherwise Http404."""
+    return get_scoped_or_404(
+        LifeEvent.objects.select_related("patient", "patient__primary_therapist"),
+        user,
+        life_event_id,
+    )

@@ -1,0 +1,131 @@
+"""The therapist's caseload for their home page: every figure is an annotation or a
+subquery on one query of courses, so the page costs the same whatever the caseload."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from patients.access import patients_visible_to, scoped_to_user
+from patients.models import PatientStatus
+from phases.models import PHASE_ORDER, CourseStatus, Phase, ProblemArea, TreatmentCourse
+from sessions.models import Measure, SessionStatus, TherapySession
+
+# Flags (the IPT manual's pacing): by session 4 the problem area should be agreed; the
+# PHQ-9 is taken at least every 4 sessions; termination starts 3 sessions before the end.
+PROBLEM_AREA_BY_SESSION = 4
+PHQ9_EVERY_SESSIONS = 4
+TERMINATION_SESSIONS_BEFORE_END = 3
+
+
+def _attended(course_ref="pk"):
+    return TherapySession.objects.filter(
+        course_id=OuterRef(course_ref), status=SessionStatus.ATTENDED
+    )
+
+
+def caseload_courses(user):
+    """The user's own active courses, each annotated with what the home page shows."""
+    attended_count = _attended().order_by().values("course_id").annotate(n=Count("pk")).values("n")
+    # The start of the window of the last N attended sessions: the (N+1)-th most recent.
+    window_start = (
+        _attended()
+        .order_by("-scheduled_start")
+        .values("scheduled_start")[PHQ9_EVERY_SESSIONS : PHQ9_EVERY_SESSIONS + 1]
+    )
+    next_session = (
+        TherapySession.objects.filter(
+            course_id=OuterRef("pk"),
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=timezone.now(),
+        )
+        .order_by("scheduled_start")
+        .values("scheduled_start")[:1]
+    )
+    phq9 = Measure.objects.filter(course_id=OuterRef("pk"), instrument="phq9")
+    courses = scoped_to_user(TreatmentCourse.objects.all(), user, "patient").filter(
+        patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE
+    )
+    return (
+        courses.select_related("patient")
+        .annotate(
+            attended_sessions=Coalesce(Subquery(attended_count, output_field=IntegerField()), 0),
+            next_session_at=Subquery(next_session),
+            phq9_window_start=Subquery(window_start),
+            has_problem_area=Exists(
+                ProblemArea.objects.filter(course_id=OuterRef("pk"), removed_at__isnull=True)
+            ),
+            has_any_phq9=Exists(phq9),
+            has_recent_phq9=Exists(phq9.filter(taken_at__gt=OuterRef("phq9_window_start"))),
+            has_open_risk=Exists(
+                Measure.objects.filter(
+                    course_id=OuterRef("pk"), risk_flag=True, risk_responded_at__isnull=True
+                )
+            ),
+        )
+        .order_by("patient__last_name", "patient__first_name", "pk")
+    )
+
+
+def course_flags(course) -> list[tuple[str, str]]:
+    """(css kind, text) for each flag of an annotated course from ``caseload_courses``."""
+    flags = []
+    n = course.attended_sessions
+    if course.has_open_risk:
+        flags.append(("risk", "Open risk flag (PHQ-9 item 9)"))
+    if n >= PROBLEM_AREA_BY_SESSION and not course.has_problem_area:
+        flags.append(("pacing", f"No problem area by session {PROBLEM_AREA_BY_SESSION}"))
+    if n >= PHQ9_EVERY_SESSIONS:
+        recent = (
+            course.has_recent_phq9 if course.phq9_window_start is not None else course.has_any_phq9
+        )
+        if not recent:
+            flags.append(("measure", f"No PHQ-9 in the last {PHQ9_EVERY_SESSIONS} sessions"))
+    termination_due = course.planned_sessions - TERMINATION_SESSIONS_BEFORE_END
+    if n >= termination_due and course.phase in (
+        Phase.INITIAL,
+        Phase.SOCIAL,
+        Phase.PROBLEM_SOLVING,
+    ):
+        flags.append(("pacing", f"Termination not begun by session {termination_due}"))
+    return flags
+
+
+@dataclass
+class PhaseGroup:
+    phase: str
+    label: str
+    courses: list = field(default_factory=list)
+
+
+def therapist_home(user) -> dict:
+    """The caseload grouped by phase (in phase order), plus active patients with no course."""
+    groups = {
+        phase: PhaseGroup(phase, Phase(phase).label)
+        for phase in PHASE_ORDER
+        if phase != Phase.COMPLETED
+    }
+    flagged = 0
+    for course in caseload_courses(user):
+        course.flags = course_flags(course)
+        flagged += bool(course.flags)
+        groups[course.phase].courses.append(course)
+    without_course = list(
+        patients_visible_to(user)
+        .filter(primary_therapist_id=user.pk, status=PatientStatus.ACTIVE)
+        .exclude(courses__status=CourseStatus.ACTIVE)
+        .order_by("last_name", "first_name", "pk")
+    )
+    return {
+        "phase_groups": list(groups.values()),
+        "caseload_size": sum(len(g.courses) for g in groups.values()),
+        "flagged_count": flagged,
+        "patients_without_course": without_course,
+    }

@@ -1,0 +1,409 @@
+"""Changes to patients and their interpersonal inventory. Every change writes an audit event;
+every change to a person in the inventory also writes a ``RelationshipRevision`` so the circle
+can be redrawn as it stood at any moment."""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+
+from .models import (
+    Channel,
+    LifeEvent,
+    Patient,
+    PatientStatus,
+    PortalLink,
+    Relationship,
+    RelationshipRevision,
+)
+
+PATIENT_FIELDS = [
+    "record_number",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "preferred_channel",
+    "reminder_consent",
+]
+RELATIONSHIP_FIELDS = [
+    "name",
+    "kind",
+    "ring",
+    "contact_frequency",
+    "shared_activities",
+    "satisfying",
+    "unsatisfying",
+    "patient_expectations",
+    "their_expectations",
+    "expectations_met",
+    "disputes",
+    "knows_about_depression",
+    "wants_to_change",
+    "changed_near_onset",
+    "change_when",
+    "is_support",
+]
+LIFE_EVENT_FIELDS = ["occurred_on", "description", "relationship", "mood_effect"]
+
+RECORD_NUMBER_TAKEN = "Another patient of this clinic already has this record number."
+
+
+def _check_therapist(*, clinic_id: int, therapist) -> None:
+    if (
+        therapist is None
+        or therapist.clinic_id != clinic_id
+        or not therapist.is_active
+        or not therapist.is_therapist
+    ):
+        raise ValidationError({"primary_therapist": "Choose an active therapist of this clinic."})
+
+
+def _stamp_consent(patient: Patient, *, had_consent: bool) -> None:
+    """Consent carries the moment it was given; withdrawing it clears the stamp."""
+    if patient.reminder_consent and not had_consent:
+        patient.reminder_consent_at = timezone.now()
+    elif not patient.reminder_consent:
+        patient.reminder_consent_at = None
+
+
+def _save_patient(patient: Patient) -> None:
+    patient.full_clean()
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        # Two saves racing past full_clean: the unique constraint has the last word.
+        raise ValidationError({"record_number": RECORD_NUMBER_TAKEN}) from exc
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    by,
+    clinic,
+    primary_therapist,
+    record_number: str,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None = None,
+    email: str = "",
+    phone: str = "",
+    preferred_channel: str = Channel.EMAIL,
+    reminder_consent: bool = False,
+    request=None,
+) -> Patient:
+    _check_therapist(clinic_id=clinic.pk, therapist=primary_therapist)
+    if Patient.objects.filter(clinic=clinic, record_number=record_number).exists():
+        raise ValidationError({"record_number": RECORD_NUMBER_TAKEN})
+    patient = Patient(
+        clinic=clinic,
+        primary_therapist=primary_therapist,
+        record_number=record_number,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+        preferred_channel=preferred_channel,
+        reminder_consent=reminder_consent,
+    )
+    _stamp_consent(patient, had_consent=False)
+    _save_patient(patient)
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=clinic.pk,
+        actor=by,
+        patient_id=patient.pk,
+        target=patient,
+        summary=f"Patient {patient.record_number} created",
+        changes=diff_fields(dict.fromkeys(PATIENT_FIELDS), patient, PATIENT_FIELDS),
+        request=request,
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by, request=None, **fields) -> Patient:
+    """Change the patient's details (``PATIENT_FIELDS`` only)."""
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"patient_update() cannot change {sorted(unknown)}")
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = {name: getattr(patient, name) for name in PATIENT_FIELDS + ["reminder_consent_at"]}
+    if (
+        fields.get("record_number", patient.record_number) != patient.record_number
+        and Patient.objects.filter(
+            clinic_id=patient.clinic_id, record_number=fields["record_number"]
+        )
+        .exclude(pk=patient.pk)
+        .exists()
+    ):
+        raise ValidationError({"record_number": RECORD_NUMBER_TAKEN})
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    _stamp_consent(patient, had_consent=before["reminder_consent"])
+    changes = diff_fields(before, patient, PATIENT_FIELDS + ["reminder_consent_at"])
+    if changes:
+        _save_patient(patient)
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=patient.clinic_id,
+            actor=by,
+            patient_id=patient.pk,
+            target=patient,
+            summary="Patient details changed",
+            changes=changes,
+            request=request,
+        )
+    return patient
+
+
+def _has_active_course(patient: Patient) -> bool:
+    # Read through the reverse relation: patients sits below phases and never imports it.
+    return patient.courses.filter(status="active").exists()
+
+
+def _set_status(*, patient: Patient, by, status: str, stamp_field: str, request) -> Patient:
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    allowed_from = {
+        PatientStatus.DISCHARGED: {PatientStatus.ACTIVE},
+        PatientStatus.ARCHIVED: {PatientStatus.ACTIVE, PatientStatus.DISCHARGED},
+    }[status]
+    if patient.status not in allowed_from:
+        raise ValidationError(
+            f"A patient who is {patient.get_status_display().lower()} cannot be "
+            f"{PatientStatus(status).label.lower()}."
+        )
+    if _has_active_course(patient):
+        raise ValidationError(
+            "This patient has an active IPT course: complete it or record a drop-out first."
+        )
+    before = {"status": patient.status, stamp_field: getattr(patient, stamp_field)}
+    patient.status = status
+    setattr(patient, stamp_field, timezone.now())
+    patient.save(update_fields=["status", stamp_field, "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        clinic_id=patient.clinic_id,
+        actor=by,
+        patient_id=patient.pk,
+        target=patient,
+        summary=f"Patient {PatientStatus(status).label.lower()}",
+        changes=diff_fields(before, patient, ["status", stamp_field]),
+        request=request,
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_discharge(*, patient: Patient, by, request=None) -> Patient:
+    return _set_status(
+        patient=patient,
+        by=by,
+        status=PatientStatus.DISCHARGED,
+        stamp_field="discharged_at",
+        request=request,
+    )
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, by, request=None) -> Patient:
+    """Archive instead of delete: clinical records are never hard-deleted."""
+    return _set_status(
+        patient=patient,
+        by=by,
+        status=PatientStatus.ARCHIVED,
+        stamp_field="archived_at",
+        request=request,
+    )
+
+
+# --- the interpersonal inventory --------------------------------------------------------
+
+
+def _revision(relationship: Relationship, *, by, at: datetime) -> RelationshipRevision:
+    return RelationshipRevision.objects.create(
+        clinic_id=relationship.clinic_id,
+        patient_id=relationship.patient_id,
+        relationship=relationship,
+        recorded_at=at,
+        recorded_by=by,
+        name=relationship.name,
+        kind=relationship.kind,
+        ring=relationship.ring,
+        is_support=relationship.is_support,
+        removed=relationship.removed_at is not None,
+    )
+
+
+@transaction.atomic
+def relationship_create(*, patient: Patient, by, request=None, **fields) -> Relationship:
+    unknown = set(fields) - set(RELATIONSHIP_FIELDS)
+    if unknown:
+        raise TypeError(f"relationship_create() got unknown fields {sorted(unknown)}")
+    relationship = Relationship(clinic_id=patient.clinic_id, patient=patient, **fields)
+    relationship.full_clean()
+    relationship.save()
+    _revision(relationship, by=by, at=relationship.created_at)
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=patient.clinic_id,
+        actor=by,
+        patient_id=patient.pk,
+        target=relationship,
+        summary=f"Added {relationship.name} to the interpersonal inventory",
+        changes=diff_fields(dict.fromkeys(RELATIONSHIP_FIELDS), relationship, RELATIONSHIP_FIELDS),
+        request=request,
+    )
+    return relationship
+
+
+@transaction.atomic
+def relationship_update(*, relationship: Relationship, by, request=None, **fields) -> Relationship:
+    unknown = set(fields) - set(RELATIONSHIP_FIELDS)
+    if unknown:
+        raise TypeError(f"relationship_update() cannot change {sorted(unknown)}")
+    relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.removed_at is not None:
+        raise ValidationError("This person has been removed from the inventory.")
+    before = {name: getattr(relationship, name) for name in RELATIONSHIP_FIELDS}
+    for name, value in fields.items():
+        setattr(relationship, name, value)
+    changes = diff_fields(before, relationship, RELATIONSHIP_FIELDS)
+    if not changes:
+        return relationship
+    relationship.full_clean()
+    relationship.save()
+    _revision(relationship, by=by, at=relationship.updated_at)
+    audit_record(
+        action=AuditAction.UPDATE,
+        clinic_id=relationship.clinic_id,
+        actor=by,
+        patient_id=relationship.patient_id,
+        target=relationship,
+        summary=f"Changed {relationship.name} in the interpersonal inventory",
+        changes=changes,
+        request=request,
+    )
+    return relationship
+
+
+@transaction.atomic
+def relationship_remove(*, relationship: Relationship, by, request=None) -> Relationship:
+    """Take a person out of the current circle. The row and its history stay."""
+    relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.removed_at is not None:
+        return relationship
+    relationship.removed_at = timezone.now()
+    relationship.save(update_fields=["removed_at", "updated_at"])
+    _revision(relationship, by=by, at=relationship.removed_at)
+    audit_record(
+        action=AuditAction.UPDATE,
+        clinic_id=relationship.clinic_id,
+        actor=by,
+        patient_id=relationship.patient_id,
+        target=relationship,
+        summary=f"Removed {relationship.name} from the interpersonal inventory",
+        changes={"removed_at": [None, relationship.removed_at.isoformat()]},
+        request=request,
+    )
+    return relationship
+
+
+def _check_person(patient_id: int, relationship: Relationship | None) -> None:
+    if relationship is not None and (
+        relationship.patient_id != patient_id or relationship.removed_at is not None
+    ):
+        raise ValidationError({"relationship": "Choose a person from this patient's inventory."})
+
+
+@transaction.atomic
+def life_event_create(*, patient: Patient, by, request=None, **fields) -> LifeEvent:
+    unknown = set(fields) - set(LIFE_EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"life_event_create() got unknown fields {sorted(unknown)}")
+    _check_person(patient.pk, fields.get("relationship"))
+    event = LifeEvent(clinic_id=patient.clinic_id, patient=patient, **fields)
+    event.full_clean()
+    event.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=patient.clinic_id,
+        actor=by,
+        patient_id=patient.pk,
+        target=event,
+        summary="Life event added to the timeline",
+        changes=diff_fields(dict.fromkeys(LIFE_EVENT_FIELDS), event, LIFE_EVENT_FIELDS),
+        request=request,
+    )
+    return event
+
+
+@transaction.atomic
+def life_event_update(*, life_event: LifeEvent, by, request=None, **fields) -> LifeEvent:
+    unknown = set(fields) - set(LIFE_EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"life_event_update() cannot change {sorted(unknown)}")
+    event = LifeEvent.objects.select_for_update().get(pk=life_event.pk)
+    if event.removed_at is not None:
+        raise ValidationError("This life event has been removed.")
+    if "relationship" in fields and fields["relationship"] != event.relationship:
+        _check_person(event.patient_id, fields["relationship"])
+    before = {name: getattr(event, name) for name in LIFE_EVENT_FIELDS}
+    for name, value in fields.items():
+        setattr(event, name, value)
+    changes = diff_fields(before, event, LIFE_EVENT_FIELDS)
+    if changes:
+        event.full_clean()
+        event.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=event.clinic_id,
+            actor=by,
+            patient_id=event.patient_id,
+            target=event,
+            summary="Life event changed",
+            changes=changes,
+            request=request,
+        )
+    return event
+
+
+@transaction.atomic
+def life_event_remove(*, life_event: LifeEvent, by, request=None) -> LifeEvent:
+    event = LifeEvent.objects.select_for_update().get(pk=life_event.pk)
+    if event.removed_at is None:
+        event.removed_at = timezone.now()
+        event.save(update_fields=["removed_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=event.clinic_id,
+            actor=by,
+            patient_id=event.patient_id,
+            target=event,
+            summary="Life event removed from the timeline",
+            changes={"removed_at": [None, event.removed_at.isoformat()]},
+            request=request,
+        )
+    return event
+
+
+def portal_links_expire_after_course(*, patient: Patient, ended_at: datetime) -> int:
+    """Give the patient's live portal links their end date once a course ends.
+
+    Call inside the transaction that ends the course. Returns how many links changed."""
+    expires_at = ended_at + timedelta(days=settings.PORTAL_LINK_DAYS_AFTER_COURSE)
+    now = timezone.now()
+    return PortalLink.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        revoked_at__isnull=True,
+    ).update(expires_at=expires_at)

@@ -1,0 +1,187 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Fieldset, Layout
+from django import forms
+
+from patients.forms import DateInput
+from patients.models import Relationship
+
+from .models import PHASE_ORDER, Goal, Phase, ProblemArea, RelapsePreventionPlan, TreatmentCourse
+
+
+def _people(patient):
+    return Relationship.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, removed_at__isnull=True
+    )
+
+
+class CourseForm(forms.ModelForm):
+    """The course's contract, diagnosis and sick role."""
+
+    class Meta:
+        model = TreatmentCourse
+        fields = [
+            "start_date",
+            "planned_sessions",
+            "frequency",
+            "session_minutes",
+            "contract_agreed_on",
+            "target_diagnosis",
+            "sick_role_note",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "contract_agreed_on": DateInput(),
+            "planned_sessions": forms.NumberInput(attrs={"min": 8, "max": 20}),
+            "session_minutes": forms.NumberInput(attrs={"min": 15, "max": 180}),
+            "sick_role_note": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "planned_sessions": "Planned sessions (8 to 20)",
+            "session_minutes": "Session length (minutes)",
+            "contract_agreed_on": "Contract agreed on",
+        }
+        help_texts = {
+            "contract_agreed_on": "Leaving the initial phase needs the contract recorded.",
+        }
+
+
+class FormulationForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentCourse
+        fields = ["formulation", "formulation_agreed_on"]
+        widgets = {
+            "formulation": forms.Textarea(attrs={"rows": 8}),
+            "formulation_agreed_on": DateInput(),
+        }
+        labels = {"formulation_agreed_on": "Date the patient agreed to it"}
+
+
+class ProblemAreaForm(forms.ModelForm):
+    class Meta:
+        model = ProblemArea
+        fields = [
+            "kind",
+            "is_primary",
+            "deceased",
+            "deceased_name",
+            "death_date",
+            "mourning_status",
+            "other_party",
+            "dispute_stage",
+            "old_role",
+            "new_role",
+            "transition_date",
+            "notes",
+        ]
+        widgets = {
+            "death_date": DateInput(),
+            "transition_date": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = _people(patient)
+        self.fields["deceased"].queryset = people
+        self.fields["other_party"].queryset = people
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "kind",
+            "is_primary",
+            Fieldset(
+                "Grief",
+                "deceased",
+                "deceased_name",
+                "death_date",
+                "mourning_status",
+                css_class="kind-fields",
+                data_kind="grief",
+            ),
+            Fieldset(
+                "Role dispute",
+                "other_party",
+                "dispute_stage",
+                css_class="kind-fields",
+                data_kind="role_dispute",
+            ),
+            Fieldset(
+                "Role transition",
+                "old_role",
+                "new_role",
+                "transition_date",
+                css_class="kind-fields",
+                data_kind="role_transition",
+            ),
+            HTML(
+                '<p class="small text-body-secondary">Only the fields of the chosen kind '
+                "are kept.</p>"
+            ),
+            "notes",
+        )
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["text", "status", "progress"]
+        widgets = {"progress": forms.NumberInput(attrs={"min": 0, "max": 10})}
+
+
+class RelapsePlanForm(forms.ModelForm):
+    supports = forms.ModelMultipleChoiceField(
+        queryset=Relationship.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="People to turn to",
+    )
+
+    class Meta:
+        model = RelapsePreventionPlan
+        fields = [
+            "warning_signs",
+            "coping_strategies",
+            "supports",
+            "if_symptoms_return",
+            "maintenance_offered",
+            "maintenance_notes",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in [
+                "warning_signs",
+                "coping_strategies",
+                "if_symptoms_return",
+                "maintenance_notes",
+            ]
+        }
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supports"].queryset = _people(patient)
+
+
+class AdvanceForm(forms.Form):
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason to go on despite unmet criteria",
+        help_text="Needed only when a criterion is not met; it is recorded with the criteria.",
+    )
+
+
+class MoveBackForm(forms.Form):
+    to_phase = forms.ChoiceField(label="Move back to")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why")
+
+    def __init__(self, *args, course, **kwargs):
+        super().__init__(*args, **kwargs)
+        index = PHASE_ORDER.index(course.phase)
+        earlier = list(reversed(PHASE_ORDER[:index]))
+        self.fields["to_phase"].choices = [(p, Phase(p).label) for p in earlier]
+
+
+class DropOutForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why the course ended early"
+    )

@@ -1,0 +1,638 @@
+"""The IPT course and its four phases. The phase state machine lives here and only here:
+
+    initial → social → problem_solving → termination → completed
+
+Leaving a phase checks its exit criteria (``exit_criteria``); a clinician may go on
+despite unmet criteria only with a written reason, which is recorded together with the
+criteria that failed. Moving back needs a reason. A course may also end as dropped out.
+Every change is a ``PhaseTransition`` row and an audit event.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from patients.models import Patient, PatientStatus, Relationship
+from patients.services import portal_links_expire_after_course
+
+from .models import (
+    PHASE_ORDER,
+    CourseStatus,
+    Frequency,
+    Goal,
+    GoalStatus,
+    Phase,
+    PhaseTransition,
+    ProblemArea,
+    ProblemAreaKind,
+    RelapsePreventionPlan,
+    TransitionKind,
+    TreatmentCourse,
+)
+
+COURSE_FIELDS = [
+    "start_date",
+    "planned_sessions",
+    "frequency",
+    "session_minutes",
+    "contract_agreed_on",
+    "target_diagnosis",
+    "sick_role_note",
+    "formulation",
+    "formulation_agreed_on",
+]
+PROBLEM_AREA_FIELDS = [
+    "kind",
+    "is_primary",
+    "deceased",
+    "deceased_name",
+    "death_date",
+    "mourning_status",
+    "other_party",
+    "dispute_stage",
+    "old_role",
+    "new_role",
+    "transition_date",
+    "notes",
+]
+# The fields each kind of problem area keeps; the others are cleared on save.
+KIND_FIELDS = {
+    ProblemAreaKind.GRIEF: {"deceased", "deceased_name", "death_date", "mourning_status"},
+    ProblemAreaKind.ROLE_DISPUTE: {"other_party", "dispute_stage"},
+    ProblemAreaKind.ROLE_TRANSITION: {"old_role", "new_role", "transition_date"},
+    ProblemAreaKind.DEFICITS: set(),
+}
+GOAL_FIELDS = ["text", "status", "progress"]
+PLAN_FIELDS = [
+    "warning_signs",
+    "coping_strategies",
+    "if_symptoms_return",
+    "maintenance_offered",
+    "maintenance_notes",
+]
+
+ONE_ACTIVE_COURSE = "This patient already has an active IPT course: end it before starting another."
+
+
+class TransitionRefused(ValidationError):
+    """A phase change refused; ``unmet`` lists the exit criteria that failed."""
+
+    def __init__(self, message: str, unmet: list[str] | None = None):
+        self.unmet = unmet or []
+        super().__init__([message, *self.unmet])
+
+
+# --- the course and its contract ---------------------------------------------------------
+
+
+def _lock_course(course: TreatmentCourse) -> TreatmentCourse:
+    return TreatmentCourse.objects.select_for_update().select_related("patient").get(pk=course.pk)
+
+
+def _transition(
+    course: TreatmentCourse, *, kind: str, from_phase: str, to_phase: str, by, at, **extra
+) -> PhaseTransition:
+    return PhaseTransition.objects.create(
+        clinic_id=course.clinic_id,
+        course=course,
+        kind=kind,
+        from_phase=from_phase,
+        to_phase=to_phase,
+        by=by,
+        at=at,
+        **extra,
+    )
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: Patient,
+    by,
+    start_date: date,
+    planned_sessions: int = 16,
+    frequency: str = Frequency.WEEKLY,
+    session_minutes: int = 50,
+    contract_agreed_on: date | None = None,
+    target_diagnosis: str = "",
+    sick_role_note: str = "",
+    request=None,
+) -> TreatmentCourse:
+    """Start a course in the initial phase. One active course per patient: refused (and on
+    a race the database constraint refuses) with a clear message."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.status == PatientStatus.ARCHIVED:
+        raise ValidationError("An archived patient cannot start a course.")
+    if TreatmentCourse.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, status=CourseStatus.ACTIVE
+    ).exists():
+        raise ValidationError(ONE_ACTIVE_COURSE)
+    now = timezone.now()
+    course = TreatmentCourse(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        therapist_id=patient.primary_therapist_id,
+        phase=Phase.INITIAL,
+        phase_started_at=now,
+        start_date=start_date,
+        planned_sessions=planned_sessions,
+        frequency=frequency,
+        session_minutes=session_minutes,
+        contract_agreed_on=contract_agreed_on,
+        target_diagnosis=target_diagnosis,
+        sick_role_note=sick_role_note,
+    )
+    course.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            course.save()
+    except IntegrityError as exc:
+        raise ValidationError(ONE_ACTIVE_COURSE) from exc
+    if patient.status == PatientStatus.DISCHARGED:
+        # A discharged patient starting a new course is back under active care.
+        Patient.objects.filter(pk=patient.pk).update(status=PatientStatus.ACTIVE)
+    _transition(
+        course, kind=TransitionKind.STARTED, from_phase="", to_phase=Phase.INITIAL, by=by, at=now
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=course.clinic_id,
+        actor=by,
+        patient_id=patient.pk,
+        target=course,
+        summary="IPT course started",
+        changes=diff_fields(dict.fromkeys(COURSE_FIELDS), course, COURSE_FIELDS),
+        request=request,
+    )
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: TreatmentCourse, by, request=None, **fields) -> TreatmentCourse:
+    """Change the contract, diagnosis, sick role or formulation (``COURSE_FIELDS``)."""
+    unknown = set(fields) - set(COURSE_FIELDS)
+    if unknown:
+        raise TypeError(f"course_update() cannot change {sorted(unknown)}")
+    course = _lock_course(course)
+    before = {name: getattr(course, name) for name in COURSE_FIELDS}
+    for name, value in fields.items():
+        setattr(course, name, value)
+    changes = diff_fields(before, course, COURSE_FIELDS)
+    if changes:
+        course.full_clean(validate_constraints=False)
+        course.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=course.patient_id,
+            target=course,
+            summary="Course changed: " + ", ".join(changes),
+            changes=changes,
+            request=request,
+        )
+    return course
+
+
+# --- the phase state machine -------------------------------------------------------------
+
+
+def exit_checklist(course: TreatmentCourse) -> list[tuple[str, bool]]:
+    """Each exit criterion of the course's current phase, with whether it is met."""
+    phase = course.phase
+    if phase == Phase.INITIAL:
+        return [
+            ("A baseline PHQ-9 is recorded", course.baseline_phq9 is not None),
+            (
+                "The treatment contract is recorded (date agreed)",
+                course.contract_agreed_on is not None,
+            ),
+        ]
+    if phase == Phase.SOCIAL:
+        has_person = Relationship.objects.filter(
+            clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
+        ).exists()
+        has_area = ProblemArea.objects.filter(
+            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+        ).exists()
+        return [
+            ("The interpersonal inventory holds at least one person", has_person),
+            ("At least one problem area is chosen", has_area),
+            ("The interpersonal formulation is written", bool(course.formulation.strip())),
+        ]
+    if phase == Phase.PROBLEM_SOLVING:
+        goals = Goal.objects.filter(
+            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+        )
+        unreviewed = goals.filter(status=GoalStatus.OPEN, last_reviewed_at__isnull=True).count()
+        return [
+            ("At least one goal is set", goals.exists()),
+            (
+                "Every open goal has been reviewed"
+                + (f" ({unreviewed} not yet)" if unreviewed else ""),
+                unreviewed == 0,
+            ),
+        ]
+    if phase == Phase.TERMINATION:
+        has_plan = RelapsePreventionPlan.objects.filter(course=course).exists()
+        return [("A relapse-prevention plan is written", has_plan)]
+    return []
+
+
+def exit_criteria(course: TreatmentCourse) -> list[str]:
+    """The unmet criteria for leaving the course's current phase (empty: free to go)."""
+    return [label for label, met in exit_checklist(course) if not met]
+
+
+def next_phase(phase: str) -> str | None:
+    index = PHASE_ORDER.index(phase)
+    return PHASE_ORDER[index + 1] if index + 1 < len(PHASE_ORDER) else None
+
+
+def _require_active(course: TreatmentCourse) -> None:
+    if course.status != CourseStatus.ACTIVE:
+        raise TransitionRefused(f"This course has ended ({course.get_status_display().lower()}).")
+
+
+def _end_course(course: TreatmentCourse, *, status: str, at, reason: str = "") -> None:
+    course.status = status
+    course.ended_at = at
+    if reason:
+        course.end_reason = reason
+    portal_links_expire_after_course(patient=course.patient, ended_at=at)
+
+
+def _audit_transition(course, *, by, from_phase, summary, request, extra_changes=None):
+    changes = {"phase": [from_phase, course.phase]}
+    changes.update(extra_changes or {})
+    audit_record(
+        action=AuditAction.TRANSITION,
+        clinic_id=course.clinic_id,
+        actor=by,
+        patient_id=course.patient_id,
+        target=course,
+        summary=summary,
+        changes=changes,
+        request=request,
+    )
+
+
+@transaction.atomic
+def course_advance(
+    *, course: TreatmentCourse, by, override_reason: str = "", request=None
+) -> PhaseTransition:
+    """Move the course into its next phase (the last step completes it).
+
+    Refused with ``TransitionRefused`` (listing the unmet criteria) unless every exit
+    criterion is met or ``override_reason`` says why the clinician goes on regardless."""
+    course = _lock_course(course)
+    _require_active(course)
+    to_phase = next_phase(course.phase)
+    if to_phase is None:
+        raise TransitionRefused("This course is already completed.")
+    checklist = exit_checklist(course)
+    unmet = [label for label, met in checklist if not met]
+    override_reason = (override_reason or "").strip()
+    if unmet and not override_reason:
+        raise TransitionRefused(
+            f"{course.get_phase_display()} cannot end yet. Meet these criteria or write a "
+            "reason to go on regardless:",
+            unmet,
+        )
+    from_phase = course.phase
+    now = timezone.now()
+    course.phase = to_phase
+    course.phase_started_at = now
+    if to_phase == Phase.COMPLETED:
+        _end_course(course, status=CourseStatus.COMPLETED, at=now)
+    course.save()
+    transition = _transition(
+        course,
+        kind=TransitionKind.FORWARD,
+        from_phase=from_phase,
+        to_phase=to_phase,
+        by=by,
+        at=now,
+        reason=override_reason,
+        overridden=bool(unmet),
+        failed_criteria=unmet,
+        checklist=dict(checklist),
+    )
+    _audit_transition(
+        course,
+        by=by,
+        from_phase=from_phase,
+        summary=f"Moved to {course.get_phase_display()}"
+        + (f" overriding {len(unmet)} unmet criteria" if unmet else ""),
+        request=request,
+        extra_changes={"status": [CourseStatus.ACTIVE, course.status]}
+        if course.status != CourseStatus.ACTIVE
+        else None,
+    )
+    return transition
+
+
+@transaction.atomic
+def course_move_back(
+    *, course: TreatmentCourse, by, reason: str, to_phase: str | None = None, request=None
+) -> PhaseTransition:
+    """Move an active course back to an earlier phase (by default the one before), e.g. on
+    relapse. A reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused("Write why the course moves back.")
+    course = _lock_course(course)
+    _require_active(course)
+    index = PHASE_ORDER.index(course.phase)
+    if index == 0:
+        raise TransitionRefused("The course is in its first phase: there is nowhere to go back to.")
+    to_phase = to_phase or PHASE_ORDER[index - 1]
+    if to_phase not in PHASE_ORDER or PHASE_ORDER.index(to_phase) >= index:
+        raise TransitionRefused("Choose an earlier phase to move back to.")
+    from_phase = course.phase
+    now = timezone.now()
+    course.phase = to_phase
+    course.phase_started_at = now
+    course.save()
+    transition = _transition(
+        course,
+        kind=TransitionKind.BACK,
+        from_phase=from_phase,
+        to_phase=to_phase,
+        by=by,
+        at=now,
+        reason=reason,
+    )
+    _audit_transition(
+        course,
+        by=by,
+        from_phase=from_phase,
+        summary=f"Moved back to {course.get_phase_display()}",
+        request=request,
+    )
+    return transition
+
+
+@transaction.atomic
+def course_drop_out(*, course: TreatmentCourse, by, reason: str, request=None) -> PhaseTransition:
+    """End an active course as dropped out. A reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused("Write why the course ended early.")
+    course = _lock_course(course)
+    _require_active(course)
+    now = timezone.now()
+    _end_course(course, status=CourseStatus.DROPPED_OUT, at=now, reason=reason)
+    course.save()
+    transition = _transition(
+        course,
+        kind=TransitionKind.DROPPED_OUT,
+        from_phase=course.phase,
+        to_phase=course.phase,
+        by=by,
+        at=now,
+        reason=reason,
+    )
+    _audit_transition(
+        course,
+        by=by,
+        from_phase=course.phase,
+        summary="Course ended: dropped out",
+        request=request,
+        extra_changes={"status": [CourseStatus.ACTIVE, CourseStatus.DROPPED_OUT]},
+    )
+    return transition
+
+
+# --- problem areas, goals ----------------------------------------------------------------
+
+
+def _check_people(course: TreatmentCourse, *people: Relationship | None) -> None:
+    for person in people:
+        if person is not None and (
+            person.patient_id != course.patient_id or person.removed_at is not None
+        ):
+            raise ValidationError("Choose people from this patient's interpersonal inventory.")
+
+
+def _apply_problem_area(area: ProblemArea, fields: dict) -> None:
+    unknown = set(fields) - set(PROBLEM_AREA_FIELDS)
+    if unknown:
+        raise TypeError(f"problem area fields unknown: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(area, name, value)
+    keep = KIND_FIELDS.get(area.kind, set())
+    for name in set().union(*KIND_FIELDS.values()) - keep:
+        field = ProblemArea._meta.get_field(name)
+        setattr(area, name, None if field.null else "")
+    errors = {}
+    if area.kind == ProblemAreaKind.GRIEF and not (area.deceased_id or area.deceased_name):
+        errors["deceased"] = "Say who died: pick them from the inventory or write their name."
+    if area.kind == ProblemAreaKind.ROLE_DISPUTE:
+        if not area.other_party_id:
+            errors["other_party"] = "Choose the other party from the inventory."
+        if not area.dispute_stage:
+            errors["dispute_stage"] = "Choose the stage of the dispute."
+    if area.kind == ProblemAreaKind.ROLE_TRANSITION and not (area.old_role and area.new_role):
+        errors["new_role"] = "Describe the old role and the new one."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def problem_area_create(*, course: TreatmentCourse, by, request=None, **fields) -> ProblemArea:
+    course = _lock_course(course)
+    area = ProblemArea(clinic_id=course.clinic_id, course=course)
+    _apply_problem_area(area, fields)
+    _check_people(course, area.deceased, area.other_party)
+    area.full_clean()
+    area.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=course.clinic_id,
+        actor=by,
+        patient_id=course.patient_id,
+        target=area,
+        summary=f"Problem area added: {area.get_kind_display()}",
+        changes=diff_fields(dict.fromkeys(PROBLEM_AREA_FIELDS), area, PROBLEM_AREA_FIELDS),
+        request=request,
+    )
+    return area
+
+
+@transaction.atomic
+def problem_area_update(*, problem_area: ProblemArea, by, request=None, **fields) -> ProblemArea:
+    area = ProblemArea.objects.select_for_update().select_related("course").get(pk=problem_area.pk)
+    if area.removed_at is not None:
+        raise ValidationError("This problem area was removed.")
+    before = {name: getattr(area, name) for name in PROBLEM_AREA_FIELDS}
+    _apply_problem_area(area, fields)
+    _check_people(area.course, area.deceased, area.other_party)
+    changes = diff_fields(before, area, PROBLEM_AREA_FIELDS)
+    if changes:
+        area.full_clean()
+        area.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=area.clinic_id,
+            actor=by,
+            patient_id=area.course.patient_id,
+            target=area,
+            summary=f"Problem area changed: {area.get_kind_display()}",
+            changes=changes,
+            request=request,
+        )
+    return area
+
+
+@transaction.atomic
+def problem_area_remove(*, problem_area: ProblemArea, by, request=None) -> ProblemArea:
+    area = ProblemArea.objects.select_for_update().select_related("course").get(pk=problem_area.pk)
+    if area.removed_at is None:
+        area.removed_at = timezone.now()
+        area.save(update_fields=["removed_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=area.clinic_id,
+            actor=by,
+            patient_id=area.course.patient_id,
+            target=area,
+            summary=f"Problem area removed: {area.get_kind_display()}",
+            changes={"removed_at": [None, area.removed_at.isoformat()]},
+            request=request,
+        )
+    return area
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    problem_area: ProblemArea,
+    by,
+    text: str,
+    status: str = GoalStatus.OPEN,
+    progress: int = 0,
+    request=None,
+) -> Goal:
+    if problem_area.removed_at is not None:
+        raise ValidationError("This problem area was removed.")
+    goal = Goal(
+        clinic_id=problem_area.clinic_id,
+        course_id=problem_area.course_id,
+        problem_area=problem_area,
+        text=text,
+        status=status,
+        progress=progress,
+    )
+    goal.full_clean()
+    goal.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=goal.clinic_id,
+        actor=by,
+        patient_id=problem_area.course.patient_id,
+        target=goal,
+        summary="Goal set",
+        changes=diff_fields(dict.fromkeys(GOAL_FIELDS), goal, GOAL_FIELDS),
+        request=request,
+    )
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, by, request=None, **fields) -> Goal:
+    unknown = set(fields) - set(GOAL_FIELDS)
+    if unknown:
+        raise TypeError(f"goal_update() cannot change {sorted(unknown)}")
+    goal = Goal.objects.select_for_update().select_related("course").get(pk=goal.pk)
+    if goal.removed_at is not None:
+        raise ValidationError("This goal was removed.")
+    before = {name: getattr(goal, name) for name in GOAL_FIELDS}
+    for name, value in fields.items():
+        setattr(goal, name, value)
+    changes = diff_fields(before, goal, GOAL_FIELDS)
+    if changes:
+        goal.full_clean()
+        goal.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=goal.clinic_id,
+            actor=by,
+            patient_id=goal.course.patient_id,
+            target=goal,
+            summary="Goal changed",
+            changes=changes,
+            request=request,
+        )
+    return goal
+
+
+@transaction.atomic
+def goal_remove(*, goal: Goal, by, request=None) -> Goal:
+    goal = Goal.objects.select_for_update().select_related("course").get(pk=goal.pk)
+    if goal.removed_at is None:
+        goal.removed_at = timezone.now()
+        goal.save(update_fields=["removed_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=goal.clinic_id,
+            actor=by,
+            patient_id=goal.course.patient_id,
+            target=goal,
+            summary="Goal removed",
+            changes={"removed_at": [None, goal.removed_at.isoformat()]},
+            request=request,
+        )
+    return goal
+
+
+# --- the relapse-prevention plan ---------------------------------------------------------
+
+
+@transaction.atomic
+def relapse_plan_save(
+    *, course: TreatmentCourse, by, supports=(), request=None, **fields
+) -> RelapsePreventionPlan:
+    """Write or rewrite the course's relapse-prevention plan. ``supports`` are people of
+    this patient's inventory."""
+    unknown = set(fields) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"relapse_plan_save() got unknown fields {sorted(unknown)}")
+    course = _lock_course(course)
+    supports = list(supports)
+    for person in supports:
+        if person.patient_id != course.patient_id:
+            raise ValidationError({"supports": "Choose people from this patient's inventory."})
+    plan = RelapsePreventionPlan.objects.filter(course=course).first()
+    created = plan is None
+    if created:
+        plan = RelapsePreventionPlan(clinic_id=course.clinic_id, course=course)
+        before: dict = dict.fromkeys(PLAN_FIELDS)
+        before_supports: list[int] = []
+    else:
+        before = {name: getattr(plan, name) for name in PLAN_FIELDS}
+        before_supports = sorted(plan.supports.values_list("pk", flat=True))
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    plan.save()
+    plan.supports.set(supports)
+    changes = diff_fields(before, plan, PLAN_FIELDS)
+    after_supports = sorted(p.pk for p in supports)
+    if after_supports != before_supports:
+        changes["supports"] = [before_supports, after_supports]
+    if created or changes:
+        audit_record(
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=course.patient_id,
+            target=plan,
+            summary="Relapse-prevention plan " + ("written" if created else "changed"),
+            changes=changes,
+            request=request,
+        )
+    return plan

@@ -1,0 +1,353 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.access import get_patient_for_user
+from patients.forms import add_service_errors
+
+from . import selectors, services
+from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
+from .forms import (
+    AdvanceForm,
+    CourseForm,
+    DropOutForm,
+    FormulationForm,
+    GoalForm,
+    MoveBackForm,
+    ProblemAreaForm,
+    RelapsePlanForm,
+)
+from .models import CourseStatus, Phase, RelapsePreventionPlan
+
+
+def _render_course(request: HttpRequest, course, *, status: int = 200, **forms) -> HttpResponse:
+    page = selectors.course_page(course)
+    active = course.status == CourseStatus.ACTIVE
+    context = {
+        "course": course,
+        "patient": course.patient,
+        "advance_form": forms.get("advance_form") or (AdvanceForm() if active else None),
+        "move_back_form": forms.get("move_back_form")
+        or (MoveBackForm(course=course) if active and course.phase != Phase.INITIAL else None),
+        "drop_out_form": forms.get("drop_out_form") or (DropOutForm() if active else None),
+        **page,
+    }
+    return render(request, "phases/course.html", context, status=status)
+
+
+@login_required
+def course_create(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_patient_for_user(request.user, patient_id)
+    form = CourseForm(request.POST or None, initial={"start_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.course_create(
+                patient=patient, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "IPT course started: initial assessment.")
+            return redirect("phases:course", course_id=course.pk)
+    active = patient.courses.filter(status=CourseStatus.ACTIVE).first()
+    return render(
+        request,
+        "phases/course_form.html",
+        {"form": form, "patient": patient, "course": None, "active_course": active},
+    )
+
+
+@login_required
+def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    audit_record(
+        action=AuditAction.VIEW,
+        clinic_id=course.clinic_id,
+        actor=request.user,
+        patient_id=course.patient_id,
+        target=course,
+        summary="Course page viewed",
+        request=request,
+    )
+    return _render_course(request, course)
+
+
+@login_required
+def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    form = CourseForm(request.POST or None, instance=course)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(
+                course=course, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Contract saved.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/course_form.html",
+        {"form": form, "patient": course.patient, "course": course},
+    )
+
+
+@login_required
+def course_formulation(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    form = FormulationForm(request.POST or None, instance=course)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(
+                course=course, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Formulation saved.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": "Interpersonal formulation",
+        },
+    )
+
+
+@login_required
+@require_POST
+def course_advance(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    form = AdvanceForm(request.POST)
+    if form.is_valid():
+        try:
+            transition = services.course_advance(
+                course=course,
+                by=request.user,
+                override_reason=form.cleaned_data["override_reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Moved to {transition.get_to_phase_display()}.")
+            return redirect("phases:course", course_id=course.pk)
+    course.refresh_from_db()
+    return _render_course(request, course, advance_form=form)
+
+
+@login_required
+@require_POST
+def course_move_back(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    if course.status != CourseStatus.ACTIVE or course.phase == Phase.INITIAL:
+        messages.error(request, "This course cannot move back.")
+        return redirect("phases:course", course_id=course.pk)
+    form = MoveBackForm(request.POST, course=course)
+    if form.is_valid():
+        try:
+            transition = services.course_move_back(
+                course=course,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                to_phase=form.cleaned_data["to_phase"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Moved back to {transition.get_to_phase_display()}.")
+            return redirect("phases:course", course_id=course.pk)
+    course.refresh_from_db()
+    return _render_course(request, course, move_back_form=form)
+
+
+@login_required
+@require_POST
+def course_drop_out(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    form = DropOutForm(request.POST)
+    if form.is_valid():
+        try:
+            services.course_drop_out(
+                course=course, by=request.user, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The course is recorded as dropped out.")
+            return redirect("phases:course", course_id=course.pk)
+    course.refresh_from_db()
+    return _render_course(request, course, drop_out_form=form)
+
+
+@login_required
+def problem_area_create(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    form = ProblemAreaForm(request.POST or None, patient=course.patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.problem_area_create(
+                course=course, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Problem area added.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": "Add a problem area",
+        },
+    )
+
+
+@login_required
+def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpResponse:
+    area = get_problem_area_for_user(request.user, problem_area_id)
+    if area.removed_at is not None:
+        raise Http404("This problem area was removed.")
+    course = area.course
+    form = ProblemAreaForm(request.POST or None, instance=area, patient=course.patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.problem_area_update(
+                problem_area=area, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Problem area saved.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": "Edit problem area",
+            "remove_url": "phases:problem_area_remove",
+            "remove_id": area.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def problem_area_remove(request: HttpRequest, problem_area_id: int) -> HttpResponse:
+    area = get_problem_area_for_user(request.user, problem_area_id)
+    services.problem_area_remove(problem_area=area, by=request.user, request=request)
+    messages.success(request, f"Problem area removed: {area.get_kind_display()}.")
+    return redirect("phases:course", course_id=area.course_id)
+
+
+@login_required
+def goal_create(request: HttpRequest, problem_area_id: int) -> HttpResponse:
+    area = get_problem_area_for_user(request.user, problem_area_id)
+    if area.removed_at is not None:
+        raise Http404("This problem area was removed.")
+    course = area.course
+    form = GoalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_create(
+                problem_area=area, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Goal set.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": f"Set a goal — {area.get_kind_display()}",
+        },
+    )
+
+
+@login_required
+def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, goal_id)
+    if goal.removed_at is not None:
+        raise Http404("This goal was removed.")
+    course = goal.course
+    form = GoalForm(request.POST or None, instance=goal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_update(goal=goal, by=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Goal saved.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": "Edit goal",
+            "remove_url": "phases:goal_remove",
+            "remove_id": goal.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def goal_remove(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = get_goal_for_user(request.user, goal_id)
+    services.goal_remove(goal=goal, by=request.user, request=request)
+    messages.success(request, "Goal removed.")
+    return redirect("phases:course", course_id=goal.course_id)
+
+
+@login_required
+def relapse_plan_edit(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    plan = RelapsePreventionPlan.objects.filter(course=course).first()
+    form = RelapsePlanForm(request.POST or None, instance=plan, patient=course.patient)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        supports = fields.pop("supports")
+        try:
+            services.relapse_plan_save(
+                course=course, by=request.user, supports=supports, request=request, **fields
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Relapse-prevention plan saved.")
+            return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "phases/simple_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "heading": "Relapse-prevention plan",
+        },
+    )

@@ -1,0 +1,110 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from phases.models import Phase
+from tests.conftest import login
+from tests.factories import (
+    CourseFactory,
+    LifeEventFactory,
+    PatientFactory,
+    ProblemAreaFactory,
+    RelationshipFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(body: str) -> int:
+    return body.count('href="/patients/') - body.count('href="/patients/new/')
+
+
+def test_it_searches_by_name_and_record_number(therapist, therapist_client):
+    PatientFactory(
+        primary_therapist=therapist, first_name="Ada", last_name="Lovelace", record_number="AL-1"
+    )
+    PatientFactory(
+        primary_therapist=therapist, first_name="Grace", last_name="Hopper", record_number="GH-2"
+    )
+    url = reverse("patients:list")
+    assert "Hopper" not in therapist_client.get(url + "?q=love").content.decode()
+    assert "Lovelace" in therapist_client.get(url + "?q=ada+love").content.decode()
+    body = therapist_client.get(url + "?q=gh-2").content.decode()
+    assert "Hopper" in body and "Lovelace" not in body
+
+
+def test_it_filters_by_phase_status_and_problem_area(therapist, therapist_client):
+    grief = PatientFactory(primary_therapist=therapist, last_name="Griefcase")
+    ProblemAreaFactory(
+        course=CourseFactory(patient=grief, phase=Phase.SOCIAL), kind="grief", deceased_name="Dad"
+    )
+    dispute = PatientFactory(primary_therapist=therapist, last_name="Disputant")
+    ProblemAreaFactory(
+        course=CourseFactory(patient=dispute, phase=Phase.PROBLEM_SOLVING), kind="role_dispute"
+    )
+    PatientFactory(primary_therapist=therapist, last_name="Dischargedson", status="discharged")
+    url = reverse("patients:list")
+    body = therapist_client.get(url + "?phase=social").content.decode()
+    assert "Griefcase" in body and "Disputant" not in body
+    body = therapist_client.get(url + "?problem_area=role_dispute").content.decode()
+    assert "Disputant" in body and "Griefcase" not in body
+    body = therapist_client.get(url + "?status=discharged").content.decode()
+    assert "Dischargedson" in body and "Griefcase" not in body
+
+
+def test_a_therapist_lists_only_their_patients_and_an_admin_the_clinics(
+    therapist, other_therapist, clinic_admin, other_clinic_admin, client
+):
+    PatientFactory(primary_therapist=therapist, last_name="Mine")
+    PatientFactory(primary_therapist=other_therapist, last_name="Theirs")
+    login(client, therapist)
+    body = client.get(reverse("patients:list")).content.decode()
+    assert "Mine" in body and "Theirs" not in body
+    login(client, clinic_admin)
+    body = client.get(reverse("patients:list")).content.decode()
+    assert "Mine" in body and "Theirs" in body
+    login(client, other_clinic_admin)
+    body = client.get(reverse("patients:list")).content.decode()
+    assert "Mine" not in body and "Theirs" not in body
+
+
+def test_it_pages_by_25(therapist, therapist_client):
+    for i in range(30):
+        PatientFactory(primary_therapist=therapist, last_name=f"Pat{i:02d}")
+    first = therapist_client.get(reverse("patients:list")).content.decode()
+    second = therapist_client.get(reverse("patients:list") + "?page=2").content.decode()
+    assert "Page 1 of 2" in first
+    assert "Pat00" in first and "Pat25" not in first
+    assert "Pat25" in second and "Pat29" in second and "Pat00" not in second
+
+
+def _caseload(therapist, count):
+    for _ in range(count):
+        patient = PatientFactory(primary_therapist=therapist)
+        course = CourseFactory(patient=patient, phase=Phase.PROBLEM_SOLVING)
+        ProblemAreaFactory(course=course)
+        person = RelationshipFactory(patient=patient)
+        LifeEventFactory(patient=patient, relationship=person)
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_list_and_the_patient_page_cost_the_same_with_5_and_200_patients(
+    therapist, therapist_client
+):
+    _caseload(therapist, 5)
+    patient = therapist.patients.order_by("pk").first()
+    list_url = reverse("patients:list") + "?problem_area=role_transition"
+    page_url = reverse("patients:detail", args=[patient.pk])
+    few = (_count(therapist_client, list_url), _count(therapist_client, page_url))
+    _caseload(therapist, 195)
+    for _ in range(10):
+        RelationshipFactory(patient=patient)
+        LifeEventFactory(patient=patient)
+    many = (_count(therapist_client, list_url), _count(therapist_client, page_url))
+    assert few == many
