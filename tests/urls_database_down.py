@@ -3,7 +3,8 @@
 from django.db import connections
 from django.urls import path
 
-from ipt_clinic.urls import handler500, urlpatterns as app_urlpatterns
+from ipt_clinic.urls import handler500
+from ipt_clinic.urls import urlpatterns as app_urlpatterns
 
 
 def page_needing_an_unreachable_database(request):
