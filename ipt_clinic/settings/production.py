@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, _bool, _positive_int
+from .base import SECRET_KEY, _bool, _env, _positive_int, mailers_from_url
 
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
@@ -27,3 +27,10 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# "__Host-" cookies are only accepted over HTTPS, for this exact host and path "/": a sibling
+# subdomain cannot plant or overwrite the staff session or CSRF cookie.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Email must really leave: without EMAIL_URL, hand it to the host's mail relay on port 25
+# (the console backend of local development would fail the deploy check).
+MAILERS = mailers_from_url(_env("str", "EMAIL_URL", default="smtp://localhost:25"))

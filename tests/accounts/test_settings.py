@@ -72,6 +72,18 @@ def test_production_refuses_to_start_with_debug_on():
 
 
 def test_production_passes_the_deploy_check_without_warnings():
+    # Exactly the documented command: only a secret key and the host name.
+    plain = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        settings="ipt_clinic.settings.production",
+        SECRET_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="example.org",
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert "no issues" in plain.stdout
     result = _manage(
         "check",
         "--deploy",
@@ -95,7 +107,8 @@ def test_production_settings_are_https_only():
         "from django.conf import settings as s;"
         "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
         " s.SECURE_HSTS_SECONDS >= 31536000, s.X_FRAME_OPTIONS, s.SECURE_REFERRER_POLICY,"
-        " 'django.middleware.csp.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE)",
+        " 'django.middleware.csp.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE,"
+        " s.SESSION_COOKIE_NAME, s.SESSION_COOKIE_HTTPONLY)",
         settings="ipt_clinic.settings.production",
         SECRET_KEY=GOOD_KEY,
     )
@@ -107,6 +120,8 @@ def test_production_settings_are_https_only():
         "True",
         "DENY",
         "same-origin",
+        "True",
+        "__Host-sessionid",
         "True",
     ]
 

@@ -1,4 +1,8 @@
+import os
+import uuid
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -114,3 +118,29 @@ def test_it_uses_the_forwarded_address_behind_a_trusted_proxy(rf, settings):
     assert throttle.client_address(request) == "203.0.113.9"
     settings.TRUSTED_PROXY_COUNT = 0
     assert throttle.client_address(request) == "10.0.0.2"
+
+
+# The counters must work in the cache the web processes share: Redis when REDIS_URL is set.
+SHARED_CACHES = {"locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("REDIS_URL"):
+    SHARED_CACHES["redis"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+    }
+
+
+@pytest.mark.parametrize("backend", sorted(SHARED_CACHES))
+def test_it_counts_failures_in_the_shared_cache(backend, therapist, settings, clock):
+    settings.CACHES = {"default": SHARED_CACHES[backend]}
+    try:
+        for _ in range(3):
+            assert _fail(Client()).status_code == 200  # a new client each time: no cookies
+        assert password_step(Client(), "alice").status_code == 429
+        clock["t"] += 301
+        assert password_step(Client(), "alice").status_code == 302
+    finally:
+        # Delete only our keys: a shared Redis may hold other things (never flush it).
+        for kind, ident in (("account", f"user:{therapist.pk}"), ("address", "127.0.0.1")):
+            key = throttle._Bucket(kind, ident, 0).key
+            cache.delete_many([f"{key}:start", f"{key}:count"])
