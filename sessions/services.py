@@ -531,6 +531,8 @@ def assignment_review(*, assignment: Assignment, session: TherapySession, status
         raise ValidationError("Homework is reviewed as done or not done.")
     if assignment.status == AssignmentStatus.WITHDRAWN:
         raise ValidationError(f"“{assignment.title}” was withdrawn.")
+    if assignment.status == status and assignment.reviewed_in_id == session.pk:
+        return
     was_open = assignment.status == AssignmentStatus.ASSIGNED
     old = assignment.status
     assignment.status = status

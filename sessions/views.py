@@ -87,10 +87,13 @@ def _audit_view(request, *, patient_id, clinic_id, target, summary) -> None:
 def week(request: HttpRequest) -> HttpResponse:
     therapist = request.user
     if request.GET.get("therapist") and request.user.is_clinic_admin:
+        therapist_id = request.GET["therapist"]
         therapist = (
             get_user_model()
-            .objects.filter(clinic_id=request.user.clinic_id, pk=request.GET["therapist"])
+            .objects.filter(clinic_id=request.user.clinic_id, pk=therapist_id)
             .first()
+            if therapist_id.isdigit()
+            else None
         )
         if therapist is None:
             raise Http404("No such therapist.")

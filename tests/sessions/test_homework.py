@@ -113,3 +113,23 @@ def test_it_reviews_open_homework_in_the_next_note(
     homework.refresh_from_db()
     assert (homework.status, homework.reviewed_in) == ("not_done", later)
     assert closed == [homework]
+
+
+def test_it_escapes_homework_text_written_by_people(therapist_client, course, therapist):
+    earlier = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(days=7))
+    later = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    AssignmentFactory(
+        course=course,
+        session=earlier,
+        title="<script>alert(1)</script>",
+        reflection="<img src=x onerror=alert(2)>",
+    )
+    services.note_start(session=later, by=therapist)
+    for url in (
+        reverse("therapy:session", args=[later.pk]),
+        reverse("therapy:note", args=[later.pk]),
+    ):
+        page = therapist_client.get(url).content.decode()
+        assert "<script>alert(1)" not in page
+        assert "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)" in page

@@ -61,3 +61,20 @@ def test_it_shows_n_of_m_for_each_session(therapist_client, course):
     SessionFactory(course=course, scheduled_start=datetime(2030, 1, 8, 9, tzinfo=london))
     page = therapist_client.get(reverse("therapy:week"), {"start": "2030-01-07"}).content.decode()
     assert f"session 2 of {course.planned_sessions}" in page
+
+
+def test_it_shows_a_clinic_admin_a_therapists_week_of_their_own_clinic_only(
+    admin_client_, course, therapist, other_clinic_admin
+):
+    london = ZoneInfo("Europe/London")
+    SessionFactory(course=course, scheduled_start=datetime(2030, 1, 8, 9, tzinfo=london))
+    url = reverse("therapy:week")
+    page = admin_client_.get(url, {"start": "2030-01-07", "therapist": therapist.pk})
+    assert course.patient.full_name in page.content.decode()
+    assert admin_client_.get(url, {"therapist": "x"}).status_code == 404
+    from django.test import Client
+
+    from tests.conftest import login
+
+    outsider = login(Client(), other_clinic_admin)
+    assert outsider.get(url, {"therapist": therapist.pk}).status_code == 404

@@ -1,0 +1,61 @@
+"""Two bookings of one therapist's slot at the same moment: the therapist's row lock makes
+the second wait for the first and then see the clash."""
+
+import threading
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection
+from django.utils import timezone
+
+from sessions import outbox, services
+from sessions.models import TherapySession
+from tests.factories import CourseFactory, PatientFactory, UserFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_only_one_of_two_concurrent_bookings_through(monkeypatch):
+    therapist = UserFactory(username="concurrent")
+    first = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    second = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    day = timezone.localdate() + timedelta(days=3)
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/London"))
+    real_hook = outbox.on_session_booked
+
+    def slow_hook(session):
+        # Hold the first booking's transaction open while the second one checks.
+        time.sleep(0.5)
+        real_hook(session)
+
+    monkeypatch.setattr(outbox, "on_session_booked", slow_hook)
+    outcomes: dict = {}
+
+    def book(course):
+        try:
+            services.session_book(
+                course=course, start=start, duration_minutes=50, modality="video", by=therapist
+            )
+            outcomes[course.pk] = "booked"
+        except ValidationError as error:
+            outcomes[course.pk] = error.messages[0]
+        except OperationalError as error:
+            # SQLite's shared in-memory test database refuses the second writer outright.
+            outcomes[course.pk] = f"database: {error}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(course,)) for course in (first, second)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes[first.pk] == "booked"
+    if connection.vendor == "postgresql":
+        assert "already has a session" in outcomes[second.pk]
+    else:
+        assert outcomes[second.pk] != "booked"
+    assert TherapySession.objects.filter(therapist=therapist).count() == 1
