@@ -1,15 +1,17 @@
-# IPT Clinic. `make run` for the demo, `make test` for the suite.
+# IPT Clinic. `make run` for the demo, `make test` for the suite (see README.md).
+# With DATABASE_URL / REDIS_URL set in the environment, both use PostgreSQL and Redis.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# The first Python 3.12+ found: python3.13, python3.12, or a pyenv install of either.
-PYTHON ?= $(shell for c in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 /usr/local/bin/python3.1[23] /usr/bin/python3.1[23]; do $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
+# The first working Python 3.12+: python3.12, python3.13, or a pyenv install of either (a pyenv
+# shim answers "command not found" when its version is not selected, so each is tried).
+PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*/bin/python3 /usr/local/bin/python3.1[23] /usr/bin/python3.1[23] python3; do $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: install assets migrate demo run test lint bench load clean
+.PHONY: install assets migrate demo run test lint lock check-lock bench load clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 / python3.13)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 or python3.13 on PATH, or PYTHON=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c requirements.lock -e '.[dev]'
@@ -17,10 +19,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed assets
 
-static/vendor/.installed: package.json package-lock.json
+static/vendor/.installed: package.json package-lock.json scripts/vendor-assets.sh
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p static/vendor
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	bash scripts/vendor-assets.sh
 	touch $@
 
 assets: static/vendor/.installed
@@ -40,6 +41,13 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Rewrite requirements.lock from the venv after adding or upgrading a dependency.
+lock:
+	$(PY) scripts/lock.py
+
+check-lock:
+	$(PY) scripts/lock.py --check
 
 bench: install
 	$(PY) bench/run.py

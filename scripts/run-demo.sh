@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make run`: the web app on http://127.0.0.1:8000 and a Celery worker with embedded beat,
+# on whatever DATABASE_URL / REDIS_URL say (by default SQLite and a filesystem broker under
+# var/). Ctrl-C stops all of it. Run `make run`, which installs, migrates and seeds first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${VENV:-.venv}"
+py="$venv/bin/python"
+host=127.0.0.1
+port="${PORT:-8000}"
+url="http://$host:$port"
+export MFA_REQUIRED="${MFA_REQUIRED:-false}"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-ipt_clinic.settings.local}"
+
+[ -x "$py" ] || { echo "No virtualenv at $venv: run 'make run' (it installs first)." >&2; exit 1; }
+if "$py" - "$host" "$port" <<'PY'; then
+import socket, sys
+with socket.socket() as s:
+    sys.exit(0 if s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0 else 1)
+PY
+  echo "Something already listens on $host:$port; stop it or run with PORT=<another port>." >&2
+  exit 1
+fi
+mkdir -p var
+
+# Job control puts each process (with its children) in a process group of its own, so one
+# signal to the group stops it whole, and Ctrl-C reaches only this script, which stops both.
+set -m
+pids=()
+stopping=0
+stop_all() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
+  # Keep going if the terminal (or a pipe reading our output) is already gone.
+  trap '' INT TERM PIPE
+  echo "Stopping the web app and the worker..." 2>/dev/null || true
+  # The main processes first (Celery then finishes its task and stops its pool)...
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 75); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  # ...then whatever is left of their process groups, after 15 seconds.
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  echo "Stopped." 2>/dev/null || true
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+"$py" -m celery -A ipt_clinic worker --beat --concurrency 1 --loglevel INFO \
+  --schedule var/celerybeat-schedule --pidfile= &
+pids+=("$!")
+"$py" manage.py runserver --noreload "$host:$port" &
+pids+=("$!")
+
+if "$py" - "$url/healthz" <<'PY'; then
+import sys, time, urllib.request
+for _ in range(120):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(1)
+PY
+  cat <<MSG
+
+  IPT Clinic is running at $url
+  Log in with one of the demo logins printed above (MFA is off in the demo).
+  Web app and Celery worker (with beat) are running; press Ctrl-C to stop both.
+
+MSG
+else
+  echo "The web app did not answer at $url/healthz within a minute." >&2
+  exit 1
+fi
+
+# Either process ending (a crash) ends the demo, so nothing is left half-running.
+wait -n || true
+echo "A process of the demo stopped; stopping the rest." >&2
+exit 1
