@@ -27,7 +27,12 @@ MAX_TOKEN_LENGTH = 64
 
 
 class PortalLinkInvalid(Exception):
-    """Unknown, tampered or revoked: the caller answers 404."""
+    """Unknown, tampered or revoked: the caller answers 404. ``link`` is the revoked link, if
+    the token was a real one (so its use can be audited against the patient)."""
+
+    def __init__(self, link: PortalLink | None = None):
+        super().__init__("No such portal link.")
+        self.link = link
 
 
 class PortalLinkExpired(Exception):
@@ -98,7 +103,7 @@ def portal_link_create(
         token_hash=hash_token(token),
         created_by=by,
     )
-    link.full_clean()
+    link.full_clean(exclude=["created_by"])  # None when the system makes it (e.g. a seeder)
     link.save()
     audit_record(
         action=AuditAction.CREATE,
@@ -155,8 +160,10 @@ def portal_link_verify(token: str) -> PortalLink:
 
 def portal_link_check(link: PortalLink | None) -> PortalLink:
     """Re-check a link already found (each portal request does)."""
-    if link is None or link.revoked_at is not None:
+    if link is None:
         raise PortalLinkInvalid
+    if link.revoked_at is not None:
+        raise PortalLinkInvalid(link)
     if portal_link_is_expired(link):
         raise PortalLinkExpired(link)
     return link

@@ -11,11 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
-from patients.models import PortalLink
 from patients.portal_links import (
     PortalLinkExpired,
     PortalLinkInvalid,
-    hash_token,
     portal_link_touch,
     portal_link_verify,
 )
@@ -48,9 +46,12 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
         return response
     try:
         link = portal_link_verify(token)
-    except PortalLinkInvalid:
+    except PortalLinkInvalid as invalid:
         bad_token_record(request)
-        _audit_revoked_use(request, token)
+        if invalid.link is not None:
+            _audit_link(request, invalid.link, "Revoked portal link used")
+        else:
+            logger.info("Unknown portal token from %s", request.META.get("REMOTE_ADDR"))
         return portal_not_found(request)
     except PortalLinkExpired as expired:
         request.session.flush()
@@ -75,16 +76,6 @@ def _audit_link(request, link, summary: str) -> None:
         summary=summary,
         request=request,
     )
-
-
-def _audit_revoked_use(request, token: str) -> None:
-    """A revoked link is a real patient's: note its use. Unknown tokens are only logged."""
-    if token and len(token) <= 64:
-        revoked = PortalLink.objects.filter(token_hash=hash_token(token)).first()
-        if revoked is not None:
-            _audit_link(request, revoked, "Revoked portal link used")
-            return
-    logger.info("Unknown portal token from %s", request.META.get("REMOTE_ADDR"))
 
 
 @portal_page

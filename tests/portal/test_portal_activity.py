@@ -71,3 +71,18 @@ def test_it_shows_recent_activity_to_a_therapist_who_never_looked(therapist):
     )
     assert [item.measure for item in portal_activity_since(therapist)] == [old]
     assert portal_activity_since(therapist, since=timezone.now() + timedelta(seconds=1)) == []
+
+
+def test_it_reads_the_activity_in_a_fixed_number_of_queries(
+    portal_client, course, therapist, django_assert_num_queries
+):
+    for _ in range(3):
+        _closed_in_portal(portal_client, AssignmentFactory(course=course))
+    with django_assert_num_queries(3):
+        few = portal_activity_since(therapist)
+    for _ in range(5):
+        _closed_in_portal(portal_client, AssignmentFactory(course=course))
+    with django_assert_num_queries(3):
+        many = portal_activity_since(therapist)
+        [item.patient.full_name for item in many]
+    assert (len(few), len(many)) == (3, 8)

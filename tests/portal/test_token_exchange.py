@@ -71,6 +71,9 @@ def test_it_answers_404_to_a_revoked_token_and_ends_sessions_opened_with_it(
     portal_link_revoke(link=link, by=therapist)
     assert portal_client.get(reverse("portal:home")).status_code == 404
     assert open_portal(Client(), url).status_code == 404
+    assert AuditEvent.objects.filter(
+        object_id=link.pk, actor_kind="patient", summary="Revoked portal link used"
+    ).exists()
 
 
 def test_it_answers_404_to_the_old_token_once_the_link_is_replaced(portal_link, therapist):
@@ -128,3 +131,10 @@ def test_it_shows_each_patient_only_their_own_records(portal_link, therapist):
 def test_it_gives_a_staff_session_no_portal_identity(portal_link, therapist_client):
     assert therapist_client.get(reverse("portal:home")).status_code == 404
     assert Client().get(reverse("portal:home")).status_code == 404
+
+
+def test_it_lets_the_system_make_a_link_without_a_staff_member(course):
+    link, url = portal_link_create(patient=course.patient, by=None)
+    assert link.created_by is None
+    assert open_portal(Client(), url).status_code == 302
+    assert AuditEvent.objects.filter(object_id=link.pk, actor_kind="system").exists()
