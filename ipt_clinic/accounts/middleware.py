@@ -16,15 +16,22 @@ SESSION_LAST_SEEN = "staff_last_seen"
 LOGOUT_REASON_ATTR = "staff_logout_reason"
 
 
-def _expiry_reason(session) -> str | None:
-    now = timezone.now()
-    login_at = session.get(SESSION_LOGIN_AT)
-    last_seen = session.get(SESSION_LAST_SEEN)
+def _read_time(session, key: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(session[key])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _expiry_reason(session, now: datetime) -> str | None:
+    login_at = _read_time(session, SESSION_LOGIN_AT)
+    last_seen = _read_time(session, SESSION_LAST_SEEN)
     if login_at is None:
         return "Session ended: no login time recorded"
-    if now - datetime.fromisoformat(login_at) > settings.SESSION_ABSOLUTE_TIMEOUT:
+    if now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT:
         return "Session ended: absolute time limit reached"
-    if last_seen and now - datetime.fromisoformat(last_seen) > settings.SESSION_IDLE_TIMEOUT:
+    if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
         return "Session ended: idle time limit reached"
     return None
 
@@ -39,7 +46,8 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            reason = _expiry_reason(request.session)
+            now = timezone.now()
+            reason = _expiry_reason(request.session, now)
             if reason:
                 setattr(request, LOGOUT_REASON_ATTR, reason)
                 logout(request)
@@ -50,7 +58,7 @@ class SessionTimeoutMiddleware:
                     response["HX-Redirect"] = f"{login_url}?expired=1"
                     return response
                 return redirect(f"{login_url}?{urlencode({'expired': 1, 'next': request.path})}")
-            request.session[SESSION_LAST_SEEN] = timezone.now().isoformat()
+            request.session[SESSION_LAST_SEEN] = now.isoformat()
         return self.get_response(request)
 
 

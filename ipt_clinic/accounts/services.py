@@ -43,6 +43,15 @@ def staff_session_start(*, user: User, session_key: str) -> StaffSession:
     return staff_session
 
 
+def staff_session_rotate(*, session) -> None:
+    """Give a session a new key when its privileges rise (the second factor passed), and keep
+    the register pointing at it."""
+    old_key = session.session_key
+    session.cycle_key()
+    if old_key:
+        StaffSession.objects.filter(session_key=old_key).update(session_key=session.session_key)
+
+
 def staff_session_end(*, session_key: str | None) -> None:
     if session_key:
         StaffSession.objects.filter(session_key=session_key).delete()

@@ -29,7 +29,12 @@ from ipt_clinic.audit.services import AuditAction, audit_record
 from .forms import CodeForm, EnrolForm, InviteAcceptForm, LoginForm
 from .middleware import LOGOUT_REASON_ATTR
 from .models import User
-from .services import mfa_enrol_confirm, recovery_codes_regenerate, staff_invite_accept
+from .services import (
+    mfa_enrol_confirm,
+    recovery_codes_regenerate,
+    staff_invite_accept,
+    staff_session_rotate,
+)
 from .throttle import throttle_clear_account, throttle_record_failure, throttle_wait_seconds
 from .tokens import invite_token_generator
 
@@ -83,7 +88,10 @@ def _throttled(request: HttpRequest, wait: int, user: User | None) -> HttpRespon
     return response
 
 
-def _record_login(request: HttpRequest, user: User, how: str) -> None:
+def _record_login(request: HttpRequest, user: User, how: str, *, second_factor: bool) -> None:
+    if second_factor:
+        # The second factor raised the session's privileges: a new key for the new rights.
+        staff_session_rotate(session=request.session)
     throttle_clear_account(f"user:{user.pk}")
     audit_record(
         action=AuditAction.LOGIN,
@@ -95,8 +103,10 @@ def _record_login(request: HttpRequest, user: User, how: str) -> None:
     )
 
 
-def _finish_login(request: HttpRequest, user: User, how: str) -> HttpResponse:
-    _record_login(request, user, how)
+def _finish_login(
+    request: HttpRequest, user: User, how: str, *, second_factor: bool = True
+) -> HttpResponse:
+    _record_login(request, user, how, second_factor=second_factor)
     return redirect(_safe_next(request, request.session.pop(SESSION_NEXT, None)))
 
 
@@ -138,7 +148,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             auth_login(request, user)  # a new session key: nothing from before login survives
             request.session[SESSION_NEXT] = next_url
             if not settings.MFA_REQUIRED:
-                return _finish_login(request, user, "password")
+                return _finish_login(request, user, "password", second_factor=False)
             return redirect("accounts:mfa" if _has_authenticator(user) else "accounts:mfa_enrol")
     context = {"form": form, "next": next_url, "expired": request.GET.get("expired") == "1"}
     return render(request, "accounts/login.html", context)
@@ -231,7 +241,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["code"]):
             request.session[SESSION_NEW_CODES] = mfa_enrol_confirm(user=user, device=device)
             django_otp.login(request, device)
-            _record_login(request, user, "password and new authenticator app")
+            _record_login(request, user, "password and new authenticator app", second_factor=True)
             return redirect("accounts:recovery_codes")
         throttle_record_failure(request, account)
         audit_record(

@@ -138,3 +138,18 @@ def test_it_records_login_time_for_the_session_limits(client, therapist, setting
     password_step(client, "alice")
     assert client.session["staff_login_at"]
     assert client.session["staff_last_seen"]
+
+
+def test_it_gives_another_new_session_key_when_the_second_factor_passes(
+    client, therapist, authenticator
+):
+    password_step(client, "alice")
+    half_key = client.cookies["sessionid"].value
+    client.post(reverse("accounts:mfa"), {"code": current_code(authenticator)})
+    full_key = client.cookies["sessionid"].value
+    assert full_key != half_key
+    assert not Session.objects.filter(session_key=half_key).exists()
+    assert list(
+        StaffSession.objects.filter(user=therapist).values_list("session_key", flat=True)
+    ) == [full_key]
+    assert client.session["_auth_user_id"] == str(therapist.pk)

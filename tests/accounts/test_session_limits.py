@@ -75,3 +75,11 @@ def test_it_tells_htmx_to_load_the_login_page(therapist):
     response = client.get(reverse(PAGE), headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("accounts:login"))
+
+
+def test_it_ends_a_session_with_a_garbled_login_time(therapist):
+    client = login(Client(), therapist)
+    session = client.session
+    session[SESSION_LOGIN_AT] = "not a time"
+    session.save()
+    assert _is_login_page(client.get(reverse(PAGE)))
