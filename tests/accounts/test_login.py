@@ -153,3 +153,22 @@ def test_it_gives_another_new_session_key_when_the_second_factor_passes(
         StaffSession.objects.filter(user=therapist).values_list("session_key", flat=True)
     ) == [full_key]
     assert client.session["_auth_user_id"] == str(therapist.pk)
+
+
+def test_a_password_only_session_reaches_only_the_login_steps(
+    client, therapist, authenticator, patient
+):
+    password_step(client, "alice")
+    mfa = reverse("accounts:mfa")
+    for blocked in (
+        reverse("patients:detail", kwargs={"patient_id": patient.pk}),
+        reverse("portal:link_manage", kwargs={"patient_id": patient.pk}),
+        reverse("accounts:recovery_codes"),
+        reverse("home"),
+    ):
+        response = client.get(blocked)
+        assert (response.status_code, response["Location"]) == (302, mfa), blocked
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(mfa).status_code == 200
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
