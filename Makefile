@@ -53,6 +53,7 @@ bench: install
 	$(PY) bench/run.py
 
 load: install
+	$(PIP) install -q -c requirements.lock -e '.[dev,load]'
 	$(PY) bench/load.py
 
 clean:

@@ -199,26 +199,34 @@ def read_stats(prefix: Path) -> dict:
 
 
 def verify_writes(env: dict, ack_file: Path) -> dict:
+    """Every write the server acknowledged must be in the database after the run."""
     markers = (
         [line.strip() for line in ack_file.read_text().splitlines() if line.strip()]
         if ack_file.exists()
         else []
     )
-    script = (
-        "import json,sys\n"
-        "from patients.models import LifeEvent\n"
-        "from sessions.models import Assignment\n"
-        "markers=json.load(open(sys.argv[1]))\n"
-        "found=set(LifeEvent.objects.filter(description__in=markers).values_list('description', flat=True))\n"
-        "found|=set(Assignment.objects.filter(reflection__in=markers).values_list('reflection', flat=True))\n"
-        "print(json.dumps(sorted(set(markers)-found)))\n"
-    )
+    life_events = [m.split(":", 1)[1] for m in markers if m.startswith("life_event:")]
+    measures = [int(m.split(":", 1)[1]) for m in markers if m.startswith("measure:")]
     marker_file = ack_file.with_suffix(".json")
-    marker_file.write_text(json.dumps(markers))
-    missing = json.loads(
-        manage(env, "shell", "-c", f"import sys; sys.argv=['x', {str(marker_file)!r}]\n" + script)
+    marker_file.write_text(json.dumps({"life_events": life_events, "measures": measures}))
+    script = (
+        "import json\n"
+        "from patients.models import LifeEvent\n"
+        "from sessions.models import Measure\n"
+        f"wanted = json.load(open({str(marker_file)!r}))\n"
+        "found = set(LifeEvent.objects.filter(description__in=wanted['life_events']).values_list('description', flat=True))\n"
+        "found_m = set(Measure.objects.filter(pk__in=wanted['measures'], entered_by_kind='patient').values_list('pk', flat=True))\n"
+        "missing = [f'life_event:{d}' for d in wanted['life_events'] if d not in found]\n"
+        "missing += [f'measure:{m}' for m in wanted['measures'] if m not in found_m]\n"
+        "print(json.dumps(missing))\n"
     )
-    return {"acknowledged": len(markers), "missing": missing}
+    missing = json.loads(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+    return {
+        "acknowledged": len(markers),
+        "acknowledged_life_events": len(life_events),
+        "acknowledged_self_reports": len(measures),
+        "missing": missing,
+    }
 
 
 def main() -> int:
