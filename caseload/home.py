@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portal.selectors import portal_activity_since
+from sessions.selectors import unsigned_notes_overdue
 
 from . import home_selectors
 
@@ -19,4 +20,5 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
     context = home_selectors.therapist_home(user)
     # --- panels from other areas (one line each) ---
     context["portal_activity"] = portal_activity_since(user)
+    context["overdue_notes"] = unsigned_notes_overdue(user)
     return render(request, "caseload/home.html", context)

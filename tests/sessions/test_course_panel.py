@@ -26,3 +26,33 @@ def test_it_renders_sessions_outcome_and_chart_in_fixed_queries(therapist):
     assert short_queries == long_queries
     assert "<svg" in long_html and "16 of 16" in long_html
     assert "Book a session" in long_html
+
+
+def test_it_shows_the_chart_on_the_course_page_in_fixed_queries(therapist_client, therapist):
+    from django.urls import reverse
+
+    short_course, _ = _history(therapist, 2)
+    long_course, _ = _history(therapist, 16)
+    counts = []
+    for course in (short_course, long_course):
+        with CaptureQueriesContext(connection) as context:
+            response = therapist_client.get(reverse("phases:course", args=[course.pk]))
+        assert response.status_code == 200
+        counts.append(len(context.captured_queries))
+    page = response.content.decode()
+    assert "<svg" in page and "16 of 16" in page
+    assert counts[0] == counts[1]
+
+
+def test_it_flags_unsigned_notes_older_than_48_hours_on_the_home_page(therapist_client, course):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.factories import SessionFactory
+
+    SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=49))
+    page = therapist_client.get(reverse("caseload:therapist_home")).content.decode()
+    assert "Unsigned notes older than 48 hours" in page
+    assert course.patient.full_name in page and "no note yet" in page
