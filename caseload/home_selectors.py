@@ -27,7 +27,9 @@ TERMINATION_SESSIONS_BEFORE_END = 3
 
 def _attended(course_ref="pk"):
     return TherapySession.objects.filter(
-        course_id=OuterRef(course_ref), status=SessionStatus.ATTENDED
+        clinic_id=OuterRef("clinic_id"),
+        course_id=OuterRef(course_ref),
+        status=SessionStatus.ATTENDED,
     )
 
 
@@ -42,6 +44,7 @@ def caseload_courses(user):
     )
     next_session = (
         TherapySession.objects.filter(
+            clinic_id=OuterRef("clinic_id"),
             course_id=OuterRef("pk"),
             status=SessionStatus.SCHEDULED,
             scheduled_start__gte=timezone.now(),
@@ -49,7 +52,9 @@ def caseload_courses(user):
         .order_by("scheduled_start")
         .values("scheduled_start")[:1]
     )
-    phq9 = Measure.objects.filter(course_id=OuterRef("pk"), instrument="phq9")
+    phq9 = Measure.objects.filter(
+        clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk"), instrument="phq9"
+    )
     courses = scoped_to_user(TreatmentCourse.objects.all(), user, "patient").filter(
         patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE
     )
@@ -60,13 +65,20 @@ def caseload_courses(user):
             next_session_at=Subquery(next_session),
             phq9_window_start=Subquery(window_start),
             has_problem_area=Exists(
-                ProblemArea.objects.filter(course_id=OuterRef("pk"), removed_at__isnull=True)
+                ProblemArea.objects.filter(
+                    clinic_id=OuterRef("clinic_id"),
+                    course_id=OuterRef("pk"),
+                    removed_at__isnull=True,
+                )
             ),
             has_any_phq9=Exists(phq9),
             has_recent_phq9=Exists(phq9.filter(taken_at__gt=OuterRef("phq9_window_start"))),
             has_open_risk=Exists(
                 Measure.objects.filter(
-                    course_id=OuterRef("pk"), risk_flag=True, risk_responded_at__isnull=True
+                    clinic_id=OuterRef("clinic_id"),
+                    course_id=OuterRef("pk"),
+                    risk_flag=True,
+                    risk_responded_at__isnull=True,
                 )
             ),
         )

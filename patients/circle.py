@@ -69,10 +69,14 @@ class CirclePerson:
         )
 
 
+def _start_angle(ring: int) -> float:
+    # Each ring turned a little so that names on neighbouring rings do not line up.
+    return -math.pi / 2 + (ring - 1) * math.pi / 7
+
+
 def person_position(index: int, count: int, ring: int) -> tuple[float, float]:
-    """Where the ``index``-th of ``count`` people on ``ring`` sits (evenly spaced, each ring
-    turned a little so that names on neighbouring rings do not line up)."""
-    angle = -math.pi / 2 + (ring - 1) * math.pi / 7 + 2 * math.pi * index / max(count, 1)
+    """Where the ``index``-th of ``count`` people on ``ring`` sits (evenly spaced)."""
+    angle = _start_angle(ring) + 2 * math.pi * index / max(count, 1)
     radius = RING_RADII[ring]
     return (
         round(CENTRE + radius * math.cos(angle), 2),
@@ -117,6 +121,9 @@ def circle_svg(
         )
     ]
     for ring, radius in RING_RADII.items():
+        # The ring's own label sits half-way between two people, never under a dot.
+        count = len(by_ring[ring])
+        angle = _start_angle(ring) + (math.pi / count if count else 0)
         parts.append(
             format_html(
                 '<circle class="ring" data-ring="{}" cx="{}" cy="{}" r="{}" fill="none" '
@@ -127,8 +134,8 @@ def circle_svg(
                 CENTRE,
                 CENTRE,
                 radius,
-                CENTRE,
-                CENTRE - radius + 12,
+                round(CENTRE + radius * math.cos(angle), 2),
+                round(CENTRE + radius * math.sin(angle) + 3, 2),
                 ring,
             )
         )

@@ -89,7 +89,9 @@ def patient_page(patient: Patient) -> dict:
         patient.courses.filter(clinic_id=patient.clinic_id)
         .select_related("therapist")
         .annotate(
-            attended_sessions=Count("sessions", filter=Q(sessions__status="attended")),
+            attended_sessions=Count(
+                "sessions", filter=Q(sessions__status="attended"), distinct=True
+            ),
             problem_area_count=Count(
                 "problem_areas",
                 filter=Q(problem_areas__removed_at__isnull=True),

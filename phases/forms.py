@@ -175,6 +175,7 @@ class MoveBackForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why")
 
     def __init__(self, *args, course, **kwargs):
+        kwargs.setdefault("auto_id", "back_%s")  # the drop-out form on the page has "reason" too
         super().__init__(*args, **kwargs)
         index = PHASE_ORDER.index(course.phase)
         earlier = list(reversed(PHASE_ORDER[:index]))
@@ -185,3 +186,7 @@ class DropOutForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), label="Why the course ended early"
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "drop_%s")  # the move-back form on the page has "reason" too
+        super().__init__(*args, **kwargs)

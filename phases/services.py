@@ -154,6 +154,16 @@ def course_create(
     if patient.status == PatientStatus.DISCHARGED:
         # A discharged patient starting a new course is back under active care.
         Patient.objects.filter(pk=patient.pk).update(status=PatientStatus.ACTIVE)
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=patient.clinic_id,
+            actor=by,
+            patient_id=patient.pk,
+            target=patient,
+            summary="Patient active again: a new course started",
+            changes={"status": [PatientStatus.DISCHARGED, PatientStatus.ACTIVE]},
+            request=request,
+        )
     _transition(
         course, kind=TransitionKind.STARTED, from_phase="", to_phase=Phase.INITIAL, by=by, at=now
     )

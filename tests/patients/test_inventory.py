@@ -161,3 +161,21 @@ def test_a_life_event_is_edited_and_removed_softly(patient, therapist_client):
     therapist_client.post(reverse("patients:life_event_remove", args=[event.pk]))
     event.refresh_from_db()
     assert event.removed_at is not None
+
+
+def test_the_patient_page_counts_sessions_once_whatever_the_problem_areas(
+    patient, therapist_client
+):
+    from tests.factories import CourseFactory, ProblemAreaFactory, SessionFactory
+
+    course = CourseFactory(patient=patient, planned_sessions=12)
+    ProblemAreaFactory(course=course)
+    ProblemAreaFactory(course=course, kind="interpersonal_deficits")
+    for days in (21, 14, 7):
+        SessionFactory(
+            course=course, status="attended", scheduled_start=timezone.now() - timedelta(days=days)
+        )
+    SessionFactory(course=course, status="no_show", scheduled_start=timezone.now())
+    body = therapist_client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "session 3 of 12" in body
+    assert "2 problem areas" in body

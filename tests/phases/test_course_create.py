@@ -115,3 +115,20 @@ def test_it_reports_a_planned_sessions_error_on_the_form(patient, therapist_clie
     assert response.status_code == 200
     assert "Excused from the family dinners" in response.content.decode()
     assert not TreatmentCourse.objects.exists()
+
+
+def test_a_new_course_brings_a_discharged_patient_back_to_active(patient, therapist):
+    patient.status = "discharged"
+    patient.save()
+    course_create(patient=patient, by=therapist, start_date=date(2026, 2, 2))
+    patient.refresh_from_db()
+    assert patient.status == "active"
+    event = AuditEvent.objects.get(action="update", object_type="patients.patient")
+    assert event.changes == {"status": ["discharged", "active"]}
+
+
+def test_an_archived_patient_cannot_start_a_course(patient, therapist):
+    patient.status = "archived"
+    patient.save()
+    with pytest.raises(ValidationError):
+        course_create(patient=patient, by=therapist, start_date=date(2026, 2, 2))
