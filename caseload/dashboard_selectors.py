@@ -11,20 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
-    IntegerField,
+    FilteredRelation,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
-    Value,
+    When,
 )
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
@@ -126,25 +126,32 @@ class Window:
         return cls(now=now, week_start=week_start, week_end=week_end, today=local_today)
 
 
-def _attended_count(**extra) -> Coalesce:
-    """Attended sessions of the outer course (a correlated subquery), 0 when none."""
-    sessions = (
-        TherapySession.objects.filter(
-            course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"), status=SessionStatus.ATTENDED
+def with_session_figures(courses: QuerySet, clinic_id: int) -> QuerySet:
+    """Each course with its attended-session figures, from one join grouped by course:
+    ``attended``, ``last_attended_at`` and ``attended_since_phq9`` (attended after the
+    latest PHQ-9). The course metrics below are conditions on these. The join names the
+    clinic so that only this clinic's sessions are read (through the clinic-first index)."""
+    courses = courses.annotate(
+        attended_sessions=FilteredRelation(
+            "sessions",
+            condition=Q(sessions__clinic_id=clinic_id, sessions__status=SessionStatus.ATTENDED),
         )
-        .filter(**extra)
-        .order_by()
-        .values("course")
-        .annotate(n=Count("pk"))
-        .values("n")
     )
-    return Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0))
+    return courses.annotate(
+        attended=Count("attended_sessions"),
+        last_attended_at=Max("attended_sessions__scheduled_start"),
+        attended_since_phq9=Count(
+            "attended_sessions",
+            filter=Q(attended_sessions__scheduled_start__gt=F("latest_phq9_at")),
+        ),
+    )
 
 
 def metric_condition(key: str, window: Window, therapist_id: int | None = None) -> Q:
     """The condition a course meets to be counted under ``key``: for course metrics over the
-    course itself, for session, note and risk metrics through an ``Exists`` on the rows behind
-    the number (restricted to ``therapist_id``'s sessions when given)."""
+    course and its ``with_session_figures`` annotations, for session, note and risk metrics
+    through an ``Exists`` on the rows behind the number (restricted to ``therapist_id``'s
+    sessions when given)."""
     now = window.now
     active = Q(status=CourseStatus.ACTIVE)
     if key == "active":
@@ -152,29 +159,20 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
     if key.startswith("phase_"):
         return active & Q(phase=key.removeprefix("phase_"))
     if key == "no_session_14":
-        recent = TherapySession.objects.filter(
-            course=OuterRef("pk"),
-            clinic_id=OuterRef("clinic_id"),
-            status=SessionStatus.ATTENDED,
-            scheduled_start__gte=now - timedelta(days=NO_SESSION_DAYS),
-        )
         old_enough = Q(start_date__lte=window.today - timedelta(days=NO_SESSION_DAYS))
-        return active & old_enough & ~Q(Exists(recent))
+        not_seen = Q(last_attended_at__isnull=True) | Q(
+            last_attended_at__lt=now - timedelta(days=NO_SESSION_DAYS)
+        )
+        return active & old_enough & not_seen
     if key == "past_planned":
-        return active & Q(GreaterThanOrEqual(_attended_count(), F("planned_sessions")))
+        return active & Q(attended__gte=F("planned_sessions"))
     if key == "phq9_overdue":
-        cutoff = now - timedelta(days=PHQ9_MAX_AGE_DAYS)
         never = Q(latest_phq9_at__isnull=True) & (
             Q(start_date__lte=window.today - timedelta(days=PHQ9_MAX_AGE_DAYS))
-            | Q(GreaterThanOrEqual(_attended_count(), Value(PHQ9_MAX_SESSIONS_WITHOUT)))
+            | Q(attended__gte=PHQ9_MAX_SESSIONS_WITHOUT)
         )
-        stale = Q(latest_phq9_at__lt=cutoff)
-        sessions_since = Q(
-            GreaterThanOrEqual(
-                _attended_count(scheduled_start__gt=OuterRef("latest_phq9_at")),
-                Value(PHQ9_MAX_SESSIONS_WITHOUT),
-            )
-        )
+        stale = Q(latest_phq9_at__lt=now - timedelta(days=PHQ9_MAX_AGE_DAYS))
+        sessions_since = Q(attended_since_phq9__gte=PHQ9_MAX_SESSIONS_WITHOUT)
         return active & (never | stale | sessions_since)
 
     session_filter = Q(course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"))
@@ -271,18 +269,10 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
             rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
         return rows[therapist_id]
 
-    course_aggregates = {
-        key: Count("pk", filter=metric_condition(key, window)) for key in COURSE_METRIC_KEYS
-    }
-    per_course = (
-        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
-        .order_by()
-        .values("therapist_id")
-        .annotate(**course_aggregates)
-    )
-    for result in per_course:
-        row = row_for(result["therapist_id"])
-        row.counts.update({key: result[key] for key in COURSE_METRIC_KEYS})
+    for therapist_id, *values in _course_flags_per_therapist(clinic_id, window):
+        counts = row_for(therapist_id).counts
+        for key, value in zip(COURSE_METRIC_KEYS, values, strict=True):
+            counts[key] = int(value or 0)
 
     since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
     seen_statuses = [SessionStatus.ATTENDED, SessionStatus.NO_SHOW]
@@ -351,6 +341,40 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
 
 
+def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
+    """(therapist id, one count per course metric) for each therapist with active courses.
+
+    The course metrics rest on per-course aggregates (``with_session_figures``), which SQL
+    cannot aggregate again at the same level: the ORM writes the per-course query with a 0/1
+    flag per metric, and this sums the flags per therapist around it, so the database sends
+    one row per therapist rather than one per course.
+    """
+    flags = {
+        f"flag_{key}": Case(When(metric_condition(key, window), then=1), default=0)
+        for key in COURSE_METRIC_KEYS
+    }
+    per_course = (
+        with_session_figures(
+            TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE),
+            clinic_id,
+        )
+        .annotate(**flags)
+        .order_by()
+        .values_list("therapist_id", *flags)
+    )
+    inner, params = per_course.query.sql_with_params()
+    quote = connection.ops.quote_name
+    sums = ", ".join(f"SUM(per_course.{quote(name)})" for name in flags)
+    # Only ORM-written SQL and fixed identifiers are put together here; values go as params.
+    sql = (
+        f"SELECT per_course.therapist_id, {sums} FROM ({inner}) per_course "  # noqa: S608
+        "GROUP BY per_course.therapist_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _name_strays(rows: dict[int, TherapistRow]) -> None:
     """Name the rows of people who are not therapists of the clinic (one query, only if any)."""
     strays = [pk for pk, row in rows.items() if not row.name]
@@ -397,7 +421,7 @@ class CourseFilters:
 
 def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -> QuerySet:
     """The clinic's courses matching every filter given, with what the table shows."""
-    courses = TreatmentCourse.objects.filter(clinic_id=clinic_id)
+    courses = with_session_figures(TreatmentCourse.objects.filter(clinic_id=clinic_id), clinic_id)
     if filters.metric:
         # A drill-down: the metric fixes the status; the therapist is the one the number was
         # counted under (the course's for course metrics, the session's for the others).
@@ -432,7 +456,7 @@ def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -
         courses = courses.filter(~Q(open_risk))
     return (
         courses.select_related("patient", "therapist")
-        .annotate(attended=_attended_count(), has_open_risk=open_risk)
+        .annotate(has_open_risk=open_risk)
         .prefetch_related(
             Prefetch(
                 "problem_areas",

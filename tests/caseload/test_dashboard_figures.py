@@ -133,10 +133,10 @@ def test_it_shows_figures_linked_to_their_patients(scene, admin_client, therapis
 
 def test_it_sorts_by_a_column(scene, admin_client, therapist, other_therapist):
     response = admin_client.get(reverse("caseload:dashboard"), {"sort": "active", "dir": "desc"})
-    names = [row.therapist_id for row, _ in response.context["table"]]
+    names = [row.therapist_id for row in response.context["rows"]]
     assert names.index(therapist.pk) < names.index(other_therapist.pk)
     response = admin_client.get(reverse("caseload:dashboard"), {"sort": "active", "dir": "asc"})
-    names = [row.therapist_id for row, _ in response.context["table"]]
+    names = [row.therapist_id for row in response.context["rows"]]
     assert names.index(other_therapist.pk) < names.index(therapist.pk)
 
 
@@ -151,3 +151,24 @@ def test_it_shows_another_clinics_admin_only_their_own_clinic(scene, other_admin
 
 def test_it_is_not_found_for_a_therapist(therapist_client):
     assert therapist_client.get(reverse("caseload:dashboard")).status_code == 404
+
+
+def test_it_counts_phq9_overdue_after_two_sessions_without_one(make, clinic, therapist):
+    make(therapist, phq9_days_ago=10, attended_days_ago=(5, 2), started_days_ago=40)
+    make(therapist, phq9_days_ago=10, attended_days_ago=(12, 2), started_days_ago=40)
+    make(therapist, phq9_days_ago=3, attended_days_ago=(12, 10), started_days_ago=40)
+    board = dashboard_for_clinic(clinic.pk, clinic.tz)
+    assert _row(board, therapist).counts["phq9_overdue"] == 1
+
+
+def test_it_escapes_names_in_the_table(make, clinic, admin_client):
+    from ipt_clinic.accounts.models import Role
+    from tests.factories import UserFactory
+
+    odd = UserFactory(
+        username="odd", first_name="<b>Bo", last_name="{name}", clinic=clinic, role=Role.THERAPIST
+    )
+    make(odd)
+    body = admin_client.get(reverse("caseload:dashboard")).content.decode()
+    assert "&lt;b&gt;Bo {name}" in body
+    assert "<b>Bo" not in body
