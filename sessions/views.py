@@ -529,10 +529,10 @@ def note_history(request: HttpRequest, pk: int) -> HttpResponse:
         summary="Note history viewed",
     )
     revisions = list(selectors.note_history(note))
-    labels = {f.name: f.verbose_name for f in SessionNote._meta.fields}
+    describe = _revision_describer(session)
     for revision in revisions:
         revision.rows = [
-            (str(labels.get(name, name)).capitalize(), value)
+            describe(name, value)
             for name, value in revision.content.items()
             if value not in ("", None, [], {})
         ]
@@ -541,6 +541,48 @@ def note_history(request: HttpRequest, pk: int) -> HttpResponse:
         "sessions/note_history.html",
         {"session": session, "note": note, "revisions": revisions},
     )
+
+
+def _revision_describer(session: TherapySession):
+    """Turn a revision's stored ids and codes into words (three queries for any history)."""
+    from phases.models import Goal, GoalStatus, ProblemArea
+
+    from .models import Assignment, AssignmentStatus, RiskLevel
+
+    labels = {f.name: str(f.verbose_name) for f in SessionNote._meta.fields}
+    labels |= {"goal_reviews": "goals reviewed", "homework_reviews": "homework reviewed"}
+    course_rows = {"clinic_id": session.clinic_id, "course_id": session.course_id}
+    areas = {a.pk: str(a) for a in ProblemArea.objects.filter(**course_rows)}
+    goals = {g.pk: g.text for g in Goal.objects.filter(**course_rows)}
+    titles = dict(Assignment.objects.filter(**course_rows).values_list("pk", "title"))
+    techniques, risks = dict(Technique.choices), dict(RiskLevel.choices)
+    goal_statuses, homework_statuses = dict(GoalStatus.choices), dict(AssignmentStatus.choices)
+
+    def describe(name: str, value) -> tuple[str, str]:
+        if name == "focus_problem_area":
+            text = areas.get(value, "")
+        elif name == "techniques":
+            text = ", ".join(str(techniques.get(t, t)) for t in value)
+        elif name == "risk_level":
+            text = str(risks.get(value, value))
+        elif name == "goal_reviews":
+            text = "; ".join(
+                f"{goals.get(r['goal'], '?')}: {r['progress']}/10, "
+                f"{goal_statuses.get(r['status'], r['status'])}"
+                for r in value
+            )
+        elif name == "homework_reviews":
+            text = "; ".join(
+                f"{titles.get(r['assignment'], '?')}: "
+                f"{homework_statuses.get(r['status'], r['status'])}"
+                for r in value
+            )
+        else:
+            text = str(value)
+        label = labels.get(name, name)
+        return label[:1].upper() + label[1:], text
+
+    return describe
 
 
 # --------------------------------------------------------------------------- measures

@@ -59,3 +59,12 @@ def test_it_refuses_an_empty_response(therapist_client, course, therapist):
     therapist_client.post(reverse("therapy:risk_respond", args=[measure.pk]), {"response": " "})
     measure.refresh_from_db()
     assert measure.risk_responded_at is None
+
+
+def test_it_audits_every_view_of_the_session_page(therapist_client, course, therapist):
+    from ipt_clinic.audit.models import AuditEvent
+
+    session = SessionFactory(course=course)
+    therapist_client.get(reverse("therapy:session", args=[session.pk]))
+    event = AuditEvent.objects.get(action="view", object_id=session.pk)
+    assert (event.actor, event.patient_id) == (therapist, course.patient_id)

@@ -110,3 +110,30 @@ def test_it_refuses_a_stale_autosave(therapist_client, note, therapist):
     assert "changed since you opened it" in response.content.decode()
     note.refresh_from_db()
     assert note.contract == "12 weekly"
+
+
+def test_it_shows_goal_and_homework_reviews_in_words_in_the_history(
+    therapist_client, course, therapist
+):
+    from phases.models import Phase
+    from tests.factories import AssignmentFactory, GoalFactory, ProblemAreaFactory
+
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    goal = GoalFactory(problem_area=ProblemAreaFactory(course=course), text="See friends weekly")
+    earlier = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(days=7))
+    homework = AssignmentFactory(course=course, session=earlier, title="Call Dan")
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    note = services.note_start(session=session, by=therapist)
+    services.note_save(
+        note=note,
+        by=therapist,
+        data={"techniques": ["role_play"], "risk_level": "none"},
+        expected_version=1,
+        goal_reviews=[services.GoalReviewInput(goal_id=goal.pk, progress=4, status="open")],
+        homework_reviews={homework.pk: "done"},
+    )
+    page = therapist_client.get(reverse("therapy:note_history", args=[session.pk])).content.decode()
+    assert "See friends weekly: 4/10, Working on it" in page
+    assert "Call Dan: Done" in page
+    assert "Role play" in page
