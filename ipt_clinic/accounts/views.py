@@ -140,7 +140,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 action=AuditAction.LOGIN_FAILED,
                 clinic_id=staff.clinic_id if staff is not None else None,
                 target=staff,
-                summary="Wrong password" if staff is not None else "Unknown username or email",
+                summary=(
+                    "Wrong password or inactive account"
+                    if staff is not None
+                    else "Unknown username or email"
+                ),
                 request=request,
             )
             form.add_error(None, GENERIC_LOGIN_ERROR)
