@@ -21,6 +21,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -251,6 +252,7 @@ def _machine() -> dict:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "postgresql": server,
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
     }
 
 
@@ -265,6 +267,8 @@ def main() -> None:
 
     import django
 
+    # WhiteNoise warns that collectstatic has not run: the bench serves no static files.
+    warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
     from django.db import connections
 
@@ -281,6 +285,7 @@ def main() -> None:
         counts = _counts()
         print(f"   seeded in {seconds:.0f} s: {counts}")
         entry = {"seed_seconds": round(seconds, 1), "counts": counts, "clinics": _clinic_sizes()}
+        entry["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
         entry["pages"] = _measure_pages(args.requests)
         if scale == max(scales):
             print("   clinic dashboard, large clinic against small clinic")
