@@ -107,7 +107,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "ipt_clinic.db.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ipt_clinic.urls"
