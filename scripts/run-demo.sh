@@ -56,16 +56,18 @@ pids+=("$!")
 "$py" manage.py runserver --noreload "$host:$port" &
 pids+=("$!")
 
-if "$py" - "$url/healthz" <<'PY'; then
-import sys, time, urllib.request
-for _ in range(120):
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2)
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.5)
-sys.exit(1)
-PY
+# Wait for the web app to answer, giving up at once if either process has exited.
+up=0
+for _ in $(seq 1 240); do
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || break 2; done
+  if "$py" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "$url/healthz" 2>/dev/null; then
+    up=1
+    break
+  fi
+  sleep 0.5
+done
+if [ "$up" = 1 ]; then
   cat <<MSG
 
   IPT Clinic is running at $url
@@ -74,7 +76,7 @@ PY
 
 MSG
 else
-  echo "The web app did not answer at $url/healthz within a minute." >&2
+  echo "The web app or the worker failed to start (see above), or $url/healthz never answered." >&2
   exit 1
 fi
 
