@@ -18,13 +18,17 @@ from django.db.models import (
     Exists,
     F,
     FilteredRelation,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
@@ -124,6 +128,9 @@ class Window:
         week_start = datetime.combine(monday, time.min, tzinfo=tz)
         week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
         return cls(now=now, week_start=week_start, week_end=week_end, today=local_today)
+
+
+SESSION_FIGURE_METRICS = {"no_session_14", "past_planned", "phq9_overdue"}
 
 
 def with_session_figures(courses: QuerySet, clinic_id: int) -> QuerySet:
@@ -367,7 +374,7 @@ def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
     sums = ", ".join(f"SUM(per_course.{quote(name)})" for name in flags)
     # Only ORM-written SQL and fixed identifiers are put together here; values go as params.
     sql = (
-        f"SELECT per_course.therapist_id, {sums} FROM ({inner}) per_course "  # noqa: S608
+        f"SELECT per_course.therapist_id, {sums} FROM ({inner}) per_course "  # noqa: S608  # nosec B608
         "GROUP BY per_course.therapist_id"
     )
     with connection.cursor() as cursor:
@@ -421,7 +428,25 @@ class CourseFilters:
 
 def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -> QuerySet:
     """The clinic's courses matching every filter given, with what the table shows."""
-    courses = with_session_figures(TreatmentCourse.objects.filter(clinic_id=clinic_id), clinic_id)
+    # The per-course join is needed to filter by a metric resting on it; otherwise the
+    # attended count is a correlated subquery, worked out for the rows of one page only.
+    joined = filters.metric in SESSION_FIGURE_METRICS
+    courses = TreatmentCourse.objects.filter(clinic_id=clinic_id)
+    if joined:
+        courses = with_session_figures(courses, clinic_id)
+    else:
+        attended = (
+            TherapySession.objects.filter(
+                clinic_id=clinic_id, course=OuterRef("pk"), status=SessionStatus.ATTENDED
+            )
+            .order_by()
+            .values("course")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        courses = courses.annotate(
+            attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
+        )
     if filters.metric:
         # A drill-down: the metric fixes the status; the therapist is the one the number was
         # counted under (the course's for course metrics, the session's for the others).

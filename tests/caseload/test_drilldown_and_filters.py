@@ -108,3 +108,13 @@ def test_it_is_not_found_for_a_therapist(therapist_client):
     assert (
         therapist_client.get(reverse("caseload:drilldown"), {"metric": "active"}).status_code == 404
     )
+
+
+def test_it_lists_courses_past_their_planned_sessions(make, admin_client, therapist):
+    done = make(therapist, planned=8, attended_days_ago=range(1, 9))
+    make(therapist, planned=8, attended_days_ago=range(1, 8))
+    response = admin_client.get(
+        reverse("caseload:drilldown"), {"metric": "past_planned", "therapist": therapist.pk}
+    )
+    assert _listed(response) == {done.pk}
+    assert "8 / 8" in response.content.decode()
