@@ -162,6 +162,10 @@ class RelapsePlanForm(forms.ModelForm):
 
 
 class AdvanceForm(forms.Form):
+    # The phase the clinician saw: a second click after the course moved on is refused.
+    expected_phase = forms.ChoiceField(
+        choices=Phase.choices, required=False, widget=forms.HiddenInput
+    )
     override_reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -171,6 +175,9 @@ class AdvanceForm(forms.Form):
 
 
 class MoveBackForm(forms.Form):
+    expected_phase = forms.ChoiceField(
+        choices=Phase.choices, required=False, widget=forms.HiddenInput
+    )
     to_phase = forms.ChoiceField(label="Move back to")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why")
 

@@ -267,6 +267,13 @@ def _require_active(course: TreatmentCourse) -> None:
         raise TransitionRefused(f"This course has ended ({course.get_status_display().lower()}).")
 
 
+def _require_phase(course: TreatmentCourse, expected_phase: str | None) -> None:
+    if expected_phase and course.phase != expected_phase:
+        raise TransitionRefused(
+            f"The course has already moved on: it is now in {course.get_phase_display()}."
+        )
+
+
 def _end_course(course: TreatmentCourse, *, status: str, at, reason: str = "") -> None:
     course.status = status
     course.ended_at = at
@@ -292,14 +299,22 @@ def _audit_transition(course, *, by, from_phase, summary, request, extra_changes
 
 @transaction.atomic
 def course_advance(
-    *, course: TreatmentCourse, by, override_reason: str = "", request=None
+    *,
+    course: TreatmentCourse,
+    by,
+    override_reason: str = "",
+    expected_phase: str | None = None,
+    request=None,
 ) -> PhaseTransition:
     """Move the course into its next phase (the last step completes it).
 
     Refused with ``TransitionRefused`` (listing the unmet criteria) unless every exit
-    criterion is met or ``override_reason`` says why the clinician goes on regardless."""
+    criterion is met or ``override_reason`` says why the clinician goes on regardless.
+    ``expected_phase`` (the phase the clinician saw) makes a repeated or concurrent
+    submission a refusal instead of a second step."""
     course = _lock_course(course)
     _require_active(course)
+    _require_phase(course, expected_phase)
     to_phase = next_phase(course.phase)
     if to_phase is None:
         raise TransitionRefused("This course is already completed.")
@@ -347,7 +362,13 @@ def course_advance(
 
 @transaction.atomic
 def course_move_back(
-    *, course: TreatmentCourse, by, reason: str, to_phase: str | None = None, request=None
+    *,
+    course: TreatmentCourse,
+    by,
+    reason: str,
+    to_phase: str | None = None,
+    expected_phase: str | None = None,
+    request=None,
 ) -> PhaseTransition:
     """Move an active course back to an earlier phase (by default the one before), e.g. on
     relapse. A reason is required."""
@@ -356,6 +377,7 @@ def course_move_back(
         raise TransitionRefused("Write why the course moves back.")
     course = _lock_course(course)
     _require_active(course)
+    _require_phase(course, expected_phase)
     index = PHASE_ORDER.index(course.phase)
     if index == 0:
         raise TransitionRefused("The course is in its first phase: there is nowhere to go back to.")

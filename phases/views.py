@@ -27,13 +27,23 @@ from .models import CourseStatus, Phase, RelapsePreventionPlan
 
 def _render_course(request: HttpRequest, course, *, status: int = 200, **forms) -> HttpResponse:
     page = selectors.course_page(course)
+    for form in forms.values():
+        if form.is_bound and "expected_phase" in form.fields:
+            # Keep what was typed, but the next submission is about the phase shown now.
+            form.data = form.data.copy()
+            form.data["expected_phase"] = course.phase
     active = course.status == CourseStatus.ACTIVE
     context = {
         "course": course,
         "patient": course.patient,
-        "advance_form": forms.get("advance_form") or (AdvanceForm() if active else None),
+        "advance_form": forms.get("advance_form")
+        or (AdvanceForm(initial={"expected_phase": course.phase}) if active else None),
         "move_back_form": forms.get("move_back_form")
-        or (MoveBackForm(course=course) if active and course.phase != Phase.INITIAL else None),
+        or (
+            MoveBackForm(course=course, initial={"expected_phase": course.phase})
+            if active and course.phase != Phase.INITIAL
+            else None
+        ),
         "drop_out_form": forms.get("drop_out_form") or (DropOutForm() if active else None),
         **page,
     }
@@ -135,6 +145,7 @@ def course_advance(request: HttpRequest, course_id: int) -> HttpResponse:
                 course=course,
                 by=request.user,
                 override_reason=form.cleaned_data["override_reason"],
+                expected_phase=form.cleaned_data["expected_phase"],
                 request=request,
             )
         except ValidationError as exc:
@@ -161,6 +172,7 @@ def course_move_back(request: HttpRequest, course_id: int) -> HttpResponse:
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 to_phase=form.cleaned_data["to_phase"],
+                expected_phase=form.cleaned_data["expected_phase"],
                 request=request,
             )
         except ValidationError as exc:

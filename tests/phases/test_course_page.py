@@ -98,3 +98,17 @@ def test_the_course_page_costs_the_same_with_more_goals(
     with CaptureQueriesContext(connection) as many:
         therapist_client.get(url)
     assert len(few) == len(many)
+
+
+def test_a_double_click_on_advance_moves_one_phase(course, therapist_client):
+    url = reverse("phases:advance", args=[course.pk])
+    data = {"override_reason": "Paper PHQ-9.", "expected_phase": "initial"}
+    assert therapist_client.post(url, data).status_code == 302
+    second = therapist_client.post(url, data)
+    assert second.status_code == 200
+    body = second.content.decode()
+    assert "already moved on" in body
+    assert 'name="expected_phase" value="social"' in body
+    course.refresh_from_db()
+    assert course.phase == Phase.SOCIAL
+    assert PhaseTransition.objects.filter(course=course, kind="forward").count() == 1

@@ -307,3 +307,31 @@ def test_it_walks_the_whole_course_in_order(patient, therapist):
         .values_list("to_phase", flat=True)
     )
     assert phases == ["social", "problem_solving", "termination", "completed"]
+
+
+def test_it_refuses_a_repeated_advance_from_the_same_phase(patient, therapist):
+    course = _in_phase(patient, Phase.INITIAL)
+    course_advance(
+        course=course, by=therapist, override_reason="On paper.", expected_phase=Phase.INITIAL
+    )
+    with pytest.raises(TransitionRefused) as refused:
+        course_advance(
+            course=course, by=therapist, override_reason="On paper.", expected_phase=Phase.INITIAL
+        )
+    assert "already moved on" in refused.value.messages[0]
+    course.refresh_from_db()
+    assert course.phase == Phase.SOCIAL
+    assert PhaseTransition.objects.filter(course=course, kind="forward").count() == 1
+
+
+def test_it_refuses_a_repeated_move_back(patient, therapist):
+    course = _in_phase(patient, Phase.TERMINATION)
+    course_move_back(
+        course=course, by=therapist, reason="Relapse.", expected_phase=Phase.TERMINATION
+    )
+    with pytest.raises(TransitionRefused):
+        course_move_back(
+            course=course, by=therapist, reason="Relapse.", expected_phase=Phase.TERMINATION
+        )
+    course.refresh_from_db()
+    assert course.phase == Phase.PROBLEM_SOLVING
