@@ -3,10 +3,12 @@ dependencies (every extra included) need, directly or not. Run it with the proje
 after adding or upgrading a dependency:
 
     .venv/bin/python scripts/lock.py          # rewrite requirements.lock
-    .venv/bin/python scripts/lock.py --check  # exit 1 if the lock differs from the venv
+    .venv/bin/python scripts/lock.py --check  # exit 1 if an installed pin is missing or differs
 
 `pip install -c requirements.lock -e '.[dev]'` then gives every machine the same versions.
-Packages installed by hand but not declared in pyproject.toml stay out of the lock.
+Packages installed by hand but not declared in pyproject.toml stay out of the lock. Writing
+needs every extra installed; the check looks only at what is installed (CI installs `dev`),
+so it fails when a declared dependency is missing from the lock or pinned differently.
 """
 
 import sys
@@ -35,7 +37,8 @@ def _applies(requirement: Requirement, extras: set[str]) -> bool:
     return any(requirement.marker.evaluate({"extra": extra}) for extra in extras | {""})
 
 
-def pins() -> list[str]:
+def pins(*, only_installed: bool = False) -> dict[str, str]:
+    """``{canonical name: "Name==version"}`` for the declared dependencies, transitively."""
     found: dict[str, str] = {}
     wanted = [(req, set(req.extras)) for req in declared()]
     seen: set[tuple[str, frozenset]] = set()
@@ -48,23 +51,40 @@ def pins() -> list[str]:
         try:
             distribution = metadata.distribution(requirement.name)
         except metadata.PackageNotFoundError:
+            if only_installed:
+                continue
             sys.exit(f"{requirement.name} is declared but not installed: pip install it first")
         found[key[0]] = f"{distribution.metadata['Name']}=={distribution.version}"
         for line in distribution.requires or []:
             child = Requirement(line)
             if _applies(child, extras):
                 wanted.append((child, set(child.extras)))
-    return [found[name] for name in sorted(found)]
+    return found
+
+
+def check() -> int:
+    locked = {}
+    for line in LOCK.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            locked[canonicalize_name(name)] = version.strip()
+    wrong = [
+        f"{pin} (lock: {locked.get(name, 'missing')})"
+        for name, pin in sorted(pins(only_installed=True).items())
+        if locked.get(name) != pin.partition("==")[2]
+    ]
+    if wrong:
+        print("requirements.lock does not pin what is installed:\n  " + "\n  ".join(wrong))
+        print("Install with the lock, or after a deliberate change run: make lock")
+        return 1
+    return 0
 
 
 def main() -> int:
-    text = "\n".join(pins()) + "\n"
     if "--check" in sys.argv:
-        if LOCK.read_text() != text:
-            print("requirements.lock differs from the venv: run .venv/bin/python scripts/lock.py")
-            return 1
-        return 0
-    LOCK.write_text(text)
+        return check()
+    found = pins()
+    LOCK.write_text("".join(f"{found[name]}\n" for name in sorted(found)))
     return 0
 
 
