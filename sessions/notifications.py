@@ -83,7 +83,7 @@ def retry_delay(attempt: int) -> timedelta:
     base = getattr(settings, "NOTIFICATION_RETRY_BASE_SECONDS", 60)
     cap = getattr(settings, "NOTIFICATION_RETRY_MAX_SECONDS", 3600)
     ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311  # nosec B311
 
 
 # ─── dispatch ────────────────────────────────────────────────────────────────────────────
