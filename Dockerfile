@@ -25,12 +25,13 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -c requirements.lock -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-COPY --chown=app:app . .
-COPY --from=assets --chown=app:app /src/static/vendor/ static/vendor/
+# The code stays owned by root: the app user can read it, not change it.
+COPY . .
+COPY --from=assets /src/static/vendor/ static/vendor/
 # collectstatic needs settings, not secrets: a throwaway key for this one command.
 RUN SECRET_KEY=collectstatic-only-$(python -c "import secrets; print(secrets.token_urlsafe(48))") \
     python manage.py collectstatic --noinput --settings=ipt_clinic.settings.production \
-    && mkdir -p /app/var && chown app:app /app/var
+    && mkdir -p /app/var && chown -R app:app /app/var
 
 USER app
 EXPOSE 8000
