@@ -256,18 +256,20 @@ COURSE_METRIC_KEYS = [m.key for m in METRICS if m.source == "course"]
 
 
 def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = None) -> Dashboard:
-    """Per-therapist figures and clinic totals in five grouped queries, whatever the size."""
+    """Per-therapist figures and clinic totals in six grouped queries, whatever the size."""
     window = Window.for_clinic(tz, now)
     rows: dict[int, TherapistRow] = {}
 
-    staff = User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST).order_by(
-        "last_name", "first_name", "pk"
+    staff = (
+        User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST)
+        .order_by("last_name", "first_name", "pk")
+        .values_list("pk", "first_name", "last_name", "username", "is_active", "deactivated_at")
     )
-    for member in staff:
-        rows[member.pk] = TherapistRow(
-            therapist_id=member.pk,
-            name=member.display_name,
-            deactivated=not member.is_active or member.deactivated_at is not None,
+    for pk, first_name, last_name, username, is_active, deactivated_at in staff:
+        rows[pk] = TherapistRow(
+            therapist_id=pk,
+            name=f"{first_name} {last_name}".strip() or username,
+            deactivated=not is_active or deactivated_at is not None,
         )
 
     def row_for(therapist_id: int) -> TherapistRow:
@@ -276,9 +278,19 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
             rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
         return rows[therapist_id]
 
-    for therapist_id, *values in _course_flags_per_therapist(clinic_id, window):
+    plain_keys = [key for key in COURSE_METRIC_KEYS if key not in SESSION_FIGURE_METRICS]
+    per_course = (
+        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
+        .order_by()
+        .values("therapist_id")
+        .annotate(**{key: Count("pk", filter=metric_condition(key, window)) for key in plain_keys})
+    )
+    for result in per_course:
+        row_for(result["therapist_id"]).counts.update({key: result[key] for key in plain_keys})
+
+    for therapist_id, *values in _session_figure_flags_per_therapist(clinic_id, window):
         counts = row_for(therapist_id).counts
-        for key, value in zip(COURSE_METRIC_KEYS, values, strict=True):
+        for key, value in zip(sorted(SESSION_FIGURE_METRICS), values, strict=True):
             counts[key] = int(value or 0)
 
     since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
@@ -290,16 +302,17 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     )
     per_session = (
         TherapySession.objects.filter(
-            clinic_id=clinic_id, scheduled_start__gte=since, scheduled_start__lt=window.week_end
+            # Cancelled sessions count nowhere here; naming the others lets the
+            # (clinic, status, scheduled_start) index bound the scan by date.
+            clinic_id=clinic_id,
+            status__in=[*seen_statuses, SessionStatus.SCHEDULED],
+            scheduled_start__gte=since,
+            scheduled_start__lt=window.week_end,
         )
         .order_by()
         .values("therapist_id")
         .annotate(
-            sessions_week=Count(
-                "pk",
-                filter=Q(scheduled_start__gte=window.week_start)
-                & ~Q(status__in=CANCELLED_STATUSES),
-            ),
+            sessions_week=Count("pk", filter=Q(scheduled_start__gte=window.week_start)),
             attended_90=Count("pk", filter=in_90 & Q(status=SessionStatus.ATTENDED)),
             no_show_90=Count("pk", filter=in_90 & Q(status=SessionStatus.NO_SHOW)),
         )
@@ -348,8 +361,9 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
 
 
-def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
-    """(therapist id, one count per course metric) for each therapist with active courses.
+def _session_figure_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
+    """(therapist id, one count per metric of ``SESSION_FIGURE_METRICS`` in sorted order) for
+    each therapist with active courses.
 
     The course metrics rest on per-course aggregates (``with_session_figures``), which SQL
     cannot aggregate again at the same level: the ORM writes the per-course query with a 0/1
@@ -358,7 +372,7 @@ def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
     """
     flags = {
         f"flag_{key}": Case(When(metric_condition(key, window), then=1), default=0)
-        for key in COURSE_METRIC_KEYS
+        for key in sorted(SESSION_FIGURE_METRICS)
     }
     per_course = (
         with_session_figures(
