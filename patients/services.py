@@ -52,6 +52,20 @@ RELATIONSHIP_FIELDS = [
 ]
 LIFE_EVENT_FIELDS = ["occurred_on", "description", "relationship", "mood_effect"]
 
+
+def record_view(*, request, clinic_id: int, patient_id: int, target, summary: str) -> None:
+    """Audit one look at a patient's record (a page or a form showing it)."""
+    audit_record(
+        action=AuditAction.VIEW,
+        clinic_id=clinic_id,
+        actor=request.user,
+        patient_id=patient_id,
+        target=target,
+        summary=summary,
+        request=request,
+    )
+
+
 RECORD_NUMBER_TAKEN = "Another patient of this clinic already has this record number."
 
 

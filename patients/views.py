@@ -6,8 +6,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ipt_clinic.audit.services import AuditAction, audit_record
-
 from . import selectors, services
 from .access import get_life_event_for_user, get_patient_for_user, get_relationship_for_user
 from .circle import circle_svg
@@ -24,14 +22,12 @@ PAGE_SIZE = 25
 
 
 def _audit_view(request: HttpRequest, patient, summary: str, target=None) -> None:
-    audit_record(
-        action=AuditAction.VIEW,
+    services.record_view(
+        request=request,
         clinic_id=patient.clinic_id,
-        actor=request.user,
         patient_id=patient.pk,
         target=target or patient,
         summary=summary,
-        request=request,
     )
 
 
@@ -100,6 +96,8 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         else:
             messages.success(request, "Patient details saved.")
             return redirect("patients:detail", patient_id=patient.pk)
+    if request.method == "GET":
+        _audit_view(request, patient, "Patient details opened for editing")
     return render(request, "patients/form.html", {"form": form, "patient": patient})
 
 
@@ -207,6 +205,8 @@ def relationship_edit(request: HttpRequest, relationship_id: int) -> HttpRespons
         else:
             messages.success(request, "Saved.")
             return redirect("patients:detail", patient_id=patient.pk)
+    if request.method == "GET":
+        _audit_view(request, patient, "Inventory person opened for editing", relationship)
     return render(
         request,
         "patients/relationship_form.html",
@@ -257,6 +257,8 @@ def life_event_edit(request: HttpRequest, life_event_id: int) -> HttpResponse:
         else:
             messages.success(request, "Life event saved.")
             return redirect("patients:detail", patient_id=patient.pk)
+    if request.method == "GET":
+        _audit_view(request, patient, "Life event opened for editing", event)
     return render(
         request,
         "patients/life_event_form.html",

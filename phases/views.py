@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.access import get_patient_for_user
 from patients.forms import add_service_errors
+from patients.services import record_view
 
 from . import selectors, services
 from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
@@ -23,6 +23,16 @@ from .forms import (
     RelapsePlanForm,
 )
 from .models import CourseStatus, Phase, RelapsePreventionPlan
+
+
+def _audit_view(request: HttpRequest, course, summary: str, target=None) -> None:
+    record_view(
+        request=request,
+        clinic_id=course.clinic_id,
+        patient_id=course.patient_id,
+        target=target or course,
+        summary=summary,
+    )
 
 
 def _render_course(request: HttpRequest, course, *, status: int = 200, **forms) -> HttpResponse:
@@ -75,15 +85,7 @@ def course_create(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_user(request.user, course_id)
-    audit_record(
-        action=AuditAction.VIEW,
-        clinic_id=course.clinic_id,
-        actor=request.user,
-        patient_id=course.patient_id,
-        target=course,
-        summary="Course page viewed",
-        request=request,
-    )
+    _audit_view(request, course, "Course page viewed")
     return _render_course(request, course)
 
 
@@ -101,6 +103,8 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
         else:
             messages.success(request, "Contract saved.")
             return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Course contract opened for editing")
     return render(
         request,
         "phases/course_form.html",
@@ -122,6 +126,8 @@ def course_formulation(request: HttpRequest, course_id: int) -> HttpResponse:
         else:
             messages.success(request, "Formulation saved.")
             return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Formulation opened for editing")
     return render(
         request,
         "phases/simple_form.html",
@@ -246,6 +252,8 @@ def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpRespons
         else:
             messages.success(request, "Problem area saved.")
             return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Problem area opened for editing", area)
     return render(
         request,
         "phases/simple_form.html",
@@ -313,6 +321,8 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
         else:
             messages.success(request, "Goal saved.")
             return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Goal opened for editing", goal)
     return render(
         request,
         "phases/simple_form.html",
@@ -353,6 +363,8 @@ def relapse_plan_edit(request: HttpRequest, course_id: int) -> HttpResponse:
         else:
             messages.success(request, "Relapse-prevention plan saved.")
             return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Relapse-prevention plan opened")
     return render(
         request,
         "phases/simple_form.html",

@@ -85,3 +85,20 @@ def test_the_history_page_shows_who_changed_what(patient, therapist, client, cli
     assert "Patient page viewed" not in body
     with_views = client.get(reverse("patients:history", args=[patient.pk]) + "?views=1")
     assert "Patient history viewed" in with_views.content.decode()
+
+
+def test_opening_record_forms_is_audited_as_a_view(patient, therapist_client):
+    from tests.factories import CourseFactory, RelationshipFactory
+
+    course = CourseFactory(patient=patient)
+    person = RelationshipFactory(patient=patient)
+    for url in (
+        reverse("patients:edit", args=[patient.pk]),
+        reverse("patients:relationship_edit", args=[person.pk]),
+        reverse("phases:course", args=[course.pk]),
+        reverse("phases:relapse_plan", args=[course.pk]),
+    ):
+        therapist_client.get(url)
+    views = AuditEvent.objects.filter(action="view", patient_id=patient.pk)
+    assert views.count() == 4
+    assert views.filter(object_type="patients.relationship", object_id=person.pk).exists()
