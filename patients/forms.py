@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from ipt_clinic.accounts.models import Role, User
 
@@ -145,7 +146,10 @@ class LifeEventForm(forms.ModelForm):
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
+        # Current people, plus the one already linked even if since removed from the circle.
         self.fields["relationship"].queryset = Relationship.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, removed_at__isnull=True
+            Q(removed_at__isnull=True) | Q(pk=self.instance.relationship_id),
+            clinic_id=patient.clinic_id,
+            patient=patient,
         )
         self.fields["relationship"].empty_label = "Nobody in particular"

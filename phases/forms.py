@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.db.models import Q
 
 from patients.forms import DateInput
 from patients.models import Relationship
@@ -81,7 +82,13 @@ class ProblemAreaForm(forms.ModelForm):
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
-        people = _people(patient)
+        # Current people, plus whoever the area already names even if since removed.
+        named = [pk for pk in (self.instance.deceased_id, self.instance.other_party_id) if pk]
+        people = Relationship.objects.filter(
+            Q(removed_at__isnull=True) | Q(pk__in=named),
+            clinic_id=patient.clinic_id,
+            patient=patient,
+        )
         self.fields["deceased"].queryset = people
         self.fields["other_party"].queryset = people
         self.helper = FormHelper()

@@ -502,7 +502,16 @@ def problem_area_update(*, problem_area: ProblemArea, by, request=None, **fields
         raise ValidationError("This problem area was removed.")
     before = {name: getattr(area, name) for name in PROBLEM_AREA_FIELDS}
     _apply_problem_area(area, fields)
-    _check_people(area.course, area.deceased, area.other_party)
+    # Only a newly named person must be in the current circle; one named before may since
+    # have been removed from it without making the area uneditable.
+    _check_people(
+        area.course,
+        *(
+            getattr(area, name)
+            for name in ("deceased", "other_party")
+            if getattr(area, name) != before[name]
+        ),
+    )
     changes = diff_fields(before, area, PROBLEM_AREA_FIELDS)
     if changes:
         area.full_clean()

@@ -161,3 +161,24 @@ def test_it_saves_the_formulation(course, therapist_client):
     assert course.formulation_agreed_on == date(2026, 2, 10)
     event = AuditEvent.objects.get(action="update", object_id=course.pk)
     assert "formulation" in event.changes
+
+
+def test_an_area_naming_a_since_removed_person_stays_editable(course, therapist, therapist_client):
+    from patients.services import relationship_remove
+
+    partner = RelationshipFactory(patient=course.patient, kind="partner", name="Chris")
+    area = problem_area_create(
+        course=course,
+        by=therapist,
+        kind="role_dispute",
+        other_party=partner,
+        dispute_stage="impasse",
+    )
+    relationship_remove(relationship=partner, by=therapist)
+    response = therapist_client.post(
+        reverse("phases:problem_area_edit", args=[area.pk]),
+        {"kind": "role_dispute", "other_party": partner.pk, "dispute_stage": "dissolution"},
+    )
+    assert response.status_code == 302
+    area.refresh_from_db()
+    assert area.dispute_stage == "dissolution"
