@@ -43,6 +43,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         problem_area=criteria.get("problem_area", ""),
     )
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    phase_labels = dict(selectors.phase_choices())
+    page.object_list = list(page.object_list)
+    for patient in page.object_list:
+        patient.phase_label = phase_labels.get(patient.current_phase, "")
     return render(request, "patients/list.html", {"filters": filters, "page_obj": page})
 
 

@@ -47,6 +47,7 @@ def test_it_filters_by_phase_status_and_problem_area(therapist, therapist_client
     url = reverse("patients:list")
     body = therapist_client.get(url + "?phase=social").content.decode()
     assert "Griefcase" in body and "Disputant" not in body
+    assert "Social assessment</a>" in body
     body = therapist_client.get(url + "?problem_area=role_dispute").content.decode()
     assert "Disputant" in body and "Griefcase" not in body
     body = therapist_client.get(url + "?status=discharged").content.decode()
