@@ -35,8 +35,9 @@ demo: migrate
 run: demo
 	MFA_REQUIRED=false bash scripts/run-demo.sh
 
+# Extra pytest arguments: make test PYTEST_ARGS="-k readyz -x"
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
