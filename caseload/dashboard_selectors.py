@@ -1,10 +1,11 @@
 """Reads for the clinic admin's caseload review.
 
 Every function takes the admin's clinic id and filters by it before anything else. The
-dashboard is a fixed handful of grouped aggregate queries (one per table it reads), so its
-query count does not grow with the number of therapists or patients. Each metric is defined
-once, as a condition on a course (``metric_condition``): the dashboard counts it and the
-drill-down lists the courses that meet it, so a number and the list behind it always agree.
+dashboard is a fixed handful of grouped aggregate queries, so its query count does not grow
+with the number of therapists or patients. Each course metric is defined once, as a
+condition on a course (``metric_condition``): the dashboard counts it and the drill-down
+lists the courses that meet it. Session, note and risk figures are counted on their own
+tables with the same bounds their drill-down conditions use.
 """
 
 from dataclasses import dataclass, field
@@ -211,7 +212,11 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
             note_filter &= Q(session__therapist_id=therapist_id)
         return Q(Exists(SessionNote.objects.filter(note_filter)))
     if key == "risk_open":
-        return Q(Exists(_open_risk_measures().filter(course=OuterRef("pk"))))
+        return Q(
+            Exists(
+                _open_risk_measures().filter(clinic_id=OuterRef("clinic_id"), course=OuterRef("pk"))
+            )
+        )
     raise KeyError(key)
 
 
