@@ -97,10 +97,14 @@ def test_it_keeps_the_filters_in_the_page_links(make, admin_client, therapist, o
 
 
 def test_it_lists_only_the_admins_clinic(make, admin_client, therapist, other_clinic_therapist):
-    mine = make(therapist)
-    make(other_clinic_therapist)
+    mine = make(therapist, phq9_days_ago=2, baseline=18, final=11)
+    theirs = make(other_clinic_therapist)
     response = admin_client.get(reverse("caseload:courses"))
     assert _listed(response) == {mine.pk}
+    body = response.content.decode()
+    assert "18 → 11" in body
+    assert mine.patient.record_number in body
+    assert theirs.patient.record_number not in body
 
 
 def test_it_is_not_found_for_a_therapist(therapist_client):
