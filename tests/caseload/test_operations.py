@@ -40,7 +40,7 @@ def test_it_shows_failed_and_overdue_notifications_of_the_clinic(
     assert response.context["failed_count"] == 1
     assert response.context["overdue_count"] == 1
     assert response.context["beat"].name == "dispatch"
-    assert reverse("therapy:notification_log") in response.content.decode()
+    assert reverse("therapy:notification_log") + "?status=failed" in response.content.decode()
     assert theirs.record_number not in response.content.decode()
 
 
