@@ -61,7 +61,10 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as error:
-            for field_name, errors in error.message_dict.items():
+            by_field = (
+                error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+            )
+            for field_name, errors in by_field.items():
                 for message in errors:
                     form.add_error(field_name if field_name in form.fields else None, message)
         else:
