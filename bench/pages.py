@@ -238,6 +238,7 @@ class Timing:
     queries: int
     requests: int
     status: int
+    slowest: list = field(default_factory=list)  # the three slowest queries of the counted one
 
     def as_dict(self) -> dict:
         return {
@@ -247,6 +248,7 @@ class Timing:
             "queries": self.queries,
             "requests": self.requests,
             "status": self.status,
+            "slowest_queries": self.slowest,
         }
 
 
@@ -285,6 +287,7 @@ def time_page(page: Page, client: Client, cast: Cast, requests: int, warmup: int
     with CaptureQueriesContext(connection) as captured:
         status = check(request())
     queries = len(captured.captured_queries)
+    slowest = sorted(captured.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:3]
     samples = []
     for _ in range(requests):
         counter += 1
@@ -300,6 +303,7 @@ def time_page(page: Page, client: Client, cast: Cast, requests: int, warmup: int
         queries=queries,
         requests=requests,
         status=status,
+        slowest=[{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"][:600]} for q in slowest],
     )
 
 

@@ -125,8 +125,9 @@ def _measure_pages(requests: int) -> dict:
         try:
             timing = time_page(page, client_for(page.user), cast, requests)
             results[page.key] = timing.as_dict()
+            slowest = timing.slowest[0]["ms"] if timing.slowest else 0
             print(f"    {page.label:<34} p50 {timing.p50_ms:7.1f} ms  p95 {timing.p95_ms:7.1f} ms  "
-                  f"{timing.queries:3d} queries")  # fmt: skip
+                  f"{timing.queries:3d} queries (slowest {slowest:.1f} ms)")  # fmt: skip
         except NotAvailable as reason:
             results[page.key] = {"not_available": str(reason)}
             print(f"    {page.label:<34} not available: {reason}")
@@ -261,8 +262,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
     parser.add_argument("--scales", default="1,100", help="two scales, low first (default 1,100)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database as it is (already seeded), once: no drop, no seed",
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
+    if args.reuse:
+        scales = scales[-1:]
     url = _configure_environment()
 
     import django
@@ -278,10 +286,13 @@ def main() -> None:
     results: dict = {"started_at": started.isoformat(), "requests_per_page": args.requests,
                      "database": _database_name(url), "scales": {}}  # fmt: skip
     for scale in scales:
-        print(f"== scale {scale}: fresh database {_database_name(url)}")
+        print(f"== scale {scale}: database {_database_name(url)}")
         connections.close_all()
-        _recreate_database(url)
-        seconds = _seed(scale)
+        if args.reuse:
+            seconds = 0.0
+        else:
+            _recreate_database(url)
+            seconds = _seed(scale)
         counts = _counts()
         print(f"   seeded in {seconds:.0f} s: {counts}")
         entry = {"seed_seconds": round(seconds, 1), "counts": counts, "clinics": _clinic_sizes()}
@@ -298,7 +309,7 @@ def main() -> None:
         if "machine" not in results:
             results["machine"] = _machine()
     connections.close_all()
-    if not args.keep:
+    if not (args.keep or args.reuse):
         _drop_database(url)
 
     low, high = min(scales), max(scales)
@@ -321,9 +332,10 @@ def main() -> None:
               f"{dashboard['p95_ratio']:.2f} -> p95 {_mark(dashboard['p95_ok'])}, "
               f"ratio {_mark(dashboard['ratio_ok'])} (targets 150 ms, 3x)")  # fmt: skip
     print(f"Machine: {results['machine']}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"Written: {RESULTS.relative_to(BASE_DIR)}")
+    target = RESULTS.with_name("reuse.json") if args.reuse else RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"Written: {target.relative_to(BASE_DIR)}")
 
 
 if __name__ == "__main__":

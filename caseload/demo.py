@@ -1276,6 +1276,12 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
             report.created_patients += stop - start
             if stdout is not None:
                 stdout.write(f"  {spec.name}: {stop - 1} of {target} generated patients")
+    if report.created_patients and connection.vendor == "postgresql":
+        # Fresh statistics after a bulk load: until autovacuum gets round to it, the planner
+        # would otherwise plan the caseload queries for the empty tables.
+        with connection.cursor() as cursor:
+            for model in (*WRITE_ORDER, Notification, User):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     portal_story = next(s for s in STORIES if s.portal_demo)
     report.portal_patient = Patient.objects.filter(
         clinic__slug=portal_story.clinic.slug,
