@@ -1117,7 +1117,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             if session.status == SessionStatus.CANCELLED_PATIENT:
                 continue
             intended = session.scheduled_start - lead
-            coming = session.status == SessionStatus.SCHEDULED
+            # A reminder whose time has come was sent by then (a running outbox has no
+            # backlog); only those still ahead wait in the outbox.
+            waiting = intended > now
             failed = plan.failed_reminder and session is sessions[-1]
             notification = Notification(
                 clinic=clinic,
@@ -1127,17 +1129,17 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 recipient=recipient,
                 about_type="session",
                 about_id=0,
-                due_at=max(intended, now) if coming else intended,
+                due_at=intended,
                 status=(
                     NotificationStatus.PENDING
-                    if coming
+                    if waiting
                     else NotificationStatus.FAILED
                     if failed
                     else NotificationStatus.SENT
                 ),
-                attempts=0 if coming else (6 if failed else 1),
+                attempts=0 if waiting else (6 if failed else 1),
                 last_error="Provider rejected the number (invalid destination)." if failed else "",
-                sent_at=None if coming or failed else intended + timedelta(minutes=1),
+                sent_at=None if waiting or failed else intended + timedelta(minutes=1),
             )
             pending.notifications.append((notification, session, intended))
         for assignment in homework:
@@ -1168,8 +1170,12 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                     recipient=recipient,
                     about_type="assignment",
                     about_id=0,
-                    due_at=max(intended, now),
-                    status=NotificationStatus.PENDING,
+                    due_at=intended,
+                    status=NotificationStatus.PENDING
+                    if intended > now
+                    else NotificationStatus.SENT,
+                    attempts=0 if intended > now else 1,
+                    sent_at=None if intended > now else intended + timedelta(minutes=1),
                 )
                 pending.notifications.append((notification, assignment, intended))
     return patient

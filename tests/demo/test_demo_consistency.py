@@ -148,4 +148,6 @@ def test_it_covers_what_the_pages_and_journeys_show(demo):
     sizes = Patient.objects.annotate(n=Count("relationships")).values_list("n", flat=True)
     assert min(sizes) >= 3 and max(sizes) <= 6
     assert Notification.objects.filter(status="pending").exists()
+    # Nothing is overdue in the outbox: the demo starts as a running system would be.
+    assert not Notification.objects.filter(status="pending", due_at__lte=now).exists()
     assert Notification.objects.filter(status="failed").count() == 1
