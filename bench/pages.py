@@ -238,6 +238,7 @@ class Timing:
     queries: int
     requests: int
     status: int
+    sql_ms: float = 0.0  # time in SQL of the counted request (the rest is Python)
     slowest: list = field(default_factory=list)  # the three slowest queries of the counted one
 
     def as_dict(self) -> dict:
@@ -248,6 +249,7 @@ class Timing:
             "queries": self.queries,
             "requests": self.requests,
             "status": self.status,
+            "sql_ms_of_counted_request": round(self.sql_ms, 1),
             "slowest_queries": self.slowest,
         }
 
@@ -287,6 +289,7 @@ def time_page(page: Page, client: Client, cast: Cast, requests: int, warmup: int
     with CaptureQueriesContext(connection) as captured:
         status = check(request())
     queries = len(captured.captured_queries)
+    sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
     slowest = sorted(captured.captured_queries, key=lambda q: float(q["time"]), reverse=True)[:3]
     samples = []
     for _ in range(requests):
@@ -303,6 +306,7 @@ def time_page(page: Page, client: Client, cast: Cast, requests: int, warmup: int
         queries=queries,
         requests=requests,
         status=status,
+        sql_ms=sql_ms,
         slowest=[{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"][:600]} for q in slowest],
     )
 

@@ -127,7 +127,7 @@ def _measure_pages(requests: int) -> dict:
             results[page.key] = timing.as_dict()
             slowest = timing.slowest[0]["ms"] if timing.slowest else 0
             print(f"    {page.label:<34} p50 {timing.p50_ms:7.1f} ms  p95 {timing.p95_ms:7.1f} ms  "
-                  f"{timing.queries:3d} queries (slowest {slowest:.1f} ms)")  # fmt: skip
+                  f"{timing.queries:3d} queries, {timing.sql_ms:5.1f} ms in SQL (slowest {slowest:.1f})")  # fmt: skip
         except NotAvailable as reason:
             results[page.key] = {"not_available": str(reason)}
             print(f"    {page.label:<34} not available: {reason}")

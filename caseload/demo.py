@@ -26,6 +26,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic, Role, User
+from ipt_clinic.audit.models import AuditAction, AuditEvent
 from patients.models import (
     Channel,
     LifeEvent,
@@ -431,6 +432,8 @@ class Pending:
     rows: dict[type[models.Model], list] = field(default_factory=lambda: defaultdict(list))
     # Notifications name what they are about by id: resolved after that row has its id.
     notifications: list[tuple[Notification, models.Model, datetime]] = field(default_factory=list)
+    # The audit trail the story would have left (record views, portal use), named by id too.
+    history: list[tuple[AuditEvent, models.Model, Patient]] = field(default_factory=list)
 
     def add(self, row: models.Model) -> models.Model:
         self.rows[type(row)].append(row)
@@ -475,6 +478,11 @@ def write(pending: Pending) -> None:
         )
     if pending.notifications:
         insert(Notification, [n for n, *_ in pending.notifications])
+    for event, target, patient in pending.history:
+        event.object_id = target.pk
+        event.patient_id = patient.pk
+    if pending.history:
+        insert(AuditEvent, [event for event, *_ in pending.history])
 
 
 def _bulk_create_rows(model: type[models.Model], rows: list) -> None:
@@ -627,9 +635,23 @@ def _measure(pending, rng, plan, course, session, instrument, total, at, item9=0
             entered_by_kind=EnteredBy.STAFF,
             entered_by=plan.therapist,
             taken_at=at,
+            created_at=at,
             risk_flag=instrument == "phq9" and item9 > 0,
         )
     )
+
+
+def _history(pending, plan, patient, target, *, action, at, summary, by_patient=False):
+    event = AuditEvent(
+        at=at,
+        clinic=plan.clinic,
+        actor=None if by_patient else plan.therapist,
+        actor_kind="patient" if by_patient else "staff",
+        action=action,
+        object_type=target._meta.label_lower,
+        summary=summary,
+    )
+    pending.history.append((event, target, patient))
 
 
 def _phase_lengths(rng: random.Random, planned: int) -> list[tuple[str, int]]:
@@ -750,6 +772,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         )
     )
     patient.reminder_consent_at = at(first_day) if patient.reminder_consent else None
+    # Creation times as the story had them (kept by COPY on PostgreSQL; bulk_create stamps now).
+    patient.created_at = at(first_day) - timedelta(days=rng.randint(3, 20))
+    course.created_at = at(first_day) - timedelta(days=1)
 
     # The interpersonal inventory: 3-6 people over the rings.
     count = rng.randint(3, 6)
@@ -874,6 +899,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 phase=phase,
                 cancel_reason="Unwell" if status == SessionStatus.CANCELLED_PATIENT else "",
                 created_by=therapist,
+                created_at=min(at(day) - timedelta(days=7), now),
             )
         )
         sessions.append(session)
@@ -895,6 +921,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                         status=SessionStatus.SCHEDULED,
                         phase=current_phase,
                         created_by=therapist,
+                        created_at=min(sessions[-1].scheduled_start + timedelta(hours=1), now),
                     )
                 )
             )
@@ -959,13 +986,30 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         if open_risk and j == count_attended - 1 or responded_risk and j == 0:
             item9 = 1
         taken = session.scheduled_start + timedelta(minutes=5)
-        measure = _measure(pending, rng, plan, course, session, "phq9", phq, taken, item9)
+        # Some patients fill in their latest PHQ-9 in the portal on the morning of the session.
+        by_patient = j == count_attended - 1 and not ended and not item9 and rng.random() < 0.3
+        if by_patient:
+            taken = session.scheduled_start - timedelta(hours=3)
+        measure = _measure(
+            pending, rng, plan, course, None if by_patient else session, "phq9", phq, taken, item9
+        )
+        if by_patient:
+            measure.entered_by_kind = EnteredBy.PATIENT
+            measure.entered_by = None
+            _history(pending, plan, patient, measure, action=AuditAction.CREATE, at=taken,
+                     summary=f"PHQ-9 recorded (total {measure.total}, {measure.severity})",
+                     by_patient=True)  # fmt: skip
+        else:
+            _history(pending, plan, patient, patient, action=AuditAction.VIEW,
+                     at=session.scheduled_start - timedelta(minutes=10),
+                     summary="Patient record viewed")  # fmt: skip
         if item9 and not (open_risk and j == count_attended - 1):
             measure.risk_response = "Safety plan reviewed; no plan or intent. GP informed."
             measure.risk_responded_by = therapist
             measure.risk_responded_at = taken + timedelta(minutes=40)
         phq9_measures.append(measure)
-        gad7_measures.append(_measure(pending, rng, plan, course, session, "gad7", gad, taken))
+        gad_taken = session.scheduled_start + timedelta(minutes=5)
+        gad7_measures.append(_measure(pending, rng, plan, course, session, "gad7", gad, gad_taken))
     if phq9_measures:
         course.baseline_phq9 = phq9_measures[0].total
         course.latest_phq9 = phq9_measures[-1].total
@@ -989,6 +1033,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             clinic=clinic,
             session=session,
             phase=session.phase,
+            created_at=session.scheduled_start + timedelta(minutes=50),
             homework_review="Homework reviewed." if session.phase in (Phase.PROBLEM_SOLVING, Phase.TERMINATION) else "",
             narrative=rng.choice(SITUATIONS).format(name=person.name),
             risk_level="low" if phq9_measures[j].risk_flag else "none",
@@ -1075,6 +1120,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             problem_area=primary_area,
             due_date=(following.scheduled_start.date() if following else session.scheduled_start.date() + timedelta(days=7)) - timedelta(days=1),
             created_by=therapist,
+            created_at=session.scheduled_start + timedelta(minutes=55),
         )  # fmt: skip
         if following is not None or ended:
             if rng.random() < 0.75:
@@ -1083,6 +1129,10 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 assignment.completed_at = datetime.combine(
                     assignment.due_date, time(20, 0), tzinfo=tz
                 )
+                if rng.random() < 0.6:
+                    _history(pending, plan, patient, assignment, action=AuditAction.PORTAL_ACTION,
+                             at=assignment.completed_at, by_patient=True,
+                             summary="Homework marked done in the portal")  # fmt: skip
             else:
                 assignment.status = AssignmentStatus.NOT_DONE
             assignment.reviewed_in = following
@@ -1129,6 +1179,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 recipient=recipient,
                 about_type="session",
                 about_id=0,
+                created_at=session.created_at,
                 due_at=intended,
                 status=(
                     NotificationStatus.PENDING
@@ -1152,6 +1203,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 recipient=recipient,
                 about_type="assignment",
                 about_id=0,
+                created_at=created,
                 due_at=created,
                 status=NotificationStatus.SENT,
                 attempts=1,
@@ -1170,6 +1222,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                     recipient=recipient,
                     about_type="assignment",
                     about_id=0,
+                    created_at=created,
                     due_at=intended,
                     status=NotificationStatus.PENDING
                     if intended > now

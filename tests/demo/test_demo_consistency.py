@@ -151,3 +151,26 @@ def test_it_covers_what_the_pages_and_journeys_show(demo):
     # Nothing is overdue in the outbox: the demo starts as a running system would be.
     assert not Notification.objects.filter(status="pending", due_at__lte=now).exists()
     assert Notification.objects.filter(status="failed").count() == 1
+
+
+def test_it_leaves_the_audit_trail_the_stories_would_have_left(demo):
+    from ipt_clinic.audit.models import AuditEvent
+
+    portal_homework = AuditEvent.objects.filter(action="portal_action", actor_kind="patient")
+    assert portal_homework.exists()
+    done = {
+        (a.pk, a.course.patient_id)
+        for a in Assignment.objects.filter(status="done").select_related("course")
+    }
+    for event in portal_homework:
+        assert event.object_type == "therapy.assignment"
+        assert (event.object_id, event.patient_id) in done
+    self_reports = AuditEvent.objects.filter(action="create", actor_kind="patient")
+    by_patient = {
+        (m.pk, m.course.patient_id)
+        for m in Measure.objects.filter(entered_by_kind="patient").select_related("course")
+    }
+    assert by_patient and {(e.object_id, e.patient_id) for e in self_reports} == by_patient
+    assert not Measure.objects.filter(entered_by_kind="patient", entered_by__isnull=False).exists()
+    views = AuditEvent.objects.filter(action="view", object_type="patients.patient")
+    assert not views.exclude(patient_id=F("object_id")).exists()
