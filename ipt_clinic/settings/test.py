@@ -1,5 +1,9 @@
 """Test settings: the same code, the database and broker from the environment when set."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -15,3 +19,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory: the tests that start Celery workers share the test database with
+    # them (tests/notifications/test_faults.py).
+    # One file per test run, so that two runs in one checkout never share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"ipt-clinic-test-{os.getpid()}.sqlite3")
+    }

@@ -10,13 +10,17 @@ from tests.factories import SessionFactory
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """The primary keys handed to the broker, in order (nothing is published)."""
-    from sessions.tasks import send_notification
+    """The primary keys of the send tasks published to the broker, in order (the messages
+    are built for real, then kept here instead of being sent)."""
+    from kombu import Producer
 
     sent: list[int] = []
-    monkeypatch.setattr(
-        send_notification, "apply_async", lambda args, **kwargs: sent.append(args[0])
-    )
+
+    def publish(self, body, *args, headers=None, **kwargs):
+        assert headers["task"] == "therapy.send_notification"
+        sent.append(body[0][0])
+
+    monkeypatch.setattr(Producer, "publish", publish)
     return sent
 
 

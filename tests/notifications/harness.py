@@ -7,6 +7,7 @@ started (by process group id) — never the machine's Redis, PostgreSQL or mail 
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -81,6 +82,14 @@ class RedisServer:
         self.process = None
 
 
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _message_id(raw: bytes) -> str:
+    found = _MESSAGE_ID.search(raw)
+    return found.group(1).decode() if found else ""
+
+
 class _CountingHandler:
     def __init__(self, receiver: "SmtpReceiver"):
         self.receiver = receiver
@@ -99,8 +108,9 @@ class _CountingHandler:
                     with receiver.lock:
                         receiver.aborted.append("?")
                     raise
-            message = message_from_bytes(envelope.original_content or envelope.content)
-            key = message.get("Message-ID", "").strip()
+            raw = envelope.original_content or envelope.content
+            message = message_from_bytes(raw) if receiver.keep_messages else None
+            key = message.get("Message-ID", "").strip() if message else _message_id(raw)
             transport = getattr(session, "transport", None) or getattr(server, "transport", None)
             # Accept only while the client is still there to hear "250": a sender killed
             # before the reply has not handed the message over (RFC 1047's window aside).
@@ -111,6 +121,8 @@ class _CountingHandler:
             with receiver.lock:
                 receiver.accepted[key] += 1
                 receiver.total += 1
+                receiver.last_at = time.monotonic()
+                receiver.first_at = receiver.first_at or receiver.last_at
                 if receiver.keep_messages:
                     receiver.messages.append(message)
             return "250 OK"
@@ -133,6 +145,8 @@ class SmtpReceiver:
         self.messages: list = []
         self.in_flight = 0
         self.sending_since: dict = {}  # the DATA phases under way: when each began
+        self.first_at = 0.0  # monotonic clock at the first and the latest acceptance
+        self.last_at = 0.0
         self.total = 0
         self.controller = Controller(
             _CountingHandler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10

@@ -7,7 +7,7 @@ from datetime import UTC, time, timedelta
 
 import pytest
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import locmem
 from django.utils import timezone
 
 from sessions import outbox, sms
@@ -26,13 +26,14 @@ def _empty_sms_outbox():
 
 
 def _fail_with(monkeypatch, exc):
+    """Make the mail backend raise ``exc`` as the SMTP backend would."""
     calls = []
 
-    def send(self, *args, **kwargs):
-        calls.append(self)
+    def send_messages(self, messages):
+        calls.append(messages)
         raise exc
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", send)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
     return calls
 
 

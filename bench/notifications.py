@@ -1,0 +1,317 @@
+"""Notification throughput on PostgreSQL and Redis, counted at a real SMTP receiver.
+
+    .venv/bin/python bench/notifications.py [--count 100000] [--workers 2] [--concurrency 4]
+
+1. ``count`` due notifications are written straight into the outbox.
+2. Claim and enqueue: the dispatcher (``notifications_dispatch_due``) claims them in batches
+   and publishes one send task per row to a private redis-server — timed in this process.
+3. Delivery: Celery workers (subprocesses) send them to an SMTP receiver on a free port; the
+   rate runs from the first message the receiver accepts to the last.
+4. Ceiling: the same workers on the same broker run as many no-op tasks
+   (``ipt_clinic.ping``); the rate runs from the first task taken to the queue's end.
+5. The receiver's counts per Message-ID give duplicates and lost messages.
+
+Standalone, DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench_notifications)
+names a database this script owns: it is dropped, created, migrated and dropped again (keep it
+with --keep). ``run()`` is what ``bench/run.py`` calls: it uses the database already set up.
+Results go to ``bench/results/notifications.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results" / "notifications.json"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ipt_bench_notifications"
+TARGET_CLAIM_RATE = 5000
+
+sys.path.insert(0, str(BASE_DIR))
+
+
+def _point_celery_at(broker: str) -> None:
+    """Make this process publish to ``broker`` (the private redis-server)."""
+    from ipt_clinic.celery import app
+
+    app.conf.broker_url = broker
+    app.conf.broker_transport_options = {}
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+
+
+def _cast():
+    from django.utils import timezone
+
+    from ipt_clinic.accounts.models import Clinic, Role, User
+    from patients.models import Patient
+    from phases.models import TreatmentCourse
+    from sessions.models import TherapySession
+
+    stamp = f"{os.getpid()}-{int(time.time())}"
+    clinic = Clinic.objects.create(name="Bench Clinic", slug=f"bench-notifications-{stamp}")
+    therapist = User.objects.create(
+        username=f"bench-{stamp}", email=f"bench-{stamp}@example.org", clinic=clinic,
+        role=Role.THERAPIST,
+    )  # fmt: skip
+    patient = Patient.objects.create(
+        clinic=clinic, primary_therapist=therapist, record_number=f"B-{stamp}",
+        first_name="Robin", last_name="Bench", email="robin@example.org",
+        reminder_consent=True, reminder_consent_at=timezone.now(),
+    )  # fmt: skip
+    course = TreatmentCourse.objects.create(
+        clinic=clinic, patient=patient, therapist=therapist,
+        start_date=timezone.localdate(), phase_started_at=timezone.now(),
+    )  # fmt: skip
+    session = TherapySession.objects.create(
+        clinic=clinic, course=course, therapist=therapist,
+        scheduled_start=timezone.now() + timedelta(days=2),
+    )  # fmt: skip
+    return clinic, patient, session
+
+
+def _write_outbox(count: int, clinic, patient, session) -> list[int]:
+    from django.utils import timezone
+
+    from sessions.models import Notification
+
+    due = timezone.now() - timedelta(seconds=1)
+    rows = (
+        Notification(
+            clinic=clinic,
+            patient=patient,
+            kind="session_reminder",
+            channel="email",
+            recipient=patient.email,
+            about_type="session",
+            about_id=session.pk,
+            due_at=due,
+            dedupe_key=f"bench:{clinic.pk}:{n}",
+        )  # fmt: skip
+        for n in range(count)
+    )
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 5000:
+            Notification.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Notification.objects.bulk_create(batch)
+    return list(Notification.objects.filter(clinic=clinic).values_list("pk", flat=True))
+
+
+def _queue_depth(redis_url: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return client.llen("celery") + client.hlen("unacked")
+    finally:
+        client.close()
+
+
+def _noop_ceiling(count: int, redis, processes_factory, workers: int, concurrency: int) -> dict:
+    """Publish ``count`` no-op tasks, then start the workers and time the queue draining."""
+    import redis as redis_py
+
+    from ipt_clinic.celery import app
+
+    with app.producer_or_acquire() as producer:
+        for _ in range(count):
+            app.send_task("ipt_clinic.ping", producer=producer, ignore_result=True)
+    client = redis_py.Redis.from_url(redis.url)
+    processes = processes_factory()
+    for n in range(workers):
+        processes.worker(f"noop-{n}", concurrency=concurrency)
+    try:
+        deadline = time.monotonic() + 600
+        started = None
+        while time.monotonic() < deadline:
+            waiting = client.llen("celery")
+            if started is None and waiting < count:
+                started = time.monotonic()
+            if waiting == 0 and client.hlen("unacked") == 0:
+                break
+            time.sleep(0.005)
+        finished = time.monotonic()
+    finally:
+        processes.stop_all()
+        client.close()
+    seconds = finished - (started or finished)
+    return {"count": count, "seconds": round(seconds, 3), "rate": round(count / seconds, 1)}
+
+
+def run(count: int = 100_000, workers: int = 2, concurrency: int = 4, noop: int | None = None):
+    """Measure on the database Django is configured with; returns the figures (also written
+    to bench/results/notifications.json)."""
+    import django
+
+    if not django.apps.apps.ready:
+        django.setup()
+    from django.db import connection
+
+    from sessions.models import Notification, NotificationStatus
+    from sessions.notification_content import message_id
+    from sessions.notifications import notifications_dispatch_due
+    from tests.notifications.harness import (
+        CeleryProcesses,
+        RedisServer,
+        SmtpReceiver,
+        database_url,
+    )
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("bench/notifications.py measures PostgreSQL (set DATABASE_URL)")
+    noop = noop or count
+    log_dir = Path(tempfile.mkdtemp(prefix="ipt-bench-notifications-"))
+    print(f"   worker and redis logs in {log_dir}")
+    redis = RedisServer(log_dir).start()
+    receiver = SmtpReceiver(keep_messages=False).start()
+
+    def processes_factory() -> CeleryProcesses:
+        return CeleryProcesses(
+            database=database_url(connection.settings_dict),
+            broker=redis.url,
+            mail=receiver.url,
+            log_dir=log_dir,
+            app="ipt_clinic",
+            NOTIFICATION_LEASE_SECONDS=3600,  # nothing is swept during the run
+            CONN_MAX_AGE=600,  # as in production: a worker keeps its database connection
+            CELERY_TASK_TIME_LIMIT=3000,
+            CELERY_TASK_SOFT_TIME_LIMIT=2999,
+        )
+
+    figures: dict = {"count": count, "workers": workers, "concurrency": concurrency}
+    try:
+        _point_celery_at(redis.url)
+        clinic, patient, session = _cast()
+        ids = _write_outbox(count, clinic, patient, session)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE therapy_notification")
+
+        started = time.perf_counter()
+        claimed = notifications_dispatch_due(batch_size=1000, budget_seconds=3600)
+        seconds = time.perf_counter() - started
+        figures["claim_and_enqueue"] = {
+            "claimed": claimed,
+            "seconds": round(seconds, 3),
+            "rate": round(claimed / seconds, 1),
+            "target_rate": TARGET_CLAIM_RATE,
+            "pass": claimed == count and claimed / seconds >= TARGET_CLAIM_RATE,
+        }
+        print(f"   claim+enqueue: {claimed} in {seconds:.2f}s = {claimed / seconds:,.0f}/s")
+
+        processes = processes_factory()
+        for n in range(workers):
+            processes.worker(f"send-{n}", concurrency=concurrency)
+        deadline = time.monotonic() + max(600, count / 50)
+        try:
+            while time.monotonic() < deadline and receiver.total < count:
+                if _queue_depth(redis.url) == 0 and time.monotonic() - receiver.last_at > 30:
+                    break  # nothing left to take and nothing arriving
+                time.sleep(0.2)
+            time.sleep(1)
+        finally:
+            processes.stop_all()
+        span = receiver.last_at - receiver.first_at
+        delivered = receiver.total
+        expected = {message_id(row) for row in Notification.objects.filter(pk__in=ids)}
+        accepted = dict(receiver.accepted)
+        duplicates = sum(n - 1 for key, n in accepted.items() if n > 1)
+        lost = len(expected - set(accepted))
+        marked = Notification.objects.filter(clinic=clinic, status=NotificationStatus.SENT).count()
+        figures["delivery"] = {
+            "delivered": delivered,
+            "seconds": round(span, 3),
+            "rate": round(delivered / span, 1) if span else None,
+            "marked_sent": marked,
+            "duplicates": duplicates,
+            "lost": lost,
+        }
+        print(
+            f"   delivery: {delivered} in {span:.2f}s = {delivered / span:,.0f}/s; "
+            f"duplicates {duplicates}, lost {lost}, marked sent {marked}"
+        )
+
+        ceiling = _noop_ceiling(noop, redis, processes_factory, workers, concurrency)
+        figures["noop_ceiling"] = ceiling
+        print(
+            f"   no-op ceiling: {ceiling['count']} in {ceiling['seconds']}s = {ceiling['rate']:,.0f}/s"
+        )
+        ratio = figures["delivery"]["rate"] / ceiling["rate"] if ceiling["rate"] else 0
+        figures["delivery"]["share_of_ceiling"] = round(ratio, 3)
+        figures["delivery"]["pass"] = ratio >= 0.5 and duplicates == 0 and lost == 0
+        figures["pass"] = figures["claim_and_enqueue"]["pass"] and figures["delivery"]["pass"]
+        print(
+            f"   delivery is {ratio:.0%} of the no-op ceiling (target 50%): "
+            f"{'pass' if figures['delivery']['pass'] else 'FAIL'}; claim+enqueue "
+            f"{'pass' if figures['claim_and_enqueue']['pass'] else 'FAIL'}"
+        )
+    finally:
+        receiver.stop()
+        redis.stop()
+    figures["finished_at"] = datetime.now(UTC).isoformat()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+def _admin_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--noop", type=int, default=None, help="no-op tasks (default: --count)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench/notifications.py measures PostgreSQL: set DATABASE_URL to postgres://")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipt_clinic.settings.local")
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+        figures = run(args.count, args.workers, args.concurrency, args.noop)
+        print(json.dumps(figures, indent=2))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            with psycopg.connect(_admin_url(url), autocommit=True) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+
+
+if __name__ == "__main__":
+    main()
