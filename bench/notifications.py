@@ -13,7 +13,8 @@
 
 Standalone, DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench_notifications)
 names a database this script owns: it is dropped, created, migrated and dropped again (keep it
-with --keep). ``run()`` is what ``bench/run.py`` calls: it uses the database already set up.
+with --keep). ``run()`` is what ``bench/run.py`` calls: it uses the database already set up
+(BENCH_NOTIFICATIONS_COUNT sets a smaller count there).
 Results go to ``bench/results/notifications.json``.
 """
 
@@ -150,9 +151,11 @@ def _noop_ceiling(count: int, redis, processes_factory, workers: int, concurrenc
     return {"count": count, "seconds": round(seconds, 3), "rate": round(count / seconds, 1)}
 
 
-def run(count: int = 100_000, workers: int = 2, concurrency: int = 4, noop: int | None = None):
+def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: int | None = None):
     """Measure on the database Django is configured with; returns the figures (also written
-    to bench/results/notifications.json)."""
+    to bench/results/notifications.json). ``count`` defaults to BENCH_NOTIFICATIONS_COUNT,
+    else 100,000."""
+    count = count or int(os.environ.get("BENCH_NOTIFICATIONS_COUNT", 100_000))
     import django
 
     if not django.apps.apps.ready:
@@ -272,7 +275,7 @@ def _admin_url(url: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--count", type=int, default=None, help="default 100,000")
     parser.add_argument("--noop", type=int, default=None, help="no-op tasks (default: --count)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4)

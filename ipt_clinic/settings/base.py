@@ -279,6 +279,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is set:
+# a new PostgreSQL backend per task. Tasks that care call close_old_connections() first, so
+# CONN_MAX_AGE and the health check still apply.
+CELERY_DB_REUSE_MAX = _positive_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_TASK_SOFT_TIME_LIMIT = _positive_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = _positive_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_ALWAYS_EAGER = False
