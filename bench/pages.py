@@ -240,6 +240,7 @@ class Timing:
     status: int
     sql_ms: float = 0.0  # time in SQL of the counted request (the rest is Python)
     slowest: list = field(default_factory=list)  # the three slowest queries of the counted one
+    samples: list = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -308,6 +309,23 @@ def time_page(page: Page, client: Client, cast: Cast, requests: int, warmup: int
         status=status,
         sql_ms=sql_ms,
         slowest=[{"ms": round(float(q["time"]) * 1000, 2), "sql": q["sql"][:600]} for q in slowest],
+        samples=samples,
+    )
+
+
+def merge(first: Timing, later: Timing) -> Timing:
+    """One page's timings over several rounds: the samples pooled, the first round's count."""
+    samples = first.samples + later.samples
+    return Timing(
+        p50_ms=statistics.median(samples),
+        p95_ms=percentile(samples, 0.95),
+        mean_ms=statistics.fmean(samples),
+        queries=first.queries,
+        requests=len(samples),
+        status=later.status,
+        sql_ms=first.sql_ms,
+        slowest=first.slowest,
+        samples=samples,
     )
 
 
