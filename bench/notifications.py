@@ -199,7 +199,7 @@ def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: 
         clinic, patient, session = _cast()
         ids = _write_outbox(count, clinic, patient, session)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE therapy_notification")
+            cursor.execute("ANALYZE therapy_notification")  # as autovacuum would by now
 
         started = time.perf_counter()
         claimed = notifications_dispatch_due(batch_size=1000, budget_seconds=3600)

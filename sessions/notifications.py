@@ -60,6 +60,7 @@ from .sms import SmsPermanentError, SmsTransientError, get_sms_backend
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 1000
+REANALYZE_AFTER = 10_000
 
 
 class PermanentFailure(Exception):
@@ -181,6 +182,12 @@ def notifications_dispatch_due(*, batch_size: int = DISPATCH_BATCH, budget_secon
         claimed += len(ids)
         if len(ids) < batch_size or time.monotonic() > deadline:
             break
+    if claimed >= REANALYZE_AFTER and connection.vendor == "postgresql":
+        # One big claim turns most of the table from "pending" to "sending" at once; until
+        # autovacuum catches up, the planner believes "sending" rare and serves each sender's
+        # one-row UPDATE from the partial status index instead of the primary key.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE therapy_notification")
     heartbeat("dispatch", {"claimed": claimed})
     return claimed
 

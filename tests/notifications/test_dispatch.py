@@ -107,3 +107,18 @@ def test_it_fails_a_stuck_row_that_used_up_its_attempts(due_reminder, enqueued, 
     due_reminder.refresh_from_db()
     assert due_reminder.status == "failed"
     assert "lease" in due_reminder.last_error
+
+
+def test_it_refreshes_planner_statistics_after_a_big_claim(due_reminder, enqueued, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions import notifications
+
+    monkeypatch.setattr(notifications, "REANALYZE_AFTER", 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert notifications_dispatch_due() == 1
+    analyzed = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+    assert analyzed == (
+        ["ANALYZE therapy_notification"] if connection.vendor == "postgresql" else []
+    )
