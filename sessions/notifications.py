@@ -14,15 +14,17 @@ The due time lives in the row (``due_at``, ``next_attempt_at``); the broker only
 "send row N now". Every move is a conditional UPDATE that checks the state it expects, so two
 dispatchers, two deliveries of one message or a sweeper racing a slow sender cannot both win.
 
-Exactly once, and where it stops: a sender claims the row (a compare-and-set on ``attempts``
-that only succeeds when nobody holds a live claim), hands the message to the SMTP server or
-SMS provider, and marks the row sent in the very next statement. Whatever the broker
-redelivers, a row marked sent is never sent again, and a claimed row is left alone until its
-lease runs out. What no database can close is the gap between the server accepting the
-message and our UPDATE committing (one round trip to the database): a worker killed exactly
-there, or a database that refuses the UPDATE, leaves a delivered row in "sending"; after the
-lease the sweeper sends it again. That is at-least-once for that instant only, and the copy
-carries the same Message-ID (derived from the dedupe key) so the receiver can drop it.
+Exactly once, and where it stops: a sender claims the row with one conditional UPDATE
+(status "sending", not sent, nobody holding a live claim; attempts + 1), hands the message to
+the SMTP server (on a connection kept open, so nothing but the server's reply to DATA comes
+between) or to the SMS provider, and marks the row sent in the very next statement. Whatever
+the broker redelivers, a row marked sent is never sent again, and a claimed row is left alone
+until its lease runs out. What no database can close is the gap between the server accepting
+the message and our UPDATE committing (one round trip to the database): a worker killed
+exactly there, or a database that refuses the UPDATE, leaves a delivered row in "sending";
+after the lease the sweeper sends it again. That is at-least-once for that instant only, and
+the copy carries the same Message-ID (derived from the dedupe key) so the receiver can drop
+it. The same holds for a connection lost while the server's "250" is on its way (RFC 1047).
 The lease must outlast the task's hard time limit, so a live sender is never overtaken.
 """
 

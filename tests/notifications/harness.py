@@ -6,6 +6,7 @@ started (by process group id) — never the machine's Redis, PostgreSQL or mail 
 """
 
 import asyncio
+import atexit
 import os
 import re
 import shutil
@@ -213,6 +214,7 @@ class CeleryProcesses:
             "PYTHONUNBUFFERED": "1",
         }
         self.env.update({key: str(value) for key, value in extra_env.items()})
+        atexit.register(self.stop_all)  # even if the caller never reaches its cleanup
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
