@@ -31,6 +31,7 @@ The lease must outlast the task's hard time limit, so a live sender is never ove
 import logging
 import random
 import smtplib
+import threading
 import time
 from datetime import datetime, timedelta
 from functools import partial
@@ -314,16 +315,16 @@ def _classify_smtp(exc: Exception) -> Exception:
     return TransientFailure(f"{type(exc).__name__}: {exc}")
 
 
-# One mail connection per worker process, kept open between messages: no connect, greeting
-# and QUIT per message, and "sent" is recorded right after the server's reply to DATA.
-_mail_connection = None
-_mail_connection_used_at = 0.0
+# One mail connection per worker process (per thread, for a threaded pool), kept open between
+# messages: no connect, greeting and QUIT per message, and "sent" is recorded right after the
+# server's reply to DATA.
+_mail = threading.local()
 MAIL_CONNECTION_IDLE_CHECK_SECONDS = 10
 
 
 def _drop_mail_connection() -> None:
-    global _mail_connection
-    connection, _mail_connection = _mail_connection, None
+    connection = getattr(_mail, "connection", None)
+    _mail.connection = None
     if connection is not None:
         try:
             connection.close()
@@ -332,23 +333,24 @@ def _drop_mail_connection() -> None:
 
 
 def _send_email(message) -> None:
-    global _mail_connection, _mail_connection_used_at
-    idle = time.monotonic() - _mail_connection_used_at
-    if _mail_connection is not None and idle > MAIL_CONNECTION_IDLE_CHECK_SECONDS:
+    connection = getattr(_mail, "connection", None)
+    idle = time.monotonic() - getattr(_mail, "used_at", 0.0)
+    if connection is not None and idle > MAIL_CONNECTION_IDLE_CHECK_SECONDS:
         # The server may have hung up on an idle connection: check before sending, so a
         # dead connection never looks like a failed delivery.
-        smtp = getattr(_mail_connection, "connection", None)
+        smtp = getattr(connection, "connection", None)
         try:
             if smtp is not None and smtp.noop()[0] != 250:
                 _drop_mail_connection()
         except (smtplib.SMTPException, OSError):
             _drop_mail_connection()
-    if _mail_connection is None:
+        connection = getattr(_mail, "connection", None)
+    if connection is None:
         connection = mailers.default
         connection.open()
-        _mail_connection = connection
-    _mail_connection.send_messages([message])
-    _mail_connection_used_at = time.monotonic()
+        _mail.connection = connection
+    connection.send_messages([message])
+    _mail.used_at = time.monotonic()
 
 
 def _deliver(notification: Notification, session, assignment) -> None:

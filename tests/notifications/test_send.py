@@ -264,3 +264,30 @@ def test_it_cancels_homework_notices_once_the_homework_is_done(course):
     assignment.status = "done"
     assignment.save()
     assert notification_send(new.pk) == "cancelled"
+
+
+def test_it_replaces_a_kept_mail_connection_the_server_dropped(due_reminder):
+    from sessions import notifications
+
+    class DeadSmtp:
+        def noop(self):
+            raise smtplib.SMTPServerDisconnected("the server hung up while we were idle")
+
+    class KeptConnection:
+        connection = DeadSmtp()
+        closed = False
+
+        def close(self):
+            KeptConnection.closed = True
+
+        def send_messages(self, messages):
+            raise AssertionError("sent on a dead connection")
+
+    notifications._mail.connection = KeptConnection()
+    notifications._mail.used_at = 0.0
+    try:
+        assert notification_send(claimed(due_reminder).pk) == "sent"
+    finally:
+        notifications._drop_mail_connection()
+    assert KeptConnection.closed
+    assert len(mail.outbox) == 1
