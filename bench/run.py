@@ -1,15 +1,19 @@
 """``make bench``: page timings and query counts at --scale 1 and --scale 100 on PostgreSQL.
 
-For each scale: a fresh database (created and dropped here), migrate, ``seed_demo --scale N``,
-ANALYZE, then every key page is requested in-process through Django's test Client, logged in
-as the user who would open it. Prints p50/p95 server time and the SQL query count at both
-scales, the ratio, and each figure against its target; writes all of it to
-``bench/results/latest.json``.
+For each scale a fresh database (created here, dropped at the end): migrate,
+``seed_demo --scale N`` (which ends with ANALYZE). Then every key page is requested
+in-process through Django's test Client, logged in as the user who would open it, in rounds
+that alternate between the two databases so that the machine's load weighs on both scales
+alike. Prints p50/p95 server time and the SQL query count at both scales, the ratio, and
+each figure against its target; adds the dashboard at a large against a small clinic and the
+notification figures; writes all of it to ``bench/results/latest.json``.
 
-    .venv/bin/python bench/run.py [--requests 50] [--scales 1,100] [--keep]
+    .venv/bin/python bench/run.py [--requests 50] [--scales 1,100] [--keep] [--reuse]
 
-DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench) names the database this
-run owns: it is dropped and re-created, so never point it at a database you want to keep.
+DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench) names the server and a
+base name: the run owns ``<name>_s1`` and ``<name>_s100`` (dropped and re-created, so never
+give it a name whose databases you want to keep). ``--reuse`` measures the database named
+by DATABASE_URL as it is, once.
 """
 
 from __future__ import annotations
@@ -51,13 +55,12 @@ def _database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
-def _recreate_database(url: str) -> None:
-    """Drop and create the bench database, through the server's maintenance database."""
+def _recreate_database(url: str, name: str) -> None:
+    """Drop and create a bench database, through the server's maintenance database."""
     import psycopg
     from psycopg import sql
 
     parts = urlsplit(url)
-    name = _database_name(url)
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(
@@ -66,7 +69,7 @@ def _recreate_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def _drop_database(url: str) -> None:
+def _drop_database(url: str, name: str) -> None:
     import psycopg
     from psycopg import sql
 
@@ -74,10 +77,16 @@ def _drop_database(url: str) -> None:
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(_database_name(url))
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def _use_database(name: str) -> None:
+    """Point Django's default connection at another of the bench databases."""
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = name
 
 
 def _load_optional(name: str):
@@ -103,64 +112,65 @@ def _seed(scale: int) -> float:
     return time.monotonic() - started
 
 
-def _measure_pages(requests: int) -> dict:
-    from bench.pages import (
-        PAGES,
-        NotAvailable,
-        find_cast,
-        merge,
-        portal_client,
-        staff_client,
-        time_page,
-    )
+class PageRun:
+    """The key pages on one database: its cast, its logged-in clients, the timings so far."""
 
-    cast = find_cast()
-    clients: dict = {}
+    def __init__(self):
+        self.cast = None
+        self.clients: dict = {}
+        self.timings: dict = {}
+        self.failures: dict = {}
 
-    def client_for(who: str):
-        if who not in clients:
+    def _client_for(self, who: str):
+        from bench.pages import NotAvailable, portal_client, staff_client
+
+        if who not in self.clients:
             if who == "portal":
-                clients[who] = portal_client(cast.portal_patient)
+                self.clients[who] = portal_client(self.cast.portal_patient)
             else:
-                user = getattr(cast, who)
+                user = getattr(self.cast, who)
                 if user is None:
                     raise NotAvailable(f"no {who} in the seeded data")
-                clients[who] = staff_client(user)
-        return clients[who]
+                self.clients[who] = staff_client(user)
+        return self.clients[who]
 
-    # Rounds: every page gets a share of the requests in each round, so a burst of load from
-    # elsewhere on the machine spreads over all pages instead of landing on one.
-    rounds = max(1, min(5, requests // 10))
-    timings: dict = {}
-    failures: dict = {}
-    for round_number in range(rounds):
-        share = requests // rounds + (1 if round_number < requests % rounds else 0)
+    def round(self, share: int) -> None:
+        """``share`` more timed requests of every page (the first round also warms up and
+        counts the queries)."""
+        from bench.pages import PAGES, NotAvailable, find_cast, merge, time_page
+
+        if self.cast is None:
+            self.cast = find_cast()
         for page in PAGES:
-            if page.key in failures:
+            if page.key in self.failures:
                 continue
             try:
-                client = client_for(page.user)
-                if page.key in timings:
-                    later = time_page(page, client, cast, share, warmup=0)
-                    timings[page.key] = merge(timings[page.key], later)
+                client = self._client_for(page.user)
+                if page.key in self.timings:
+                    later = time_page(page, client, self.cast, share, warmup=0)
+                    self.timings[page.key] = merge(self.timings[page.key], later)
                 else:
-                    timings[page.key] = time_page(page, client, cast, share)
+                    self.timings[page.key] = time_page(page, client, self.cast, share)
             except NotAvailable as reason:
-                failures[page.key] = str(reason)
+                self.failures[page.key] = str(reason)
             except Exception as error:  # noqa: BLE001 - one broken page must not stop the run
-                failures[page.key] = f"error: {type(error).__name__}: {error}"
-    results = {}
-    for page in PAGES:
-        if page.key in failures:
-            results[page.key] = {"not_available": failures[page.key]}
-            print(f"    {page.label:<34} not available: {failures[page.key]}")
-            continue
-        timing = timings[page.key]
-        results[page.key] = timing.as_dict()
-        slowest = timing.slowest[0]["ms"] if timing.slowest else 0
-        print(f"    {page.label:<34} p50 {timing.p50_ms:7.1f} ms  p95 {timing.p95_ms:7.1f} ms  "
-              f"{timing.queries:3d} queries, {timing.sql_ms:5.1f} ms in SQL (slowest {slowest:.1f})")  # fmt: skip
-    return results
+                self.failures[page.key] = f"error: {type(error).__name__}: {error}"
+
+    def results(self) -> dict:
+        from bench.pages import PAGES
+
+        results = {}
+        for page in PAGES:
+            if page.key in self.failures:
+                results[page.key] = {"not_available": self.failures[page.key]}
+                print(f"    {page.label:<34} not available: {self.failures[page.key]}")
+                continue
+            timing = self.timings[page.key]
+            results[page.key] = timing.as_dict()
+            slowest = timing.slowest[0]["ms"] if timing.slowest else 0
+            print(f"    {page.label:<34} p50 {timing.p50_ms:7.1f} ms  p95 {timing.p95_ms:7.1f} ms  "
+                  f"{timing.queries:3d} queries, {timing.sql_ms:5.1f} ms in SQL (slowest {slowest:.1f})")  # fmt: skip
+        return results
 
 
 def _counts() -> dict:
@@ -314,34 +324,58 @@ def main() -> None:
     from bench.pages import PAGES
 
     started = datetime.now(UTC)
+    base = _database_name(url)
+    names = {scale: base if args.reuse else f"{base}_s{scale}" for scale in scales}
     results: dict = {"started_at": started.isoformat(), "requests_per_page": args.requests,
-                     "database": _database_name(url), "scales": {}}  # fmt: skip
+                     "databases": names, "scales": {}}  # fmt: skip
     for scale in scales:
-        print(f"== scale {scale}: database {_database_name(url)}")
-        connections.close_all()
+        print(f"== scale {scale}: database {names[scale]}")
         if args.reuse:
+            _use_database(names[scale])
             seconds = 0.0
         else:
-            _recreate_database(url)
+            _recreate_database(url, names[scale])
+            _use_database(names[scale])
             seconds = _seed(scale)
         counts = _counts()
         print(f"   seeded in {seconds:.0f} s: {counts}")
-        entry = {"seed_seconds": round(seconds, 1), "counts": counts, "clinics": _clinic_sizes()}
-        entry["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
-        entry["pages"] = _measure_pages(args.requests)
-        if scale == max(scales):
-            print("   clinic dashboard, large clinic against small clinic")
-            entry["dashboard_by_clinic_size"] = _dashboard_pair(args.requests)
-            print(f"   {entry['dashboard_by_clinic_size']}")
-            print("   notifications")
-            entry["notifications"] = _notifications(args.notification_count)
-            print(f"   {entry['notifications']}")
-        results["scales"][scale] = entry
+        results["scales"][scale] = {
+            "seed_seconds": round(seconds, 1),
+            "counts": counts,
+            "clinics": _clinic_sizes(),
+        }
         if "machine" not in results:
             results["machine"] = _machine()
+
+    # Both scales are measured in alternating rounds, so a change in the machine's load
+    # during the run weighs on both alike and the ratios compare like with like.
+    runs = {scale: PageRun() for scale in scales}
+    rounds = max(1, min(5, args.requests // 10))
+    results["rounds"] = rounds
+    results["load_average_before_pages"] = [round(v, 2) for v in os.getloadavg()]
+    for round_number in range(rounds):
+        share = args.requests // rounds + (1 if round_number < args.requests % rounds else 0)
+        for scale in scales:
+            _use_database(names[scale])
+            runs[scale].round(share)
+    results["load_average_after_pages"] = [round(v, 2) for v in os.getloadavg()]
+    for scale in scales:
+        print(f"== pages at scale {scale}")
+        _use_database(names[scale])
+        results["scales"][scale]["pages"] = runs[scale].results()
+
+    high_entry = results["scales"][max(scales)]
+    _use_database(names[max(scales)])
+    print("== clinic dashboard, large clinic against small clinic")
+    high_entry["dashboard_by_clinic_size"] = _dashboard_pair(args.requests)
+    print(f"   {high_entry['dashboard_by_clinic_size']}")
+    print("== notifications")
+    high_entry["notifications"] = _notifications(args.notification_count)
+    print(f"   {high_entry['notifications']}")
     connections.close_all()
     if not (args.keep or args.reuse):
-        _drop_database(url)
+        for name in names.values():
+            _drop_database(url, name)
 
     low, high = min(scales), max(scales)
     rows = _verdicts(PAGES, results["scales"], low, high)
