@@ -4,14 +4,16 @@ titles, instructions, phases and scores never appear in a message.
 """
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import formataddr, parseaddr
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
+from html import escape as escape_html
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -86,34 +88,125 @@ def session_ics(session: TherapySession, clinic, uid: str) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+FOOTER_TEXT = "This is an automatic message; replies are not read."
+
+
+def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str, due: str):
+    """The plain-text body. Written out rather than rendered from a template: a send spends
+    its time on the database and the mail server, not on a template engine."""
+    lines = [f"Hello {first_name},", ""]
+    if kind == NotificationKind.SESSION_REMINDER:
+        lines += [
+            f"This is a reminder of your appointment with {clinic} on {when}.",
+            "The calendar file attached adds it to your calendar.",
+            "",
+            f"Your portal: {url}",
+        ]
+        if phone:
+            lines.append(f"To change or cancel, call {clinic} on {phone}.")
+    elif kind == NotificationKind.HOMEWORK_DUE:
+        day = f", {due}" if due else ""
+        lines += [
+            f"A friendly reminder from {clinic}: something you agreed to do is due tomorrow{day}.",
+            f"See it in your portal: {url}",
+        ]
+    elif kind == NotificationKind.HOMEWORK_NEW:
+        lines += [
+            f"{clinic} has added something for you to do before your next appointment.",
+            f"You can read it in your portal: {url}",
+        ]
+        if phone:
+            lines.append(f"Questions? Call {clinic} on {phone}.")
+    else:
+        lines += [
+            f"Here is your personal link to the {clinic} portal:",
+            url,
+            "",
+            "Keep it private: anyone with this link can open your portal.",
+        ]
+        if phone:
+            lines.append(f"If you did not expect this message, call {clinic} on {phone}.")
+    lines += ["", clinic, FOOTER_TEXT, "", ""]
+    return "\n".join(lines)
+
+
+def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str, due: str):
+    """The HTML body; every value escaped."""
+    first_name, clinic, phone, url, when, due = map(
+        escape_html, (first_name, clinic, phone, url, when, due)
+    )
+    if kind == NotificationKind.SESSION_REMINDER:
+        message = (
+            f"<p>This is a reminder of your appointment with {clinic} on <strong>{when}</strong>."
+            "</p>\n<p>The calendar file attached adds it to your calendar.</p>"
+        )
+    elif kind == NotificationKind.HOMEWORK_DUE:
+        day = f", {due}" if due else ""
+        message = (
+            f"<p>A friendly reminder from {clinic}: something you agreed to do is due tomorrow"
+            f"{day}.</p>"
+        )
+    elif kind == NotificationKind.HOMEWORK_NEW:
+        message = (
+            f"<p>{clinic} has added something for you to do before your next appointment. "
+            "You can read it in your portal.</p>"
+        )
+    else:
+        message = (
+            f"<p>Here is your personal link to the {clinic} portal. Keep it private: anyone "
+            "with this link can open your portal.</p>"
+        )
+    call = f"<p>To change or cancel, call {clinic} on {phone}.</p>" if phone else ""
+    return (
+        '<!doctype html>\n<html lang="en">\n'
+        f'<head><meta charset="utf-8"><title>{clinic}</title></head>\n<body>\n'
+        f"<p>Hello {first_name},</p>\n{message}\n"
+        f'<p><a href="{url}">Open your portal</a></p>\n{call}\n'
+        f"<p>{clinic}</p>\n<p><small>{FOOTER_TEXT}</small></p>\n</body>\n</html>\n"
+    )
+
+
+def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str) -> str:
+    if kind == NotificationKind.SESSION_REMINDER:
+        call = f" To change it call {phone}." if phone else ""
+        text = f"Hi {first_name}, reminder: your appointment with {clinic} is on {when}.{call}"
+    elif kind == NotificationKind.HOMEWORK_DUE:
+        text = (
+            f"Hi {first_name}, a reminder from {clinic}: something you agreed to do is due "
+            f"tomorrow. {url}"
+        )
+    elif kind == NotificationKind.HOMEWORK_NEW:
+        text = f"Hi {first_name}, {clinic} has added something for you in your portal: {url}"
+    else:
+        text = f"Hi {first_name}, your personal {clinic} portal link (keep it private): {url}"
+    return " ".join(text.split())
+
+
 def render(notification: Notification, *, session=None, assignment=None) -> Content:
-    """Render the subject, plain text, HTML and SMS body of one row."""
+    """The subject, plain text, HTML and SMS body of one row."""
     clinic = notification.clinic
-    tz = clinic.tz
-    context = {
-        "first_name": notification.patient.first_name,
-        "clinic_name": clinic.name,
-        "clinic_phone": clinic.phone,
-        "portal_url": notification.payload.get("url") or portal_url(),
-        "kind": notification.kind,
-    }
-    when = ""
+    kind = notification.kind
+    when = due_day = ""
     ics = None
-    if notification.kind == NotificationKind.SESSION_REMINDER and session is not None:
-        when = _when(session.scheduled_start, tz)
-        context["when"] = when
+    if kind == NotificationKind.SESSION_REMINDER and session is not None:
+        when = _when(session.scheduled_start, clinic.tz)
         ics = session_ics(session, clinic, uid=f"session-{session.pk}@ipt-clinic")
-    if notification.kind == NotificationKind.HOMEWORK_DUE and assignment is not None:
+    if kind == NotificationKind.HOMEWORK_DUE and assignment is not None:
         due = assignment.due_date
-        context["due_day"] = f"{due:%A} {due.day} {due:%B}"
-    template = f"notifications/{notification.kind}"
+        due_day = f"{due:%A} {due.day} {due:%B}"
+    values = (
+        kind,
+        str(notification.patient.first_name),
+        str(clinic.name),
+        str(clinic.phone or ""),
+        str(notification.payload.get("url") or portal_url()),
+        when,
+    )
     return Content(
-        subject=SUBJECTS[notification.kind].format(when=when, clinic=clinic.name),
-        text=render_to_string(f"{template}.txt", context),
-        html=render_to_string(f"{template}.html", context),
-        sms=" ".join(
-            render_to_string(f"notifications/sms/{notification.kind}.txt", context).split()
-        ),
+        subject=SUBJECTS[kind].format(when=when, clinic=clinic.name),
+        text=_text(*values, due_day),
+        html=_html(*values, due_day),
+        sms=_sms(*values),
         ics=ics,
     )
 
@@ -125,8 +218,111 @@ def sender(clinic) -> str:
     return formataddr((clinic.sender_name or name or clinic.name, address))
 
 
-def email_message(notification: Notification, content: Content) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+CRLF = "\r\n"
+SMTP_MAX_LINE = 998  # RFC 5321: longer lines need an encoding this fast path does not do
+
+
+def _fold_header(name: str, value: str) -> str:
+    """``Name: value`` as one or more CRLF-separated lines; RFC 2047-encoded when not ASCII."""
+    if value.isascii() and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}"
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    return f"{name}: " + Header(value, charset, header_name=name).encode(linesep=CRLF)
+
+
+def _text_part(content_type: str, text: str, extra: tuple[str, ...] = ()) -> list[str] | None:
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not body.endswith("\n"):
+        body += "\n"
+    lines = body.split("\n")  # ends with "": the CRLF before a boundary is the boundary's
+    if any(len(line.encode()) > SMTP_MAX_LINE for line in lines):
+        return None
+    encoding = "7bit" if body.isascii() else "8bit"
+    return [
+        f'Content-Type: {content_type}; charset="utf-8"',
+        f"Content-Transfer-Encoding: {encoding}",
+        *extra,
+        "",
+        *lines,
+    ]
+
+
+def _boundary() -> str:
+    return f"=============={uuid.uuid4().hex}=="
+
+
+class NotificationEmail(EmailMultiAlternatives):
+    """A notice through Django's email framework, with a fast way to its SMTP bytes.
+
+    Django serialises a message through the email package's header registry, which costs
+    more than everything else a send does together. ``smtp_bytes()`` writes the same MIME
+    structure (multipart/mixed of multipart/alternative text + HTML, then the attachments) by
+    joining strings. It answers None for anything it does not handle (an address or header
+    that is not plain ASCII, a line longer than SMTP allows, a binary attachment, Cc/Bcc):
+    the caller then sends the message the usual way.
+    """
+
+    def smtp_bytes(self) -> bytes | None:
+        if self.cc or self.bcc or self.reply_to or len(self.to) != 1:
+            return None
+        addresses = (str(self.from_email), str(self.to[0]))
+        headers = {"Subject": str(self.subject), **self.extra_headers}
+        for value in (*addresses, *headers.values(), *headers):
+            if "\n" in str(value) or "\r" in str(value):
+                return None
+        if not all(address.isascii() for address in addresses):
+            return None
+        if any(not str(value).isascii() for name, value in headers.items() if name != "Subject"):
+            return None
+
+        parts = [_text_part("text/plain", self.body)]
+        for content, mimetype in self.alternatives:
+            if not isinstance(content, str) or not mimetype.startswith("text/"):
+                return None
+            parts.append(_text_part(mimetype, content))
+        attachments = []
+        for filename, content, mimetype in self.attachments:
+            if not isinstance(content, str) or not (mimetype or "").startswith("text/"):
+                return None
+            if not filename.isascii() or '"' in filename:
+                return None
+            disposition = f'Content-Disposition: attachment; filename="{filename}"'
+            attachments.append(_text_part(mimetype, content, (disposition,)))
+        if any(part is None for part in parts + attachments):
+            return None
+
+        lines = ["MIME-Version: 1.0"]
+        if len(parts) == 1 and not attachments:
+            body_lines = parts[0]
+        else:
+            inner = _boundary()
+            body_lines = [f'Content-Type: multipart/alternative; boundary="{inner}"', ""]
+            for part in parts:
+                body_lines += [f"--{inner}", *part]
+            body_lines.append(f"--{inner}--")
+            if attachments:
+                outer = _boundary()
+                mixed = [f'Content-Type: multipart/mixed; boundary="{outer}"', ""]
+                for part in [body_lines, *attachments]:
+                    mixed += [f"--{outer}", *part]
+                mixed.append(f"--{outer}--")
+                body_lines = mixed
+        header_end = body_lines.index("")
+        lines += body_lines[:header_end]
+        lines.append(_fold_header("Subject", headers.pop("Subject")))
+        lines.append(f"From: {addresses[0]}")
+        lines.append(f"To: {addresses[1]}")
+        if not any(name.lower() == "date" for name in headers):
+            lines.append(f"Date: {format_datetime(datetime.now(UTC))}")
+        if not any(name.lower() == "message-id" for name in headers):
+            return None
+        lines += [_fold_header(name, str(value)) for name, value in headers.items()]
+        lines += body_lines[header_end:]
+        return (CRLF.join(lines) + CRLF).encode()
+
+
+def email_message(notification: Notification, content: Content) -> NotificationEmail:
+    message = NotificationEmail(
         subject=content.subject,
         body=content.text,
         from_email=sender(notification.clinic),
