@@ -9,7 +9,7 @@ formulation and staff-entered scores are never selected here.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -179,23 +179,24 @@ def portal_activity_since(therapist, since: datetime | None = None) -> list[Port
         .select_related("course__patient")
         .order_by("-created_at")[:50]
     )
-    # Homework closed by the patient (not by staff in a session): the portal's audit events.
-    assignment_ids = set(
-        AuditEvent.objects.filter(
-            clinic_id=clinic_id,
-            action=AuditAction.PORTAL_ACTION,
-            actor_kind="patient",
-            object_type=Assignment._meta.label_lower,
-            at__gt=since,
-        ).values_list("object_id", flat=True)[:500]
+    # Homework closed by the patient (not by staff in a session): the portal's audit events
+    # name it. Asked per assignment of this therapist's patients, so a busy clinic's other
+    # activity can never push it out of the list.
+    closed_in_portal = AuditEvent.objects.filter(
+        clinic_id=clinic_id,
+        object_type=Assignment._meta.label_lower,
+        object_id=OuterRef("pk"),
+        action=AuditAction.PORTAL_ACTION,
+        actor_kind="patient",
+        at__gt=since,
     )
     assignments = (
         Assignment.objects.filter(
             clinic_id=clinic_id,
-            pk__in=assignment_ids,
             course__patient__primary_therapist_id=therapist.pk,
             status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE],
         )
+        .filter(Exists(closed_in_portal))
         .select_related("course__patient")
         .order_by("-completed_at")[:50]
     )

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from ipt_clinic.audit.models import AuditAction, AuditEvent
 from portal.selectors import portal_activity_since
 from sessions.measures import measure_record
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
@@ -78,11 +79,36 @@ def test_it_reads_the_activity_in_a_fixed_number_of_queries(
 ):
     for _ in range(3):
         _closed_in_portal(portal_client, AssignmentFactory(course=course))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         few = portal_activity_since(therapist)
     for _ in range(5):
         _closed_in_portal(portal_client, AssignmentFactory(course=course))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         many = portal_activity_since(therapist)
         [item.patient.full_name for item in many]
     assert (len(few), len(many)) == (3, 8)
+
+
+def test_it_keeps_a_therapists_activity_however_busy_the_rest_of_the_clinic_is(
+    portal_client, course, therapist, other_therapist
+):
+    assignment = AssignmentFactory(course=course, title="Write to Gran")
+    _closed_in_portal(portal_client, assignment)
+    # Later portal activity of another therapist's patients in the same clinic, lots of it.
+    colleague_course = CourseFactory(patient=PatientFactory(primary_therapist=other_therapist))
+    others = AssignmentFactory.create_batch(3, course=colleague_course)
+    later = timezone.now() + timedelta(seconds=5)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=later,
+            clinic_id=course.clinic_id,
+            actor_kind="patient",
+            action=AuditAction.PORTAL_ACTION,
+            patient_id=colleague_course.patient_id,
+            object_type="therapy.assignment",
+            object_id=others[n % 3].pk,
+            summary="Homework marked done",
+        )
+        for n in range(600)
+    )
+    assert [item.assignment for item in portal_activity_since(therapist)] == [assignment]
