@@ -234,13 +234,13 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--spawn-rate", type=float, default=20)
+    parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--run-time", type=int, default=180, help="seconds")
     parser.add_argument(
         "--restart-at", type=int, default=80, help="seconds into the run; 0 for no restart"
     )
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=5)
     args = parser.parse_args()
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -306,40 +306,26 @@ def main() -> int:
             .strip()
             .splitlines()[-1]
         )
+        # The production processes (scripts/serve), over plain HTTP on loopback.
+        serve_env = {
+            **env,
+            "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+            "LOG_LEVEL": "WARNING",
+        }
         procs["web"] = start(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "ipt_clinic.wsgi",
-                "-b",
-                f"127.0.0.1:{web_port}",
-                "-w",
-                str(args.workers),
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "10",
-            ],
-            env,
+            ["bash", "scripts/serve", "web"],
+            {**serve_env, "BIND": f"127.0.0.1:{web_port}", "WEB_CONCURRENCY": str(args.workers)},
             tmp / "gunicorn.log",
         )
         procs["worker"] = start(
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "ipt_clinic",
-                "worker",
-                "-B",
-                "-c",
-                "1",
-                "--loglevel",
-                "WARNING",
-                "-s",
-                str(tmp / "beat-schedule"),
-            ],
-            env,
+            ["bash", "scripts/serve", "worker"],
+            {**serve_env, "CELERY_CONCURRENCY": "1"},
             tmp / "worker.log",
+        )
+        procs["beat"] = start(
+            ["bash", "scripts/serve", "beat"],
+            {**serve_env, "CELERY_BEAT_SCHEDULE_FILE": str(tmp / "beat-schedule")},
+            tmp / "beat.log",
         )
         wait_http(f"http://127.0.0.1:{web_port}/readyz")
         ack_file = tmp / "acked.txt"
@@ -403,6 +389,20 @@ def main() -> int:
             if "50" in f.get("Error", "") and "503" not in f.get("Error", "")
         ]
         unavailable = [f for f in stats["failures"] if "503" in f.get("Error", "")]
+        # "503 at worst": a reset or refused connection is as much a failure as a 500.
+        dropped = [
+            f
+            for f in stats["failures"]
+            if any(
+                word in f.get("Error", "")
+                for word in (
+                    "ConnectionReset",
+                    "ConnectionRefused",
+                    "RemoteDisconnected",
+                    "ConnectionError",
+                )
+            )
+        ]
         result = {
             "users": args.users,
             "run_time_s": args.run_time,
@@ -414,6 +414,7 @@ def main() -> int:
             "p95_ms": float(total.get("95%", 0) or 0),
             "server_errors_non_503": sum(int(f["Occurrences"]) for f in server_errors),
             "responses_503": sum(int(f["Occurrences"]) for f in unavailable),
+            "dropped_connections": sum(int(f["Occurrences"]) for f in dropped),
             "postgres_restart": restart_info,
             "writes": writes,
             "per_page_p95_ms": {
@@ -435,7 +436,7 @@ def main() -> int:
         print("load: PASS" if ok else "load: FAIL")
         return 0 if ok else 1
     finally:
-        for name in ("web", "worker", "redis"):
+        for name in ("web", "worker", "beat", "redis"):
             stop(procs.get(name))
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
