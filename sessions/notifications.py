@@ -277,6 +277,7 @@ class _Columns:
         self.model = model
         self.fields = model._meta.concrete_fields
         self.attnames = [field.attname for field in self.fields]
+        self.pk_index = self.attnames.index(model._meta.pk.attname)
         self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
         self.converters = [
             (index, converter, field)
@@ -285,7 +286,7 @@ class _Columns:
         ]
 
     def instance(self, values: list):
-        if values[0] is None:  # the primary key: nothing joined
+        if values[self.pk_index] is None:  # nothing joined
             return None
         for index, converter, field in self.converters:
             values[index] = converter(values[index], field, connection)
