@@ -314,7 +314,7 @@ def _claim_sql() -> tuple[str, list[_Columns]]:
             _Columns(Assignment, "a"),
         ]
         sql = (
-            f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from models
+            f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
             " SET attempts = attempts + 1, attempt_started_at = %s, lease_until = %s,"
             " updated_at = %s"
             " WHERE id = %s AND status = %s AND sent_at IS NULL"
@@ -378,7 +378,7 @@ def _mark_sent(pk: int, attempt: int, recipient: str) -> bool:
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608
+            f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608 - the name from the model  # nosec B608
             " recipient = %s, last_error = '', lease_until = NULL, attempt_started_at = NULL,"
             " payload = '{}', updated_at = %s WHERE id = %s AND status = %s AND attempts = %s",
             [
