@@ -186,6 +186,11 @@ if SESSION_IDLE_TIMEOUT > SESSION_ABSOLUTE_TIMEOUT:
         f"({SESSION_IDLE_TIMEOUT} > {SESSION_ABSOLUTE_TIMEOUT})"
     )
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# The last-seen time behind the idle limit is saved at most this often (each save is an
+# UPDATE and a COMMIT of the session row): a staff member is logged out between
+# SESSION_IDLE_TIMEOUT minus this interval and SESSION_IDLE_TIMEOUT after their last request.
+# 60 seconds, or a fifteenth of a short idle limit.
+SESSION_LAST_SEEN_INTERVAL = min(timedelta(seconds=60), SESSION_IDLE_TIMEOUT / 15)
 
 MFA_REQUIRED = _bool("MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "IPT Clinic"

@@ -2,12 +2,16 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from .base import *  # noqa: F403
 
 DEBUG = False
 MFA_REQUIRED = True
+# Every request saves the last-seen time, so two requests of a test run the same queries
+# however long apart they are (tests/accounts/test_session_limits.py covers the interval).
+SESSION_LAST_SEEN_INTERVAL = timedelta(0)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = []
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

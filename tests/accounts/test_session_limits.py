@@ -83,3 +83,69 @@ def test_it_ends_a_session_with_a_garbled_login_time(therapist):
     session[SESSION_LOGIN_AT] = "not a time"
     session.save()
     assert _is_login_page(client.get(reverse(PAGE)))
+
+
+# Last-seen is saved at most once per SESSION_LAST_SEEN_INTERVAL (the test settings save it on
+# every request; these tests put the production interval back).
+
+
+def _seen(client: Client):
+    return timezone.datetime.fromisoformat(client.session[SESSION_LAST_SEEN])
+
+
+def _session_writes(client: Client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(PAGE)).status_code == 200
+    return sum(
+        1 for q in queries.captured_queries if q["sql"].startswith('UPDATE "django_session"')
+    )
+
+
+def test_a_request_soon_after_the_last_write_saves_nothing(therapist, settings):
+    settings.SESSION_LAST_SEEN_INTERVAL = timedelta(seconds=60)
+    client = login(Client(), therapist)
+    _age(client, login_ago=timedelta(minutes=5), seen_ago=timedelta(seconds=30))
+    before = _seen(client)
+    assert _session_writes(client) == 0
+    assert _seen(client) == before
+
+
+def test_a_request_an_interval_after_the_last_write_saves_the_time(therapist, settings):
+    settings.SESSION_LAST_SEEN_INTERVAL = timedelta(seconds=60)
+    client = login(Client(), therapist)
+    _age(client, login_ago=timedelta(minutes=5), seen_ago=timedelta(seconds=61))
+    assert _session_writes(client) == 1
+    assert timezone.now() - _seen(client) < timedelta(seconds=5)
+
+
+def test_the_idle_limit_still_holds_with_the_interval(therapist, settings, monkeypatch):
+    """On a clock that moves: activity every 50 seconds keeps the session alive; after the
+    last request the logout comes at most one interval before the idle limit, never after."""
+    settings.SESSION_LAST_SEEN_INTERVAL = timedelta(seconds=60)
+    client = login(Client(), therapist)
+    start = timezone.now()
+    clock = {"now": start}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    for seconds in range(0, 20 * 60, 50):
+        clock["now"] = start + timedelta(seconds=seconds)
+        assert client.get(reverse(PAGE)).status_code == 200
+    last_request = clock["now"]
+    assert last_request - _seen(client) < timedelta(seconds=60)
+    clock["now"] = last_request + timedelta(minutes=14)
+    assert client.get(reverse(PAGE)).status_code == 200
+    # That request restarted the clock (or lagged it by under a minute): quiet for 15
+    # minutes and one second after it ends the session.
+    clock["now"] += timedelta(minutes=15, seconds=1)
+    assert _is_login_page(client.get(reverse(PAGE)))
+    assert "idle" in AuditEvent.objects.get(action=AuditAction.LOGOUT).summary
+
+
+def test_the_interval_is_a_fifteenth_of_a_short_idle_limit():
+    from ipt_clinic.settings import base
+
+    expected = min(timedelta(seconds=60), base.SESSION_IDLE_TIMEOUT / 15)
+    assert expected == base.SESSION_LAST_SEEN_INTERVAL
+    assert base.SESSION_IDLE_TIMEOUT > base.SESSION_LAST_SEEN_INTERVAL
