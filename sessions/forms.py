@@ -2,6 +2,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from patients.models import Relationship
@@ -80,6 +81,18 @@ class AttendanceForm(forms.Form):
     )
 
 
+class _ListedChoices(ModelChoiceIterator):
+    """A model choice field's options read with one plain query, kept for the next time they
+    are listed (Django's iterator streams them through a PostgreSQL server-side cursor:
+    DECLARE, FETCH and CLOSE, three round trips for a handful of rows)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 class NoteForm(forms.ModelForm):
     """The note's fields for its phase, plus per-goal progress (problem-solving) and the
     review of open homework. ``version`` is the version the editor opened."""
@@ -128,6 +141,8 @@ class NoteForm(forms.ModelForm):
                 help_text="Required on every note before it is saved or signed.",
             )
         if "focus_problem_area" in wanted:
+            # The iterator first: setting the queryset hands the widget its choices.
+            self.fields["focus_problem_area"].iterator = _ListedChoices
             self.fields["focus_problem_area"].queryset = ProblemArea.objects.filter(
                 clinic_id=note.clinic_id,
                 course_id=note.session.course_id,

@@ -130,6 +130,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
+            # {% load formfields %}: crispy's bootstrap5 field markup rendered in Python.
+            "libraries": {"formfields": "ipt_clinic.formfields"},
         },
     },
 ]

@@ -1,0 +1,170 @@
+"""ipt_clinic/formfields.py renders the markup of crispy-forms' bootstrap5 pack: the same
+elements, attributes and text, element by element (only the blank space between tags may
+differ), for every kind of field the app uses, unbound and with errors."""
+
+from html.parser import HTMLParser
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django import forms
+from django.template import Context, Template
+
+from ipt_clinic.formfields import render_field, render_form
+
+
+class _Events(HTMLParser):
+    """Start tags (attributes as a dict, classes as a list), end tags and text with its runs
+    of blank space collapsed; a textarea's text is kept exactly."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.events = []
+        self._raw = False
+
+    def handle_starttag(self, tag, attrs):
+        values = {}
+        for name, value in attrs:
+            if name == "class":
+                value = tuple((value or "").split())
+            values[name] = value
+        self.events.append(("start", tag, tuple(sorted(values.items()))))
+        self._raw = tag == "textarea"
+
+    def handle_endtag(self, tag):
+        self.events.append(("end", tag))
+        self._raw = False
+
+    def handle_data(self, data):
+        text = data if self._raw else " ".join(data.split())
+        if text:
+            self.events.append(("text", text))
+
+
+def _events(html: str) -> list:
+    parser = _Events()
+    parser.feed(str(html))
+    parser.close()
+    return parser.events
+
+
+class Everything(forms.Form):
+    title = forms.CharField(max_length=50, help_text="Shown to the patient <em>as is</em>.")
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Notes & <more>"
+    )
+    progress = forms.IntegerField(min_value=0, max_value=10, required=False)
+    email = forms.EmailField(required=False)
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), required=False)
+    level = forms.ChoiceField(
+        choices=[("", "— not yet recorded —"), ("low", "Low"), ("high", "High <3")],
+        required=False,
+        help_text="Required on every note.",
+    )
+    grouped = forms.ChoiceField(
+        choices=[("Near", [("a", "A"), ("b", "B")]), ("Far", [("c", "C")])],
+    )
+    kinds = forms.MultipleChoiceField(
+        choices=[("x", "X"), ("y", "Y & Z")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Tick all that apply.",
+    )
+    who = forms.ChoiceField(
+        choices=[("patient", "The patient"), ("clinic", "The clinic")],
+        widget=forms.RadioSelect,
+    )
+    agree = forms.BooleanField(help_text="Confirm")
+    optional_box = forms.BooleanField(required=False)
+    styled = forms.CharField(widget=forms.TextInput(attrs={"class": "font-monospace"}))
+    locked = forms.CharField(disabled=True, required=False, initial="fixed")
+    secret = forms.CharField(widget=forms.PasswordInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    unlabelled = forms.CharField(label="", required=False)
+
+    def clean(self):
+        raise forms.ValidationError("Something about the whole form <b>went wrong</b>.")
+
+
+BAD = {
+    "title": "",
+    "notes": "line one\nline <two>",
+    "progress": "11",
+    "email": "not an address",
+    "day": "yesterday",
+    "level": "nope",
+    "grouped": "z",
+    "kinds": ["x", "w"],
+    "who": "",
+    "styled": "",
+    "version": "3",
+}
+GOOD_INITIAL = {"level": "high", "kinds": ["y"], "who": "clinic", "grouped": "c", "notes": "a"}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda: Everything(), id="unbound"),
+        pytest.param(lambda: Everything(initial=GOOD_INITIAL), id="initial"),
+        pytest.param(lambda: Everything(BAD), id="errors"),
+        pytest.param(lambda: Everything(auto_id=False), id="no-ids"),
+        pytest.param(lambda: Everything(prefix="p"), id="prefix"),
+        pytest.param(lambda: Everything(BAD, auto_id="back_%s"), id="own-ids"),
+    ],
+)
+def test_each_field_is_what_crispy_renders(form):
+    form = form()
+    form.is_valid()
+    for bound in form:
+        ours = _events(render_field(bound))
+        theirs = _events(as_crispy_field(bound))
+        assert ours == theirs, bound.name
+
+
+def test_a_whole_form_is_what_crispy_renders():
+    form = Everything(BAD)
+    assert not form.is_valid()
+    assert _events(render_form(form)) == _events(as_crispy_form(form))
+
+
+def test_errors_are_tied_to_their_field_for_assistive_technology():
+    form = Everything(BAD)
+    form.is_valid()
+    html = str(render_field(form["progress"]))
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="id_progress_error"' in html
+    assert '<div id="id_progress_error" class="invalid-feedback">' in html
+    html = str(render_field(form["level"]))
+    assert 'aria-describedby="id_level_helptext id_level_error"' in html
+    assert 'id="id_level_helptext"' in html
+
+
+def test_the_template_filters():
+    form = Everything(BAD)
+    form.is_valid()
+    out = Template("{% load formfields %}{{ form.title|bs5_field }}|{{ form|bs5_form }}").render(
+        Context({"form": form})
+    )
+    field, whole = out.split("|", 1)
+    assert _events(field) == _events(as_crispy_field(form["title"]))
+    assert _events(whole) == _events(as_crispy_form(form))
+
+
+def test_an_unknown_widget_goes_to_crispy():
+    class WithFile(forms.Form):
+        upload = forms.FileField()
+        when = forms.SplitDateTimeField()
+
+    form = WithFile()
+    for bound in form:
+        assert str(render_field(bound)) == str(as_crispy_field(bound))
+
+
+def test_labels_and_errors_are_escaped_but_help_text_is_markup():
+    form = Everything(BAD)
+    form.is_valid()
+    html = str(render_field(form["notes"]))
+    assert "Notes &amp; &lt;more&gt;" in html
+    assert "line &lt;two&gt;" in html
+    assert "<em>as is</em>" in str(render_field(form["title"]))
