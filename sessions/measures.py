@@ -4,6 +4,7 @@ whether a therapist types it or the patient fills it in through the portal."""
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record
@@ -75,20 +76,30 @@ def measure_record(
     return measure
 
 
+# Course field -> (instrument, column, the most recent rather than the earliest).
+_COURSE_FIGURES = {
+    "baseline_phq9": ("phq9", "total", False),
+    "latest_phq9": ("phq9", "total", True),
+    "latest_phq9_at": ("phq9", "taken_at", True),
+    "baseline_gad7": ("gad7", "total", False),
+    "latest_gad7": ("gad7", "total", True),
+}
+
+
 def _refresh_course_figures(course: TreatmentCourse) -> None:
-    """Baseline is the earliest score of each instrument, latest the most recent."""
-    measures = Measure.objects.filter(clinic_id=course.clinic_id, course=course)
-    fields = {}
-    for instrument, baseline_field in (("phq9", "baseline_phq9"), ("gad7", "baseline_gad7")):
-        ordered = measures.filter(instrument=instrument).order_by("taken_at", "id")
-        first = ordered.first()
-        last = ordered.last()
-        fields[baseline_field] = first.total if first else None
-        if instrument == "phq9":
-            fields["latest_phq9"] = last.total if last else None
-            fields["latest_phq9_at"] = last.taken_at if last else None
-        else:
-            fields["latest_gad7"] = last.total if last else None
+    """Baseline is the earliest score of each instrument, latest the most recent (by
+    ``taken_at``, then id). All five figures are read in one query, then written."""
+    measures = Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+    picks = {
+        f"figure_{name}": Subquery(
+            measures.filter(instrument=instrument)
+            .order_by(*(("-taken_at", "-id") if latest else ("taken_at", "id")))
+            .values(column)[:1]
+        )
+        for name, (instrument, column, latest) in _COURSE_FIGURES.items()
+    }
+    row = TreatmentCourse.objects.filter(pk=course.pk).values(**picks).get()
+    fields = {name: row[f"figure_{name}"] for name in _COURSE_FIGURES}
     TreatmentCourse.objects.filter(pk=course.pk).update(**fields)
     for name, value in fields.items():
         setattr(course, name, value)

@@ -213,15 +213,18 @@ def session_page(session_id, user) -> TherapySession:
     """The session with everything its page shows, or Http404 for outsiders."""
     from patients.access import get_scoped_or_404
 
+    # The note and its relations come in a query of their own: one join of nine tables
+    # took PostgreSQL longer to plan than these two queries take to run.
     queryset = with_ordinal(
         TherapySession.objects.select_related(
             "course__patient",
-            "course__clinic",
             "therapist",
             "clinic",
-            "note__signed_by",
-            "note__focus_problem_area",
         ).prefetch_related(
+            Prefetch(
+                "note",
+                queryset=SessionNote.objects.select_related("signed_by", "focus_problem_area"),
+            ),
             Prefetch(
                 "measures",
                 queryset=Measure.objects.select_related("risk_responded_by").order_by(
@@ -249,7 +252,7 @@ def homework_for_review(session: TherapySession) -> list[Assignment]:
         .exclude(status=AssignmentStatus.WITHDRAWN)
         .filter(Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk))
         .filter(Q(session__isnull=True) | Q(session__scheduled_start__lt=session.scheduled_start))
-        .select_related("session", "relationship")
+        .select_related("session", "relationship", "problem_area")
         .order_by("due_date", "pk")
     )
 

@@ -368,6 +368,16 @@ def _clean_note_values(note: SessionNote, data: dict, *, draft: bool) -> dict:
             if value in (None, ""):
                 values["focus_problem_area"] = None
                 continue
+            if (
+                isinstance(value, ProblemArea)
+                and value.clinic_id == note.clinic_id
+                and value.course_id == session.course_id
+                and value.removed_at is None
+            ):
+                # Already read from this course's live problem areas (the note form's
+                # choices): no need to look it up again.
+                values["focus_problem_area"] = value
+                continue
             area_id = value.pk if isinstance(value, ProblemArea) else value
             area = ProblemArea.objects.filter(
                 clinic_id=note.clinic_id,
@@ -437,8 +447,11 @@ def note_save(
             if current.signed_at is not None:
                 raise NoteLockedError()
             raise StaleNoteError(current)
-        note.refresh_from_db()
+        # Re-read what the UPDATE wrote; the session (and its course) read with the note
+        # above cannot have changed, so it is kept rather than fetched again.
         session = note.session
+        note.refresh_from_db()
+        note.session = session
         reviewed = _save_goal_reviews(note, session, goal_reviews or [], by, now)
         closed = _save_homework_reviews(session, homework_reviews or {}, by)
         content = _note_content(note)
@@ -489,18 +502,19 @@ def _save_goal_reviews(note, session, reviews: list[GoalReviewInput], by, now) -
             raise ValidationError(f"Progress on “{goal.text}” must be between 0 and 10.")
         if review.status not in GoalStatus.values:
             raise ValidationError(f"Choose a status for “{goal.text}”.")
-        GoalReview.objects.update_or_create(
-            session=session,
-            goal=goal,
-            defaults={
-                "clinic_id": note.clinic_id,
-                "progress": review.progress,
-                "status": review.status,
-                "comment": review.comment[:300],
-                "reviewed_by": by,
-                "reviewed_at": now,
-            },
-        )
+        values = {
+            "clinic_id": note.clinic_id,
+            "progress": review.progress,
+            "status": review.status,
+            "comment": review.comment[:300],
+            "reviewed_by": by,
+            "reviewed_at": now,
+        }
+        # One UPDATE for a goal already reviewed in this session (every later save of the
+        # note), an INSERT for the first review. Saves of one note are serialised by the
+        # note's conditional UPDATE above, and (session, goal) is unique.
+        if not GoalReview.objects.filter(session=session, goal=goal).update(**values):
+            GoalReview.objects.create(session=session, goal=goal, **values)
         Goal.objects.filter(pk=goal.pk).update(
             progress=review.progress, status=review.status, last_reviewed_at=now
         )

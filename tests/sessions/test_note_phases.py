@@ -122,3 +122,55 @@ def test_it_refuses_a_focus_area_of_another_course(course, therapist):
         )
     note.refresh_from_db()
     assert note.version == 1 and note.focus_problem_area is None
+
+
+def _problem_solving_note(course, therapist):
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    session = _past_session(course)
+    return session, services.note_start(session=session, by=therapist)
+
+
+def test_a_later_save_updates_the_sessions_goal_review(course, therapist):
+    goal = GoalFactory(problem_area=ProblemAreaFactory(course=course))
+    _session, note = _problem_solving_note(course, therapist)
+    for version, progress in ((1, 3), (2, 7)):
+        note = services.note_save(
+            note=note,
+            by=therapist,
+            data={"risk_level": "none"},
+            expected_version=version,
+            goal_reviews=[
+                services.GoalReviewInput(goal_id=goal.pk, progress=progress, status="open")
+            ],
+        )
+    review = GoalReview.objects.get()
+    assert (review.progress, review.reviewed_by) == (7, therapist)
+    goal.refresh_from_db()
+    assert goal.progress == 7
+    revision = note.revisions.order_by("-version").first()
+    assert revision.content["goal_reviews"] == [{"goal": goal.pk, "progress": 7, "status": "open"}]
+
+
+def test_it_refuses_a_focus_area_object_that_is_removed_or_of_another_course(course, therapist):
+    from django.core.exceptions import ValidationError
+
+    _session, note = _problem_solving_note(course, therapist)
+    removed = ProblemAreaFactory(course=course, removed_at=timezone.now())
+    for area in (ProblemAreaFactory(), removed):
+        with pytest.raises(ValidationError):
+            services.note_save(
+                note=note,
+                by=therapist,
+                data={"focus_problem_area": area, "risk_level": "none"},
+                expected_version=1,
+            )
+    live = ProblemAreaFactory(course=course)
+    note = services.note_save(
+        note=note,
+        by=therapist,
+        data={"focus_problem_area": live, "risk_level": "none"},
+        expected_version=1,
+    )
+    note.refresh_from_db()
+    assert note.focus_problem_area == live and note.version == 2
