@@ -145,11 +145,13 @@ def with_session_figures(courses: QuerySet, clinic_id: int) -> QuerySet:
             condition=Q(sessions__clinic_id=clinic_id, sessions__status=SessionStatus.ATTENDED),
         )
     )
+    # Counted by ``scheduled_start`` (never null, so the same count as by primary key): the
+    # join then reads only columns of the attended-sessions index, without the table rows.
     return courses.annotate(
-        attended=Count("attended_sessions"),
+        attended=Count("attended_sessions__scheduled_start"),
         last_attended_at=Max("attended_sessions__scheduled_start"),
         attended_since_phq9=Count(
-            "attended_sessions",
+            "attended_sessions__scheduled_start",
             filter=Q(attended_sessions__scheduled_start__gt=F("latest_phq9_at")),
         ),
     )
@@ -261,7 +263,7 @@ COURSE_METRIC_KEYS = [m.key for m in METRICS if m.source == "course"]
 
 
 def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = None) -> Dashboard:
-    """Per-therapist figures and clinic totals in six grouped queries, whatever the size."""
+    """Per-therapist figures and clinic totals in five grouped queries, whatever the size."""
     window = Window.for_clinic(tz, now)
     rows: dict[int, TherapistRow] = {}
 
@@ -283,19 +285,9 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
             rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
         return rows[therapist_id]
 
-    plain_keys = [key for key in COURSE_METRIC_KEYS if key not in SESSION_FIGURE_METRICS]
-    per_course = (
-        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
-        .order_by()
-        .values("therapist_id")
-        .annotate(**{key: Count("pk", filter=metric_condition(key, window)) for key in plain_keys})
-    )
-    for result in per_course:
-        row_for(result["therapist_id"]).counts.update({key: result[key] for key in plain_keys})
-
-    for therapist_id, *values in _session_figure_flags_per_therapist(clinic_id, window):
+    for therapist_id, *values in _course_flags_per_therapist(clinic_id, window):
         counts = row_for(therapist_id).counts
-        for key, value in zip(sorted(SESSION_FIGURE_METRICS), values, strict=True):
+        for key, value in zip(COURSE_METRIC_KEYS, values, strict=True):
             counts[key] = int(value or 0)
 
     since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
@@ -303,12 +295,13 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     in_90 = Q(
         scheduled_start__gte=window.now - timedelta(days=NO_SHOW_WINDOW_DAYS),
         scheduled_start__lte=window.now,
-        status__in=seen_statuses,
     )
     per_session = (
         TherapySession.objects.filter(
             # Cancelled sessions count nowhere here; naming the others lets the
-            # (clinic, status, scheduled_start) index bound the scan by date.
+            # (clinic, status, scheduled_start, therapist) index bound the scan by date. Rows
+            # are counted by scheduled_start (never null) rather than by key, so the scan
+            # reads that index alone.
             clinic_id=clinic_id,
             status__in=[*seen_statuses, SessionStatus.SCHEDULED],
             scheduled_start__gte=since,
@@ -317,9 +310,11 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
         .order_by()
         .values("therapist_id")
         .annotate(
-            sessions_week=Count("pk", filter=Q(scheduled_start__gte=window.week_start)),
-            attended_90=Count("pk", filter=in_90 & Q(status=SessionStatus.ATTENDED)),
-            no_show_90=Count("pk", filter=in_90 & Q(status=SessionStatus.NO_SHOW)),
+            sessions_week=Count(
+                "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
+            ),
+            attended_90=Count("scheduled_start", filter=in_90 & Q(status=SessionStatus.ATTENDED)),
+            no_show_90=Count("scheduled_start", filter=in_90 & Q(status=SessionStatus.NO_SHOW)),
         )
     )
     for result in per_session:
@@ -366,18 +361,31 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
 
 
-def _session_figure_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
-    """(therapist id, one count per metric of ``SESSION_FIGURE_METRICS`` in sorted order) for
-    each therapist with active courses.
+class _CourseFlag(Case):
+    """A 0/1 flag per course in a query grouped by course. Grouped by the columns it reads,
+    which PostgreSQL folds into the course's primary key, rather than as a whole expression:
+    as a grouping key the flag would be worked out and hashed for every joined session row."""
 
-    The course metrics rest on per-course aggregates (``with_session_figures``), which SQL
+    def get_group_by_cols(self):
+        cols = []
+        for source in self.get_source_expressions():
+            cols.extend(source.get_group_by_cols())
+        return cols
+
+
+def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
+    """(therapist id, one count per metric of ``COURSE_METRIC_KEYS`` in that order) for each
+    therapist with active courses, from one pass over the clinic's active courses.
+
+    Some course metrics rest on per-course aggregates (``with_session_figures``), which SQL
     cannot aggregate again at the same level: the ORM writes the per-course query with a 0/1
-    flag per metric, and this sums the flags per therapist around it, so the database sends
-    one row per therapist rather than one per course.
+    flag per metric (each the ``metric_condition`` the drill-down filters by), and this sums
+    the flags per therapist around it, so the database sends one row per therapist rather
+    than one per course.
     """
     flags = {
-        f"flag_{key}": Case(When(metric_condition(key, window), then=1), default=0)
-        for key in sorted(SESSION_FIGURE_METRICS)
+        f"flag_{key}": _CourseFlag(When(metric_condition(key, window), then=1), default=0)
+        for key in COURSE_METRIC_KEYS
     }
     per_course = (
         with_session_figures(
