@@ -331,11 +331,30 @@ def _claim_sql() -> tuple[str, list[_Columns]]:
     return _claim_statement
 
 
+def _prepared(sql: str, params: list, *, fetch: bool = False) -> tuple[tuple | None, int]:
+    """Run one of the send path's fixed statements as a server-side prepared statement on
+    this connection (psycopg prepares it on first use and keeps it for the connection's
+    life): PostgreSQL then plans the claim's five-table join once per connection instead of
+    once per message, which was most of the database's work per send. Returns the first row
+    (or None; only asked for with ``fetch``) and the row count. Errors are Django's, as through ``connection.cursor()``."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns automatic preparing off (None); a threshold no query reaches keeps
+        # it off for everything but the statements executed with ``prepare=True`` here.
+        raw.prepare_threshold = 2**31 - 1
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone() if fetch else None
+        return row, cursor.rowcount
+
+
 def _claim_and_read(pk: int, now: datetime) -> Notification | None:
     sql, parts = _claim_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now + lease(), now, pk, NotificationStatus.SENDING.value, now])
-        row = cursor.fetchone()
+    params = [now, now + lease(), now, pk, NotificationStatus.SENDING.value, now]
+    row, _ = _prepared(sql, params, fetch=True)
     if row is None:
         return None
     instances, start = [], 0
@@ -376,22 +395,21 @@ def _mark_sent(pk: int, attempt: int, recipient: str) -> bool:
             attempt_started_at=None,
             payload={},
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608 - the name from the model  # nosec B608
-            " recipient = %s, last_error = '', lease_until = NULL, attempt_started_at = NULL,"
-            " payload = '{}', updated_at = %s WHERE id = %s AND status = %s AND attempts = %s",
-            [
-                NotificationStatus.SENT.value,
-                sent_at,
-                recipient,
-                sent_at,
-                pk,
-                NotificationStatus.SENDING.value,
-                attempt,
-            ],
-        )
-        return cursor.rowcount == 1
+    _, count = _prepared(
+        f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608 - the name from the model  # nosec B608
+        " recipient = %s, last_error = '', lease_until = NULL, attempt_started_at = NULL,"
+        " payload = '{}', updated_at = %s WHERE id = %s AND status = %s AND attempts = %s",
+        [
+            NotificationStatus.SENT.value,
+            sent_at,
+            recipient,
+            sent_at,
+            pk,
+            NotificationStatus.SENDING.value,
+            attempt,
+        ],
+    )
+    return count == 1
 
 
 def _reason_not_to_send(notification: Notification, session, assignment, now) -> str:

@@ -14,6 +14,7 @@ from sessions import outbox, sms
 from sessions.models import Notification
 from sessions.notification_content import message_id
 from sessions.notifications import notification_send, retry_delay
+from tests.factories import SessionFactory
 
 from .conftest import claimed
 
@@ -291,3 +292,22 @@ def test_it_replaces_a_kept_mail_connection_the_server_dropped(due_reminder):
         notifications._drop_mail_connection()
     assert KeptConnection.closed
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_sending_after_the_database_connection_is_replaced(course):
+    """On PostgreSQL the claim and the "sent" mark are prepared statements kept per
+    connection: a worker whose connection was dropped (restart, CONN_MAX_AGE) prepares them
+    again on the new one, and a row is still sent once."""
+    from django.db import connection
+
+    first, second = (
+        claimed(outbox.on_session_booked(SessionFactory(course=course, scheduled_start=start)))
+        for start in (timezone.now() + timedelta(hours=30), timezone.now() + timedelta(hours=31))
+    )
+    assert notification_send(first.pk) == "sent"
+    connection.close()
+    assert notification_send(second.pk) == "sent"
+    assert notification_send(first.pk) == notification_send(second.pk) == "skipped"
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
