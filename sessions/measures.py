@@ -4,7 +4,6 @@ whether a therapist types it or the patient fills it in through the portal."""
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record
@@ -76,30 +75,29 @@ def measure_record(
     return measure
 
 
-# Course field -> (instrument, column, the most recent rather than the earliest).
-_COURSE_FIGURES = {
-    "baseline_phq9": ("phq9", "total", False),
-    "latest_phq9": ("phq9", "total", True),
-    "latest_phq9_at": ("phq9", "taken_at", True),
-    "baseline_gad7": ("gad7", "total", False),
-    "latest_gad7": ("gad7", "total", True),
-}
-
-
 def _refresh_course_figures(course: TreatmentCourse) -> None:
     """Baseline is the earliest score of each instrument, latest the most recent (by
-    ``taken_at``, then id). All five figures are read in one query, then written."""
-    measures = Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
-    picks = {
-        f"figure_{name}": Subquery(
-            measures.filter(instrument=instrument)
-            .order_by(*(("-taken_at", "-id") if latest else ("taken_at", "id")))
-            .values(column)[:1]
+    ``taken_at``, then id). One query for both instruments (three small columns per score
+    of this course), then the write."""
+    rows = (
+        Measure.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, instrument__in=("phq9", "gad7")
         )
-        for name, (instrument, column, latest) in _COURSE_FIGURES.items()
+        .order_by("taken_at", "id")
+        .values_list("instrument", "total", "taken_at")
+    )
+    first, last = {}, {}
+    for instrument, total, taken_at in rows:
+        first.setdefault(instrument, (total, taken_at))
+        last[instrument] = (total, taken_at)
+    none = (None, None)
+    fields = {
+        "baseline_phq9": first.get("phq9", none)[0],
+        "latest_phq9": last.get("phq9", none)[0],
+        "latest_phq9_at": last.get("phq9", none)[1],
+        "baseline_gad7": first.get("gad7", none)[0],
+        "latest_gad7": last.get("gad7", none)[0],
     }
-    row = TreatmentCourse.objects.filter(pk=course.pk).values(**picks).get()
-    fields = {name: row[f"figure_{name}"] for name in _COURSE_FIGURES}
     TreatmentCourse.objects.filter(pk=course.pk).update(**fields)
     for name, value in fields.items():
         setattr(course, name, value)

@@ -62,9 +62,10 @@ def _session_for_its_therapist(request: HttpRequest, pk) -> TherapySession:
 
 
 def _note_of(session: TherapySession) -> SessionNote:
-    note = SessionNote.objects.filter(session=session).select_related("session__course").first()
+    note = SessionNote.objects.filter(session=session).order_by("pk").first()
     if note is None:
         raise Http404("This session has no note yet.")
+    note.session = session  # already read, with its course and patient
     return note
 
 
