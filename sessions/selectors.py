@@ -252,7 +252,7 @@ def homework_for_review(session: TherapySession) -> list[Assignment]:
         .exclude(status=AssignmentStatus.WITHDRAWN)
         .filter(Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk))
         .filter(Q(session__isnull=True) | Q(session__scheduled_start__lt=session.scheduled_start))
-        .select_related("session", "relationship", "problem_area")
+        .select_related("relationship", "problem_area")
         .order_by("due_date", "pk")
     )
 

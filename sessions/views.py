@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
@@ -26,7 +28,7 @@ from .forms import (
     SlotForm,
 )
 from .measures import measure_record, risk_flag_respond
-from .models import Measure, SessionNote, Technique, TherapySession
+from .models import EnteredBy, Measure, SessionNote, Technique, TherapySession
 from .scoring import INSTRUMENTS
 
 
@@ -264,6 +266,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_flags": [
                 m for m in session.measures.all() if m.risk_flag and not m.risk_responded_at
             ],
+            "measure_rows": _measure_rows(session.measures.all(), session.clinic.tz),
             "homework_for_review": homework,
             "attendance_form": AttendanceForm(initial={"status": session.status}),
             "addendum_form": AddendumForm(),
@@ -274,6 +277,49 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "instruments": [(code, spec.label) for code, spec in INSTRUMENTS.items()],
         },
     )
+
+
+def _day_and_time(moment, tz) -> str:
+    """``moment|date:"j M Y H:i"`` in ``tz``, as the template filter writes it (the month's
+    short name through Django's translations), without the filter's per-call set-up."""
+    local = timezone.localtime(moment, tz)
+    return (
+        f"{local.day} {MONTHS_3[local.month].title()} {local.year:04d} "
+        f"{local.hour:02d}:{local.minute:02d}"
+    )
+
+
+@dataclass(slots=True)
+class _MeasureRow:
+    taken: str
+    instrument: str
+    by_patient: bool
+    total: int
+    severity: str
+    risk_flag: bool
+    responded: bool
+    responded_by: str
+    risk_response: str
+
+
+def _measure_rows(measures, tz) -> list[_MeasureRow]:
+    """The session page's questionnaire table, formatted once here: a session can collect
+    dozens of scores, and each row through template filters cost several times as much."""
+    instrument_labels = dict(Measure._meta.get_field("instrument").flatchoices)
+    return [
+        _MeasureRow(
+            taken=_day_and_time(m.taken_at, tz),
+            instrument=str(instrument_labels.get(m.instrument, m.instrument)),
+            by_patient=m.entered_by_kind == EnteredBy.PATIENT,
+            total=m.total,
+            severity=m.severity,
+            risk_flag=m.risk_flag,
+            responded=m.risk_responded_at is not None,
+            responded_by=m.risk_responded_by.display_name if m.risk_responded_by else "",
+            risk_response=m.risk_response,
+        )
+        for m in measures
+    ]
 
 
 def note_display_rows(note: SessionNote) -> list[tuple[str, str]]:
