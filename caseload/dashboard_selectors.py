@@ -12,24 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
-    FilteredRelation,
-    IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
@@ -40,6 +31,7 @@ NO_SESSION_DAYS = 14
 NO_SHOW_WINDOW_DAYS = 90
 UNSIGNED_NOTE_HOURS = 48
 PHQ9_MAX_AGE_DAYS = 14
+# The course keeps the start of its last two attended sessions for this rule (``phq9_overdue``).
 PHQ9_MAX_SESSIONS_WITHOUT = 2
 
 ACTIVE_PHASES = [Phase.INITIAL, Phase.SOCIAL, Phase.PROBLEM_SOLVING, Phase.TERMINATION]
@@ -131,37 +123,12 @@ class Window:
         return cls(now=now, week_start=week_start, week_end=week_end, today=local_today)
 
 
-SESSION_FIGURE_METRICS = {"no_session_14", "past_planned", "phq9_overdue"}
-
-
-def with_session_figures(courses: QuerySet, clinic_id: int) -> QuerySet:
-    """Each course with its attended-session figures, from one join grouped by course:
-    ``attended``, ``last_attended_at`` and ``attended_since_phq9`` (attended after the
-    latest PHQ-9). The course metrics below are conditions on these. The join names the
-    clinic so that only this clinic's sessions are read (through the clinic-first index)."""
-    courses = courses.annotate(
-        attended_sessions=FilteredRelation(
-            "sessions",
-            condition=Q(sessions__clinic_id=clinic_id, sessions__status=SessionStatus.ATTENDED),
-        )
-    )
-    # Counted by ``scheduled_start`` (never null, so the same count as by primary key): the
-    # join then reads only columns of the attended-sessions index, without the table rows.
-    return courses.annotate(
-        attended=Count("attended_sessions__scheduled_start"),
-        last_attended_at=Max("attended_sessions__scheduled_start"),
-        attended_since_phq9=Count(
-            "attended_sessions__scheduled_start",
-            filter=Q(attended_sessions__scheduled_start__gt=F("latest_phq9_at")),
-        ),
-    )
-
-
 def metric_condition(key: str, window: Window, therapist_id: int | None = None) -> Q:
     """The condition a course meets to be counted under ``key``: for course metrics over the
-    course and its ``with_session_figures`` annotations, for session, note and risk metrics
-    through an ``Exists`` on the rows behind the number (restricted to ``therapist_id``'s
-    sessions when given)."""
+    course's own columns, its attendance figures included (``sessions_attended``,
+    ``last_attended_at``, ``previous_attended_at``, kept by the sessions layer), for session,
+    note and risk metrics through an ``Exists`` on the rows behind the number (restricted to
+    ``therapist_id``'s sessions when given)."""
     now = window.now
     active = Q(status=CourseStatus.ACTIVE)
     if key == "active":
@@ -175,14 +142,15 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
         )
         return active & old_enough & not_seen
     if key == "past_planned":
-        return active & Q(attended__gte=F("planned_sessions"))
+        return active & Q(sessions_attended__gte=F("planned_sessions"))
     if key == "phq9_overdue":
         never = Q(latest_phq9_at__isnull=True) & (
             Q(start_date__lte=window.today - timedelta(days=PHQ9_MAX_AGE_DAYS))
-            | Q(attended__gte=PHQ9_MAX_SESSIONS_WITHOUT)
+            | Q(sessions_attended__gte=PHQ9_MAX_SESSIONS_WITHOUT)
         )
         stale = Q(latest_phq9_at__lt=now - timedelta(days=PHQ9_MAX_AGE_DAYS))
-        sessions_since = Q(attended_since_phq9__gte=PHQ9_MAX_SESSIONS_WITHOUT)
+        # Two attended sessions after the latest PHQ-9: the one before the last is after it.
+        sessions_since = Q(previous_attended_at__gt=F("latest_phq9_at"))
         return active & (never | stale | sessions_since)
 
     session_filter = Q(course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"))
@@ -285,10 +253,16 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
             rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
         return rows[therapist_id]
 
-    for therapist_id, *values in _course_flags_per_therapist(clinic_id, window):
-        counts = row_for(therapist_id).counts
-        for key, value in zip(COURSE_METRIC_KEYS, values, strict=True):
-            counts[key] = int(value or 0)
+    per_course = (
+        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
+        .order_by()
+        .values_list("therapist_id")
+        .annotate(
+            **{key: Count("pk", filter=metric_condition(key, window)) for key in COURSE_METRIC_KEYS}
+        )
+    )
+    for therapist_id, *values in per_course:
+        row_for(therapist_id).counts.update(zip(COURSE_METRIC_KEYS, values, strict=True))
 
     since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
     seen_statuses = [SessionStatus.ATTENDED, SessionStatus.NO_SHOW]
@@ -361,54 +335,6 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
 
 
-class _CourseFlag(Case):
-    """A 0/1 flag per course in a query grouped by course. Grouped by the columns it reads,
-    which PostgreSQL folds into the course's primary key, rather than as a whole expression:
-    as a grouping key the flag would be worked out and hashed for every joined session row."""
-
-    def get_group_by_cols(self):
-        cols = []
-        for source in self.get_source_expressions():
-            cols.extend(source.get_group_by_cols())
-        return cols
-
-
-def _course_flags_per_therapist(clinic_id: int, window: Window) -> list[tuple]:
-    """(therapist id, one count per metric of ``COURSE_METRIC_KEYS`` in that order) for each
-    therapist with active courses, from one pass over the clinic's active courses.
-
-    Some course metrics rest on per-course aggregates (``with_session_figures``), which SQL
-    cannot aggregate again at the same level: the ORM writes the per-course query with a 0/1
-    flag per metric (each the ``metric_condition`` the drill-down filters by), and this sums
-    the flags per therapist around it, so the database sends one row per therapist rather
-    than one per course.
-    """
-    flags = {
-        f"flag_{key}": _CourseFlag(When(metric_condition(key, window), then=1), default=0)
-        for key in COURSE_METRIC_KEYS
-    }
-    per_course = (
-        with_session_figures(
-            TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE),
-            clinic_id,
-        )
-        .annotate(**flags)
-        .order_by()
-        .values_list("therapist_id", *flags)
-    )
-    inner, params = per_course.query.sql_with_params()
-    quote = connection.ops.quote_name
-    sums = ", ".join(f"SUM(per_course.{quote(name)})" for name in flags)
-    # Only ORM-written SQL and fixed identifiers are put together here; values go as params.
-    sql = (
-        f"SELECT per_course.therapist_id, {sums} FROM ({inner}) per_course "  # noqa: S608  # nosec B608
-        "GROUP BY per_course.therapist_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _name_strays(rows: dict[int, TherapistRow]) -> None:
     """Name the rows of people who are not therapists of the clinic (one query, only if any)."""
     strays = [pk for pk, row in rows.items() if not row.name]
@@ -455,25 +381,10 @@ class CourseFilters:
 
 def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -> QuerySet:
     """The clinic's courses matching every filter given, with what the table shows."""
-    # The per-course join is needed to filter by a metric resting on it; otherwise the
-    # attended count is a correlated subquery, worked out for the rows of one page only.
-    joined = filters.metric in SESSION_FIGURE_METRICS
-    courses = TreatmentCourse.objects.filter(clinic_id=clinic_id)
-    if joined:
-        courses = with_session_figures(courses, clinic_id)
-    else:
-        attended = (
-            TherapySession.objects.filter(
-                clinic_id=clinic_id, course=OuterRef("pk"), status=SessionStatus.ATTENDED
-            )
-            .order_by()
-            .values("course")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        courses = courses.annotate(
-            attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
-        )
+    # The attended count is the course's own (kept by the sessions layer).
+    courses = TreatmentCourse.objects.filter(clinic_id=clinic_id).annotate(
+        attended=F("sessions_attended")
+    )
     if filters.metric:
         # A drill-down: the metric fixes the status; the therapist is the one the number was
         # counted under (the course's for course metrics, the session's for the others).

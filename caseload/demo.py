@@ -905,6 +905,11 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         sessions.append(session)
         if status == SessionStatus.ATTENDED:
             attended_sessions.append(session)
+    # The course's attendance figures, as sessions.attendance keeps them.
+    attended_starts = sorted(session.scheduled_start for session in attended_sessions)
+    course.sessions_attended = len(attended_starts)
+    course.last_attended_at = attended_starts[-1] if attended_starts else None
+    course.previous_attended_at = attended_starts[-2] if len(attended_starts) > 1 else None
     upcoming: list[TherapySession] = []
     if not ended:
         next_day = day + timedelta(days=gap(slots[-1][1]))

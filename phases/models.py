@@ -73,6 +73,13 @@ class TreatmentCourse(models.Model):
     latest_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
     latest_phq9_at = models.DateTimeField(null=True, blank=True)
     latest_gad7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Kept by the sessions layer whenever attendance is recorded (sessions.attendance): the
+    # number of attended sessions and the start of the last two, so that the clinic
+    # dashboard's course figures are read from the course alone. The second is enough to
+    # tell whether two attended sessions have taken place since a given moment.
+    sessions_attended = models.PositiveSmallIntegerField(default=0, editable=False)
+    last_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 
 from . import outbox
+from .attendance import refresh_attendance_figures
 from .models import (
     CANCELLED_STATUSES,
     Assignment,
@@ -266,7 +267,11 @@ def session_record_attendance(
     if status not in (SessionStatus.ATTENDED, SessionStatus.NO_SHOW):
         raise ValidationError("Record the session as attended or did not attend.")
     with transaction.atomic():
-        session = TherapySession.objects.select_for_update().get(pk=session.pk)
+        # The course row is locked with the session (in the order note_start locks them):
+        # its attendance figures are worked out again below.
+        session = (
+            TherapySession.objects.select_for_update().select_related("course").get(pk=session.pk)
+        )
         if session.status in CANCELLED_STATUSES:
             raise ValidationError("This session was cancelled; attendance cannot be recorded.")
         if session.scheduled_start > timezone.now():
@@ -277,6 +282,8 @@ def session_record_attendance(
         old = session.status
         session.status = status
         session.save(update_fields=["status", "updated_at"])
+        if SessionStatus.ATTENDED in (old, status) and old != status:
+            refresh_attendance_figures([session.course_id])
         if old != status:
             audit_record(
                 action=AuditAction.UPDATE,

@@ -8,7 +8,8 @@ from django.utils import timezone
 from ipt_clinic.accounts.models import Clinic, Role, User
 from patients.models import LifeEvent, Patient, Relationship
 from phases.models import Goal, ProblemArea, TreatmentCourse
-from sessions.models import Assignment, TherapySession
+from sessions.attendance import refresh_attendance_figures
+from sessions.models import Assignment, SessionStatus, TherapySession
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -118,6 +119,15 @@ class SessionFactory(factory.django.DjangoModelFactory):
     therapist = factory.LazyAttribute(lambda s: s.course.therapist)
     scheduled_start = factory.Sequence(lambda n: timezone.now() + timedelta(days=1 + n, hours=1))
     duration_minutes = 50
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        session = super()._create(model_class, *args, **kwargs)
+        if session.status == SessionStatus.ATTENDED:
+            # Made attended here rather than through session_record_attendance: keep the
+            # course's attendance figures as that service would.
+            refresh_attendance_figures([session.course_id])
+        return session
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from caseload.dashboard_selectors import Window, dashboard_for_clinic
 from phases.models import CourseStatus, Phase
@@ -159,6 +160,29 @@ def test_it_counts_phq9_overdue_after_two_sessions_without_one(make, clinic, the
     make(therapist, phq9_days_ago=3, attended_days_ago=(12, 10), started_days_ago=40)
     board = dashboard_for_clinic(clinic.pk, clinic.tz)
     assert _row(board, therapist).counts["phq9_overdue"] == 1
+
+
+def test_it_follows_attendance_recorded_and_corrected(make, clinic, therapist):
+    """The course figures rest on what the course keeps: recording attendance moves them."""
+    from sessions import services
+    from tests.factories import SessionFactory
+
+    course = make(therapist, planned=8, phq9_days_ago=6, started_days_ago=40)
+    now = timezone.now()
+    sessions = [
+        SessionFactory(course=course, scheduled_start=now - timedelta(days=d)) for d in (4, 1)
+    ]
+
+    def overdue_and_unseen():
+        counts = _row(dashboard_for_clinic(clinic.pk, clinic.tz), therapist).counts
+        return counts["phq9_overdue"], counts["no_session_14"]
+
+    assert overdue_and_unseen() == (0, 1)
+    for session in sessions:
+        services.session_record_attendance(session=session, by=therapist, status="attended")
+    assert overdue_and_unseen() == (1, 0)
+    services.session_record_attendance(session=sessions[0], by=therapist, status="no_show")
+    assert overdue_and_unseen() == (0, 0)
 
 
 def test_it_escapes_names_in_the_table(make, clinic, admin_client):

@@ -9,6 +9,7 @@ from caseload.dashboard_selectors import ACTIVE_PHASES
 from ipt_clinic.accounts.models import Role
 from patients.models import Patient
 from phases.models import TreatmentCourse
+from sessions.attendance import refresh_attendance_figures
 from sessions.models import Measure, SessionNote, SessionStatus, TherapySession
 from tests.factories import UserFactory
 
@@ -51,6 +52,7 @@ def _bulk_caseload(clinic, therapists, start: int, stop: int) -> None:
         for n, course in enumerate(courses)
         for offset in (-20, -3, 2)
     )
+    refresh_attendance_figures(course.pk for course in courses)
     SessionNote.objects.bulk_create(
         SessionNote(clinic=clinic, session=session, phase="problem_solving", narrative="x")
         for session in sessions

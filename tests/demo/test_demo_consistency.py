@@ -174,3 +174,21 @@ def test_it_leaves_the_audit_trail_the_stories_would_have_left(demo):
     assert not Measure.objects.filter(entered_by_kind="patient", entered_by__isnull=False).exists()
     views = AuditEvent.objects.filter(action="view", object_type="patients.patient")
     assert not views.exclude(patient_id=F("object_id")).exists()
+
+
+def test_the_course_attendance_figures_are_its_attended_sessions(demo):
+    starts = defaultdict(list)
+    for course_id, start in TherapySession.objects.filter(status="attended").values_list(
+        "course_id", "scheduled_start"
+    ):
+        starts[course_id].append(start)
+    courses = TreatmentCourse.objects.values_list(
+        "pk", "sessions_attended", "last_attended_at", "previous_attended_at"
+    )
+    for pk, count, last, previous in courses:
+        mine = sorted(starts[pk])
+        assert (count, last, previous) == (
+            len(mine),
+            mine[-1] if mine else None,
+            mine[-2] if len(mine) > 1 else None,
+        ), pk
