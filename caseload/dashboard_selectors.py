@@ -20,6 +20,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Value,
 )
 from django.utils import timezone
 
@@ -264,38 +265,13 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     for therapist_id, *values in per_course:
         row_for(therapist_id).counts.update(zip(COURSE_METRIC_KEYS, values, strict=True))
 
-    since = min(window.week_start, window.now - timedelta(days=NO_SHOW_WINDOW_DAYS))
-    seen_statuses = [SessionStatus.ATTENDED, SessionStatus.NO_SHOW]
-    in_90 = Q(
-        scheduled_start__gte=window.now - timedelta(days=NO_SHOW_WINDOW_DAYS),
-        scheduled_start__lte=window.now,
-    )
-    per_session = (
-        TherapySession.objects.filter(
-            # Cancelled sessions count nowhere here; naming the others lets the
-            # (clinic, status, scheduled_start, therapist) index bound the scan by date. Rows
-            # are counted by scheduled_start (never null) rather than by key, so the scan
-            # reads that index alone.
-            clinic_id=clinic_id,
-            status__in=[*seen_statuses, SessionStatus.SCHEDULED],
-            scheduled_start__gte=since,
-            scheduled_start__lt=window.week_end,
-        )
-        .order_by()
-        .values("therapist_id")
-        .annotate(
-            sessions_week=Count(
-                "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
-            ),
-            attended_90=Count("scheduled_start", filter=in_90 & Q(status=SessionStatus.ATTENDED)),
-            no_show_90=Count("scheduled_start", filter=in_90 & Q(status=SessionStatus.NO_SHOW)),
-        )
-    )
-    for result in per_session:
-        row = row_for(result["therapist_id"])
-        row.counts["sessions_week"] = result["sessions_week"]
-        row.attended_90 = result["attended_90"]
-        row.no_show_90 = result["no_show_90"]
+    for therapist_id, status, seen, this_week in _sessions_per_therapist(clinic_id, window):
+        row = row_for(therapist_id)
+        row.counts["sessions_week"] = row.counts.get("sessions_week", 0) + this_week
+        if status == SessionStatus.ATTENDED:
+            row.attended_90 = seen
+        elif status == SessionStatus.NO_SHOW:
+            row.no_show_90 = seen
 
     per_note = (
         SessionNote.objects.filter(
@@ -333,6 +309,44 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
         for phase in ACTIVE_PHASES
     ]
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
+
+
+def _sessions_per_therapist(clinic_id: int, window: Window):
+    """(therapist id, status, sessions up to now, sessions this week) per therapist for each
+    status counted here: attended, did not attend and scheduled, from the start of the
+    no-show window (this week starts after it) to the end of this week. Cancelled sessions
+    count nowhere.
+
+    One grouped count per status, put together with UNION ALL: each reads one range of the
+    (clinic, status, scheduled_start, therapist) index, and alone (rows are counted by
+    scheduled_start, never null, rather than by key), and its counts filter by date only.
+    """
+    since = window.now - timedelta(days=NO_SHOW_WINDOW_DAYS)
+
+    def counts(status: str):
+        return (
+            TherapySession.objects.filter(
+                clinic_id=clinic_id,
+                status=status,
+                scheduled_start__gte=since,
+                scheduled_start__lt=window.week_end,
+            )
+            .order_by()
+            .values_list("therapist_id")
+            .annotate(
+                status=Value(status),
+                seen=Count("scheduled_start", filter=Q(scheduled_start__lte=window.now)),
+                this_week=Count(
+                    "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
+                ),
+            )
+        )
+
+    return (
+        counts(SessionStatus.ATTENDED)
+        .union(counts(SessionStatus.NO_SHOW), counts(SessionStatus.SCHEDULED), all=True)
+        .order_by()
+    )
 
 
 def _name_strays(rows: dict[int, TherapistRow]) -> None:

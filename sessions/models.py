@@ -54,8 +54,8 @@ class TherapySession(models.Model):
             # Ends with the therapist so that the clinic dashboard's per-therapist counts by
             # status and date read this index alone (an index-only scan on PostgreSQL).
             models.Index(fields=["clinic", "status", "scheduled_start", "therapist"]),
-            # Attended sessions by course: what a course's attended count, last attended
-            # session and sessions since its latest PHQ-9 are read from.
+            # Attended sessions by course: what a course's attendance figures are worked out
+            # from (sessions.attendance), and per-course attended counts elsewhere.
             models.Index(
                 fields=["clinic", "course", "scheduled_start"],
                 condition=Q(status=SessionStatus.ATTENDED),
