@@ -20,7 +20,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Value,
 )
 from django.utils import timezone
 
@@ -265,13 +264,41 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     for therapist_id, *values in per_course:
         row_for(therapist_id).counts.update(zip(COURSE_METRIC_KEYS, values, strict=True))
 
-    for therapist_id, status, seen, this_week in _sessions_per_therapist(clinic_id, window):
+    # From the start of the no-show window (this week starts after it) to the end of the week.
+    since = window.now - timedelta(days=NO_SHOW_WINDOW_DAYS)
+    per_session = (
+        TherapySession.objects.filter(
+            # Cancelled sessions count nowhere here; naming the others lets the
+            # (clinic, status, scheduled_start, therapist) index bound the scan by date. Rows
+            # are counted by scheduled_start (never null) rather than by key, so the scan
+            # reads that index alone, and each count's filter adds only what the scan's
+            # bounds do not already say.
+            clinic_id=clinic_id,
+            status__in=[SessionStatus.ATTENDED, SessionStatus.NO_SHOW, SessionStatus.SCHEDULED],
+            scheduled_start__gte=since,
+            scheduled_start__lt=window.week_end,
+        )
+        .order_by()
+        .values_list("therapist_id")
+        .annotate(
+            sessions_week=Count(
+                "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
+            ),
+            attended_90=Count(
+                "scheduled_start",
+                filter=Q(status=SessionStatus.ATTENDED) & Q(scheduled_start__lte=window.now),
+            ),
+            no_show_90=Count(
+                "scheduled_start",
+                filter=Q(status=SessionStatus.NO_SHOW) & Q(scheduled_start__lte=window.now),
+            ),
+        )
+    )
+    for therapist_id, sessions_week, attended_90, no_show_90 in per_session:
         row = row_for(therapist_id)
-        row.counts["sessions_week"] = row.counts.get("sessions_week", 0) + this_week
-        if status == SessionStatus.ATTENDED:
-            row.attended_90 = seen
-        elif status == SessionStatus.NO_SHOW:
-            row.no_show_90 = seen
+        row.counts["sessions_week"] = sessions_week
+        row.attended_90 = attended_90
+        row.no_show_90 = no_show_90
 
     per_note = (
         SessionNote.objects.filter(
@@ -309,44 +336,6 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
         for phase in ACTIVE_PHASES
     ]
     return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
-
-
-def _sessions_per_therapist(clinic_id: int, window: Window):
-    """(therapist id, status, sessions up to now, sessions this week) per therapist for each
-    status counted here: attended, did not attend and scheduled, from the start of the
-    no-show window (this week starts after it) to the end of this week. Cancelled sessions
-    count nowhere.
-
-    One grouped count per status, put together with UNION ALL: each reads one range of the
-    (clinic, status, scheduled_start, therapist) index, and alone (rows are counted by
-    scheduled_start, never null, rather than by key), and its counts filter by date only.
-    """
-    since = window.now - timedelta(days=NO_SHOW_WINDOW_DAYS)
-
-    def counts(status: str):
-        return (
-            TherapySession.objects.filter(
-                clinic_id=clinic_id,
-                status=status,
-                scheduled_start__gte=since,
-                scheduled_start__lt=window.week_end,
-            )
-            .order_by()
-            .values_list("therapist_id")
-            .annotate(
-                status=Value(status),
-                seen=Count("scheduled_start", filter=Q(scheduled_start__lte=window.now)),
-                this_week=Count(
-                    "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
-                ),
-            )
-        )
-
-    return (
-        counts(SessionStatus.ATTENDED)
-        .union(counts(SessionStatus.NO_SHOW), counts(SessionStatus.SCHEDULED), all=True)
-        .order_by()
-    )
 
 
 def _name_strays(rows: dict[int, TherapistRow]) -> None:
