@@ -1,7 +1,7 @@
 """``make bench``: page timings and query counts at --scale 1 and --scale 100 on PostgreSQL.
 
 For each scale a fresh database (created here, dropped at the end): migrate,
-``seed_demo --scale N`` (which ends with ANALYZE). Then every key page is requested
+``seed_demo --scale N`` (which ends with VACUUM (ANALYZE)). Then every key page is requested
 in-process through Django's test Client, logged in as the user who would open it, in rounds
 that alternate between the two databases so that the machine's load weighs on both scales
 alike. Prints p50/p95 server time and the SQL query count at both scales, the ratio, and
