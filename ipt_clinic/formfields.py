@@ -142,11 +142,19 @@ def _help_text_and_errors(bf: BoundField, errors) -> list[str]:
     parts = []
     if errors:
         parts.append(_errors_block(bf, errors))
-    help_text = bf.help_text
+    help_text = _help_text(bf)
     if help_text:
-        id_attr = f'id="{escape(bf.auto_id)}_helptext" ' if bf.auto_id else ""
-        parts.append(f'<div {id_attr}class="form-text">{help_text}</div>')
+        parts.append(help_text)
     return parts
+
+
+def _help_text(bf: BoundField) -> str:
+    """The field's help text in crispy's ``form-text`` block (with the ``_helptext`` id that
+    Django's ``aria-describedby`` names); empty without help text."""
+    if not bf.help_text:
+        return ""
+    id_attr = f'id="{escape(bf.auto_id)}_helptext" ' if bf.auto_id else ""
+    return f'<div {id_attr}class="form-text">{bf.help_text}</div>'
 
 
 def _errors_block(bf: BoundField, errors) -> str:
@@ -191,10 +199,9 @@ def _choices(bf: BoundField, errors) -> list[str]:
                 parts.append(_errors_block(bf, errors))
             parts.append("</div>")
     parts.append("</div>")
-    help_text = bf.help_text
+    help_text = _help_text(bf)
     if help_text:
-        id_attr = f'id="{escape(bf.auto_id)}_helptext" ' if bf.auto_id else ""
-        parts.append(f'<div {id_attr}class="form-text">{help_text}</div>')
+        parts.append(help_text)
     return parts
 
 
