@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from html import escape as escape_html
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from .models import Assignment, Notification, NotificationKind, TherapySession
@@ -36,12 +37,21 @@ class Content:
     ics: str | None = None
 
 
+_portal_urls: dict[tuple, str] = {}
+
+
 def portal_url() -> str:
-    try:
-        path = reverse("portal:home")
-    except NoReverseMatch:
-        path = "/p/"
-    return f"{settings.SITE_URL}{path}"
+    """The portal's address; resolved once per site URL, script prefix and URLconf (a sender
+    would otherwise walk the URL resolver for every message)."""
+    key = (settings.SITE_URL, get_script_prefix(), get_urlconf())
+    url = _portal_urls.get(key)
+    if url is None:
+        try:
+            path = reverse("portal:home")
+        except NoReverseMatch:
+            path = "/p/"
+        url = _portal_urls[key] = f"{settings.SITE_URL}{path}"
+    return url
 
 
 def message_id(notification: Notification) -> str:
@@ -211,11 +221,23 @@ def render(notification: Notification, *, session=None, assignment=None) -> Cont
     )
 
 
+@lru_cache(maxsize=256)
+def _from_header(sender_name: str, sender_email: str, clinic_name: str, default: str) -> str:
+    if sender_email:
+        return formataddr((sender_name or clinic_name, sender_email))
+    name, address = parseaddr(default)
+    return formataddr((sender_name or name or clinic_name, address))
+
+
 def sender(clinic) -> str:
-    if clinic.sender_email:
-        return formataddr((clinic.sender_name or clinic.name, clinic.sender_email))
-    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((clinic.sender_name or name or clinic.name, address))
+    """The From header: the clinic's own sender, else DEFAULT_FROM_EMAIL under the clinic's
+    name. Remembered per clinic and setting: each is a header parse and a format."""
+    return _from_header(
+        clinic.sender_name or "",
+        clinic.sender_email or "",
+        clinic.name,
+        settings.DEFAULT_FROM_EMAIL,
+    )
 
 
 CRLF = "\r\n"
@@ -235,9 +257,14 @@ def _text_part(content_type: str, text: str, extra: tuple[str, ...] = ()) -> lis
     if not body.endswith("\n"):
         body += "\n"
     lines = body.split("\n")  # ends with "": the CRLF before a boundary is the boundary's
-    if any(len(line.encode()) > SMTP_MAX_LINE for line in lines):
+    ascii_only = body.isascii()
+    # A character is at most four bytes in UTF-8 (one in ASCII): only a line that could be
+    # too long is encoded to measure it.
+    if max(map(len, lines)) * (1 if ascii_only else 4) > SMTP_MAX_LINE and any(
+        len(line.encode()) > SMTP_MAX_LINE for line in lines
+    ):
         return None
-    encoding = "7bit" if body.isascii() else "8bit"
+    encoding = "7bit" if ascii_only else "8bit"
     return [
         f'Content-Type: {content_type}; charset="utf-8"',
         f"Content-Transfer-Encoding: {encoding}",

@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from patients.models import PatientStatus
 
+from . import smtp_transaction
 from .models import (
     CANCELLED_STATUSES,
     AssignmentStatus,
@@ -493,11 +494,13 @@ def _send_email(message) -> None:
         connection.send_messages([message])
     else:
         # What the SMTP backend's send_messages does, with the message serialised by
-        # NotificationEmail.smtp_bytes() instead of the email package (see there why).
+        # NotificationEmail.smtp_bytes() instead of the email package (see there why) and
+        # the exchange in smtp_transaction (pipelined where the server allows it).
         with connection._lock:
             if connection.connection is None:
                 connection.open()
-            connection.connection.sendmail(
+            smtp_transaction.send(
+                connection.connection,
                 _envelope_address(connection, message.from_email),
                 [_envelope_address(connection, address) for address in message.recipients()],
                 raw,

@@ -96,6 +96,31 @@ class _CountingHandler:
     def __init__(self, receiver: "SmtpReceiver"):
         self.receiver = receiver
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        """aiosmtpd reads each command from a buffered stream in turn and answers in order,
+        which is all RFC 2920 asks of a server; the receiver says so (unless told not to),
+        as production mail servers do."""
+        session.host_name = hostname
+        if self.receiver.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+        refusal = self.receiver.refuse.get(address)
+        if refusal:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        refusal = self.receiver.refuse.get(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         receiver = self.receiver
         token = object()
@@ -159,9 +184,17 @@ class _LeanController(Controller):
 class SmtpReceiver:
     """A real SMTP server on a free port, counting accepted messages per Message-ID."""
 
-    def __init__(self, delay: float = 0.0, keep_messages: bool = True):
+    def __init__(
+        self,
+        delay: float = 0.0,
+        keep_messages: bool = True,
+        pipelining: bool = True,
+        refuse: dict[str, str] | None = None,
+    ):
         self.port = free_port()
         self.delay = delay
+        self.pipelining = pipelining
+        self.refuse = refuse or {}  # address -> the reply to its MAIL or RCPT command
         self.keep_messages = keep_messages
         self.lock = threading.Lock()
         self.accepted: Counter = Counter()
