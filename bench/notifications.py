@@ -137,19 +137,84 @@ def _noop_ceiling(count: int, redis, processes_factory, workers: int, concurrenc
     try:
         deadline = time.monotonic() + 600
         started = None
+        cpu_before, taken_before = {}, 0
         while time.monotonic() < deadline:
             waiting = client.llen("celery")
             if started is None and waiting < count:
                 started = time.monotonic()
+                cpu_before, taken_before = _cpu_by_process(), count - waiting
             if waiting == 0 and client.hlen("unacked") == 0:
                 break
             time.sleep(0.005)
         finished = time.monotonic()
+        cpu = _cpu_per_message(cpu_before, _cpu_by_process(), count - taken_before)
     finally:
         processes.stop_all()
         client.close()
     seconds = finished - (started or finished)
-    return {"count": count, "seconds": round(seconds, 3), "rate": round(count / seconds, 1)}
+    return {
+        "count": count,
+        "seconds": round(seconds, 3),
+        "rate": round(count / seconds, 1),
+        "cpu_ms_per_task": cpu,
+    }
+
+
+def _cpu_by_process() -> dict[str, float]:
+    """CPU seconds used so far by the processes a delivery involves, by kind (Linux /proc):
+    Celery worker main processes, their pool children, PostgreSQL, redis-server, and this
+    process (the dispatcher and the SMTP receiver)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (
+            name,
+            cmdline,
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / ticks,
+        )
+    celery = {
+        pid
+        for pid, (_, cmdline, _, _) in stats.items()
+        if "celery" in cmdline and " worker" in cmdline
+    }
+    totals: dict[str, float] = {}
+    for pid, (name, _cmdline, ppid, seconds) in stats.items():
+        if pid == os.getpid():
+            kind = "this process (dispatcher, receiver)"
+        elif pid in celery:
+            kind = "worker children" if ppid in celery else "worker main processes"
+        elif name.startswith("postgres"):
+            kind = "postgresql"
+        elif name.startswith("redis-server"):
+            kind = "redis"
+        else:
+            continue
+        totals[kind] = totals.get(kind, 0.0) + seconds
+    return totals
+
+
+def _cpu_per_message(before: dict, after: dict, count: int) -> dict[str, float]:
+    """Milliseconds of CPU per message, by kind of process, between two snapshots."""
+    kinds = sorted(set(before) | set(after))
+    return {
+        kind: round((after.get(kind, 0.0) - before.get(kind, 0.0)) * 1000 / count, 3)
+        for kind in kinds
+    }
+
+
+def _cpu_line(cpu: dict[str, float]) -> str:
+    total = sum(cpu.values())
+    return f"{total:.2f} = " + ", ".join(f"{kind} {ms:.2f}" for kind, ms in cpu.items())
 
 
 def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: int | None = None):
@@ -206,7 +271,7 @@ def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: 
         # change in the machine's load during the run weighs on both figures alike.
         before = _noop_ceiling(noop, redis, processes_factory, workers, concurrency)
         print(f"   no-op ceiling before: {before['count']} in {before['seconds']}s = "
-              f"{before['rate']:,.0f}/s")  # fmt: skip
+              f"{before['rate']:,.0f}/s; CPU per task (ms): {_cpu_line(before['cpu_ms_per_task'])}")  # fmt: skip
 
         started = time.perf_counter()
         claimed = notifications_dispatch_due(batch_size=1000, budget_seconds=3600)
@@ -224,11 +289,17 @@ def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: 
         for n in range(workers):
             processes.worker(f"send-{n}", concurrency=concurrency)
         deadline = time.monotonic() + max(600, count / 50)
+        cpu_before, delivered_before = None, 0
         try:
             while time.monotonic() < deadline and receiver.total < count:
+                if cpu_before is None and receiver.total:
+                    cpu_before, delivered_before = _cpu_by_process(), receiver.total
                 if _queue_depth(redis.url) == 0 and time.monotonic() - receiver.last_at > 30:
                     break  # nothing left to take and nothing arriving
-                time.sleep(0.2)
+                time.sleep(0.01 if cpu_before is None else 0.2)
+            cpu = _cpu_per_message(
+                cpu_before or {}, _cpu_by_process(), max(1, receiver.total - delivered_before)
+            )
             time.sleep(1)
         finally:
             processes.stop_all()
@@ -246,15 +317,17 @@ def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: 
             "marked_sent": marked,
             "duplicates": duplicates,
             "lost": lost,
+            "cpu_ms_per_message": cpu,
         }
         print(
             f"   delivery: {delivered} in {span:.2f}s = {delivered / span:,.0f}/s; "
             f"duplicates {duplicates}, lost {lost}, marked sent {marked}"
         )
+        print(f"   delivery CPU per message (ms): {_cpu_line(cpu)}")
 
         after = _noop_ceiling(noop, redis, processes_factory, workers, concurrency)
         print(f"   no-op ceiling after: {after['count']} in {after['seconds']}s = "
-              f"{after['rate']:,.0f}/s")  # fmt: skip
+              f"{after['rate']:,.0f}/s; CPU per task (ms): {_cpu_line(after['cpu_ms_per_task'])}")  # fmt: skip
         ceiling = {
             "count": noop,
             "rate": round((before["rate"] + after["rate"]) / 2, 1),
