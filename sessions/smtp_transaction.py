@@ -40,6 +40,14 @@ def _end(smtp: smtplib.SMTP, code: int) -> None:
         _reset(smtp)
 
 
+def _end_data_begun_anyway(smtp: smtplib.SMTP, replies: list, commands: int) -> None:
+    """A pipelined DATA the server answered with 354 although the transaction failed: end
+    that (empty) message so the connection is back in step."""
+    if len(replies) > commands and replies[-1][0] == 354:
+        smtp.send(b"." + CRLF)
+        smtp.getreply()
+
+
 def send(smtp: smtplib.SMTP, from_addr: str, to_addrs: list[str], message: bytes) -> dict:
     """Send ``message`` (bytes with CRLF line ends) from ``from_addr`` to ``to_addrs``;
     returns the refused recipients as ``sendmail`` does (empty when all were accepted)."""
@@ -61,9 +69,7 @@ def send(smtp: smtplib.SMTP, from_addr: str, to_addrs: list[str], message: bytes
 
     code, text = replies[0]
     if code != 250:
-        if len(replies) > len(commands) and replies[-1][0] == 354:
-            smtp.send(b"." + CRLF)  # a server that began the data anyway: end it empty
-            smtp.getreply()
+        _end_data_begun_anyway(smtp, replies, len(commands))
         _end(smtp, code)
         raise smtplib.SMTPSenderRefused(code, text, from_addr)
     refused = {
@@ -75,9 +81,7 @@ def send(smtp: smtplib.SMTP, from_addr: str, to_addrs: list[str], message: bytes
         smtp.close()
         raise smtplib.SMTPRecipientsRefused(refused)
     if len(refused) == len(to_addrs):
-        if len(replies) > len(commands) and replies[-1][0] == 354:
-            smtp.send(b"." + CRLF)
-            smtp.getreply()
+        _end_data_begun_anyway(smtp, replies, len(commands))
         _reset(smtp)
         raise smtplib.SMTPRecipientsRefused(refused)
     if len(replies) == len(commands):
