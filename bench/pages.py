@@ -58,6 +58,9 @@ class Cast:
     course: object
     session: object
     note_session: object | None
+    # The score entry POST adds a questionnaire at every request: it goes to another
+    # patient's session, so the session and course pages measured do not grow during the run.
+    score_session: object
     portal_patient: object
     extra: dict = field(default_factory=dict)
 
@@ -86,6 +89,16 @@ def find_cast() -> Cast:
         .order_by("scheduled_start")
         .first()
     )
+    score_session = (
+        TherapySession.objects.filter(
+            course__patient__record_number="NG-0003",
+            course__status="active",
+            clinic__slug="demo-northgate",
+            status=SessionStatus.ATTENDED,
+        )
+        .order_by("-scheduled_start")
+        .first()
+    )
     portal_patient = Patient.objects.get(clinic__slug="demo-northgate", record_number="NG-0001")
     return Cast(
         therapist=users["north.anna"],
@@ -96,6 +109,7 @@ def find_cast() -> Cast:
         course=course,
         session=session,
         note_session=note_session,
+        score_session=score_session,
         portal_patient=portal_patient,
     )
 
@@ -358,7 +372,8 @@ PAGES = [
          kwargs=lambda c: {"pk": _need(c.note_session).pk}, fill=_note_fill, ok_statuses=(302,)),
     Page("score_entry", "Score entry POST (PHQ-9)", "therapy:measure_new", "therapist", 25,
          method="post", form_url_name="therapy:measure_new",
-         kwargs=lambda c: {"pk": c.session.pk, "instrument": "phq9"}, fill=_measure_fill,
+         kwargs=lambda c: {"pk": _need(c.score_session).pk, "instrument": "phq9"},
+         fill=_measure_fill,
          ok_statuses=(302,)),
     Page("dashboard", "Clinic dashboard", "caseload:dashboard", "admin", 150, target_ratio=3),
     Page("portal_home", "Portal home", "portal:home", "portal", 25),

@@ -46,6 +46,14 @@ def _manage(*args: str, settings: str = "ipt_clinic.settings.local", **env: str)
         ({"TIME_ZONE": "Mars/Base"}, "TIME_ZONE is not a known time zone"),
         ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has a bad value: unknown scheme"),
         ({"LOGIN_THROTTLE_PER_ACCOUNT": "0"}, "LOGIN_THROTTLE_PER_ACCOUNT must be a positive"),
+        (
+            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DATABASE_PREPARE_THRESHOLD": "0"},
+            "DATABASE_PREPARE_THRESHOLD must be a positive integer",
+        ),
+        (
+            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DATABASE_SERVER_SIDE_BINDING": "?"},
+            "DATABASE_SERVER_SIDE_BINDING must be true or false",
+        ),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_value(env, message):
@@ -183,3 +191,21 @@ class TestMailersFromUrl:
             EmailMessage("Hello", "Body", "a@example.org", ["b@example.org"]).send(using="default")
         written = list(tmp_path.iterdir())
         assert len(written) == 1 and "Subject: Hello" in written[0].read_text()
+
+
+@pytest.mark.django_db
+def test_a_query_repeated_on_one_connection_is_prepared_on_postgresql():
+    from django.db import connection
+
+    from patients.models import Patient
+
+    if connection.vendor != "postgresql":
+        assert "server_side_binding" not in connection.settings_dict["OPTIONS"]
+        return
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    for number in range(threshold + 1):
+        Patient.objects.filter(pk=number).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"patients_patient"' in statement for statement in prepared)
