@@ -10,7 +10,7 @@ from .models import Goal, ProblemArea, TreatmentCourse
 def get_course_for_user(user, course_id) -> TreatmentCourse:
     return get_scoped_or_404(
         TreatmentCourse.objects.select_related(
-            "patient", "patient__primary_therapist", "therapist"
+            "patient", "patient__primary_therapist", "therapist", "clinic"
         ),
         user,
         course_id,

@@ -26,7 +26,7 @@ def course_problem_areas(course: TreatmentCourse) -> list[ProblemArea]:
 
 
 def course_page(course: TreatmentCourse) -> dict:
-    attended = course.sessions.filter(status="attended").count()
+    attended = course.sessions_attended  # kept by the sessions layer as attendance changes
     transitions = list(
         PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course).select_related(
             "by"

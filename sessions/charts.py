@@ -16,6 +16,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from phases.models import Phase
 
+from .display import day_and_time
+from .models import Measure
 from .selectors import ChartData
 
 WIDTH, HEIGHT = 760, 340
@@ -277,15 +279,17 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
 
 def chart_table_rows(data: ChartData, tz) -> list[dict]:
     """The chart's figures as rows (date, session, instrument, total, severity) for the
-    table under the chart."""
+    table under the chart, written out here (a long course has dozens)."""
+    labels = dict(Measure._meta.get_field("instrument").flatchoices)
     rows = []
     for measure in data.measures:
+        ordinal = data.session_ordinals.get(measure.session_id)
         rows.append(
             {
-                "taken_at": timezone.localtime(measure.taken_at, tz),
-                "session": data.session_ordinals.get(measure.session_id),
-                "instrument": measure.get_instrument_display(),
-                "total": measure.total,
+                "taken": day_and_time(measure.taken_at, tz),
+                "session": str(ordinal) if ordinal else "—",
+                "instrument": str(labels.get(measure.instrument, measure.instrument)),
+                "total": str(measure.total),
                 "severity": measure.severity,
                 "risk_flag": measure.risk_flag,
             }

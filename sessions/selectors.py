@@ -5,7 +5,18 @@ runs a fixed number of queries whatever the length of the history."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -90,20 +101,19 @@ def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
 
 
 def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
-    """All sessions of the course with N, the note's state and the session's measures."""
-    return list(
-        with_ordinal(TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk))
-        .select_related("note")
-        .prefetch_related(
-            Prefetch(
-                "measures",
-                queryset=Measure.objects.filter(clinic_id=course.clinic_id).order_by(
-                    "taken_at", "pk"
-                ),
-            )
-        )
+    """All sessions of the course in order, each with its N (``ordinal``, counted here as
+    ``with_ordinal`` counts it) and its note's state (``note_pk``, ``note_signed_at``)."""
+    sessions = list(
+        TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+        .annotate(note_pk=F("note__pk"), note_signed_at=F("note__signed_at"))
         .order_by("scheduled_start", "pk")
     )
+    held = 0
+    for session in sessions:
+        if session.status not in CANCELLED_STATUSES:
+            held += 1
+        session.ordinal = held
+    return sessions
 
 
 def course_measures(course: TreatmentCourse) -> list[Measure]:
@@ -173,25 +183,25 @@ class ChartData:
     session_ordinals: dict
 
 
-def course_chart_data(course: TreatmentCourse, sessions: list | None = None) -> ChartData:
-    """What the score chart draws: three queries (measures, phase changes, life events), plus
-    the sessions' ordinals when the caller has not already loaded them."""
+def course_chart_data(
+    course: TreatmentCourse, sessions: list | None = None, transitions: list | None = None
+) -> ChartData:
+    """What the score chart draws: measures, phase changes (unless the caller has them, in
+    their order ``at``, ``pk``) and life events, plus the sessions' ordinals when the caller
+    has not already loaded the sessions."""
     if sessions is None:
-        sessions = list(
-            with_ordinal(
-                TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
-            ).only("pk", "scheduled_start", "status", "course_id", "clinic_id")
-        )
+        sessions = course_sessions(course)
     measures = list(
         Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk).order_by(
             "taken_at", "pk"
         )
     )
-    transitions = list(
-        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course_id=course.pk).order_by(
-            "at", "pk"
+    if transitions is None:
+        transitions = list(
+            PhaseTransition.objects.filter(
+                clinic_id=course.clinic_id, course_id=course.pk
+            ).order_by("at", "pk")
         )
-    )
     life_events = list(
         LifeEvent.objects.filter(
             clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
@@ -210,30 +220,25 @@ def course_chart_data(course: TreatmentCourse, sessions: list | None = None) -> 
 
 
 def session_page(session_id, user) -> TherapySession:
-    """The session with everything its page shows, or Http404 for outsiders."""
+    """The session with everything its page shows, or Http404 for outsiders. The note and
+    its signer and focus come in the same query (statements are prepared on PostgreSQL, so
+    the wider join is planned once per connection, not per request); its measures and the
+    note's addenda in one query each; the homework from ``session_homework``."""
     from patients.access import get_scoped_or_404
 
-    # The note and its relations come in a query of their own: one join of nine tables
-    # took PostgreSQL longer to plan than these two queries take to run.
     queryset = with_ordinal(
         TherapySession.objects.select_related(
             "course__patient",
             "therapist",
             "clinic",
+            "note__signed_by",
+            "note__focus_problem_area",
         ).prefetch_related(
-            Prefetch(
-                "note",
-                queryset=SessionNote.objects.select_related("signed_by", "focus_problem_area"),
-            ),
             Prefetch(
                 "measures",
                 queryset=Measure.objects.select_related("risk_responded_by").order_by(
                     "taken_at", "pk"
                 ),
-            ),
-            Prefetch(
-                "assignments_set",
-                queryset=Assignment.objects.select_related("relationship", "problem_area"),
             ),
             Prefetch(
                 "note__addenda",
@@ -244,16 +249,47 @@ def session_page(session_id, user) -> TherapySession:
     return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
 
 
+def _for_review(session: TherapySession) -> Q:
+    """Homework set before ``session`` (or in no session) that is still live and has not been
+    reviewed in another session."""
+    return (
+        ~Q(status=AssignmentStatus.WITHDRAWN)
+        & (Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk))
+        & (Q(session__isnull=True) | Q(session__scheduled_start__lt=session.scheduled_start))
+    )
+
+
 def homework_for_review(session: TherapySession) -> list[Assignment]:
     """Homework set before this session that has not been reviewed in a later one (or was
     reviewed in this one), with the patient's reflection."""
     return list(
         Assignment.objects.filter(clinic_id=session.clinic_id, course_id=session.course_id)
-        .exclude(status=AssignmentStatus.WITHDRAWN)
-        .filter(Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk))
-        .filter(Q(session__isnull=True) | Q(session__scheduled_start__lt=session.scheduled_start))
+        .filter(_for_review(session))
         .select_related("relationship", "problem_area")
         .order_by("due_date", "pk")
+    )
+
+
+@dataclass
+class SessionHomework:
+    set_here: list[Assignment]  # set in this session, withdrawn ones included
+    for_review: list[Assignment]  # as ``homework_for_review``
+
+
+def session_homework(session: TherapySession) -> SessionHomework:
+    """Both homework lists of the session page from one query."""
+    rows = list(
+        Assignment.objects.filter(clinic_id=session.clinic_id, course_id=session.course_id)
+        .filter(Q(session_id=session.pk) | _for_review(session))
+        .annotate(
+            is_for_review=ExpressionWrapper(_for_review(session), output_field=BooleanField())
+        )
+        .select_related("relationship", "problem_area")
+        .order_by("due_date", "pk")
+    )
+    return SessionHomework(
+        set_here=[a for a in rows if a.session_id == session.pk],
+        for_review=[a for a in rows if a.is_for_review],
     )
 
 

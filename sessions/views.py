@@ -1,3 +1,4 @@
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -7,16 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.access import get_scoped_or_404
-from phases.models import TreatmentCourse
+from phases.models import Phase, TreatmentCourse
 
 from . import selectors, services
 from .charts import chart_table_rows, score_chart_svg
+from .display import day_and_time
 from .forms import (
     AddendumForm,
     AssignmentForm,
@@ -28,7 +30,15 @@ from .forms import (
     SlotForm,
 )
 from .measures import measure_record, risk_flag_respond
-from .models import EnteredBy, Measure, SessionNote, Technique, TherapySession
+from .models import (
+    CANCELLED_STATUSES,
+    EnteredBy,
+    Measure,
+    SessionNote,
+    SessionStatus,
+    Technique,
+    TherapySession,
+)
 from .scoring import INSTRUMENTS
 
 
@@ -247,7 +257,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_page(pk, request.user)
     note = getattr(session, "note", None)
-    homework = selectors.homework_for_review(session)
+    homework = selectors.session_homework(session)
     _audit_view(
         request,
         patient_id=session.course.patient_id,
@@ -267,7 +277,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 m for m in session.measures.all() if m.risk_flag and not m.risk_responded_at
             ],
             "measure_rows": _measure_rows(session.measures.all(), session.clinic.tz),
-            "homework_for_review": homework,
+            "homework_set_here": homework.set_here,
+            "homework_for_review": homework.for_review,
             "attendance_form": AttendanceForm(initial={"status": session.status}),
             "addendum_form": AddendumForm(),
             "risk_form": RiskResponseForm(),
@@ -276,16 +287,6 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tz_name": session.clinic.time_zone,
             "instruments": [(code, spec.label) for code, spec in INSTRUMENTS.items()],
         },
-    )
-
-
-def _day_and_time(moment, tz) -> str:
-    """``moment|date:"j M Y H:i"`` in ``tz``, as the template filter writes it (the month's
-    short name through Django's translations), without the filter's per-call set-up."""
-    local = timezone.localtime(moment, tz)
-    return (
-        f"{local.day} {MONTHS_3[local.month].title()} {local.year:04d} "
-        f"{local.hour:02d}:{local.minute:02d}"
     )
 
 
@@ -308,7 +309,7 @@ def _measure_rows(measures, tz) -> list[_MeasureRow]:
     instrument_labels = dict(Measure._meta.get_field("instrument").flatchoices)
     return [
         _MeasureRow(
-            taken=_day_and_time(m.taken_at, tz),
+            taken=day_and_time(m.taken_at, tz),
             instrument=str(instrument_labels.get(m.instrument, m.instrument)),
             by_patient=m.entered_by_kind == EnteredBy.PATIENT,
             total=m.total,
@@ -357,14 +358,61 @@ def course_sessions(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(request, "sessions/course_sessions.html", {"course": course, **context})
 
 
-def course_sessions_context(course: TreatmentCourse) -> dict:
+@dataclass(slots=True)
+class _CourseSessionRow:
+    number: str  # "N of M", or a dash for a cancelled session
+    url: str
+    when: str
+    status: str
+    phase: str
+    note: str
+    scores: list  # (questionnaire, total, open risk flag)
+
+
+def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_CourseSessionRow]:
+    """The course's sessions table, written out once here (a long course has dozens of rows,
+    and each through template tags and filters cost several times as much)."""
+    status_labels = dict(SessionStatus.choices)
+    phase_labels = dict(Phase.choices)
+    instrument_labels = dict(Measure._meta.get_field("instrument").flatchoices)
+    rows = []
+    for session in sessions:
+        cancelled = session.status in CANCELLED_STATUSES
+        note = "Signed" if session.note_signed_at else "Draft"
+        rows.append(
+            _CourseSessionRow(
+                number="—" if cancelled else f"{session.ordinal} of {course.planned_sessions}",
+                url=reverse("therapy:session", args=[session.pk]),
+                when=day_and_time(session.scheduled_start, tz, weekday=True),
+                status=str(status_labels.get(session.status, session.status)),
+                phase=str(phase_labels.get(session.phase, session.phase)) if session.phase else "—",
+                note="—" if session.note_pk is None else note,
+                scores=[
+                    (
+                        str(instrument_labels.get(m.instrument, m.instrument)),
+                        str(m.total),
+                        m.risk_flag and not m.risk_responded_at,
+                    )
+                    for m in measures_by_session.get(session.pk, ())
+                ],
+            )
+        )
+    return rows
+
+
+def course_sessions_context(course: TreatmentCourse, transitions: list | None = None) -> dict:
     """What ``_course_sessions.html`` and ``_score_chart.html`` need; the course page includes
-    both with this context (a fixed number of queries whatever the history's length)."""
+    both with this context and passes the phase changes it has already read. A fixed number
+    of queries whatever the history's length: each session's scores are the chart's, sorted
+    out here."""
     sessions = selectors.course_sessions(course)
-    chart = selectors.course_chart_data(course, sessions=sessions)
+    chart = selectors.course_chart_data(course, sessions=sessions, transitions=transitions)
+    by_session = defaultdict(list)
+    for measure in chart.measures:
+        by_session[measure.session_id].append(measure)
     tz = course.clinic.tz
     return {
-        "course_session_list": sessions,
+        "course_session_rows": _course_session_rows(course, sessions, by_session, tz),
         "score_chart_svg": score_chart_svg(chart, tz=tz),
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,

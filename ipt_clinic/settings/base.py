@@ -114,6 +114,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "ipt_clinic.urls"
 WSGI_APPLICATION = "ipt_clinic.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["ipt_clinic.accounts.backends.ClinicModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -56,3 +56,57 @@ def test_it_flags_unsigned_notes_older_than_48_hours_on_the_home_page(therapist_
     page = therapist_client.get(reverse("caseload:therapist_home")).content.decode()
     assert "Unsigned notes older than 48 hours" in page
     assert course.patient.full_name in page and "no note yet" in page
+
+
+def test_each_row_numbers_held_sessions_and_shows_its_note_and_scores(therapist):
+    """N of M counts the sessions not cancelled, in order; each row shows its own note's
+    state and its own scores."""
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions import services
+    from sessions.models import Measure
+    from tests.factories import CourseFactory, PatientFactory, SessionFactory
+
+    course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    start = timezone.now() - timedelta(days=30)
+    statuses = ["attended", "cancelled_patient", "attended", "no_show", "scheduled"]
+    sessions = [
+        SessionFactory(course=course, scheduled_start=start + timedelta(days=7 * i), status=s)
+        for i, s in enumerate(statuses)
+    ]
+    signed = services.note_start(session=sessions[0], by=therapist)
+    signed = services.note_save(
+        note=signed, by=therapist, data={"risk_level": "none"}, expected_version=signed.version
+    )
+    services.note_sign(note=signed, by=therapist)
+    services.note_start(session=sessions[2], by=therapist)
+    Measure.objects.create(
+        clinic=course.clinic,
+        course=course,
+        session=sessions[2],
+        instrument="phq9",
+        answers=[1] * 9,
+        total=9,
+        severity="mild",
+        risk_flag=True,
+        taken_at=sessions[2].scheduled_start,
+        entered_by=therapist,
+    )
+
+    html, _ = _render(course)
+    table = html.split('id="course-sessions-heading"')[1]
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]
+    ]
+    m = course.planned_sessions
+    assert [(r[0], r[4], r[5]) for r in rows] == [
+        (f"1 of {m}", "Signed", "—"),
+        ("—", "—", "—"),
+        (f"2 of {m}", "Draft", "PHQ-9 9 risk"),
+        (f"3 of {m}", "—", "—"),
+        (f"4 of {m}", "—", "—"),
+    ]

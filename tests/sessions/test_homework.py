@@ -133,3 +133,45 @@ def test_it_escapes_homework_text_written_by_people(therapist_client, course, th
         assert "<script>alert(1)" not in page
         assert "<img src=x" not in page
         assert "&lt;script&gt;alert(1)" in page
+
+
+def test_the_session_page_lists_homework_set_in_it_and_homework_to_review(therapist_client, course):
+    now = timezone.now()
+    earlier = SessionFactory(course=course, scheduled_start=now - timedelta(days=14))
+    this = SessionFactory(course=course, scheduled_start=now - timedelta(days=7))
+    later = SessionFactory(course=course, scheduled_start=now + timedelta(days=7))
+
+    def homework(title, **fields):
+        AssignmentFactory(course=course, title=title, **fields)
+
+    homework("Set here", session=this)
+    homework("Set here, then withdrawn", session=this, status="withdrawn")
+    homework("Open from before", session=earlier)
+    homework("Set outside a session")
+    homework("Reviewed here", session=earlier, reviewed_in=this)
+    homework("Withdrawn before", session=earlier, status="withdrawn")
+    homework("Reviewed in a later session", session=earlier, reviewed_in=later)
+    homework("Set in a later session", session=later)
+
+    page = therapist_client.get(reverse("therapy:session", args=[this.pk])).content.decode()
+    set_here, for_review = page.split("Homework from earlier sessions, for review")
+    set_here = set_here.split("Homework set in this session")[1]
+    for_review = for_review.split("</section>")[0]
+
+    def titles(html):
+        return {t for t in ALL_TITLES if f"<strong>{t}</strong>" in html}
+
+    assert titles(set_here) == {"Set here", "Set here, then withdrawn"}
+    assert titles(for_review) == {"Open from before", "Set outside a session", "Reviewed here"}
+
+
+ALL_TITLES = (
+    "Set here",
+    "Set here, then withdrawn",
+    "Open from before",
+    "Set outside a session",
+    "Reviewed here",
+    "Withdrawn before",
+    "Reviewed in a later session",
+    "Set in a later session",
+)
