@@ -156,18 +156,18 @@ class NoteForm(forms.ModelForm):
                 initial=note.techniques,
             )
             for goal in self.goals:
-                review = goal.this_review[0] if getattr(goal, "this_review", None) else None
+                reviewed = goal.review_progress is not None  # in this session already
                 self.fields[f"goal_{goal.pk}_progress"] = forms.IntegerField(
                     label=f"Progress on “{goal.text}” (0–10)",
                     min_value=0,
                     max_value=10,
                     required=False,
-                    initial=review.progress if review else goal.progress,
+                    initial=goal.review_progress if reviewed else goal.progress,
                 )
                 self.fields[f"goal_{goal.pk}_status"] = forms.ChoiceField(
                     label="Status",
                     choices=GoalStatus.choices,
-                    initial=review.status if review else goal.status,
+                    initial=goal.review_status if reviewed else goal.status,
                 )
         for assignment in self.homework:
             self.fields[f"homework_{assignment.pk}"] = forms.ChoiceField(

@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
@@ -294,21 +295,18 @@ def session_homework(session: TherapySession) -> SessionHomework:
 
 
 def goals_for_review(session: TherapySession) -> list[Goal]:
-    """The course's live goals, each with this session's review (if any) as ``this_review``."""
-    from .models import GoalReview
-
+    """The course's live goals, each with this session's review of it if there is one
+    (``review_progress`` and ``review_status``, else None), in one query."""
     return list(
         Goal.objects.filter(
             clinic_id=session.clinic_id, course_id=session.course_id, removed_at__isnull=True
         )
-        .select_related("problem_area")
-        .prefetch_related(
-            Prefetch(
-                "reviews",
-                queryset=GoalReview.objects.filter(session_id=session.pk),
-                to_attr="this_review",
-            )
+        .annotate(
+            this_review=FilteredRelation("reviews", condition=Q(reviews__session_id=session.pk)),
+            review_progress=F("this_review__progress"),
+            review_status=F("this_review__status"),
         )
+        .select_related("problem_area")
         .order_by("pk")
     )
 

@@ -55,28 +55,31 @@ def _course_for(request: HttpRequest, course_id) -> TreatmentCourse:
     )
 
 
-def _session_for(request: HttpRequest, pk) -> TherapySession:
+def _session_for(request: HttpRequest, pk, *, with_note: bool = False) -> TherapySession:
+    """The session, with its note in the same query when the view works on the note."""
+    related = ["course__patient", "clinic", "therapist", *(["note"] if with_note else [])]
     return get_scoped_or_404(
-        TherapySession.objects.select_related("course__patient", "clinic", "therapist"),
+        TherapySession.objects.select_related(*related),
         request.user,
         pk,
         patient_path="course__patient",
     )
 
 
-def _session_for_its_therapist(request: HttpRequest, pk) -> TherapySession:
+def _session_for_its_therapist(request: HttpRequest, pk, *, with_note=False) -> TherapySession:
     """The session, for the therapist who runs it only: a note is written and signed by its
     author. Anyone else (the clinic admin included) gets the same 404 as an outsider."""
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, with_note=with_note)
     if session.therapist_id != request.user.pk:
         raise Http404("Not found.")
     return session
 
 
 def _note_of(session: TherapySession) -> SessionNote:
-    note = SessionNote.objects.filter(session=session).order_by("pk").first()
-    if note is None:
-        raise Http404("This session has no note yet.")
+    try:
+        note = session.note  # read with the session where it was asked for (``with_note``)
+    except SessionNote.DoesNotExist:
+        raise Http404("This session has no note yet.") from None
     note.session = session  # already read, with its course and patient
     return note
 
@@ -451,7 +454,7 @@ def _note_form(note: SessionNote, data=None) -> NoteForm:
 
 @login_required
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _session_for_its_therapist(request, pk)
+    session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
     if note.signed_at is not None:
         messages.info(request, "This note is signed and locked; add an addendum instead.")
@@ -545,7 +548,7 @@ def _conflict(form: NoteForm, current: SessionNote) -> list[dict]:
 @require_POST
 def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft autosave (htmx): saves without the risk check and answers with the new version."""
-    session = _session_for_its_therapist(request, pk)
+    session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
     form = _note_form(note, request.POST)
     status, version = "", note.version
@@ -581,7 +584,7 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _session_for_its_therapist(request, pk)
+    session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
     try:
         services.note_sign(note=note, by=request.user, request=request)
@@ -595,7 +598,7 @@ def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def note_addendum(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, with_note=True)
     note = _note_of(session)
     form = AddendumForm(request.POST)
     if not form.is_valid():
@@ -614,7 +617,7 @@ def note_addendum(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def note_history(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, with_note=True)
     note = _note_of(session)
     _audit_view(
         request,

@@ -174,3 +174,41 @@ def test_it_refuses_a_focus_area_object_that_is_removed_or_of_another_course(cou
     )
     note.refresh_from_db()
     assert note.focus_problem_area == live and note.version == 2
+
+
+def test_the_note_form_shows_this_sessions_goal_review_else_the_goals_standing(
+    therapist_client, course, therapist
+):
+    import re
+
+    course.phase = Phase.PROBLEM_SOLVING
+    course.save()
+    goal = GoalFactory(problem_area=ProblemAreaFactory(course=course))
+    reviewed = _past_session(course)
+    note = services.note_start(session=reviewed, by=therapist)
+    saved = therapist_client.post(
+        reverse("therapy:note", args=[reviewed.pk]),
+        {
+            "version": note.version,
+            "risk_level": "low",
+            f"goal_{goal.pk}_progress": 6,
+            f"goal_{goal.pk}_status": "partly",
+        },
+    )
+    assert saved.status_code == 302
+    goal.refresh_from_db()
+    goal.progress, goal.status = 2, "open"  # as a later review would leave it
+    goal.save()
+    later = _past_session(course)
+    services.note_start(session=later, by=therapist)
+
+    def shown(session):
+        page = therapist_client.get(reverse("therapy:note", args=[session.pk])).content.decode()
+        progress = re.search(rf'name="goal_{goal.pk}_progress"[^>]*value="(\d+)"', page)
+        status = re.search(
+            rf'<select name="goal_{goal.pk}_status".*?<option value="(\w+)" selected', page, re.S
+        )
+        return progress.group(1), status.group(1)
+
+    assert shown(reviewed) == ("6", "partly")
+    assert shown(later) == ("2", "open")
