@@ -81,12 +81,33 @@ def _drop_database(url: str, name: str) -> None:
         )
 
 
+_PARKED: dict = {}  # database name -> its connection while another database is measured
+
+
 def _use_database(name: str) -> None:
-    """Point Django's default connection at another of the bench databases."""
+    """Point Django's default connection at another of the bench databases. Each database
+    keeps a connection of its own across the alternating rounds, as a served app keeps its
+    connection (CONN_MAX_AGE): closing it at every round made each round's first requests pay
+    for connecting, loading PostgreSQL's catalog caches and planning statements again."""
+    from django.db import connections
+
+    current = connections["default"]
+    if current.settings_dict["NAME"] == name:
+        return
+    _PARKED[current.settings_dict["NAME"]] = current
+    wrapper = _PARKED.pop(name, None)
+    if wrapper is None:
+        wrapper = type(current)({**current.settings_dict, "NAME": name}, "default")
+    connections["default"] = wrapper
+
+
+def _close_all() -> None:
     from django.db import connections
 
     connections.close_all()
-    connections["default"].settings_dict["NAME"] = name
+    for wrapper in _PARKED.values():
+        wrapper.close()
+    _PARKED.clear()
 
 
 def _load_optional(name: str):
@@ -319,7 +340,6 @@ def main() -> None:
     # WhiteNoise warns that collectstatic has not run: the bench serves no static files.
     warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
-    from django.db import connections
 
     from bench.pages import PAGES
 
@@ -372,7 +392,7 @@ def main() -> None:
     print("== notifications")
     high_entry["notifications"] = _notifications(args.notification_count)
     print(f"   {high_entry['notifications']}")
-    connections.close_all()
+    _close_all()
     if not (args.keep or args.reuse):
         for name in names.values():
             _drop_database(url, name)
