@@ -1,6 +1,8 @@
 """Reads for the course page, in a fixed number of queries."""
 
-from django.db.models import Prefetch, Q
+from collections import defaultdict
+
+from django.db.models import Q
 
 from .models import (
     PHASE_ORDER,
@@ -14,15 +16,27 @@ from .models import (
 from .services import exit_checklist, next_phase
 
 
-def course_problem_areas(course: TreatmentCourse) -> list[ProblemArea]:
-    goals = Goal.objects.filter(clinic_id=course.clinic_id, removed_at__isnull=True)
+def course_goals(course: TreatmentCourse) -> list[Goal]:
+    """The course's live goals, in the order they were set."""
     return list(
+        Goal.objects.filter(clinic_id=course.clinic_id, course=course, removed_at__isnull=True)
+    )
+
+
+def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
+    """The course's live problem areas, each with its live goals (``live_goals``) from
+    ``goals``."""
+    by_area = defaultdict(list)
+    for goal in goals:
+        by_area[goal.problem_area_id].append(goal)
+    areas = list(
         ProblemArea.objects.filter(
             clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        )
-        .select_related("deceased", "other_party")
-        .prefetch_related(Prefetch("goals", queryset=goals, to_attr="live_goals"))
+        ).select_related("deceased", "other_party")
     )
+    for area in areas:
+        area.live_goals = by_area.get(area.pk, [])
+    return areas
 
 
 def course_page(course: TreatmentCourse) -> dict:
@@ -33,7 +47,8 @@ def course_page(course: TreatmentCourse) -> dict:
         )
     )
     plan = RelapsePreventionPlan.objects.filter(course=course).prefetch_related("supports").first()
-    checklist = exit_checklist(course) if course.status == "active" else []
+    goals = course_goals(course)
+    checklist = exit_checklist(course, goals=goals) if course.status == "active" else []
     current = PHASE_ORDER.index(course.phase)
     phase_steps = [
         {
@@ -46,7 +61,7 @@ def course_page(course: TreatmentCourse) -> dict:
     return {
         "phase_steps": phase_steps,
         "attended_sessions": attended,
-        "problem_areas": course_problem_areas(course),
+        "problem_areas": course_problem_areas(course, goals),
         "transitions": transitions,
         "relapse_plan": plan,
         "checklist": checklist,

@@ -210,8 +210,9 @@ def course_update(*, course: TreatmentCourse, by, request=None, **fields) -> Tre
 # --- the phase state machine -------------------------------------------------------------
 
 
-def exit_checklist(course: TreatmentCourse) -> list[tuple[str, bool]]:
-    """Each exit criterion of the course's current phase, with whether it is met."""
+def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[tuple[str, bool]]:
+    """Each exit criterion of the course's current phase, with whether it is met. ``goals``:
+    the course's live goals, when the caller has them already (the course page)."""
     phase = course.phase
     if phase == Phase.INITIAL:
         return [
@@ -234,12 +235,17 @@ def exit_checklist(course: TreatmentCourse) -> list[tuple[str, bool]]:
             ("The interpersonal formulation is written", bool(course.formulation.strip())),
         ]
     if phase == Phase.PROBLEM_SOLVING:
-        goals = Goal.objects.filter(
-            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+        if goals is None:
+            goals = list(
+                Goal.objects.filter(
+                    clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+                ).only("pk", "status", "last_reviewed_at")
+            )
+        unreviewed = sum(
+            1 for g in goals if g.status == GoalStatus.OPEN and g.last_reviewed_at is None
         )
-        unreviewed = goals.filter(status=GoalStatus.OPEN, last_reviewed_at__isnull=True).count()
         return [
-            ("At least one goal is set", goals.exists()),
+            ("At least one goal is set", bool(goals)),
             (
                 "Every open goal has been reviewed"
                 + (f" ({unreviewed} not yet)" if unreviewed else ""),
