@@ -2,9 +2,9 @@
 
 For each scale a fresh database (created here, dropped at the end): migrate,
 ``seed_demo --scale N`` (which ends with VACUUM (ANALYZE)). Then every key page is requested
-in-process through Django's test Client, logged in as the user who would open it, in rounds
-that alternate between the two databases so that the machine's load weighs on both scales
-alike. Prints p50/p95 server time and the SQL query count at both scales, the ratio, and
+in-process through Django's test Client, logged in as the user who would open it, in rounds;
+within a round page by page, at both scales one after the other, so that the machine's load
+weighs on both scales alike. Prints p50/p95 server time and the SQL query count at both scales, the ratio, and
 each figure against its target; adds the dashboard at a large against a small clinic and the
 notification figures; writes all of it to ``bench/results/latest.json``.
 
@@ -155,27 +155,26 @@ class PageRun:
                 self.clients[who] = staff_client(user)
         return self.clients[who]
 
-    def round(self, share: int) -> None:
-        """``share`` more timed requests of every page (the first round also warms up and
-        counts the queries)."""
-        from bench.pages import PAGES, NotAvailable, find_cast, merge, time_page
+    def measure(self, page, share: int) -> None:
+        """``share`` more timed requests of ``page`` (the first time also warms it up and
+        counts its queries)."""
+        from bench.pages import NotAvailable, find_cast, merge, time_page
 
+        if page.key in self.failures:
+            return
         if self.cast is None:
             self.cast = find_cast()
-        for page in PAGES:
-            if page.key in self.failures:
-                continue
-            try:
-                client = self._client_for(page.user)
-                if page.key in self.timings:
-                    later = time_page(page, client, self.cast, share, warmup=0)
-                    self.timings[page.key] = merge(self.timings[page.key], later)
-                else:
-                    self.timings[page.key] = time_page(page, client, self.cast, share)
-            except NotAvailable as reason:
-                self.failures[page.key] = str(reason)
-            except Exception as error:  # noqa: BLE001 - one broken page must not stop the run
-                self.failures[page.key] = f"error: {type(error).__name__}: {error}"
+        try:
+            client = self._client_for(page.user)
+            if page.key in self.timings:
+                later = time_page(page, client, self.cast, share, warmup=0)
+                self.timings[page.key] = merge(self.timings[page.key], later)
+            else:
+                self.timings[page.key] = time_page(page, client, self.cast, share)
+        except NotAvailable as reason:
+            self.failures[page.key] = str(reason)
+        except Exception as error:  # noqa: BLE001 - one broken page must not stop the run
+            self.failures[page.key] = f"error: {type(error).__name__}: {error}"
 
     def results(self) -> dict:
         from bench.pages import PAGES
@@ -375,9 +374,13 @@ def main() -> None:
     results["load_average_before_pages"] = [round(v, 2) for v in os.getloadavg()]
     for round_number in range(rounds):
         share = args.requests // rounds + (1 if round_number < args.requests % rounds else 0)
-        for scale in scales:
-            _use_database(names[scale])
-            runs[scale].round(share)
+        # Page by page, both scales one after the other (the first of the two changing from
+        # round to round): a page's two figures are taken seconds apart, not a round apart.
+        order = scales if round_number % 2 == 0 else scales[::-1]
+        for page in PAGES:
+            for scale in order:
+                _use_database(names[scale])
+                runs[scale].measure(page, share)
     results["load_average_after_pages"] = [round(v, 2) for v in os.getloadavg()]
     for scale in scales:
         print(f"== pages at scale {scale}")

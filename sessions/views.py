@@ -282,7 +282,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "measure_rows": _measure_rows(session.measures.all(), session.clinic.tz),
             "homework_set_here": homework.set_here,
             "homework_for_review": homework.for_review,
-            "attendance_form": AttendanceForm(initial={"status": session.status}),
+            # Two radio buttons written in the template, labelled (the form's widgets
+            # rendered through Django's form templates cost more than the rest of the form).
+            "attendance_choices": AttendanceForm.base_fields["status"].choices,
             "addendum_form": AddendumForm(),
             "risk_form": RiskResponseForm(),
             "is_its_therapist": session.therapist_id == request.user.pk,

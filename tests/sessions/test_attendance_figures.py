@@ -111,3 +111,19 @@ def test_the_migration_fills_in_courses_with_sessions(course, therapist):
     assert _figures(course) == _recount(course)
     assert _figures(course)[0] == 3
     assert _figures(untouched) == (0, None, None)
+
+
+def test_the_session_page_records_attendance_with_labelled_choices(therapist_client, course):
+    from django.urls import reverse
+
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=2))
+    page = therapist_client.get(reverse("therapy:session", args=[session.pk])).content.decode()
+    for index, (value, label) in enumerate(
+        (("attended", "Attended"), ("no_show", "Did not attend"))
+    ):
+        assert f'value="{value}" id="id_status_{index}" required>' in page
+        assert f'<label class="form-check-label" for="id_status_{index}">{label}</label>' in page
+
+    therapist_client.post(reverse("therapy:attendance", args=[session.pk]), {"status": "no_show"})
+    page = therapist_client.get(reverse("therapy:session", args=[session.pk])).content.decode()
+    assert 'value="no_show" id="id_status_1" required checked>' in page
