@@ -57,7 +57,9 @@ def with_ordinal(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]
     (the N of "N of M"). A subquery, not a window: it stays right when the outer query is
     filtered to one week. Written in SQL: the same subquery built from the ORM (OuterRef,
     Count) took Django longer to compile than the rest of the session page's query, on every
-    request; the count itself is one index range (clinic, course, scheduled_start)."""
+    request; the count itself is one index range (clinic, course, scheduled_start). The SQL
+    names the outer table as Django names a query's own table: read the result, do not nest
+    it in another query (where Django would rename that table)."""
     return sessions.annotate(
         ordinal=RawSQL(_ORDINAL_SQL, CANCELLED_STATUSES, output_field=IntegerField())  # noqa: S611  # nosec B611
     )
