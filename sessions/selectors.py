@@ -225,22 +225,23 @@ def course_chart_data(
 # --------------------------------------------------------------------------- one session
 
 
-# The session page's query joins seven tables; it reads only the columns the page shows of
-# the related rows (about half of them), which halves the work of building the query and
-# its rows. The session and its note are read whole.
-_SESSION_PAGE_FIELDS = (
+# A session's pages show, of its course, patient and clinic, only what their headers and
+# checks need; reading just those columns (about half of a seven-table join's) halves the
+# work of building the query and its rows. A field left out costs a query of its own when
+# read, so the lists name everything these pages and their services use.
+_USER_NAME = ("id", "username", "first_name", "last_name")
+SESSION_WITH_NOTE_FIELDS = (
     *(f.name for f in TherapySession._meta.concrete_fields),
     *(f"note__{f.name}" for f in SessionNote._meta.concrete_fields),
-    *(f"note__focus_problem_area__{name}" for name in ("id", "kind")),
     *(f"course__{name}" for name in ("id", "clinic", "patient", "status", "phase")),
     "course__planned_sessions",
     *(f"course__patient__{name}" for name in ("id", "clinic", "first_name", "last_name")),
-    *(
-        f"{user}__{name}"
-        for user in ("therapist", "note__signed_by")
-        for name in ("id", "username", "first_name", "last_name")
-    ),  # fmt: skip
     *(f"clinic__{name}" for name in ("id", "name", "time_zone")),
+)
+_SESSION_PAGE_FIELDS = (
+    *SESSION_WITH_NOTE_FIELDS,
+    *(f"note__focus_problem_area__{name}" for name in ("id", "kind")),
+    *(f"{user}__{name}" for user in ("therapist", "note__signed_by") for name in _USER_NAME),
 )
 
 
@@ -277,18 +278,22 @@ def session_page(session_id, user) -> TherapySession:
     return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
 
 
-def _homework_candidates(session: TherapySession) -> list[Assignment]:
+def _homework_candidates(session: TherapySession, *, with_related: bool) -> list[Assignment]:
     """The course's homework that no other session has reviewed (with the start of the session
-    it was set in, ``set_at``): both homework lists of a session are taken from these."""
-    return list(
+    it was set in, ``set_at``): both homework lists of a session are taken from these. The
+    person and problem area each is about only ``with_related`` (the note form shows
+    neither)."""
+    queryset = (
         Assignment.objects.filter(clinic_id=session.clinic_id, course_id=session.course_id)
         .filter(
             Q(reviewed_in__isnull=True) | Q(reviewed_in_id=session.pk) | Q(session_id=session.pk)
         )
         .annotate(set_at=F("session__scheduled_start"))
-        .select_related("relationship", "problem_area")
         .order_by("due_date", "pk")
     )
+    if with_related:
+        queryset = queryset.select_related("relationship", "problem_area")
+    return list(queryset)
 
 
 def _is_for_review(assignment: Assignment, session: TherapySession) -> bool:
@@ -302,8 +307,9 @@ def _is_for_review(assignment: Assignment, session: TherapySession) -> bool:
 
 def homework_for_review(session: TherapySession) -> list[Assignment]:
     """Homework set before this session that has not been reviewed in a later one (or was
-    reviewed in this one), with the patient's reflection."""
-    return [a for a in _homework_candidates(session) if _is_for_review(a, session)]
+    reviewed in this one), with the patient's reflection: what the note form reviews."""
+    candidates = _homework_candidates(session, with_related=False)
+    return [a for a in candidates if _is_for_review(a, session)]
 
 
 @dataclass
@@ -314,7 +320,7 @@ class SessionHomework:
 
 def session_homework(session: TherapySession) -> SessionHomework:
     """Both homework lists of the session page from one query."""
-    rows = _homework_candidates(session)
+    rows = _homework_candidates(session, with_related=True)
     return SessionHomework(
         set_here=[a for a in rows if a.session_id == session.pk],
         for_review=[a for a in rows if _is_for_review(a, session)],
@@ -333,7 +339,6 @@ def goals_for_review(session: TherapySession) -> list[Goal]:
             review_progress=F("this_review__progress"),
             review_status=F("this_review__status"),
         )
-        .select_related("problem_area")
         .order_by("pk")
     )
 

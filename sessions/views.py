@@ -56,14 +56,14 @@ def _course_for(request: HttpRequest, course_id) -> TreatmentCourse:
 
 
 def _session_for(request: HttpRequest, pk, *, with_note: bool = False) -> TherapySession:
-    """The session, with its note in the same query when the view works on the note."""
-    related = ["course__patient", "clinic", "therapist", *(["note"] if with_note else [])]
-    return get_scoped_or_404(
-        TherapySession.objects.select_related(*related),
-        request.user,
-        pk,
-        patient_path="course__patient",
-    )
+    """The session; for the views that work on its note, with the note in the same query and
+    only the columns of the course, patient and clinic that they use."""
+    if with_note:
+        queryset = TherapySession.objects.select_related("course__patient", "clinic", "note")
+        queryset = queryset.only(*selectors.SESSION_WITH_NOTE_FIELDS)
+    else:
+        queryset = TherapySession.objects.select_related("course__patient", "clinic", "therapist")
+    return get_scoped_or_404(queryset, request.user, pk, patient_path="course__patient")
 
 
 def _session_for_its_therapist(request: HttpRequest, pk, *, with_note=False) -> TherapySession:
