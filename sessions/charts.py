@@ -16,8 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from phases.models import Phase
 
-from .display import day_and_time
-from .models import Measure
+from .display import day_and_time, instrument_label
 from .selectors import ChartData
 
 WIDTH, HEIGHT = 760, 340
@@ -280,7 +279,6 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
 def chart_table_rows(data: ChartData, tz) -> list[dict]:
     """The chart's figures as rows (date, session, instrument, total, severity) for the
     table under the chart, written out here (a long course has dozens)."""
-    labels = dict(Measure._meta.get_field("instrument").flatchoices)
     rows = []
     for measure in data.measures:
         ordinal = data.session_ordinals.get(measure.session_id)
@@ -288,7 +286,7 @@ def chart_table_rows(data: ChartData, tz) -> list[dict]:
             {
                 "taken": day_and_time(measure.taken_at, tz),
                 "session": str(ordinal) if ordinal else "—",
-                "instrument": str(labels.get(measure.instrument, measure.instrument)),
+                "instrument": instrument_label(measure.instrument),
                 "total": str(measure.total),
                 "severity": measure.severity,
                 "risk_flag": measure.risk_flag,

@@ -1,8 +1,18 @@
-"""Dates written as the template filters write them, for tables formatted in Python: a table
-of dozens of rows through ``|date`` costs several times as much as these."""
+"""Dates and labels written as the templates write them, for tables formatted in Python: a
+table of dozens of rows through ``|date`` and ``get_FOO_display`` costs several times as much
+as these."""
 
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+
+from .models import Measure
+
+_INSTRUMENT_LABELS = dict(Measure._meta.get_field("instrument").flatchoices)
+
+
+def instrument_label(code: str) -> str:
+    """``measure.get_instrument_display()`` for ``code``."""
+    return str(_INSTRUMENT_LABELS.get(code, code))
 
 
 def day_and_time(moment, tz, *, weekday: bool = False) -> str:

@@ -280,9 +280,9 @@ def session_page(session_id, user) -> TherapySession:
 
 def _homework_candidates(session: TherapySession, *, with_related: bool) -> list[Assignment]:
     """The course's homework that no other session has reviewed (with the start of the session
-    it was set in, ``set_at``): both homework lists of a session are taken from these. The
-    person and problem area each is about only ``with_related`` (the note form shows
-    neither)."""
+    it was set in, ``set_at``): both homework lists of a session are taken from these. With
+    ``with_related``, also the person and the problem area each is about (the note form
+    shows neither)."""
     queryset = (
         Assignment.objects.filter(clinic_id=session.clinic_id, course_id=session.course_id)
         .filter(

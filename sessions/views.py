@@ -18,7 +18,7 @@ from phases.models import Phase, TreatmentCourse
 
 from . import selectors, services
 from .charts import chart_table_rows, score_chart_svg
-from .display import day_and_time
+from .display import day_and_time, instrument_label
 from .forms import (
     AddendumForm,
     AssignmentForm,
@@ -311,11 +311,10 @@ class _MeasureRow:
 def _measure_rows(measures, tz) -> list[_MeasureRow]:
     """The session page's questionnaire table, formatted once here: a session can collect
     dozens of scores, and each row through template filters cost several times as much."""
-    instrument_labels = dict(Measure._meta.get_field("instrument").flatchoices)
     return [
         _MeasureRow(
             taken=day_and_time(m.taken_at, tz),
-            instrument=str(instrument_labels.get(m.instrument, m.instrument)),
+            instrument=instrument_label(m.instrument),
             by_patient=m.entered_by_kind == EnteredBy.PATIENT,
             total=m.total,
             severity=m.severity,
@@ -379,7 +378,6 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
     and each through template tags and filters cost several times as much)."""
     status_labels = dict(SessionStatus.choices)
     phase_labels = dict(Phase.choices)
-    instrument_labels = dict(Measure._meta.get_field("instrument").flatchoices)
     rows = []
     for session in sessions:
         cancelled = session.status in CANCELLED_STATUSES
@@ -394,7 +392,7 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
                 note="—" if session.note_pk is None else note,
                 scores=[
                     (
-                        str(instrument_labels.get(m.instrument, m.instrument)),
+                        instrument_label(m.instrument),
                         str(m.total),
                         m.risk_flag and not m.risk_responded_at,
                     )
