@@ -4,9 +4,10 @@ For each scale a fresh database (created here, dropped at the end): migrate,
 ``seed_demo --scale N`` (which ends with VACUUM (ANALYZE)). Then every key page is requested
 in-process through Django's test Client, logged in as the user who would open it, in rounds;
 within a round page by page, at both scales one after the other, so that the machine's load
-weighs on both scales alike. Prints p50/p95 server time and the SQL query count at both scales, the ratio, and
-each figure against its target; adds the dashboard at a large against a small clinic and the
-notification figures; writes all of it to ``bench/results/latest.json``.
+weighs on both scales alike. Prints p50/p95 server time and the SQL query count at both
+scales, the ratio, and each figure against its target; adds the dashboard at a large against
+a small clinic and the notification figures; writes all of it to
+``bench/results/latest.json``.
 
     .venv/bin/python bench/run.py [--requests 50] [--scales 1,100] [--keep] [--reuse]
 
