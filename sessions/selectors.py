@@ -9,7 +9,6 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
-    Prefetch,
     Q,
     QuerySet,
 )
@@ -246,11 +245,12 @@ _SESSION_PAGE_FIELDS = (
 
 
 def session_page(session_id, user) -> TherapySession:
-    """The session with everything its page shows, or Http404 for outsiders. The note and
-    its signer and focus come in the same query (statements are prepared on PostgreSQL, so
-    the wider join is planned once per connection, not per request); its measures and the
-    note's addenda in one query each; the homework from ``session_homework``. A field of a
-    related row left out of ``_SESSION_PAGE_FIELDS`` costs a query of its own when read."""
+    """The session with its note, the note's signer and focus, its patient and therapist, in
+    one query (statements are prepared on PostgreSQL, so the wide join is planned once per
+    connection, not per request), or Http404 for outsiders. The page's other rows come from
+    ``session_measures``, ``note_addenda`` and ``session_homework``: each one plain query,
+    not Django's prefetch machinery, which cost as much again as the queries themselves. A
+    field of a related row left out of ``_SESSION_PAGE_FIELDS`` costs a query when read."""
     from patients.access import get_scoped_or_404
 
     queryset = with_ordinal(
@@ -260,22 +260,39 @@ def session_page(session_id, user) -> TherapySession:
             "clinic",
             "note__signed_by",
             "note__focus_problem_area",
-        )
-        .only(*_SESSION_PAGE_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "measures",
-                queryset=Measure.objects.select_related("risk_responded_by").order_by(
-                    "taken_at", "pk"
-                ),
-            ),
-            Prefetch(
-                "note__addenda",
-                queryset=NoteAddendum.objects.select_related("author").order_by("created_at"),
-            ),
-        )
+        ).only(*_SESSION_PAGE_FIELDS)
     )
     return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+
+
+def session_measures(session: TherapySession) -> list[Measure]:
+    """The questionnaires taken in ``session``, oldest first, with who responded to a risk
+    flag (their name only)."""
+    return list(
+        Measure.objects.filter(clinic_id=session.clinic_id, session_id=session.pk)
+        .select_related("risk_responded_by")
+        .only(
+            *(f.name for f in Measure._meta.concrete_fields),
+            *(f"risk_responded_by__{name}" for name in _USER_NAME),
+        )
+        .order_by("taken_at", "pk")
+    )
+
+
+def note_addenda(note: SessionNote | None) -> list[NoteAddendum]:
+    """A signed note's addenda, oldest first, with their authors' names; none (and no query)
+    for a draft, which cannot have any (``note_add_addendum`` refuses them)."""
+    if note is None or note.signed_at is None:
+        return []
+    return list(
+        NoteAddendum.objects.filter(clinic_id=note.clinic_id, note_id=note.pk)
+        .select_related("author")
+        .only(
+            *(f.name for f in NoteAddendum._meta.concrete_fields),
+            *(f"author__{name}" for name in _USER_NAME),
+        )
+        .order_by("created_at", "pk")
+    )
 
 
 def _homework_candidates(session: TherapySession, *, with_related: bool) -> list[Assignment]:

@@ -260,6 +260,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_page(pk, request.user)
     note = getattr(session, "note", None)
+    measures = selectors.session_measures(session)
     homework = selectors.session_homework(session)
     _audit_view(
         request,
@@ -276,10 +277,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "course": session.course,
             "note": note,
             "note_rows": note_display_rows(note) if note else [],
-            "open_flags": [
-                m for m in session.measures.all() if m.risk_flag and not m.risk_responded_at
-            ],
-            "measure_rows": _measure_rows(session.measures.all(), session.clinic.tz),
+            "addenda": selectors.note_addenda(note),
+            "open_flags": [m for m in measures if m.risk_flag and not m.risk_responded_at],
+            "measure_rows": _measure_rows(measures, session.clinic.tz),
             "homework_set_here": homework.set_here,
             "homework_for_review": homework.for_review,
             # Two radio buttons written in the template, labelled (the form's widgets
