@@ -44,6 +44,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ipt_clinic.rows import Columns, instances
 from patients.models import PatientStatus
 
 from . import smtp_transaction
@@ -270,34 +271,10 @@ def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
     return notification
 
 
-class _Columns:
-    """One model's columns in the claim statement, and how to turn them back into an instance."""
-
-    def __init__(self, model, alias: str):
-        quote = connection.ops.quote_name
-        self.model = model
-        self.fields = model._meta.concrete_fields
-        self.attnames = [field.attname for field in self.fields]
-        self.pk_index = self.attnames.index(model._meta.pk.attname)
-        self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
-        self.converters = [
-            (index, converter, field)
-            for index, field in enumerate(self.fields)
-            for converter in field.get_db_converters(connection)
-        ]
-
-    def instance(self, values: list):
-        if values[self.pk_index] is None:  # nothing joined
-            return None
-        for index, converter, field in self.converters:
-            values[index] = converter(values[index], field, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
+_claim_statement: tuple[str, list[Columns]] | None = None
 
 
-_claim_statement: tuple[str, list[_Columns]] | None = None
-
-
-def _claim_sql() -> tuple[str, list[_Columns]]:
+def _claim_sql() -> tuple[str, list[Columns]]:
     """On PostgreSQL the claim and every read the send needs are one statement: the UPDATE
     returns the row, joined to its patient, clinic and the session or homework it is about."""
     global _claim_statement
@@ -308,11 +285,11 @@ def _claim_sql() -> tuple[str, list[_Columns]]:
         from .models import Assignment, TherapySession
 
         parts = [
-            _Columns(Notification, "n"),
-            _Columns(Patient, "p"),
-            _Columns(Clinic, "c"),
-            _Columns(TherapySession, "s"),
-            _Columns(Assignment, "a"),
+            Columns(Notification, "n"),
+            Columns(Patient, "p"),
+            Columns(Clinic, "c"),
+            Columns(TherapySession, "s"),
+            Columns(Assignment, "a"),
         ]
         sql = (
             f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
@@ -358,12 +335,7 @@ def _claim_and_read(pk: int, now: datetime) -> Notification | None:
     row, _ = _prepared(sql, params, fetch=True)
     if row is None:
         return None
-    instances, start = [], 0
-    for part in parts:
-        width = len(part.attnames)
-        instances.append(part.instance(list(row[start : start + width])))
-        start += width
-    notification, patient, clinic, session, assignment = instances
+    notification, patient, clinic, session, assignment = instances(row, parts)
     notification.patient = patient
     notification.clinic = clinic
     notification._subject = (session, assignment)

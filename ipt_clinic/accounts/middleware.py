@@ -3,12 +3,17 @@
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
+
+from ipt_clinic import rows
 
 SESSION_LOGIN_AT = "staff_login_at"
 SESSION_LAST_SEEN = "staff_last_seen"
@@ -110,3 +115,44 @@ class MFARequiredMiddleware:
         if (match.namespace, match.url_name) in self.allowed:
             return None
         return redirect("accounts:mfa")
+
+
+def _device_statement(model):
+    def build():
+        from django.db import connection
+
+        quote = connection.ops.quote_name
+        part = rows.Columns(model, "d")
+        sql = (
+            f"SELECT {part.sql} FROM {quote(model._meta.db_table)} d"  # noqa: S608 - names from the model  # nosec B608
+            f" WHERE d.{quote(model._meta.pk.column)} = %s"
+        )
+        return sql, [part]
+
+    return build
+
+
+class StaffOTPMiddleware(OTPMiddleware):
+    """django-otp's middleware, with the session's second-factor device read by one fixed
+    statement per device model (``ipt_clinic.rows``) instead of the ORM's lookup: it runs on
+    every staff request. The device is still read on every request, so a device removed or
+    unconfirmed (recovery codes regenerated, second factor reset) ends verification at once,
+    and django-otp's own checks (the device belongs to this user and is confirmed) run
+    unchanged."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        try:
+            model_label, device_id = persistent_id.rsplit("/", 1)
+            app_label, model_name = model_label.split(".")
+            model = apps.get_model(app_label, model_name)
+            pk = int(device_id)
+        except (ValueError, LookupError):
+            return None
+        if not issubclass(model, Device):
+            return None
+        sql, parts = rows.statement(
+            f"otp-device:{model._meta.label_lower}", _device_statement(model)
+        )
+        found = rows.fetch_one(sql, [pk], parts)
+        return None if found is None else found[0]

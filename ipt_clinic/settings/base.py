@@ -102,7 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "ipt_clinic.accounts.middleware.StaffOTPMiddleware",
     "ipt_clinic.accounts.middleware.SessionTimeoutMiddleware",
     "ipt_clinic.accounts.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,7 +182,7 @@ else:
         }
     }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "ipt_clinic.accounts.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Staff sessions: idle and absolute limits, in minutes (enforced by SessionTimeoutMiddleware).

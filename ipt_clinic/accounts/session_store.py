@@ -1,0 +1,36 @@
+"""Django's database sessions, with the per-request load as one fixed statement.
+
+``SESSION_ENGINE`` names this module. Everything but the load is Django's own
+(``django.contrib.sessions.backends.db``): saving, key rotation at login, expiry, the
+``clearsessions`` command. Every staff request loads its session, so the lookup is written
+once as SQL (see ``ipt_clinic.rows``) instead of compiled by the ORM each time; it asks
+exactly what Django's does: the row with this key whose expiry is still ahead.
+"""
+
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+
+from ipt_clinic import rows
+
+
+def _load_statement():
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    part = rows.Columns(Session, "s")
+    sql = (
+        f"SELECT {part.sql} FROM {quote(Session._meta.db_table)} s"  # noqa: S608 - names from the model  # nosec B608
+        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s"
+    )
+    return sql, [part]
+
+
+class SessionStore(DatabaseSessionStore):
+    def _get_session_from_db(self):
+        sql, parts = rows.statement("session-load", _load_statement)
+        found = rows.fetch_one(sql, [self.session_key, timezone.now()], parts)
+        if found is None:
+            self._session_key = None  # as Django's store: an unknown or expired key is dropped
+            return None
+        return found[0]

@@ -1,0 +1,124 @@
+"""The lookups every staff request makes (its session, its user, its second-factor device)
+are fixed statements, and they answer exactly as Django's and django-otp's own lookups do:
+an expired or unknown session is no session, a device that is gone, unconfirmed or someone
+else's is no second factor."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ipt_clinic.accounts.backends import ClinicModelBackend
+from ipt_clinic.accounts.session_store import SessionStore
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_saved_session_loads_its_data_in_one_query():
+    store = SessionStore()
+    store["answer"] = {"nested": [1, 2]}
+    store.save()
+    loaded = SessionStore(store.session_key)
+    with CaptureQueriesContext(connection) as queries:
+        assert loaded["answer"] == {"nested": [1, 2]}
+    assert len(queries) == 1
+
+
+def test_an_expired_session_loads_nothing_and_its_key_is_dropped():
+    store = SessionStore()
+    store["answer"] = 42
+    store.save()
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    loaded = SessionStore(store.session_key)
+    assert loaded.load() == {}
+    assert loaded.session_key is None
+
+
+def test_an_unknown_session_key_loads_nothing():
+    loaded = SessionStore("x" * 32)
+    assert "answer" not in loaded
+    assert loaded.session_key is None
+
+
+def test_a_user_id_that_is_not_a_number_is_no_user():
+    assert ClinicModelBackend().get_user("not-a-number") is None
+
+
+def test_a_user_without_a_clinic_loads(therapist):
+    therapist.clinic = None
+    therapist.save()
+    user = ClinicModelBackend().get_user(therapist.pk)
+    assert user == therapist
+    assert user.clinic is None
+
+
+def _page(client: Client):
+    return client.get(reverse("patients:list"))
+
+
+def test_a_verified_session_reaches_the_caseload(therapist):
+    client = login(Client(), therapist)
+    assert _page(client).status_code == 200
+
+
+def _with_device(client: Client, persistent_id: str) -> Client:
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = persistent_id
+    session.save()
+    return client
+
+
+@pytest.mark.parametrize(
+    "persistent_id",
+    [
+        "otp_totp.totpdevice/999999",  # no such device
+        "otp_totp.totpdevice/not-a-number",
+        "no_such_app.device/1",
+        "accounts.user/1",  # a model, but not a device
+        "garbage",
+    ],
+)
+def test_a_session_naming_no_usable_device_is_sent_to_the_second_factor(
+    therapist, persistent_id
+):
+    client = _with_device(login(Client(), therapist), persistent_id)
+    response = _page(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:mfa")
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_another_users_device_is_no_second_factor(therapist, other_therapist):
+    theirs = TOTPDevice.objects.create(user=other_therapist, name="default", confirmed=True)
+    client = _with_device(login(Client(), therapist), theirs.persistent_id)
+    assert _page(client)["Location"] == reverse("accounts:mfa")
+
+
+def test_a_device_unconfirmed_or_removed_ends_verification_at_once(therapist):
+    client = login(Client(), therapist)
+    device = TOTPDevice.objects.get(user=therapist)
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)
+    assert _page(client)["Location"] == reverse("accounts:mfa")
+
+    client = login(Client(), therapist)  # a new session on the same, still unconfirmed, device
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    assert _page(client).status_code == 200
+    TOTPDevice.objects.filter(pk=device.pk).delete()
+    assert _page(client)["Location"] == reverse("accounts:mfa")
+
+
+def test_a_recovery_code_device_verifies_like_the_app_device(therapist):
+    device = StaticDevice.objects.create(user=therapist, name="backup", confirmed=True)
+    client = _with_device(login(Client(), therapist), device.persistent_id)
+    assert _page(client).status_code == 200
