@@ -21,6 +21,7 @@ by DATABASE_URL as it is, once.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -354,6 +355,10 @@ def main() -> None:
     # WhiteNoise warns that collectstatic has not run: the bench serves no static files.
     warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
+    # As the served app does once loaded (ipt_clinic/wsgi.py): what is loaded by now stays
+    # out of the garbage collector's full passes.
+    gc.collect()
+    gc.freeze()
 
     from bench.pages import PAGES
 
