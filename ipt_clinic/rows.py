@@ -64,6 +64,16 @@ def fetch_one(sql: str, params: Sequence, parts: Sequence[Columns]) -> list | No
     return None if row is None else instances(row, parts)
 
 
+def select_where(model, *conditions: tuple[str, str]) -> tuple[str, list[Columns]]:
+    """The statement selecting every column of ``model`` whose rows meet each condition, a
+    (column, operator) pair compared to one parameter: ``("session_key", "=")``."""
+    quote = connection.ops.quote_name
+    part = Columns(model, "t")
+    where = " AND ".join(f"t.{quote(column)} {operator} %s" for column, operator in conditions)
+    sql = f"SELECT {part.sql} FROM {quote(model._meta.db_table)} t WHERE {where}"  # noqa: S608 - names from the model, operators from the code  # nosec B608
+    return sql, [part]
+
+
 _statements: dict[tuple, tuple[str, list[Columns]]] = {}
 
 

@@ -117,21 +117,6 @@ class MFARequiredMiddleware:
         return redirect("accounts:mfa")
 
 
-def _device_statement(model):
-    def build():
-        from django.db import connection
-
-        quote = connection.ops.quote_name
-        part = rows.Columns(model, "d")
-        sql = (
-            f"SELECT {part.sql} FROM {quote(model._meta.db_table)} d"  # noqa: S608 - names from the model  # nosec B608
-            f" WHERE d.{quote(model._meta.pk.column)} = %s"
-        )
-        return sql, [part]
-
-    return build
-
-
 class StaffOTPMiddleware(OTPMiddleware):
     """django-otp's middleware, with the session's second-factor device read by one fixed
     statement per device model (``ipt_clinic.rows``) instead of the ORM's lookup: it runs on
@@ -152,7 +137,8 @@ class StaffOTPMiddleware(OTPMiddleware):
         if not issubclass(model, Device):
             return None
         sql, parts = rows.statement(
-            f"otp-device:{model._meta.label_lower}", _device_statement(model)
+            f"otp-device:{model._meta.label_lower}",
+            lambda: rows.select_where(model, (model._meta.pk.column, "=")),
         )
         found = rows.fetch_one(sql, [pk], parts)
         return None if found is None else found[0]

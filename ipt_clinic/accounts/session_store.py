@@ -15,15 +15,8 @@ from ipt_clinic import rows
 
 def _load_statement():
     from django.contrib.sessions.models import Session
-    from django.db import connection
 
-    quote = connection.ops.quote_name
-    part = rows.Columns(Session, "s")
-    sql = (
-        f"SELECT {part.sql} FROM {quote(Session._meta.db_table)} s"  # noqa: S608 - names from the model  # nosec B608
-        f" WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s"
-    )
-    return sql, [part]
+    return rows.select_where(Session, ("session_key", "="), ("expire_date", ">"))
 
 
 class SessionStore(DatabaseSessionStore):
