@@ -89,9 +89,7 @@ def _with_device(client: Client, persistent_id: str) -> Client:
         "garbage",
     ],
 )
-def test_a_session_naming_no_usable_device_is_sent_to_the_second_factor(
-    therapist, persistent_id
-):
+def test_a_session_naming_no_usable_device_is_sent_to_the_second_factor(therapist, persistent_id):
     client = _with_device(login(Client(), therapist), persistent_id)
     response = _page(client)
     assert response.status_code == 302
