@@ -29,10 +29,15 @@ class Columns:
         self.attnames = [field.attname for field in self.fields]
         self.pk_index = self.attnames.index(model._meta.pk.attname)
         self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
+        # As the ORM's compiler: the backend's converters (SQLite hands back text for
+        # datetimes and 0/1 for booleans), then the field's, each given the column.
+        columns = [field.get_col(alias) for field in self.fields]
         self.converters = [
-            (index, converter, field)
-            for index, field in enumerate(self.fields)
-            for converter in field.get_db_converters(connection)
+            (index, converter, column)
+            for index, column in enumerate(columns)
+            for converter in (
+                connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            )
         ]
 
     def instance(self, values: list):
@@ -40,8 +45,8 @@ class Columns:
         outer join that found nothing)."""
         if values[self.pk_index] is None:
             return None
-        for index, converter, field in self.converters:
-            values[index] = converter(values[index], field, connection)
+        for index, converter, column in self.converters:
+            values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
