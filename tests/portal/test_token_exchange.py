@@ -138,3 +138,24 @@ def test_it_lets_the_system_make_a_link_without_a_staff_member(course):
     assert link.created_by is None
     assert open_portal(Client(), url).status_code == 302
     assert AuditEvent.objects.filter(object_id=link.pk, actor_kind="system").exists()
+
+
+def test_a_portal_request_reads_its_link_patient_and_clinic_as_the_orm_would(portal_client):
+    from django.test import RequestFactory
+
+    from portal.decorators import PORTAL_LINK_SESSION_KEY, current_portal_link
+
+    request = RequestFactory().get("/p/")
+    request.session = portal_client.session
+    link = current_portal_link(request)
+    expected = PortalLink.objects.select_related("patient__clinic").get(
+        pk=request.session[PORTAL_LINK_SESSION_KEY]
+    )
+    for loaded, want in [
+        (link, expected),
+        (link.patient, expected.patient),
+        (link.patient.clinic, expected.patient.clinic),
+    ]:
+        for field in type(want)._meta.concrete_fields:
+            got, value = getattr(loaded, field.attname), getattr(want, field.attname)
+            assert (got, type(got)) == (value, type(value)), field.name
