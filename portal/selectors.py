@@ -80,6 +80,41 @@ def portal_active_course(patient: Patient) -> TreatmentCourse | None:
     ).first()
 
 
+def _plan_is_shown(course: TreatmentCourse | None) -> bool:
+    """A plan is the patient's to read once its course is in termination or completed."""
+    return course is not None and (
+        course.phase in PLAN_PHASES or course.status == CourseStatus.COMPLETED
+    )
+
+
+@dataclass
+class PortalHome:
+    has_active_course: bool  # the questionnaires are offered while a course runs
+    has_plan: bool  # as ``portal_relapse_plan`` would find one
+
+
+def portal_home(patient: Patient) -> PortalHome:
+    """What the portal's home page needs to know about the patient's courses, in one query:
+    whether one is active, and whether the latest has a plan the patient may read."""
+    courses = list(
+        TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        .annotate(
+            has_plan=Exists(
+                RelapsePreventionPlan.objects.filter(
+                    clinic_id=patient.clinic_id, course=OuterRef("pk")
+                )
+            )
+        )
+        .only("id", "status", "phase", "start_date")
+        .order_by("-start_date", "-id")
+    )
+    latest = courses[0] if courses else None
+    return PortalHome(
+        has_active_course=any(c.status == CourseStatus.ACTIVE for c in courses),
+        has_plan=_plan_is_shown(latest) and latest.has_plan,
+    )
+
+
 def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
     """The latest course's plan, once that course is in termination or completed."""
     course = (
@@ -87,9 +122,7 @@ def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
         .order_by("-start_date", "-id")
         .first()
     )
-    if course is None or not (
-        course.phase in PLAN_PHASES or course.status == CourseStatus.COMPLETED
-    ):
+    if not _plan_is_shown(course):
         return None
     return (
         RelapsePreventionPlan.objects.filter(clinic_id=patient.clinic_id, course=course)
@@ -227,6 +260,7 @@ __all__ = [
     "portal_link_expiry",
     "portal_links_for_patient",
     "portal_past_assignments",
+    "portal_home",
     "portal_relapse_plan",
     "portal_upcoming_sessions",
 ]

@@ -90,8 +90,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "patient": patient,
             "next_session": selectors.portal_upcoming_sessions(patient).first(),
             "homework_count": selectors.portal_current_assignments(patient).count(),
-            "course": selectors.portal_active_course(patient),
-            "plan": selectors.portal_relapse_plan(patient),
+            "summary": selectors.portal_home(patient),
         },
     )
 
