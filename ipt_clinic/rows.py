@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
+from django.utils import timezone
 
 
 class Columns:
@@ -77,6 +78,35 @@ def select_where(model, *conditions: tuple[str, str]) -> tuple[str, list[Columns
     where = " AND ".join(f"t.{quote(column)} {operator} %s" for column, operator in conditions)
     sql = f"SELECT {part.sql} FROM {quote(model._meta.db_table)} t WHERE {where}"  # noqa: S608 - names from the model, operators from the code  # nosec B608
     return sql, [part]
+
+
+def insert(model, values: dict) -> None:
+    """Insert one row of ``model``: ``values`` by attribute name (``clinic_id``), every other
+    column its field's default (``auto_now_add`` and ``auto_now``: now), each value prepared
+    by its field as the ORM prepares it for saving."""
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    now = None
+    prepared = []
+    for field in fields:
+        if field.attname in values:
+            value = values[field.attname]
+        elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+            now = now or timezone.now()
+            value = now
+        else:
+            value = field.get_default()
+        prepared.append(field.get_db_prep_save(value, connection))
+    sql, _ = statement(f"insert:{model._meta.label_lower}", lambda: (_insert_sql(fields), []))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, prepared)
+
+
+def _insert_sql(fields) -> str:
+    quote = connection.ops.quote_name
+    table = quote(fields[0].model._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model, values as parameters  # nosec B608
 
 
 _statements: dict[tuple, tuple[str, list[Columns]]] = {}

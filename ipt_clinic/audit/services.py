@@ -5,6 +5,8 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from ipt_clinic import rows
+
 from .models import AuditAction, AuditEvent
 
 
@@ -25,20 +27,34 @@ def audit_record(
     summary: str = "",
     changes: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
-) -> AuditEvent:
-    """Append one audit event. ``target`` names the object by its model label and id."""
-    return AuditEvent.objects.create(
-        action=action,
-        clinic_id=clinic_id,
-        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
-        actor_kind=actor_kind,
-        patient_id=patient_id,
-        object_type=target._meta.label_lower if target is not None else "",
-        object_id=target.pk if target is not None else None,
-        summary=summary[:300],
-        changes=changes or {},
-        ip_address=_client_ip(request),
-        user_agent=(request.headers.get("User-Agent", "")[:300] if request is not None else ""),
+) -> None:
+    """Append one audit event. ``target`` names the object by its model label and id.
+
+    Written by one fixed INSERT (``ipt_clinic.rows.insert``, each value prepared by its field
+    as the ORM would): nearly every page records its view, and the ORM's insert cost as much
+    again as the statement itself. Events are never updated or deleted (the model refuses
+    both; on PostgreSQL a trigger does too)."""
+    rows.insert(
+        AuditEvent,
+        {
+            "action": action,
+            "clinic_id": clinic_id,
+            "actor_id": (
+                actor.pk
+                if actor is not None and getattr(actor, "is_authenticated", False)
+                else None
+            ),
+            "actor_kind": actor_kind,
+            "patient_id": patient_id,
+            "object_type": target._meta.label_lower if target is not None else "",
+            "object_id": target.pk if target is not None else None,
+            "summary": summary[:300],
+            "changes": changes or {},
+            "ip_address": _client_ip(request),
+            "user_agent": (
+                request.headers.get("User-Agent", "")[:300] if request is not None else ""
+            ),
+        },
     )
 
 

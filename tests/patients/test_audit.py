@@ -102,3 +102,53 @@ def test_opening_record_forms_is_audited_as_a_view(patient, therapist_client):
     views = AuditEvent.objects.filter(action="view", patient_id=patient.pk)
     assert views.count() == 4
     assert views.filter(object_type="patients.relationship", object_id=person.pk).exists()
+
+
+def test_an_event_keeps_every_value_it_was_given(patient, therapist):
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from ipt_clinic.audit.services import audit_record
+
+    before = timezone.now()
+    request = RequestFactory().get("/", REMOTE_ADDR="2001:db8::1", HTTP_USER_AGENT="Firefox")
+    audit_record(
+        action="update",
+        clinic_id=patient.clinic_id,
+        actor=therapist,
+        patient_id=patient.pk,
+        target=patient,
+        summary="x" * 400,
+        changes={"first_name": ["Ann", "Anne"], "status": [None, "active"]},
+        request=request,
+    )
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.actor_kind, event.clinic_id) == (
+        "update",
+        therapist,
+        "staff",
+        patient.clinic_id,
+    )
+    assert (event.patient_id, event.object_type, event.object_id) == (
+        patient.pk,
+        "patients.patient",
+        patient.pk,
+    )
+    assert event.summary == "x" * 300
+    assert event.changes == {"first_name": ["Ann", "Anne"], "status": [None, "active"]}
+    assert (event.ip_address, event.user_agent) == ("2001:db8::1", "Firefox")
+    assert before <= event.at <= timezone.now()
+
+
+def test_an_event_without_a_request_or_person_is_the_systems(patient):
+    from ipt_clinic.audit.services import audit_record
+
+    audit_record(action="create", clinic_id=None, actor_kind="system", summary="nightly")
+    event = AuditEvent.objects.get()
+    assert (event.actor_id, event.clinic_id, event.ip_address, event.user_agent) == (
+        None,
+        None,
+        None,
+        "",
+    )
+    assert event.changes == {}
