@@ -6,7 +6,7 @@ lookup by key on this project's machine, where the statement's round trip to Pos
 costs a fifth of that. A lookup that runs on every staff request (the session, the user
 with their clinic, the second-factor device) or for every notification sent is written
 once here as SQL over the models' own column lists and turned back into instances the way
-the ORM does (the fields' database converters, then ``Model.from_db``). Queries still go
+the ORM does (the backend's and the fields' database converters, then ``Model.from_db``). Queries still go
 through Django's cursor: its error translation, its query log and, on PostgreSQL, its
 prepared statements apply.
 """

@@ -44,7 +44,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ipt_clinic.rows import Columns, instances
+from ipt_clinic.rows import Columns, instances, statement
 from patients.models import PatientStatus
 
 from . import smtp_transaction
@@ -271,42 +271,36 @@ def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
     return notification
 
 
-_claim_statement: tuple[str, list[Columns]] | None = None
-
-
 def _claim_sql() -> tuple[str, list[Columns]]:
     """On PostgreSQL the claim and every read the send needs are one statement: the UPDATE
     returns the row, joined to its patient, clinic and the session or homework it is about."""
-    global _claim_statement
-    if _claim_statement is None:
-        from ipt_clinic.accounts.models import Clinic
-        from patients.models import Patient
+    from ipt_clinic.accounts.models import Clinic
+    from patients.models import Patient
 
-        from .models import Assignment, TherapySession
+    from .models import Assignment, TherapySession
 
-        parts = [
-            Columns(Notification, "n"),
-            Columns(Patient, "p"),
-            Columns(Clinic, "c"),
-            Columns(TherapySession, "s"),
-            Columns(Assignment, "a"),
-        ]
-        sql = (
-            f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
-            " SET attempts = attempts + 1, attempt_started_at = %s, lease_until = %s,"
-            " updated_at = %s"
-            " WHERE id = %s AND status = %s AND sent_at IS NULL"
-            " AND (attempt_started_at IS NULL OR lease_until <= %s) RETURNING *)"
-            f" SELECT {', '.join(part.sql for part in parts)} FROM n"
-            f" JOIN {Patient._meta.db_table} p ON p.id = n.patient_id"
-            f" JOIN {Clinic._meta.db_table} c ON c.id = n.clinic_id"
-            f" LEFT JOIN {TherapySession._meta.db_table} s"
-            " ON n.about_type = 'session' AND s.id = n.about_id"
-            f" LEFT JOIN {Assignment._meta.db_table} a"
-            " ON n.about_type = 'assignment' AND a.id = n.about_id"
-        )
-        _claim_statement = (sql, parts)
-    return _claim_statement
+    parts = [
+        Columns(Notification, "n"),
+        Columns(Patient, "p"),
+        Columns(Clinic, "c"),
+        Columns(TherapySession, "s"),
+        Columns(Assignment, "a"),
+    ]
+    sql = (
+        f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
+        " SET attempts = attempts + 1, attempt_started_at = %s, lease_until = %s,"
+        " updated_at = %s"
+        " WHERE id = %s AND status = %s AND sent_at IS NULL"
+        " AND (attempt_started_at IS NULL OR lease_until <= %s) RETURNING *)"
+        f" SELECT {', '.join(part.sql for part in parts)} FROM n"
+        f" JOIN {Patient._meta.db_table} p ON p.id = n.patient_id"
+        f" JOIN {Clinic._meta.db_table} c ON c.id = n.clinic_id"
+        f" LEFT JOIN {TherapySession._meta.db_table} s"
+        " ON n.about_type = 'session' AND s.id = n.about_id"
+        f" LEFT JOIN {Assignment._meta.db_table} a"
+        " ON n.about_type = 'assignment' AND a.id = n.about_id"
+    )
+    return sql, parts
 
 
 def _prepared(sql: str, params: list, *, fetch: bool = False) -> tuple[tuple | None, int]:
@@ -330,7 +324,7 @@ def _prepared(sql: str, params: list, *, fetch: bool = False) -> tuple[tuple | N
 
 
 def _claim_and_read(pk: int, now: datetime) -> Notification | None:
-    sql, parts = _claim_sql()
+    sql, parts = statement("notification-claim", _claim_sql)
     params = [now, now + lease(), now, pk, NotificationStatus.SENDING.value, now]
     row, _ = _prepared(sql, params, fetch=True)
     if row is None:
