@@ -106,3 +106,19 @@ def test_it_shows_every_score_in_the_chart_and_its_table(therapist_client, thera
     assert page.count("<circle") == 16
     assert page.count("session 16") >= 2  # a marker's title and the table row
     assert "16 of 16" in page
+
+
+def test_a_draft_notes_session_page_asks_for_no_addenda(therapist_client, therapist):
+    course, sessions = _history(therapist, 2)
+    signed = sessions[-1]
+    draft = SessionFactory(course=course, scheduled_start=timezone.now(), status="attended")
+    services.note_start(session=draft, by=therapist)
+
+    def addenda_queries(session) -> int:
+        with CaptureQueriesContext(connection) as context:
+            response = therapist_client.get(reverse("therapy:session", args=[session.pk]))
+        assert response.status_code == 200
+        return sum("therapy_noteaddendum" in q["sql"] for q in context.captured_queries)
+
+    assert addenda_queries(signed) == 1
+    assert addenda_queries(draft) == 0
