@@ -268,7 +268,11 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Celery: JSON only, late acknowledgement, one message at a time per worker process.
+# Celery: JSON only, late acknowledgement. A worker holds up to 4 messages per pool process:
+# the outbox's tasks are short, so a pool process finishing one send has the next at hand
+# instead of waiting on a broker round trip; a message held by a worker that dies is handed
+# out again after the visibility timeout, and its row is re-enqueued by the sweeper once its
+# lease runs out (the claim in the database keeps the send to once either way).
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "broker"
@@ -291,7 +295,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = _positive_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
 # Celery's Django fixup closes the database connection around every task unless this is set:
 # a new PostgreSQL backend per task. Tasks that care call close_old_connections() first, so
 # CONN_MAX_AGE and the health check still apply.

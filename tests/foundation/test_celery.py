@@ -20,7 +20,7 @@ def test_it_serialises_json_only_and_acknowledges_late():
     assert conf.accept_content == ["json"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
-    assert conf.worker_prefetch_multiplier == 1
+    assert conf.worker_prefetch_multiplier == 4
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
 
 
