@@ -178,36 +178,36 @@ class _SmtpSession(asyncio.Protocol):
         if verb == "QUIT":
             self.quitting = True
             return "221 Bye"
-        if verb == "MAIL":
-            if not self.greeted:
-                return "503 Error: send HELO first"
-            if self.mail_from is not None:
-                return "503 Error: nested MAIL command"
-            address = _path(arg, "FROM:")
-            if address is None:
-                return "501 Syntax: MAIL FROM: <address>"
-            refusal = self.receiver.refuse.get(address)
-            if refusal:
-                return refusal
-            self.mail_from = address
-            return "250 OK"
-        if verb == "RCPT":
-            if self.mail_from is None:
-                return "503 Error: need MAIL command"
-            address = _path(arg, "TO:")
-            if address is None:
-                return "501 Syntax: RCPT TO: <address>"
-            refusal = self.receiver.refuse.get(address)
-            if refusal:
-                return refusal
-            self.rcpt_tos.append(address)
-            return "250 OK"
+        if verb in ("MAIL", "RCPT"):
+            return self._envelope(verb, arg)
         if verb == "DATA":
             if not self.rcpt_tos:
                 return "503 Error: need RCPT command"
             self.in_data = True
             return "354 End data with <CR><LF>.<CR><LF>"
         return f'500 Error: command "{verb}" not recognized'
+
+    def _envelope(self, verb: str, arg: str) -> str:
+        """MAIL FROM:<address> or RCPT TO:<address>, in the order RFC 5321 allows."""
+        if verb == "MAIL":
+            if not self.greeted:
+                return "503 Error: send HELO first"
+            if self.mail_from is not None:
+                return "503 Error: nested MAIL command"
+        elif self.mail_from is None:
+            return "503 Error: need MAIL command"
+        keyword = "FROM:" if verb == "MAIL" else "TO:"
+        address = _path(arg, keyword)
+        if address is None:
+            return f"501 Syntax: {verb} {keyword} <address>"
+        refusal = self.receiver.refuse.get(address)
+        if refusal:
+            return refusal
+        if verb == "MAIL":
+            self.mail_from = address
+        else:
+            self.rcpt_tos.append(address)
+        return "250 OK"
 
     def _take_message(self, replies: list[bytes]) -> bool:
         """A whole message in the buffer: take it and answer (now, or after the receiver's
