@@ -15,4 +15,6 @@ urlpatterns = [
     path("p/", include("portal.urls")),
 ]
 
+handler403 = "ipt_clinic.errors.forbidden"
+handler404 = "ipt_clinic.errors.not_found"
 handler500 = "ipt_clinic.db.server_error"

@@ -1,0 +1,71 @@
+"""What a refused request shows: a page in the app's own layout that the CSP lets render (no
+inline code), that tells the user what happened and what to do, and says nothing about the
+record asked for. Patients get the portal's wording, not the staff start page."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from patients.portal_links import portal_link_create
+from tests.conftest import login
+from tests.factories import PatientFactory
+
+from .test_no_inline_code import inline_code
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_form_sent_without_its_token_says_nothing_was_saved_and_how_to_keep_the_text(therapist):
+    client = login(Client(enforce_csrf_checks=True), therapist)
+
+    response = client.post(reverse("accounts:logout"))
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This page has expired" in html
+    assert "not saved" in html
+    assert "copy anything you typed" in html
+    assert 'href="/static/css/app.css"' in html  # the app's own styles, allowed by the CSP
+    assert inline_code(html) == []
+    assert "<script" not in html
+    assert "_auth_user_id" in client.session  # refused, not signed out
+
+
+def test_a_missing_record_and_a_forbidden_one_get_the_same_page(therapist, other_therapist):
+    client = login(Client(), therapist)
+    someone_elses = PatientFactory(primary_therapist=other_therapist, last_name="Hidden")
+
+    forbidden = client.get(reverse("patients:detail", kwargs={"patient_id": someone_elses.pk}))
+    missing = client.get(reverse("patients:detail", kwargs={"patient_id": someone_elses.pk + 1000}))
+
+    assert forbidden.status_code == missing.status_code == 404
+    assert forbidden.content == missing.content
+    html = forbidden.content.decode()
+    assert "Not found" in html
+    assert "Hidden" not in html
+    assert inline_code(html) == []
+
+
+def test_an_unknown_address_gets_the_not_found_page():
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert "There is nothing at this address" in response.content.decode()
+
+
+def test_a_patient_gets_the_portals_pages_not_the_staff_ones(course, therapist):
+    client = Client(enforce_csrf_checks=True)
+    _, url = portal_link_create(patient=course.patient, by=therapist)
+    assert client.get(urlsplit(url).path).status_code == 302
+
+    expired = client.post(reverse("portal:leave"))
+    missing = client.get(reverse("portal:home") + "no/such/page/")
+
+    assert expired.status_code == 403
+    assert "Open the link your clinic gave you again" in expired.content.decode()
+    assert 'href="/"' not in expired.content.decode()  # no way into the staff side
+    assert expired["Referrer-Policy"] == "no-referrer"
+    assert missing.status_code == 404
+    assert "We could not open this page" in missing.content.decode()
+    assert missing["Cache-Control"] == "no-store"
