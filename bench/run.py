@@ -329,7 +329,7 @@ def _machine() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--requests", type=int, default=100, help="timed requests per page")
     parser.add_argument("--scales", default="1,100", help="two scales, low first (default 1,100)")
     parser.add_argument(
         "--notification-count",
@@ -389,7 +389,7 @@ def main() -> None:
     # Both scales are measured in alternating rounds, so a change in the machine's load
     # during the run weighs on both alike and the ratios compare like with like.
     runs = {scale: PageRun() for scale in scales}
-    rounds = max(1, min(5, args.requests // 10))
+    rounds = max(1, min(10, args.requests // 10))
     results["rounds"] = rounds
     results["load_average_before_pages"] = [round(v, 2) for v in os.getloadavg()]
     for round_number in range(rounds):
