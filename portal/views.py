@@ -217,10 +217,8 @@ def questionnaire_thanks(request: HttpRequest, measure_id: int) -> HttpResponse:
             "clinic": patient.clinic,
             "measure": measure,
             "crisis": measure.risk_flag,
-            "emergency_number": getattr(settings, "PORTAL_EMERGENCY_NUMBER", "999"),
-            "crisis_line": getattr(
-                settings, "PORTAL_CRISIS_LINE", "Samaritans, free, day or night: 116 123."
-            ),
+            "emergency_number": settings.PORTAL_EMERGENCY_NUMBER,
+            "crisis_line": settings.PORTAL_CRISIS_LINE,
         },
     )
 

@@ -248,6 +248,12 @@ SMS_BACKEND = _env("str", "SMS_BACKEND", default="sessions.sms.ConsoleSmsBackend
 SITE_URL = _env("str", "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS_AFTER_COURSE = _positive_int("PORTAL_LINK_DAYS_AFTER_COURSE", 30)
 PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE = _positive_int("PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE", 20)
+# What a patient who answers PHQ-9 item 9 above zero is told to call, besides the clinic: the
+# defaults are the United Kingdom's; a clinic elsewhere sets its own.
+PORTAL_EMERGENCY_NUMBER = _env("str", "PORTAL_EMERGENCY_NUMBER", default="999")
+PORTAL_CRISIS_LINE = _env(
+    "str", "PORTAL_CRISIS_LINE", default="Samaritans, free, day or night: 116 123."
+)
 
 # Security headers (the production module turns on the HTTPS-only parts).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -78,6 +78,22 @@ def test_it_shows_crisis_resources_and_flags_the_therapist_on_item_9(
     assert [(a.kind, a.measure, a.risk_flag) for a in activity] == [("self_report", measure, True)]
 
 
+def test_a_clinic_elsewhere_gives_its_own_emergency_number_and_crisis_line(
+    portal_client, course, settings
+):
+    settings.PORTAL_EMERGENCY_NUMBER = "112"
+    settings.PORTAL_CRISIS_LINE = "Telefonseelsorge: 0800 111 0 111."
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": _form_key(portal_client), **_answers([0, 0, 0, 0, 0, 0, 0, 0, 2])},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "112" in body
+    assert "Telefonseelsorge: 0800 111 0 111." in body
+    assert "Samaritans" not in body
+
+
 def test_it_refuses_incomplete_answers(portal_client, course):
     response = portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
