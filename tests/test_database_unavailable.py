@@ -13,6 +13,27 @@ def test_it_answers_503_with_retry_after_when_the_database_cannot_be_reached(cli
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.urls_database_down")
+def test_a_database_lost_before_the_session_is_saved_answers_503_not_400(client):
+    # Django's session middleware answers 400 when a session's update fails; while the
+    # database restarts that is an outage, and the user is asked to try again.
+    from django.db import connections
+
+    session = client.session
+    session["first_page"] = "home"
+    session.save()
+    default = connections["default"]
+    client.raise_request_exception = False
+    try:
+        response = client.get("/db-goes-away/")
+    finally:
+        connections["default"].close()
+        connections["default"] = default
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.urls_database_down")
 def test_it_still_answers_500_for_other_errors(client, settings):
     def broken_view(request):
         raise RuntimeError("a bug, not an outage")

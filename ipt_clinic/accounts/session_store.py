@@ -7,7 +7,9 @@ once as SQL (see ``ipt_clinic.rows``) instead of compiled by the ORM each time; 
 exactly what Django's does: the row with this key whose expiry is still ahead.
 """
 
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from ipt_clinic import rows
@@ -27,3 +29,16 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None  # as Django's store: an unknown or expired key is dropped
             return None
         return found[0]
+
+    def save(self, must_create=False):
+        """Django's save, except when the database cannot be reached: Django turns every
+        database error of an update into ``UpdateError``, which the session middleware
+        answers with 400 ("the session was deleted before the request completed"). A
+        database restarting under a request is an outage, not a bad request: the error goes
+        on to the 500 handler, which answers 503 for it (``ipt_clinic.db``)."""
+        try:
+            return super().save(must_create=must_create)
+        except UpdateError as error:
+            if isinstance(error.__context__, OperationalError | InterfaceError):
+                raise error.__context__ from None
+            raise
