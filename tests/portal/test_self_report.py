@@ -57,17 +57,22 @@ def test_it_creates_one_record_when_the_same_form_is_sent_twice(portal_client, c
     assert Measure.objects.filter(course=course).count() == 2
 
 
+def _phq9_with_item_9(portal_client, item_9: int) -> str:
+    """A PHQ-9 with every answer 0 but the last (thoughts of self-harm); the page after it."""
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
+        {"submission_key": _form_key(portal_client), **_answers([0] * 8 + [item_9])},
+        follow=True,
+    )
+    return response.content.decode()
+
+
 def test_it_shows_crisis_resources_and_flags_the_therapist_on_item_9(
     portal_client, course, therapist, clinic
 ):
     clinic.phone = "020 7946 0000"
     clinic.save()
-    response = portal_client.post(
-        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": _form_key(portal_client), **_answers([0, 0, 0, 0, 0, 0, 0, 0, 1])},
-        follow=True,
-    )
-    body = response.content.decode()
+    body = _phq9_with_item_9(portal_client, 1)
     assert "thinking about hurting yourself" in body
     assert "020 7946 0000" in body
     assert "999" in body
@@ -83,12 +88,7 @@ def test_a_clinic_elsewhere_gives_its_own_emergency_number_and_crisis_line(
 ):
     settings.PORTAL_EMERGENCY_NUMBER = "112"
     settings.PORTAL_CRISIS_LINE = "Telefonseelsorge: 0800 111 0 111."
-    response = portal_client.post(
-        reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": _form_key(portal_client), **_answers([0, 0, 0, 0, 0, 0, 0, 0, 2])},
-        follow=True,
-    )
-    body = response.content.decode()
+    body = _phq9_with_item_9(portal_client, 2)
     assert "112" in body
     assert "Telefonseelsorge: 0800 111 0 111." in body
     assert "Samaritans" not in body
