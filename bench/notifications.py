@@ -1,12 +1,14 @@
 """Notification throughput on PostgreSQL and Redis, counted at a real SMTP receiver.
 
-    .venv/bin/python bench/notifications.py [--count 100000] [--workers 2] [--concurrency 4]
+    .venv/bin/python bench/notifications.py [--count 100000] [--workers 1] [--concurrency 4]
 
 1. ``count`` due notifications are written straight into the outbox.
 2. Claim and enqueue: the dispatcher (``notifications_dispatch_due``) claims them in batches
    and publishes one send task per row to a private redis-server — timed in this process.
 3. Delivery: Celery workers (subprocesses) send them to an SMTP receiver on a free port; the
-   rate runs from the first message the receiver accepts to the last.
+   rate runs from the first message the receiver accepts to the last. By default the workers
+   are the production shape (``scripts/serve worker``: one worker, ``CELERY_CONCURRENCY``
+   pool processes, 4).
 4. Ceiling: the same workers on the same broker run as many no-op tasks
    (``ipt_clinic.ping``); the rate runs from the first task taken to the queue's end. It is
    measured before the claim and after the delivery, and the two rates averaged.
@@ -217,7 +219,7 @@ def _cpu_line(cpu: dict[str, float]) -> str:
     return f"{total:.2f} = " + ", ".join(f"{kind} {ms:.2f}" for kind, ms in cpu.items())
 
 
-def run(count: int | None = None, workers: int = 2, concurrency: int = 4, noop: int | None = None):
+def run(count: int | None = None, workers: int = 1, concurrency: int = 4, noop: int | None = None):
     """Measure on the database Django is configured with; returns the figures (also written
     to bench/results/notifications.json). ``count`` defaults to BENCH_NOTIFICATIONS_COUNT,
     else 100,000."""
@@ -363,7 +365,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=None, help="default 100,000")
     parser.add_argument("--noop", type=int, default=None, help="no-op tasks (default: --count)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
