@@ -5,9 +5,12 @@ record asked for. Patients get the portal's wording, not the staff start page.""
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
-from django.urls import reverse
+from django.urls import path, reverse
 
+from ipt_clinic.urls import handler403, handler404, handler500
+from ipt_clinic.urls import urlpatterns as app_urlpatterns
 from patients.portal_links import portal_link_create
 from tests.conftest import login
 from tests.factories import PatientFactory
@@ -15,6 +18,17 @@ from tests.factories import PatientFactory
 from .test_no_inline_code import inline_code
 
 pytestmark = pytest.mark.django_db
+
+
+def _refused(request):
+    # What a service's own guard raises when a view lets through someone it should not.
+    raise PermissionDenied("Only a clinic admin of this clinic may manage its staff.")
+
+
+# This module doubles as a URLconf (the app's, with handlers, plus one refusing page) for the
+# test that needs a refusal no app page reaches.
+urlpatterns = [*app_urlpatterns, path("refused/", _refused)]
+__all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
 
 
 def test_a_form_sent_without_its_token_says_nothing_was_saved_and_how_to_keep_the_text(therapist):
@@ -69,3 +83,14 @@ def test_a_patient_gets_the_portals_pages_not_the_staff_ones(course, therapist):
     assert missing.status_code == 404
     assert "We could not open this page" in missing.content.decode()
     assert missing["Cache-Control"] == "no-store"
+
+
+@pytest.mark.urls("tests.security.test_error_pages")
+def test_a_refused_action_gets_the_not_allowed_page_without_the_reason(therapist):
+    response = login(Client(), therapist).get("/refused/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Not allowed" in html
+    assert "clinic admin of this clinic" not in html  # the guard's wording stays in the log
+    assert inline_code(html) == []
