@@ -87,9 +87,9 @@ def _figure(row, key: str) -> tuple[str, int]:
     """A row's figure as shown, and the count behind it (0 shows muted)."""
     if key == "no_show_rate":
         rate = row.no_show_rate
-        seen = row.attended_90 + row.no_show_90
-        text = "—" if rate is None else f"{round(rate * 100)}% ({row.no_show_90}/{seen})"
-        return text, row.no_show_90
+        seen = row.attended_recent + row.no_show_recent
+        text = "—" if rate is None else f"{round(rate * 100)}% ({row.no_show_recent}/{seen})"
+        return text, row.no_show_recent
     count = row.counts.get(key, 0)
     return str(count), count
 

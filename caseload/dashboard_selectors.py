@@ -20,15 +20,25 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Sum,
 )
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
 from phases.models import CourseStatus, Phase, ProblemArea, TreatmentCourse
-from sessions.models import CANCELLED_STATUSES, Measure, SessionNote, SessionStatus, TherapySession
+from sessions.models import (
+    CANCELLED_STATUSES,
+    AttendanceWeek,
+    Measure,
+    SessionNote,
+    SessionStatus,
+    TherapySession,
+)
 
 NO_SESSION_DAYS = 14
-NO_SHOW_WINDOW_DAYS = 90
+# The no-show rate's window: this week and the twelve before it (whole clinic weeks, so that
+# it adds up the therapists' AttendanceWeek rows rather than counting their sessions).
+NO_SHOW_WINDOW_WEEKS = 13
 UNSIGNED_NOTE_HOURS = 48
 PHQ9_MAX_AGE_DAYS = 14
 # The course keeps the start of its last two attended sessions for this rule (``phq9_overdue``).
@@ -68,10 +78,10 @@ METRICS: list[Metric] = [
     ),
     Metric(
         "no_show_rate",
-        f"No-show rate ({NO_SHOW_WINDOW_DAYS} d)",
-        f"Did-not-attend as a share of attended plus did-not-attend sessions in the last "
-        f"{NO_SHOW_WINDOW_DAYS} days (cancellations left out). The list shows patients with a "
-        f"no-show in that time.",
+        f"No-show rate ({NO_SHOW_WINDOW_WEEKS} wk)",
+        f"Did-not-attend as a share of attended plus did-not-attend sessions this week and the "
+        f"{NO_SHOW_WINDOW_WEEKS - 1} weeks before it, from Monday, clinic time (cancellations "
+        f"left out). The list shows patients with a no-show in that time.",
         "session",
     ),
     Metric(
@@ -111,6 +121,8 @@ class Window:
     now: datetime
     week_start: datetime
     week_end: datetime
+    # Midnight starting the Monday NO_SHOW_WINDOW_WEEKS - 1 weeks before this week's.
+    no_show_since: datetime
     today: date
 
     @classmethod
@@ -120,7 +132,15 @@ class Window:
         monday = local_today - timedelta(days=local_today.weekday())
         week_start = datetime.combine(monday, time.min, tzinfo=tz)
         week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
-        return cls(now=now, week_start=week_start, week_end=week_end, today=local_today)
+        first_monday = monday - timedelta(weeks=NO_SHOW_WINDOW_WEEKS - 1)
+        no_show_since = datetime.combine(first_monday, time.min, tzinfo=tz)
+        return cls(
+            now=now,
+            week_start=week_start,
+            week_end=week_end,
+            no_show_since=no_show_since,
+            today=local_today,
+        )
 
 
 def metric_condition(key: str, window: Window, therapist_id: int | None = None) -> Q:
@@ -167,7 +187,7 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
         sessions = TherapySession.objects.filter(
             session_filter,
             status=SessionStatus.NO_SHOW,
-            scheduled_start__gte=now - timedelta(days=NO_SHOW_WINDOW_DAYS),
+            scheduled_start__gte=window.no_show_since,
             scheduled_start__lte=now,
         )
         return Q(Exists(sessions))
@@ -203,13 +223,13 @@ class TherapistRow:
     name: str
     deactivated: bool = False
     counts: dict[str, int] = field(default_factory=dict)
-    attended_90: int = 0
-    no_show_90: int = 0
+    attended_recent: int = 0  # in the no-show rate's window
+    no_show_recent: int = 0
 
     @property
     def no_show_rate(self) -> float | None:
-        seen = self.attended_90 + self.no_show_90
-        return None if seen == 0 else self.no_show_90 / seen
+        seen = self.attended_recent + self.no_show_recent
+        return None if seen == 0 else self.no_show_recent / seen
 
     def value(self, key: str):
         if key == "no_show_rate":
@@ -231,7 +251,7 @@ COURSE_METRIC_KEYS = [m.key for m in METRICS if m.source == "course"]
 
 
 def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = None) -> Dashboard:
-    """Per-therapist figures and clinic totals in five grouped queries, whatever the size."""
+    """Per-therapist figures and clinic totals in six grouped queries, whatever the size."""
     window = Window.for_clinic(tz, now)
     rows: dict[int, TherapistRow] = {}
 
@@ -264,41 +284,40 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     for therapist_id, *values in per_course:
         row_for(therapist_id).counts.update(zip(COURSE_METRIC_KEYS, values, strict=True))
 
-    # From the start of the no-show window (this week starts after it) to the end of the week.
-    since = window.now - timedelta(days=NO_SHOW_WINDOW_DAYS)
     per_session = (
         TherapySession.objects.filter(
             # Cancelled sessions count nowhere here; naming the others lets the
-            # (clinic, status, scheduled_start, therapist) index bound the scan by date. Rows
-            # are counted by scheduled_start (never null) rather than by key, so the scan
-            # reads that index alone, and each count's filter adds only what the scan's
-            # bounds do not already say.
+            # (clinic, status, scheduled_start, therapist) index bound the scan to this week,
+            # and rows are counted by scheduled_start (never null) rather than by key, so the
+            # scan reads that index alone.
             clinic_id=clinic_id,
             status__in=[SessionStatus.ATTENDED, SessionStatus.NO_SHOW, SessionStatus.SCHEDULED],
-            scheduled_start__gte=since,
+            scheduled_start__gte=window.week_start,
             scheduled_start__lt=window.week_end,
         )
         .order_by()
         .values_list("therapist_id")
-        .annotate(
-            sessions_week=Count(
-                "scheduled_start", filter=Q(scheduled_start__gte=window.week_start)
-            ),
-            attended_90=Count(
-                "scheduled_start",
-                filter=Q(status=SessionStatus.ATTENDED) & Q(scheduled_start__lte=window.now),
-            ),
-            no_show_90=Count(
-                "scheduled_start",
-                filter=Q(status=SessionStatus.NO_SHOW) & Q(scheduled_start__lte=window.now),
-            ),
-        )
+        .annotate(sessions_week=Count("scheduled_start"))
     )
-    for therapist_id, sessions_week, attended_90, no_show_90 in per_session:
+    for therapist_id, sessions_week in per_session:
+        row_for(therapist_id).counts["sessions_week"] = sessions_week
+
+    # Attendance in the no-show window from the therapists' weeks (sessions.attendance keeps
+    # them): about 13 rows a therapist, where their sessions would be some 150.
+    per_week = (
+        AttendanceWeek.objects.filter(
+            clinic_id=clinic_id,
+            week_start__gte=window.no_show_since.date(),
+            week_start__lte=window.week_start.date(),
+        )
+        .order_by()
+        .values_list("therapist_id")
+        .annotate(attended=Sum("attended"), no_show=Sum("no_show"))
+    )
+    for therapist_id, attended, no_show in per_week:
         row = row_for(therapist_id)
-        row.counts["sessions_week"] = sessions_week
-        row.attended_90 = attended_90
-        row.no_show_90 = no_show_90
+        row.attended_recent = attended
+        row.no_show_recent = no_show
 
     per_note = (
         SessionNote.objects.filter(
@@ -329,8 +348,8 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
     for row in ordered:
         for key, value in row.counts.items():
             totals.counts[key] = totals.counts.get(key, 0) + value
-        totals.attended_90 += row.attended_90
-        totals.no_show_90 += row.no_show_90
+        totals.attended_recent += row.attended_recent
+        totals.no_show_recent += row.no_show_recent
     phase_counts = [
         (phase.value, phase.label, totals.counts.get(f"phase_{phase.value}", 0))
         for phase in ACTIVE_PHASES

@@ -47,9 +47,11 @@ from phases.models import (
     TransitionKind,
     TreatmentCourse,
 )
+from sessions.attendance import rebuild_attendance_weeks
 from sessions.models import (
     Assignment,
     AssignmentStatus,
+    AttendanceWeek,
     EnteredBy,
     GoalReview,
     Measure,
@@ -1305,6 +1307,7 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
         target = spec.generated_target(scale)
         if spec.only_when_scaled and target == 0:
             continue
+        created_before = report.created_patients
         with transaction.atomic():
             clinic = ensure_clinic(spec)
             staff = ensure_staff(clinic, spec.staff, password_hash)
@@ -1340,6 +1343,9 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
             report.created_patients += stop - start
             if stdout is not None:
                 stdout.write(f"  {spec.name}: {stop - 1} of {target} generated patients")
+        if report.created_patients > created_before:
+            # The sessions were written in bulk: the therapists' attendance weeks from them.
+            rebuild_attendance_weeks(clinic.pk, clinic.tz)
     if report.created_patients and connection.vendor == "postgresql":
         # After a bulk load, leave the tables as autovacuum would on a running database. Fresh
         # statistics: the planner would otherwise plan the caseload queries for the empty
@@ -1348,7 +1354,7 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
         # cannot run inside a transaction (a test's, say): statistics alone there.
         statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (*WRITE_ORDER, Notification, User):
+            for model in (*WRITE_ORDER, AttendanceWeek, Notification, User):
                 cursor.execute(f"{statement} {connection.ops.quote_name(model._meta.db_table)}")
     portal_story = next(s for s in STORIES if s.portal_demo)
     report.portal_patient = Patient.objects.filter(

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ipt_clinic.accounts.models import Clinic
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 
 from . import outbox
-from .attendance import refresh_attendance_figures
+from .attendance import refresh_attendance_figures, refresh_attendance_week
 from .models import (
     CANCELLED_STATUSES,
     Assignment,
@@ -285,6 +286,8 @@ def session_record_attendance(
         if SessionStatus.ATTENDED in (old, status) and old != status:
             refresh_attendance_figures([session.course_id])
         if old != status:
+            tz = Clinic.objects.get(pk=session.clinic_id).tz
+            refresh_attendance_week(session, tz)
             audit_record(
                 action=AuditAction.UPDATE,
                 clinic_id=session.clinic_id,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from ipt_clinic.accounts.models import Clinic, Role, User
 from patients.models import LifeEvent, Patient, Relationship
 from phases.models import Goal, ProblemArea, TreatmentCourse
-from sessions.attendance import refresh_attendance_figures
+from sessions.attendance import refresh_attendance_figures, refresh_attendance_week
 from sessions.models import Assignment, SessionStatus, TherapySession
 
 
@@ -123,10 +123,12 @@ class SessionFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         session = super()._create(model_class, *args, **kwargs)
+        # Made attended (or did-not-attend) here rather than through session_record_attendance:
+        # keep the course's and the therapist's week's attendance figures as that service would.
         if session.status == SessionStatus.ATTENDED:
-            # Made attended here rather than through session_record_attendance: keep the
-            # course's attendance figures as that service would.
             refresh_attendance_figures([session.course_id])
+        if session.status in (SessionStatus.ATTENDED, SessionStatus.NO_SHOW):
+            refresh_attendance_week(session, session.clinic.tz)
         return session
 
 

@@ -71,6 +71,10 @@ USE_TZ = True
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 
+# A covering index (sessions.AttendanceWeek) has INCLUDE columns that SQLite leaves out: the
+# index still serves the query there, reading the table for those columns.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

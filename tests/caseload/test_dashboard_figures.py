@@ -86,7 +86,7 @@ def test_it_counts_each_figure_per_therapist(scene, clinic, therapist, other_the
         d for d in alice_days if board.window.now - timedelta(days=d) >= board.window.week_start
     ]
     assert alice.counts["sessions_week"] == len(in_week)
-    assert (alice.no_show_90, alice.attended_90) == (1, 10)
+    assert (alice.no_show_recent, alice.attended_recent) == (1, 10)
     assert alice.counts["unsigned_notes"] == 1
     assert alice.counts["no_session_14"] == 1
     assert alice.counts["past_planned"] == 1
@@ -113,7 +113,7 @@ def test_it_totals_the_clinic_without_another_clinics_rows(scene, clinic):
     assert totals["past_planned"] == 1
     assert totals["no_session_14"] == 2
     assert totals["phq9_overdue"] == 3
-    assert (board.totals.no_show_90, board.totals.attended_90) == (1, 11)
+    assert (board.totals.no_show_recent, board.totals.attended_recent) == (1, 11)
     assert dict((key, n) for key, _, n in board.phase_counts) == {
         "initial": 1,
         "social": 1,
@@ -196,3 +196,31 @@ def test_it_escapes_names_in_the_table(make, clinic, admin_client):
     body = admin_client.get(reverse("caseload:dashboard")).content.decode()
     assert "&lt;b&gt;Bo {name}" in body
     assert "<b>Bo" not in body
+
+
+def test_its_no_show_rate_covers_this_week_and_the_twelve_before(
+    clinic, therapist, admin_client, course
+):
+    """The rate's window starts at midnight on the Monday twelve weeks before this week's
+    (clinic time); the drill-down lists exactly the no-shows the rate counts."""
+    from caseload.dashboard_selectors import CourseFilters, courses_for_review
+    from tests.factories import CourseFactory, PatientFactory, SessionFactory
+
+    window = Window.for_clinic(clinic.tz)
+    since = window.no_show_since
+    assert since.astimezone(clinic.tz).weekday() == 0
+    assert since.astimezone(clinic.tz).time().isoformat() == "00:00:00"
+    assert (window.week_start.date() - since.date()).days == 12 * 7
+
+    inside = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    SessionFactory(course=inside, scheduled_start=since, status=SessionStatus.NO_SHOW)
+    SessionFactory(course=course, scheduled_start=since - timedelta(minutes=1), status="no_show")
+    SessionFactory(course=course, scheduled_start=since + timedelta(days=3), status="attended")
+
+    row = _row(dashboard_for_clinic(clinic.pk, clinic.tz), therapist)
+    assert (row.no_show_recent, row.attended_recent) == (1, 1)
+    listed = courses_for_review(clinic.pk, CourseFilters(metric="no_show_rate"), window)
+    assert [c.pk for c in listed] == [inside.pk]
+    body = admin_client.get(reverse("caseload:dashboard")).content.decode()
+    assert "No-show rate (13 wk)" in body
+    assert "50% (1/2)" in body

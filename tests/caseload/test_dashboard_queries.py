@@ -9,7 +9,7 @@ from caseload.dashboard_selectors import ACTIVE_PHASES
 from ipt_clinic.accounts.models import Role
 from patients.models import Patient
 from phases.models import TreatmentCourse
-from sessions.attendance import refresh_attendance_figures
+from sessions.attendance import rebuild_attendance_weeks, refresh_attendance_figures
 from sessions.models import Measure, SessionNote, SessionStatus, TherapySession
 from tests.factories import UserFactory
 
@@ -53,6 +53,7 @@ def _bulk_caseload(clinic, therapists, start: int, stop: int) -> None:
         for offset in (-20, -3, 2)
     )
     refresh_attendance_figures(course.pk for course in courses)
+    rebuild_attendance_weeks(clinic.pk, clinic.tz)
     SessionNote.objects.bulk_create(
         SessionNote(clinic=clinic, session=session, phase="problem_solving", narrative="x")
         for session in sessions
@@ -94,5 +95,7 @@ def test_it_runs_the_same_queries_at_10_and_at_2000_patients(clinic, admin_clien
     board = response.context["board"]
     assert board.totals.counts["active"] == 2000
     assert board.totals.counts["risk_open"] == 400
+    # Two past sessions a course, did-not-attend for every seventh course of each batch.
+    assert (board.totals.no_show_recent, board.totals.attended_recent) == (574, 3426)
     assert len(board.rows) == 24
     assert large == small

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from patients.models import LifeEvent, Patient, Relationship
 from phases.models import PHASE_ORDER, PhaseTransition, ProblemArea, TreatmentCourse
-from sessions.models import Assignment, Measure, Notification, SessionNote, TherapySession
+from sessions.attendance import week_start
+from sessions.models import (
+    Assignment,
+    AttendanceWeek,
+    Measure,
+    Notification,
+    SessionNote,
+    TherapySession,
+)
 from sessions.scoring import score
 
 
@@ -192,3 +200,18 @@ def test_the_course_attendance_figures_are_its_attended_sessions(demo):
             mine[-1] if mine else None,
             mine[-2] if len(mine) > 1 else None,
         ), pk
+
+
+def test_the_attendance_weeks_are_the_sessions_of_each_week(demo):
+    expected = Counter()
+    sessions = TherapySession.objects.filter(status__in=["attended", "no_show"]).select_related(
+        "clinic"
+    )
+    for session in sessions:
+        monday = week_start(session.scheduled_start, session.clinic.tz)
+        expected[(session.clinic_id, session.therapist_id, monday, session.status)] += 1
+    kept = Counter()
+    for week in AttendanceWeek.objects.all():
+        kept[(week.clinic_id, week.therapist_id, week.week_start, "attended")] += week.attended
+        kept[(week.clinic_id, week.therapist_id, week.week_start, "no_show")] += week.no_show
+    assert expected and +kept == expected
