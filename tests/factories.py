@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic, Role, User
@@ -128,7 +129,8 @@ class SessionFactory(factory.django.DjangoModelFactory):
         if session.status == SessionStatus.ATTENDED:
             refresh_attendance_figures([session.course_id])
         if session.status in (SessionStatus.ATTENDED, SessionStatus.NO_SHOW):
-            refresh_attendance_week(session, session.clinic.tz)
+            with transaction.atomic():
+                refresh_attendance_week(session, session.clinic.tz)
         return session
 
 

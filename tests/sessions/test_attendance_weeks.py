@@ -119,3 +119,65 @@ def test_the_migration_fills_in_the_weeks(clinic, course):
     }
     rebuild_attendance_weeks(clinic.pk, clinic.tz)
     assert _weeks(clinic) == filled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_attendances_recorded_at_once_are_both_counted(monkeypatch):
+    """The week's row is locked before its sessions are counted: the second recording waits
+    for the first to commit and counts it too, rather than writing a count without it."""
+    import threading
+    import time
+
+    from django.db import OperationalError
+
+    from tests.factories import UserFactory
+
+    therapist = UserFactory(username="concurrent.attendance")
+    sessions = [
+        SessionFactory(
+            course=CourseFactory(patient=PatientFactory(primary_therapist=therapist)),
+            scheduled_start=_at(2026, 11, 3 + n, 10),
+        )
+        for n in range(2)
+    ]
+    # The week's row is there already (an attendance recorded earlier in the week), so the
+    # two do not meet first at its creation.
+    SessionFactory(
+        course=CourseFactory(patient=PatientFactory(primary_therapist=therapist)),
+        scheduled_start=_at(2026, 11, 2, 10),
+        status="attended",
+    )
+    real_audit = services.audit_record
+
+    def slow_audit(**kwargs):
+        # Hold the first recording's transaction open after it counted its week.
+        time.sleep(0.5)
+        real_audit(**kwargs)
+
+    monkeypatch.setattr(services, "audit_record", slow_audit)
+    outcomes: dict = {}
+
+    def record(session):
+        try:
+            services.session_record_attendance(session=session, by=therapist, status="attended")
+            outcomes[session.pk] = "recorded"
+        except OperationalError as error:
+            # SQLite's shared in-memory test database refuses the second writer outright.
+            outcomes[session.pk] = f"database: {error}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record, args=(session,)) for session in sessions]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join(timeout=30)
+    week = AttendanceWeek.objects.get(therapist=therapist, week_start=date(2026, 11, 2))
+    if connection.vendor == "postgresql":
+        assert set(outcomes.values()) == {"recorded"}
+        assert (week.attended, week.no_show) == (3, 0)
+    else:
+        recorded = list(outcomes.values()).count("recorded")
+        assert recorded >= 1
+        assert (week.attended, week.no_show) == (1 + recorded, 0)
