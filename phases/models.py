@@ -98,6 +98,25 @@ class TreatmentCourse(models.Model):
             models.Index(fields=["clinic", "therapist", "status", "phase"]),
             models.Index(fields=["clinic", "status", "phase"]),
             models.Index(fields=["clinic", "patient", "status"]),
+            # The clinic dashboard's per-therapist course figures (caseload.dashboard_selectors)
+            # read a clinic's active courses from this index alone on PostgreSQL: every column
+            # its conditions name is here.
+            models.Index(
+                fields=["clinic", "therapist"],
+                include=[
+                    "id",
+                    "status",
+                    "phase",
+                    "start_date",
+                    "planned_sessions",
+                    "sessions_attended",
+                    "last_attended_at",
+                    "previous_attended_at",
+                    "latest_phq9_at",
+                ],
+                condition=Q(status="active"),
+                name="active_course_figures_idx",
+            ),
         ]
 
     def __str__(self) -> str:
