@@ -4,13 +4,11 @@ subquery on one query of courses, so the page costs the same whatever the caselo
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Count,
     Exists,
-    IntegerField,
+    F,
     OuterRef,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.access import patients_visible_to, scoped_to_user
@@ -35,7 +33,6 @@ def _attended(course_ref="pk"):
 
 def caseload_courses(user):
     """The user's own active courses, each annotated with what the home page shows."""
-    attended_count = _attended().order_by().values("course_id").annotate(n=Count("pk")).values("n")
     # The start of the window of the last N attended sessions: the (N+1)-th most recent.
     window_start = (
         _attended()
@@ -61,7 +58,8 @@ def caseload_courses(user):
     return (
         courses.select_related("patient")
         .annotate(
-            attended_sessions=Coalesce(Subquery(attended_count, output_field=IntegerField()), 0),
+            # Kept by the sessions layer as attendance is recorded (sessions.attendance).
+            attended_sessions=F("sessions_attended"),
             next_session_at=Subquery(next_session),
             phq9_window_start=Subquery(window_start),
             has_problem_area=Exists(

@@ -89,13 +89,11 @@ def patient_page(patient: Patient) -> dict:
         patient.courses.filter(clinic_id=patient.clinic_id)
         .select_related("therapist")
         .annotate(
-            attended_sessions=Count(
-                "sessions", filter=Q(sessions__status="attended"), distinct=True
-            ),
+            # Kept by the sessions layer as attendance is recorded (sessions.attendance): the
+            # only join left is the problem areas', so they are counted without DISTINCT.
+            attended_sessions=F("sessions_attended"),
             problem_area_count=Count(
-                "problem_areas",
-                filter=Q(problem_areas__removed_at__isnull=True),
-                distinct=True,
+                "problem_areas", filter=Q(problem_areas__removed_at__isnull=True)
             ),
         )
         .order_by("-start_date", "-id")
