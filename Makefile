@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 # shim answers "command not found" when its version is not selected, so each is tried).
 PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*/bin/python3 /usr/local/bin/python3.1[23] /usr/bin/python3.1[23] python3; do $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: install assets migrate demo run test lint lock check-lock bench load clean
+.PHONY: install assets browser migrate demo run test lint lock check-lock bench load clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 or python3.13 on PATH, or PYTHON=/path/to/python3.12)"; exit 1; }
@@ -35,8 +35,21 @@ demo: migrate
 run: demo
 	MFA_REQUIRED=false bash scripts/run-demo.sh
 
+# The browser journeys (tests/browser) drive Debian's Chromium: installed here with apt-get
+# when it is missing and we may (root); otherwise say what to install.
+CHROMIUM_PATH ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Chromium for the browser tests (apt-get install chromium chromium-driver)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null; \
+	else \
+	  echo "The browser tests need Chromium: apt-get install chromium chromium-driver, or set CHROMIUM_PATH"; \
+	fi
+
 # Extra pytest arguments: make test PYTEST_ARGS="-k readyz -x"
-test: install
+test: install browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
