@@ -30,6 +30,21 @@ def _at(*parts) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
+def _bulk_sessions(course, days_and_statuses) -> None:
+    """Sessions written in bulk (as the seed writes them), from 1 October 2026 09:00 UTC
+    plus the days given: nothing keeps the weeks for them."""
+    TherapySession.objects.bulk_create(
+        TherapySession(
+            clinic=course.clinic,
+            course=course,
+            therapist=course.therapist,
+            scheduled_start=_at(2026, 10, 1, 9) + timedelta(days=days),
+            status=status,
+        )
+        for days, status in days_and_statuses
+    )
+
+
 def test_recording_attendance_keeps_the_therapists_weeks(clinic, course, therapist):
     # November: London is on UTC. Monday 2 November to Sunday 8 November is one week.
     monday, sunday_night, next_monday = (
@@ -75,16 +90,7 @@ def test_weeks_follow_the_clinic_clock_and_each_therapist(clinic, course, other_
 
 
 def test_rebuild_puts_bulk_written_sessions_right(clinic, course, other_clinic):
-    TherapySession.objects.bulk_create(
-        TherapySession(
-            clinic=course.clinic,
-            course=course,
-            therapist=course.therapist,
-            scheduled_start=_at(2026, 10, 1, 9) + timedelta(days=days),
-            status=status,
-        )
-        for days, status in ((0, "attended"), (1, "no_show"), (7, "attended"), (8, "scheduled"))
-    )
+    _bulk_sessions(course, ((0, "attended"), (1, "no_show"), (7, "attended"), (8, "scheduled")))
     # A stale figure from before (a week whose sessions are not there) is put back to nothing.
     AttendanceWeek.objects.create(
         clinic=clinic, therapist=course.therapist, week_start=date(2026, 9, 7), attended=4
@@ -98,16 +104,7 @@ def test_rebuild_puts_bulk_written_sessions_right(clinic, course, other_clinic):
 
 
 def test_the_migration_fills_in_the_weeks(clinic, course):
-    TherapySession.objects.bulk_create(
-        TherapySession(
-            clinic=course.clinic,
-            course=course,
-            therapist=course.therapist,
-            scheduled_start=_at(2026, 10, 1, 9) + timedelta(days=days),
-            status=status,
-        )
-        for days, status in ((0, "attended"), (1, "no_show"), (14, "attended"))
-    )
+    _bulk_sessions(course, ((0, "attended"), (1, "no_show"), (14, "attended")))
     migration = importlib.import_module("sessions.migrations.0005_attendance_weeks")
     migration.fill_attendance_weeks(
         apps, SimpleNamespace(connection=SimpleNamespace(alias=connection.alias))
