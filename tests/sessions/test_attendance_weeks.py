@@ -178,3 +178,26 @@ def test_two_attendances_recorded_at_once_are_both_counted(monkeypatch):
         recorded = list(outcomes.values()).count("recorded")
         assert recorded >= 1
         assert (week.attended, week.no_show) == (1 + recorded, 0)
+
+
+def test_the_command_works_every_figure_out_again(clinic, course, other_clinic):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from phases.models import TreatmentCourse
+
+    _bulk_sessions(course, ((0, "attended"), (1, "no_show"), (7, "attended")))
+    assert _weeks(clinic) == {}
+    out = StringIO()
+    call_command("refresh_attendance_figures", "--clinic", clinic.slug, stdout=out)
+    assert _weeks(clinic) == {
+        (course.therapist_id, date(2026, 9, 28)): (1, 1),
+        (course.therapist_id, date(2026, 10, 5)): (1, 0),
+    }
+    refreshed = TreatmentCourse.objects.get(pk=course.pk)
+    assert refreshed.sessions_attended == 2
+    assert refreshed.last_attended_at == _at(2026, 10, 8, 9)
+    assert f"{clinic.name}: 1 course, 2 therapist weeks with attendance." in out.getvalue()
+    with pytest.raises(CommandError, match="No clinic"):
+        call_command("refresh_attendance_figures", "--clinic", "nowhere", stdout=StringIO())
