@@ -9,7 +9,7 @@ tables with the same bounds their drill-down conditions use.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -35,6 +35,7 @@ from sessions.models import (
     SessionStatus,
     TherapySession,
 )
+from sessions.selectors import week_bounds, week_start_for
 
 NO_SESSION_DAYS = 14
 # The no-show rate's window: this week and the twelve before it (whole clinic weeks, so that
@@ -130,11 +131,9 @@ class Window:
     def for_clinic(cls, tz: ZoneInfo, now: datetime | None = None) -> "Window":
         now = now or timezone.now()
         local_today = now.astimezone(tz).date()
-        monday = local_today - timedelta(days=local_today.weekday())
-        week_start = datetime.combine(monday, time.min, tzinfo=tz)
-        week_end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
-        first_monday = monday - timedelta(weeks=NO_SHOW_WINDOW_WEEKS - 1)
-        no_show_since = datetime.combine(first_monday, time.min, tzinfo=tz)
+        monday = week_start_for(local_today)
+        week_start, week_end = week_bounds(monday, tz)
+        no_show_since, _ = week_bounds(monday - timedelta(weeks=NO_SHOW_WINDOW_WEEKS - 1), tz)
         return cls(
             now=now,
             week_start=week_start,

@@ -18,21 +18,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: most often a form left open past the session's timeout, or sent
     again from an old tab. Nothing was saved; the page says so and how to carry on without
     losing what was typed. (Django's own page styles itself inline, which the CSP refuses.)"""
-    portal = _in_portal(request)
-    response = render(request, "errors/csrf.html", {"portal": portal}, status=403)
-    if portal:
-        from portal.decorators import portal_headers
-
-        return portal_headers(response)
-    return response
+    # Under /p/ the portal's headers are added by portal.middleware, as on every answer there.
+    return render(request, "errors/csrf.html", {"portal": _in_portal(request)}, status=403)
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     """handler404: a missing record and a record this user may not see look alike."""
     if _in_portal(request):
-        from portal.decorators import portal_headers, portal_not_found
+        from portal.decorators import portal_not_found
 
-        return portal_headers(portal_not_found(request))
+        return portal_not_found(request)
     return render(request, "errors/404.html", status=404)
 
 

@@ -11,7 +11,6 @@ seed, migrations) set or rebuild the figures themselves (``rebuild_attendance_we
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DateField, IntegerField, OuterRef, Q, Subquery, Value
@@ -20,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from phases.models import TreatmentCourse
 
 from .models import AttendanceWeek, SessionStatus, TherapySession
+from .selectors import week_bounds, week_start_for
 
 
 def attendance_figures() -> dict:
@@ -41,20 +41,6 @@ def refresh_attendance_figures(course_ids: Iterable[int]) -> None:
     TreatmentCourse.objects.filter(pk__in=list(course_ids)).update(**attendance_figures())
 
 
-def week_start(moment: datetime, tz: ZoneInfo) -> date:
-    """The Monday (clinic time) of the week ``moment`` falls in."""
-    local = moment.astimezone(tz).date()
-    return local - timedelta(days=local.weekday())
-
-
-def week_bounds(monday: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Midnight at the start of ``monday`` and of the Monday after, clinic time."""
-    return (
-        datetime.combine(monday, time.min, tzinfo=tz),
-        datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz),
-    )
-
-
 _WEEK_COUNTS = {
     "attended": Count("pk", filter=Q(status=SessionStatus.ATTENDED)),
     "no_show": Count("pk", filter=Q(status=SessionStatus.NO_SHOW)),
@@ -66,7 +52,7 @@ def refresh_attendance_week(session: TherapySession, tz: ZoneInfo) -> None:
     Call inside the transaction that changed the session: the week's row is locked before
     the sessions are counted, so a second attendance recorded at once in the same week waits
     and then counts this one too."""
-    monday = week_start(session.scheduled_start, tz)
+    monday = week_start_for(session.scheduled_start.astimezone(tz).date())
     week, _ = AttendanceWeek.objects.select_for_update().get_or_create(
         clinic_id=session.clinic_id, therapist_id=session.therapist_id, week_start=monday
     )

@@ -75,6 +75,14 @@ def week_start_for(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_bounds(monday: date, tz) -> tuple[datetime, datetime]:
+    """Midnight at the start of ``monday`` and of the Monday after, in ``tz``."""
+    return (
+        datetime.combine(monday, datetime.min.time(), tzinfo=tz),
+        datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz),
+    )
+
+
 @dataclass
 class WeekDay:
     day: date
@@ -83,8 +91,7 @@ class WeekDay:
 
 def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
     """The therapist's sessions in the seven days from ``start``, days and times in ``tz``."""
-    begin = datetime.combine(start, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(start + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+    begin, end = week_bounds(start, tz)
     sessions = with_ordinal(
         TherapySession.objects.filter(
             clinic_id=therapist.clinic_id,

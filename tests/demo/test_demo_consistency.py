@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from patients.models import LifeEvent, Patient, Relationship
 from phases.models import PHASE_ORDER, PhaseTransition, ProblemArea, TreatmentCourse
-from sessions.attendance import week_start
 from sessions.models import (
     Assignment,
     AttendanceWeek,
@@ -23,6 +22,7 @@ from sessions.models import (
     TherapySession,
 )
 from sessions.scoring import score
+from sessions.selectors import week_start_for
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_the_attendance_weeks_are_the_sessions_of_each_week(demo):
         "clinic"
     )
     for session in sessions:
-        monday = week_start(session.scheduled_start, session.clinic.tz)
+        monday = week_start_for(session.scheduled_start.astimezone(session.clinic.tz).date())
         expected[(session.clinic_id, session.therapist_id, monday, session.status)] += 1
     kept = Counter()
     for week in AttendanceWeek.objects.all():
