@@ -42,6 +42,8 @@ class Patient(models.Model):
     )
     discharged_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +124,8 @@ class Relationship(models.Model):
     change_when = models.CharField("when it changed", max_length=120, blank=True)
     is_support = models.BooleanField("a source of support", default=False)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,6 +189,8 @@ class LifeEvent(models.Model):
     )
     mood_effect = models.SmallIntegerField(choices=MoodEffect.choices, default=MoodEffect.NONE)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

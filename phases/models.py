@@ -82,6 +82,8 @@ class TreatmentCourse(models.Model):
     previous_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +178,8 @@ class ProblemArea(models.Model):
     # Interpersonal deficits / sensitivity, and any kind
     notes = models.TextField(blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -204,6 +208,8 @@ class Goal(models.Model):
     )
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -258,5 +264,7 @@ class RelapsePreventionPlan(models.Model):
     if_symptoms_return = models.TextField("what to do if symptoms return")
     maintenance_offered = models.BooleanField("maintenance sessions offered", default=False)
     maintenance_notes = models.TextField(blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -40,6 +40,8 @@ class TherapySession(models.Model):
     )
     phase = models.CharField("phase at the time", max_length=20, choices=Phase.choices, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -241,6 +243,13 @@ class Measure(models.Model):
     )
     risk_responded_at = models.DateTimeField(null=True, blank=True)
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # A corrected questionnaire (the same submission sent again with other answers) is kept
+    # beside the first: the correction points at what it corrects, and the corrected one is
+    # stamped superseded so that charts, figures and the risk rules read the latest answers.
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["taken_at", "id"]
