@@ -217,12 +217,21 @@ def _open_risk_measures() -> QuerySet[Measure]:
 # --- the dashboard ---------------------------------------------------------------------------
 
 
+# The figures a row counts (the no-show rate is worked out from two of them).
+COUNTED_KEYS = [m.key for m in METRICS if m.key != "no_show_rate"]
+
+
+def _zero_counts() -> dict[str, int]:
+    return dict.fromkeys(COUNTED_KEYS, 0)
+
+
 @dataclass
 class TherapistRow:
     therapist_id: int | None
     name: str
     deactivated: bool = False
-    counts: dict[str, int] = field(default_factory=dict)
+    # Every figure is there from the start: a therapist with nothing this week shows 0.
+    counts: dict[str, int] = field(default_factory=_zero_counts)
     attended_recent: int = 0  # in the no-show rate's window
     no_show_recent: int = 0
 

@@ -1,13 +1,27 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from caseload.dashboard_selectors import Window, dashboard_for_clinic
 from phases.models import CourseStatus, Phase
 from sessions.models import SessionStatus
+from tests.clock import AWKWARD_INSTANTS
 from tests.factories import SessionFactory
+
+# The figures depend on the day of the week: every test here runs on a frozen clock, an
+# ordinary afternoon unless it names another instant (``indirect`` parametrisation of now).
+WEDNESDAY_AFTERNOON = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+SUNDAY_NIGHT = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def now(request):
+    moment = getattr(request, "param", WEDNESDAY_AFTERNOON)
+    with time_machine.travel(moment, tick=False):
+        yield moment
 
 
 @pytest.fixture
@@ -72,7 +86,23 @@ def _row(board, user):
     return next(row for row in board.rows if row.therapist_id == user.pk)
 
 
-def test_it_counts_each_figure_per_therapist(scene, clinic, therapist, other_therapist):
+@pytest.mark.parametrize(
+    ("now", "alice_this_week"),
+    [
+        # The week began half an hour ago: none of Alice's past sessions is in it, and her
+        # figure is a 0, not a missing one (clinic time GMT, then BST with the UTC date Sunday).
+        pytest.param(AWKWARD_INSTANTS["monday-0030"], 0, id="monday-0030"),
+        pytest.param(AWKWARD_INSTANTS["monday-0030-bst"], 0, id="monday-0030-bst"),
+        # Her sessions of 1 and 2 days ago (Tuesday and Monday).
+        pytest.param(WEDNESDAY_AFTERNOON, 2, id="wednesday"),
+        # Those of 1 to 5 days ago (Tuesday to Saturday).
+        pytest.param(SUNDAY_NIGHT, 5, id="sunday-night"),
+    ],
+    indirect=["now"],
+)
+def test_it_counts_each_figure_per_therapist(
+    now, alice_this_week, scene, clinic, therapist, other_therapist
+):
     board = dashboard_for_clinic(clinic.pk, clinic.tz)
     alice = _row(board, therapist)
     assert alice.counts["active"] == 3
@@ -80,12 +110,8 @@ def test_it_counts_each_figure_per_therapist(scene, clinic, therapist, other_the
     assert alice.counts["phase_social"] == 1
     assert alice.counts["phase_problem_solving"] == 1
     assert alice.counts["phase_termination"] == 0
-    # Alice's sessions 1-26 days ago fall in this week or not depending on today's weekday.
-    alice_days = (2, 5, 9, 12, 16, 19, 23, 26, 1, 4, 3)
-    in_week = [
-        d for d in alice_days if board.window.now - timedelta(days=d) >= board.window.week_start
-    ]
-    assert alice.counts["sessions_week"] == len(in_week)
+    # Alice's sessions 1-26 days ago (attended, no-show, the unsigned note's).
+    assert alice.counts["sessions_week"] == alice_this_week
     assert (alice.no_show_recent, alice.attended_recent) == (1, 10)
     assert alice.counts["unsigned_notes"] == 1
     assert alice.counts["no_session_14"] == 1
@@ -99,7 +125,7 @@ def test_it_counts_each_figure_per_therapist(scene, clinic, therapist, other_the
     assert bob.counts["phase_termination"] == 1
     assert bob.counts["no_session_14"] == 1
     assert bob.counts["phq9_overdue"] == 1
-    assert bob.counts.get("risk_open", 0) == 0
+    assert bob.counts["risk_open"] == 0
     assert bob.no_show_rate == 0
     assert bob.counts["sessions_week"] == 1  # the cancelled one is left out
 
