@@ -100,6 +100,9 @@ ROLE_THERAPIST = Role.THERAPIST
 ROLE_ADMIN = Role.CLINIC_ADMIN
 
 
+# --clock INSTANT runs each test as if the clock read an awkward instant (tests/clock.py).
+from tests.clock import _clock_option, pytest_addoption, pytest_report_header  # noqa: E402, F401
+
 # On CI a skipped test fails the run (see tests/foundation/skips.py).
 from tests.foundation.skips import (  # noqa: E402, F401
     pytest_runtest_logreport,
