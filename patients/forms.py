@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from ipt_clinic.accounts.models import Role, User
+from ipt_clinic.editing import VersionedForm
 
 from .models import Channel, LifeEvent, MoodEffect, Patient, PatientStatus, Relationship
 from .selectors import phase_choices, problem_area_choices
@@ -16,9 +17,10 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(VersionedForm, forms.ModelForm):
     """Create or edit a patient. ``therapists`` (a clinic admin creating a patient) adds the
-    choice of primary therapist; a therapist's new patients are their own."""
+    choice of primary therapist; a therapist's new patients are their own. Editing carries
+    the patient's version (``VersionedForm``)."""
 
     class Meta:
         model = Patient
@@ -98,7 +100,7 @@ class PatientFilterForm(forms.Form):
         self.fields["problem_area"].choices = [("", "Any problem area"), *problem_area_choices()]
 
 
-class RelationshipForm(forms.ModelForm):
+class RelationshipForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Relationship
         fields = [
@@ -134,7 +136,7 @@ class RelationshipForm(forms.ModelForm):
         }
 
 
-class LifeEventForm(forms.ModelForm):
+class LifeEventForm(VersionedForm, forms.ModelForm):
     mood_effect = forms.TypedChoiceField(
         choices=MoodEffect.choices, coerce=int, initial=MoodEffect.NONE, label="Effect on mood"
     )

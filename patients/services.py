@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from ipt_clinic.editing import save_versioned
 
 from .models import (
     Channel,
@@ -144,8 +145,13 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, by, request=None, **fields) -> Patient:
-    """Change the patient's details (``PATIENT_FIELDS`` only)."""
+def patient_update(
+    *, patient: Patient, by, expected_version: int | None, request=None, **fields
+) -> Patient:
+    """Change the patient's details (``PATIENT_FIELDS`` only) if the patient is still at
+    ``expected_version`` (the version the form was opened at; ``None``: no check, for
+    internal callers only). Refused with ``StaleEditError`` when someone saved in between
+    and what was asked for is not what is stored now."""
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
         raise TypeError(f"patient_update() cannot change {sorted(unknown)}")
@@ -165,7 +171,13 @@ def patient_update(*, patient: Patient, by, request=None, **fields) -> Patient:
     _stamp_consent(patient, had_consent=before["reminder_consent"])
     changes = diff_fields(before, patient, PATIENT_FIELDS + ["reminder_consent_at"])
     if changes:
-        _save_patient(patient)
+        patient.full_clean()
+        try:
+            with transaction.atomic():
+                save_versioned(patient, expected_version=expected_version, fields=list(changes))
+        except IntegrityError as exc:
+            # Two saves racing past full_clean: the unique constraint has the last word.
+            raise ValidationError({"record_number": RECORD_NUMBER_TAKEN}) from exc
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=patient.clinic_id,
@@ -202,7 +214,7 @@ def _set_status(*, patient: Patient, by, status: str, stamp_field: str, request)
     before = {"status": patient.status, stamp_field: getattr(patient, stamp_field)}
     patient.status = status
     setattr(patient, stamp_field, timezone.now())
-    patient.save(update_fields=["status", stamp_field, "updated_at"])
+    save_versioned(patient, expected_version=None, fields=["status", stamp_field])
     audit_record(
         action=AuditAction.UPDATE,
         clinic_id=patient.clinic_id,
@@ -280,7 +292,11 @@ def relationship_create(*, patient: Patient, by, request=None, **fields) -> Rela
 
 
 @transaction.atomic
-def relationship_update(*, relationship: Relationship, by, request=None, **fields) -> Relationship:
+def relationship_update(
+    *, relationship: Relationship, by, expected_version: int | None, request=None, **fields
+) -> Relationship:
+    """Change a person of the inventory if still at ``expected_version`` (``None``: no check,
+    for internal callers only); otherwise ``StaleEditError``, nothing written."""
     unknown = set(fields) - set(RELATIONSHIP_FIELDS)
     if unknown:
         raise TypeError(f"relationship_update() cannot change {sorted(unknown)}")
@@ -294,7 +310,7 @@ def relationship_update(*, relationship: Relationship, by, request=None, **field
     if not changes:
         return relationship
     relationship.full_clean()
-    relationship.save()
+    save_versioned(relationship, expected_version=expected_version, fields=list(changes))
     _revision(relationship, by=by, at=relationship.updated_at)
     audit_record(
         action=AuditAction.UPDATE,
@@ -316,7 +332,7 @@ def relationship_remove(*, relationship: Relationship, by, request=None) -> Rela
     if relationship.removed_at is not None:
         return relationship
     relationship.removed_at = timezone.now()
-    relationship.save(update_fields=["removed_at", "updated_at"])
+    save_versioned(relationship, expected_version=None, fields=["removed_at"])
     _revision(relationship, by=by, at=relationship.removed_at)
     audit_record(
         action=AuditAction.UPDATE,
@@ -361,7 +377,11 @@ def life_event_create(*, patient: Patient, by, request=None, **fields) -> LifeEv
 
 
 @transaction.atomic
-def life_event_update(*, life_event: LifeEvent, by, request=None, **fields) -> LifeEvent:
+def life_event_update(
+    *, life_event: LifeEvent, by, expected_version: int | None, request=None, **fields
+) -> LifeEvent:
+    """Change a life event if still at ``expected_version`` (``None``: no check, for internal
+    callers only); otherwise ``StaleEditError``, nothing written."""
     unknown = set(fields) - set(LIFE_EVENT_FIELDS)
     if unknown:
         raise TypeError(f"life_event_update() cannot change {sorted(unknown)}")
@@ -376,7 +396,7 @@ def life_event_update(*, life_event: LifeEvent, by, request=None, **fields) -> L
     changes = diff_fields(before, event, LIFE_EVENT_FIELDS)
     if changes:
         event.full_clean()
-        event.save()
+        save_versioned(event, expected_version=expected_version, fields=list(changes))
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=event.clinic_id,
@@ -395,7 +415,7 @@ def life_event_remove(*, life_event: LifeEvent, by, request=None) -> LifeEvent:
     event = LifeEvent.objects.select_for_update().get(pk=life_event.pk)
     if event.removed_at is None:
         event.removed_at = timezone.now()
-        event.save(update_fields=["removed_at"])
+        save_versioned(event, expected_version=None, fields=["removed_at"])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=event.clinic_id,

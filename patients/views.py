@@ -6,6 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ipt_clinic.editing import StaleEditError
+
 from . import selectors, services
 from .access import get_life_event_for_user, get_patient_for_user, get_relationship_for_user
 from .circle import circle_svg
@@ -93,8 +95,14 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_update(
-                patient=patient, by=request.user, request=request, **form.cleaned_data
+                patient=patient,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -102,7 +110,12 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             return redirect("patients:detail", patient_id=patient.pk)
     if request.method == "GET":
         _audit_view(request, patient, "Patient details opened for editing")
-    return render(request, "patients/form.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient},
+        status=409 if form.conflict else 200,
+    )
 
 
 def _status_change(request: HttpRequest, patient_id: int, service, done: str) -> HttpResponse:
@@ -202,8 +215,14 @@ def relationship_edit(request: HttpRequest, relationship_id: int) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             services.relationship_update(
-                relationship=relationship, by=request.user, request=request, **form.cleaned_data
+                relationship=relationship,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -215,6 +234,7 @@ def relationship_edit(request: HttpRequest, relationship_id: int) -> HttpRespons
         request,
         "patients/relationship_form.html",
         {"form": form, "patient": patient, "relationship": relationship},
+        status=409 if form.conflict else 200,
     )
 
 
@@ -254,8 +274,14 @@ def life_event_edit(request: HttpRequest, life_event_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.life_event_update(
-                life_event=event, by=request.user, request=request, **form.cleaned_data
+                life_event=event,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -267,6 +293,7 @@ def life_event_edit(request: HttpRequest, life_event_id: int) -> HttpResponse:
         request,
         "patients/life_event_form.html",
         {"form": form, "patient": patient, "life_event": event},
+        status=409 if form.conflict else 200,
     )
 
 

@@ -69,6 +69,7 @@ def test_the_history_page_shows_who_changed_what(patient, therapist, client, cli
     client.post(
         reverse("patients:edit", args=[patient.pk]),
         {
+            "version": patient.version,
             "record_number": patient.record_number,
             "first_name": "Jamie",
             "last_name": "Brook",

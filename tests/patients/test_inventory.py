@@ -59,7 +59,7 @@ def test_each_edit_and_removal_writes_a_revision_and_an_audit_event(patient, the
     person = relationship_create(
         patient=patient, by=therapist, name="Chris", kind="partner", ring=1
     )
-    relationship_update(relationship=person, by=therapist, ring=3)
+    relationship_update(relationship=person, by=therapist, expected_version=1, ring=3)
     relationship_remove(relationship=person, by=therapist)
     revisions = list(RelationshipRevision.objects.filter(relationship=person).order_by("id"))
     assert [(r.ring, r.removed) for r in revisions] == [(1, False), (3, False), (3, True)]
@@ -76,7 +76,7 @@ def test_the_circle_at_a_moment_follows_the_revisions(patient, therapist):
     RelationshipRevision.objects.filter(patient=patient).update(
         recorded_at=start - timedelta(days=30)
     )
-    relationship_update(relationship=chris, by=therapist, ring=3)
+    relationship_update(relationship=chris, by=therapist, expected_version=None, ring=3)
     relationship_remove(relationship=alex, by=therapist)
     relationship_create(patient=patient, by=therapist, name="Sam", kind="sibling", ring=1)
     then = {(p.name, p.ring) for p in circle_at(patient, start)}
@@ -154,7 +154,12 @@ def test_a_life_event_is_edited_and_removed_softly(patient, therapist_client):
     event = LifeEventFactory(patient=patient, description="Lost job")
     therapist_client.post(
         reverse("patients:life_event_edit", args=[event.pk]),
-        {"occurred_on": "2025-01-02", "description": "Made redundant", "mood_effect": "-1"},
+        {
+            "version": event.version,
+            "occurred_on": "2025-01-02",
+            "description": "Made redundant",
+            "mood_effect": "-1",
+        },
     )
     event.refresh_from_db()
     assert event.description == "Made redundant"

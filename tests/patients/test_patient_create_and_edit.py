@@ -107,12 +107,16 @@ def test_consent_stamps_the_time_and_withdrawal_clears_it(therapist):
         last_name="B",
     )
     assert patient.reminder_consent_at is None
-    patient = patient_update(patient=patient, by=therapist, reminder_consent=True)
+    patient = patient_update(
+        patient=patient, by=therapist, expected_version=1, reminder_consent=True
+    )
     stamped = patient.reminder_consent_at
     assert stamped is not None
-    patient = patient_update(patient=patient, by=therapist, first_name="Ann")
+    patient = patient_update(patient=patient, by=therapist, expected_version=2, first_name="Ann")
     assert patient.reminder_consent_at == stamped
-    patient = patient_update(patient=patient, by=therapist, reminder_consent=False)
+    patient = patient_update(
+        patient=patient, by=therapist, expected_version=None, reminder_consent=False
+    )
     assert patient.reminder_consent_at is None
 
 
@@ -121,6 +125,7 @@ def test_it_edits_a_patient_and_audits_the_diff(patient, therapist_client):
         reverse("patients:edit", args=[patient.pk]),
         {
             **FORM,
+            "version": patient.version,
             "record_number": patient.record_number,
             "first_name": "Jamie",
             "last_name": "Brook",
@@ -139,7 +144,12 @@ def test_it_edits_a_patient_and_audits_the_diff(patient, therapist_client):
 def test_sms_reminders_need_a_phone_number(patient, therapist_client):
     response = therapist_client.post(
         reverse("patients:edit", args=[patient.pk]),
-        {**FORM, "record_number": patient.record_number, "preferred_channel": "sms"},
+        {
+            **FORM,
+            "version": patient.version,
+            "record_number": patient.record_number,
+            "preferred_channel": "sms",
+        },
     )
     assert response.status_code == 200
     assert "need a phone number" in response.content.decode()
