@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.db.models import Q
 
+from ipt_clinic.editing import VersionedForm
 from patients.forms import DateInput
 from patients.models import Relationship
 
@@ -15,7 +16,7 @@ def _people(patient):
     )
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(VersionedForm, forms.ModelForm):
     """The course's contract, diagnosis and sick role."""
 
     class Meta:
@@ -46,7 +47,7 @@ class CourseForm(forms.ModelForm):
         }
 
 
-class FormulationForm(forms.ModelForm):
+class FormulationForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = TreatmentCourse
         fields = ["formulation", "formulation_agreed_on"]
@@ -57,7 +58,7 @@ class FormulationForm(forms.ModelForm):
         labels = {"formulation_agreed_on": "Date the patient agreed to it"}
 
 
-class ProblemAreaForm(forms.ModelForm):
+class ProblemAreaForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = ProblemArea
         fields = [
@@ -93,6 +94,7 @@ class ProblemAreaForm(forms.ModelForm):
         self.fields["other_party"].queryset = people
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.render_hidden_fields = True  # the version, when editing
         self.helper.layout = Layout(
             "kind",
             "is_primary",
@@ -128,14 +130,16 @@ class ProblemAreaForm(forms.ModelForm):
         )
 
 
-class GoalForm(forms.ModelForm):
+class GoalForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["text", "status", "progress"]
         widgets = {"progress": forms.NumberInput(attrs={"min": 0, "max": 10})}
 
 
-class RelapsePlanForm(forms.ModelForm):
+class RelapsePlanForm(VersionedForm, forms.ModelForm):
+    """The plan, written or rewritten: the view passes ``version`` (0 while there is none)."""
+
     supports = forms.ModelMultipleChoiceField(
         queryset=Relationship.objects.none(),
         required=False,

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from ipt_clinic.editing import save_versioned
 from patients.models import Patient, PatientStatus, Relationship
 from patients.services import portal_links_expire_after_course
 
@@ -73,6 +74,9 @@ PLAN_FIELDS = [
     "maintenance_offered",
     "maintenance_notes",
 ]
+
+# What the phase state machine changes on a course (each change bumps its version).
+COURSE_STATE_FIELDS = ["phase", "phase_started_at", "status", "ended_at", "end_reason"]
 
 ONE_ACTIVE_COURSE = "This patient already has an active IPT course: end it before starting another."
 
@@ -153,7 +157,8 @@ def course_create(
         raise ValidationError(ONE_ACTIVE_COURSE) from exc
     if patient.status == PatientStatus.DISCHARGED:
         # A discharged patient starting a new course is back under active care.
-        Patient.objects.filter(pk=patient.pk).update(status=PatientStatus.ACTIVE)
+        patient.status = PatientStatus.ACTIVE
+        save_versioned(patient, expected_version=None, fields=["status"])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=patient.clinic_id,
@@ -181,8 +186,12 @@ def course_create(
 
 
 @transaction.atomic
-def course_update(*, course: TreatmentCourse, by, request=None, **fields) -> TreatmentCourse:
-    """Change the contract, diagnosis, sick role or formulation (``COURSE_FIELDS``)."""
+def course_update(
+    *, course: TreatmentCourse, by, expected_version: int | None, request=None, **fields
+) -> TreatmentCourse:
+    """Change the contract, diagnosis, sick role or formulation (``COURSE_FIELDS``) if the
+    course is still at ``expected_version`` (``None``: no check, for internal callers only);
+    otherwise ``StaleEditError``, nothing written. A phase change bumps the version too."""
     unknown = set(fields) - set(COURSE_FIELDS)
     if unknown:
         raise TypeError(f"course_update() cannot change {sorted(unknown)}")
@@ -193,7 +202,7 @@ def course_update(*, course: TreatmentCourse, by, request=None, **fields) -> Tre
     changes = diff_fields(before, course, COURSE_FIELDS)
     if changes:
         course.full_clean(validate_constraints=False)
-        course.save()
+        save_versioned(course, expected_version=expected_version, fields=list(changes))
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=course.clinic_id,
@@ -339,7 +348,7 @@ def course_advance(
     course.phase_started_at = now
     if to_phase == Phase.COMPLETED:
         _end_course(course, status=CourseStatus.COMPLETED, at=now)
-    course.save()
+    save_versioned(course, expected_version=None, fields=COURSE_STATE_FIELDS)
     transition = _transition(
         course,
         kind=TransitionKind.FORWARD,
@@ -394,7 +403,7 @@ def course_move_back(
     now = timezone.now()
     course.phase = to_phase
     course.phase_started_at = now
-    course.save()
+    save_versioned(course, expected_version=None, fields=COURSE_STATE_FIELDS)
     transition = _transition(
         course,
         kind=TransitionKind.BACK,
@@ -424,7 +433,7 @@ def course_drop_out(*, course: TreatmentCourse, by, reason: str, request=None) -
     _require_active(course)
     now = timezone.now()
     _end_course(course, status=CourseStatus.DROPPED_OUT, at=now, reason=reason)
-    course.save()
+    save_versioned(course, expected_version=None, fields=COURSE_STATE_FIELDS)
     transition = _transition(
         course,
         kind=TransitionKind.DROPPED_OUT,
@@ -502,7 +511,11 @@ def problem_area_create(*, course: TreatmentCourse, by, request=None, **fields) 
 
 
 @transaction.atomic
-def problem_area_update(*, problem_area: ProblemArea, by, request=None, **fields) -> ProblemArea:
+def problem_area_update(
+    *, problem_area: ProblemArea, by, expected_version: int | None, request=None, **fields
+) -> ProblemArea:
+    """Change a problem area if still at ``expected_version`` (``None``: no check, for
+    internal callers only); otherwise ``StaleEditError``, nothing written."""
     area = ProblemArea.objects.select_for_update().select_related("course").get(pk=problem_area.pk)
     if area.removed_at is not None:
         raise ValidationError("This problem area was removed.")
@@ -521,7 +534,7 @@ def problem_area_update(*, problem_area: ProblemArea, by, request=None, **fields
     changes = diff_fields(before, area, PROBLEM_AREA_FIELDS)
     if changes:
         area.full_clean()
-        area.save()
+        save_versioned(area, expected_version=expected_version, fields=list(changes))
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=area.clinic_id,
@@ -540,7 +553,7 @@ def problem_area_remove(*, problem_area: ProblemArea, by, request=None) -> Probl
     area = ProblemArea.objects.select_for_update().select_related("course").get(pk=problem_area.pk)
     if area.removed_at is None:
         area.removed_at = timezone.now()
-        area.save(update_fields=["removed_at"])
+        save_versioned(area, expected_version=None, fields=["removed_at"])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=area.clinic_id,
@@ -590,7 +603,10 @@ def goal_create(
 
 
 @transaction.atomic
-def goal_update(*, goal: Goal, by, request=None, **fields) -> Goal:
+def goal_update(*, goal: Goal, by, expected_version: int | None, request=None, **fields) -> Goal:
+    """Change a goal if still at ``expected_version`` (``None``: no check, for internal
+    callers only); otherwise ``StaleEditError``, nothing written. A goal reviewed in a
+    session's note bumps the version too."""
     unknown = set(fields) - set(GOAL_FIELDS)
     if unknown:
         raise TypeError(f"goal_update() cannot change {sorted(unknown)}")
@@ -603,7 +619,7 @@ def goal_update(*, goal: Goal, by, request=None, **fields) -> Goal:
     changes = diff_fields(before, goal, GOAL_FIELDS)
     if changes:
         goal.full_clean()
-        goal.save()
+        save_versioned(goal, expected_version=expected_version, fields=list(changes))
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=goal.clinic_id,
@@ -622,7 +638,7 @@ def goal_remove(*, goal: Goal, by, request=None) -> Goal:
     goal = Goal.objects.select_for_update().select_related("course").get(pk=goal.pk)
     if goal.removed_at is None:
         goal.removed_at = timezone.now()
-        goal.save(update_fields=["removed_at"])
+        save_versioned(goal, expected_version=None, fields=["removed_at"])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=goal.clinic_id,
@@ -641,10 +657,20 @@ def goal_remove(*, goal: Goal, by, request=None) -> Goal:
 
 @transaction.atomic
 def relapse_plan_save(
-    *, course: TreatmentCourse, by, supports=(), request=None, **fields
+    *,
+    course: TreatmentCourse,
+    by,
+    expected_version: int | None,
+    supports=(),
+    request=None,
+    **fields,
 ) -> RelapsePreventionPlan:
     """Write or rewrite the course's relapse-prevention plan. ``supports`` are people of
-    this patient's inventory."""
+    this patient's inventory.
+
+    ``expected_version`` is the plan's version the form was opened at, 0 when there was no
+    plan yet (``None``: no check, for internal callers only). A rewrite of a plan saved by
+    someone else in between is refused with ``StaleEditError``, nothing written."""
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise TypeError(f"relapse_plan_save() got unknown fields {sorted(unknown)}")
@@ -665,11 +691,15 @@ def relapse_plan_save(
     for name, value in fields.items():
         setattr(plan, name, value)
     plan.full_clean()
-    plan.save()
-    plan.supports.set(supports)
     changes = diff_fields(before, plan, PLAN_FIELDS)
     after_supports = sorted(p.pk for p in supports)
+    if created:
+        # Two first writes of one plan run one after the other under the course's lock.
+        plan.save()
+    elif changes or after_supports != before_supports:
+        save_versioned(plan, expected_version=expected_version, fields=list(changes))
     if after_supports != before_supports:
+        plan.supports.set(supports)
         changes["supports"] = [before_supports, after_supports]
     if created or changes:
         audit_record(

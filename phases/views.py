@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ipt_clinic.editing import StaleEditError
 from patients.access import get_patient_for_user
 from patients.forms import add_service_errors
 from patients.services import record_view
@@ -96,8 +97,14 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.course_update(
-                course=course, by=request.user, request=request, **form.cleaned_data
+                course=course,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -109,6 +116,7 @@ def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
         request,
         "phases/course_form.html",
         {"form": form, "patient": course.patient, "course": course},
+        status=409 if form.conflict else 200,
     )
 
 
@@ -119,8 +127,14 @@ def course_formulation(request: HttpRequest, course_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.course_update(
-                course=course, by=request.user, request=request, **form.cleaned_data
+                course=course,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -137,6 +151,7 @@ def course_formulation(request: HttpRequest, course_id: int) -> HttpResponse:
             "patient": course.patient,
             "heading": "Interpersonal formulation",
         },
+        status=409 if form.conflict else 200,
     )
 
 
@@ -245,8 +260,14 @@ def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         try:
             services.problem_area_update(
-                problem_area=area, by=request.user, request=request, **form.cleaned_data
+                problem_area=area,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -265,6 +286,7 @@ def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpRespons
             "remove_url": "phases:problem_area_remove",
             "remove_id": area.pk,
         },
+        status=409 if form.conflict else 200,
     )
 
 
@@ -315,7 +337,15 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
     form = GoalForm(request.POST or None, instance=goal)
     if request.method == "POST" and form.is_valid():
         try:
-            services.goal_update(goal=goal, by=request.user, request=request, **form.cleaned_data)
+            services.goal_update(
+                goal=goal,
+                by=request.user,
+                expected_version=form.expected_version,
+                request=request,
+                **form.edited_values(),
+            )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -334,6 +364,7 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
             "remove_url": "phases:goal_remove",
             "remove_id": goal.pk,
         },
+        status=409 if form.conflict else 200,
     )
 
 
@@ -350,14 +381,26 @@ def goal_remove(request: HttpRequest, goal_id: int) -> HttpResponse:
 def relapse_plan_edit(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_user(request.user, course_id)
     plan = RelapsePreventionPlan.objects.filter(course=course).first()
-    form = RelapsePlanForm(request.POST or None, instance=plan, patient=course.patient)
+    form = RelapsePlanForm(
+        request.POST or None,
+        instance=plan,
+        patient=course.patient,
+        version=plan.version if plan else 0,
+    )
     if request.method == "POST" and form.is_valid():
-        fields = dict(form.cleaned_data)
+        fields = form.edited_values()
         supports = fields.pop("supports")
         try:
             services.relapse_plan_save(
-                course=course, by=request.user, supports=supports, request=request, **fields
+                course=course,
+                by=request.user,
+                expected_version=form.expected_version,
+                supports=supports,
+                request=request,
+                **fields,
             )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -374,4 +417,5 @@ def relapse_plan_edit(request: HttpRequest, course_id: int) -> HttpResponse:
             "patient": course.patient,
             "heading": "Relapse-prevention plan",
         },
+        status=409 if form.conflict else 200,
     )

@@ -525,8 +525,12 @@ def _save_goal_reviews(note, session, reviews: list[GoalReviewInput], by, now) -
         # note's conditional UPDATE above, and (session, goal) is unique.
         if not GoalReview.objects.filter(session=session, goal=goal).update(**values):
             GoalReview.objects.create(session=session, goal=goal, **values)
+        # A goal's edit form opened before this review is then refused (ipt_clinic.editing).
         Goal.objects.filter(pk=goal.pk).update(
-            progress=review.progress, status=review.status, last_reviewed_at=now
+            progress=review.progress,
+            status=review.status,
+            last_reviewed_at=now,
+            version=F("version") + 1,
         )
         saved.append({"goal": goal.pk, "progress": review.progress, "status": review.status})
     return saved

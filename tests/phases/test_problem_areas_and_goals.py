@@ -86,7 +86,9 @@ def test_it_refuses_another_patients_person(course, therapist):
 
 def test_it_audits_problem_area_changes_with_the_diff(course, therapist):
     area = problem_area_create(course=course, by=therapist, kind="interpersonal_deficits")
-    problem_area_update(problem_area=area, by=therapist, notes="Shy since school")
+    problem_area_update(
+        problem_area=area, by=therapist, expected_version=1, notes="Shy since school"
+    )
     event = AuditEvent.objects.filter(action="update", object_id=area.pk).get()
     assert event.changes == {"notes": ["", "Shy since school"]}
     problem_area_remove(problem_area=area, by=therapist)
@@ -104,11 +106,11 @@ def test_it_sets_and_updates_goals_per_problem_area(course, therapist):
         "open",
         0,
     )
-    goal_update(goal=goal, by=therapist, status="partly", progress=6)
+    goal_update(goal=goal, by=therapist, expected_version=1, status="partly", progress=6)
     goal.refresh_from_db()
     assert (goal.status, goal.progress) == ("partly", 6)
     with pytest.raises(ValidationError):
-        goal_update(goal=goal, by=therapist, progress=11)
+        goal_update(goal=goal, by=therapist, expected_version=None, progress=11)
     assert AuditEvent.objects.filter(object_type="phases.goal", object_id=goal.pk).count() == 2
 
 
@@ -152,6 +154,7 @@ def test_it_saves_the_formulation(course, therapist_client):
     response = therapist_client.post(
         reverse("phases:formulation", args=[course.pk]),
         {
+            "version": course.version,
             "formulation": "Her low mood began when her role changed.",
             "formulation_agreed_on": "2026-02-10",
         },
@@ -177,7 +180,12 @@ def test_an_area_naming_a_since_removed_person_stays_editable(course, therapist,
     relationship_remove(relationship=partner, by=therapist)
     response = therapist_client.post(
         reverse("phases:problem_area_edit", args=[area.pk]),
-        {"kind": "role_dispute", "other_party": partner.pk, "dispute_stage": "dissolution"},
+        {
+            "version": area.version,
+            "kind": "role_dispute",
+            "other_party": partner.pk,
+            "dispute_stage": "dissolution",
+        },
     )
     assert response.status_code == 302
     area.refresh_from_db()

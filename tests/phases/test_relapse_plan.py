@@ -20,9 +20,11 @@ PLAN = {
 def test_it_writes_then_changes_the_plan_with_supports(course, therapist):
     sam = RelationshipFactory(patient=course.patient, name="Sam")
     jo = RelationshipFactory(patient=course.patient, name="Jo")
-    plan = relapse_plan_save(course=course, by=therapist, supports=[sam], **PLAN)
+    plan = relapse_plan_save(
+        course=course, by=therapist, expected_version=0, supports=[sam], **PLAN
+    )
     assert list(plan.supports.all()) == [sam]
-    relapse_plan_save(course=course, by=therapist, supports=[sam, jo], **PLAN)
+    relapse_plan_save(course=course, by=therapist, expected_version=1, supports=[sam, jo], **PLAN)
     assert RelapsePreventionPlan.objects.filter(course=course).count() == 1
     update = AuditEvent.objects.get(action="update", object_type="phases.relapsepreventionplan")
     assert update.changes == {"supports": [[sam.pk], sorted([sam.pk, jo.pk])]}
@@ -31,7 +33,9 @@ def test_it_writes_then_changes_the_plan_with_supports(course, therapist):
 def test_it_refuses_supports_from_another_patient(course, therapist):
     stranger = RelationshipFactory(patient=PatientFactory(primary_therapist=therapist))
     with pytest.raises(ValidationError):
-        relapse_plan_save(course=course, by=therapist, supports=[stranger], **PLAN)
+        relapse_plan_save(
+            course=course, by=therapist, expected_version=None, supports=[stranger], **PLAN
+        )
     assert not RelapsePreventionPlan.objects.exists()
 
 
@@ -42,7 +46,7 @@ def test_the_form_offers_only_this_patients_people(course, therapist, therapist_
     body = therapist_client.get(url).content.decode()
     assert "Sam" in body and "Stranger" not in body
     response = therapist_client.post(
-        url, {**PLAN, "maintenance_offered": "on", "supports": [sam.pk]}
+        url, {**PLAN, "version": 0, "maintenance_offered": "on", "supports": [sam.pk]}
     )
     assert response.status_code == 302
     plan = RelapsePreventionPlan.objects.get(course=course)
@@ -53,7 +57,7 @@ def test_the_form_offers_only_this_patients_people(course, therapist, therapist_
 def test_it_keeps_the_typed_plan_on_a_missing_field(course, therapist_client):
     response = therapist_client.post(
         reverse("phases:relapse_plan", args=[course.pk]),
-        {"warning_signs": "Snapping at the kids", "coping_strategies": ""},
+        {"version": 0, "warning_signs": "Snapping at the kids", "coping_strategies": ""},
     )
     assert response.status_code == 200
     assert "Snapping at the kids" in response.content.decode()
