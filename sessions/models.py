@@ -164,6 +164,12 @@ class SessionNote(models.Model):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who writes and signs the note when it is not the session's therapist: named when the
+    # course moved to another therapist before the note was signed (caseload reassignment).
+    # Empty: the session's therapist.
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -172,6 +178,11 @@ class SessionNote(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["clinic", "signed_at"])]
+
+    @property
+    def writer_id(self) -> int:
+        """The one person who may edit and sign this note."""
+        return self.signer_id or self.session.therapist_id
 
 
 class NoteRevision(models.Model):
