@@ -5,6 +5,7 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
+from ipt_clinic.editing import VersionedForm
 from patients.models import Relationship
 from phases.models import GoalStatus, ProblemArea
 
@@ -19,8 +20,9 @@ from .services import (
 )
 
 
-class SlotForm(forms.Form):
-    """A date and time in the clinic's time zone; ``cleaned_data["start"]`` is aware."""
+class SlotForm(VersionedForm, forms.Form):
+    """A date and time in the clinic's time zone; ``cleaned_data["start"]`` is aware. Moving a
+    session passes ``version=`` (the session's); booking one does not."""
 
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
@@ -63,6 +65,11 @@ class SlotForm(forms.Form):
             "duration_minutes": duration,
             "modality": modality,
         }
+
+    def stored_values(self, session) -> dict:
+        return self.initial_for(
+            session.scheduled_start, self.tz, session.duration_minutes, session.modality
+        )
 
 
 class CancelForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from ipt_clinic.editing import save_versioned
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 
@@ -177,8 +178,13 @@ def session_reschedule(
     duration_minutes: int,
     modality: str,
     by,
+    expected_version: int | None,
     request=None,
 ) -> TherapySession:
+    """Move a scheduled session if it is still at ``expected_version`` (the version the form
+    was opened at; ``None``: no check, for internal callers only). A move made by someone
+    else in between is refused with ``StaleEditError``, nothing written; asking for what is
+    stored already changes nothing."""
     if modality not in Modality.values:
         raise ValidationError("Choose in person, video or phone.")
     with transaction.atomic():
@@ -205,10 +211,11 @@ def session_reschedule(
         session.scheduled_start = start
         session.duration_minutes = duration_minutes
         session.modality = modality
+        changes = diff_fields(before, session, list(before))
+        if not changes:
+            return session
         session.full_clean(exclude=["created_by"])
-        session.save(
-            update_fields=["scheduled_start", "duration_minutes", "modality", "updated_at"]
-        )
+        save_versioned(session, expected_version=expected_version, fields=list(changes))
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=session.clinic_id,
@@ -216,7 +223,7 @@ def session_reschedule(
             patient_id=session.course.patient_id,
             target=session,
             summary=f"Session moved to {_format_local(start, session.clinic.tz)}",
-            changes=diff_fields(before, session, list(before)),
+            changes=changes,
             request=request,
         )
         outbox.on_session_rescheduled(session)
@@ -245,7 +252,7 @@ def session_cancel(
             )
         session.status = statuses[by_whom]
         session.cancel_reason = reason[:300]
-        session.save(update_fields=["status", "cancel_reason", "updated_at"])
+        save_versioned(session, expected_version=None, fields=["status", "cancel_reason"])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=session.clinic_id,
@@ -282,7 +289,7 @@ def session_record_attendance(
             raise ValidationError("The note is signed: attendance can no longer change.")
         old = session.status
         session.status = status
-        session.save(update_fields=["status", "updated_at"])
+        save_versioned(session, expected_version=None, fields=["status"])
         if SessionStatus.ATTENDED in (old, status) and old != status:
             refresh_attendance_figures([session.course_id])
         if old != status:
@@ -344,7 +351,7 @@ def note_start(*, session: TherapySession, by, request=None) -> SessionNote:
         )
         if session.phase != phase:
             session.phase = phase
-            session.save(update_fields=["phase", "updated_at"])
+            save_versioned(session, expected_version=None, fields=["phase"])
         audit_record(
             action=AuditAction.CREATE,
             clinic_id=note.clinic_id,

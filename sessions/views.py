@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
+from ipt_clinic.editing import StaleEditError
 from patients.access import get_scoped_or_404
 from phases.models import Phase, TreatmentCourse
 
@@ -179,6 +180,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         initial=SlotForm.initial_for(
             session.scheduled_start, tz, session.duration_minutes, session.modality
         ),
+        version=session.version,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -188,8 +190,11 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 duration_minutes=form.cleaned_data["duration_minutes"],
                 modality=form.cleaned_data["modality"],
                 by=request.user,
+                expected_version=form.expected_version,
                 request=request,
             )
+        except StaleEditError as error:
+            form.show_conflict(error.current)
         except ValidationError as error:
             for message in _messages_of(error):
                 form.add_error(None, message)
@@ -206,6 +211,7 @@ def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             "title": "Move the session",
             "tz_name": tz.key,
         },
+        status=409 if form.conflict else 200,
     )
 
 

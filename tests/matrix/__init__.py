@@ -48,6 +48,12 @@ class World:
 AUDIENCES = ("patient", "admin", "staff", "public", "portal")
 
 
+def version_of(record) -> int:
+    """The record's version as stored now, for an edit form's post (an earlier request of
+    the same row may have saved it)."""
+    return type(record).objects.values_list("version", flat=True).get(pk=record.pk)
+
+
 @dataclass
 class Row:
     kwargs: Callable[[World], dict] = lambda w: {}

@@ -1,4 +1,4 @@
-from tests.matrix import Row
+from tests.matrix import Row, version_of
 
 PATIENT = lambda w: {"patient_id": w.patient.pk}  # noqa: E731
 PERSON = lambda w: {"relationship_id": w.relationship.pk}  # noqa: E731
@@ -14,6 +14,7 @@ ROWS = {
             kwargs=PATIENT,
             method="post",
             data=lambda w: {
+                "version": version_of(w.patient),
                 "record_number": w.patient.record_number,
                 "first_name": "Jamie",
                 "last_name": "Rivers",
@@ -47,6 +48,7 @@ ROWS = {
             kwargs=PERSON,
             method="post",
             data=lambda w: {
+                "version": version_of(w.relationship),
                 "name": w.relationship.name,
                 "kind": "friend",
                 "ring": "3",

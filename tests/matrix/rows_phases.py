@@ -1,4 +1,4 @@
-from tests.matrix import Row
+from tests.matrix import Row, version_of
 
 COURSE = lambda w: {"course_id": w.course.pk}  # noqa: E731
 AREA = lambda w: {"problem_area_id": w.problem_area.pk}  # noqa: E731
@@ -13,7 +13,10 @@ ROWS = {
         Row(
             kwargs=COURSE,
             method="post",
-            data=lambda w: {"formulation": "Depression began when she retired."},
+            data=lambda w: {
+                "version": version_of(w.course),
+                "formulation": "Depression began when she retired.",
+            },
         ),
     ],
     # Admin and owner each advance once (the world starts in problem solving; the goal is

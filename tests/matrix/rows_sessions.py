@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.matrix import Row
+from tests.matrix import Row, version_of
 
 
 def _tomorrow(w) -> str:
@@ -30,7 +30,11 @@ ROWS = {
     ],
     "therapy:reschedule": [
         Row(kwargs=lambda w: {"pk": w.session.pk}),
-        Row(kwargs=lambda w: {"pk": w.session.pk}, method="post", data=_slot),
+        Row(
+            kwargs=lambda w: {"pk": w.session.pk},
+            method="post",
+            data=lambda w: {**_slot(w), "version": version_of(w.session)},
+        ),
     ],
     "therapy:cancel": [
         Row(kwargs=lambda w: {"pk": w.session.pk}),

@@ -31,6 +31,7 @@ def test_it_books_moves_and_cancels_a_sessions_reminder(course, therapist):
         duration_minutes=50,
         modality="video",
         by=therapist,
+        expected_version=session.version,
     )
     old, moved = _reminders(session)
     assert old.status == "cancelled"

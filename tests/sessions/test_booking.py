@@ -165,12 +165,18 @@ def test_it_refuses_to_reschedule_into_a_clash(course, therapist):
             duration_minutes=50,
             modality="video",
             by=therapist,
+            expected_version=second.version,
         )
     second.refresh_from_db()
     assert second.scheduled_start == _at(5, 12)
     # Moving a session within its own slot is no clash with itself.
     services.session_reschedule(
-        session=first, start=_at(5, 10, 10), duration_minutes=50, modality="video", by=therapist
+        session=first,
+        start=_at(5, 10, 10),
+        duration_minutes=50,
+        modality="video",
+        by=therapist,
+        expected_version=first.version,
     )
 
 
