@@ -84,6 +84,12 @@ class ReassignForm(forms.Form):
     course = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
     to_therapist = TherapistChoiceField(queryset=None, label="Reassign to")
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # Who writes and signs the notes the previous therapist left unsigned.
+    notes_signer = forms.ChoiceField(
+        choices=[("therapist", "The new therapist"), ("me", "Me")],
+        required=False,
+        label="Unsigned notes signed by",
+    )
 
     def __init__(self, *args, clinic_id: int, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.models import Patient
 from phases.models import CourseStatus, TreatmentCourse
 from sessions.models import SessionStatus, TherapySession
+from sessions.services import calendar_clashes, notes_hand_over
 
 
 def _check_reassignment(*, clinic_id: int, current_therapist_id: int, to_therapist, by) -> None:
@@ -30,10 +31,16 @@ def course_reassign(
     to_therapist,
     by,
     reason: str,
+    notes_signer=None,
     request: HttpRequest | None = None,
 ) -> TreatmentCourse:
     """Move an active course to ``to_therapist``: the course, the patient's primary therapist
-    (which is what access follows) and every future scheduled session, in one transaction.
+    (which is what access follows), every future scheduled session and every unsigned note,
+    in one transaction.
+
+    Refused, with one line per clash, when a future session of the course overlaps a session
+    already in the new therapist's calendar. The unsigned notes are handed to
+    ``notes_signer``: the new therapist (the default) or the admin making the change.
 
     The course and the patient rows are locked, so two admins reassigning the same course at
     once are applied one after the other, and the second is checked against the first.
@@ -41,6 +48,11 @@ def course_reassign(
     reason = reason.strip()
     if not reason:
         raise ValidationError("Give a reason for the reassignment.")
+    notes_signer = notes_signer or to_therapist
+    if notes_signer.pk not in (to_therapist.pk, by.pk):
+        raise ValidationError(
+            "Unsigned notes go to the new therapist or to the admin making the change."
+        )
     with transaction.atomic():
         course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
         patient = Patient.objects.select_for_update().get(pk=course.patient_id)
@@ -52,6 +64,24 @@ def course_reassign(
             to_therapist=to_therapist,
             by=by,
         )
+        future = list(
+            TherapySession.objects.filter(
+                clinic_id=course.clinic_id,
+                course=course,
+                status=SessionStatus.SCHEDULED,
+                scheduled_start__gte=timezone.now(),
+            )
+        )
+        clashes = calendar_clashes(therapist=to_therapist, sessions=future, tz=course.clinic.tz)
+        if clashes:
+            raise ValidationError(
+                [
+                    f"{to_therapist.display_name} is already booked at the time of "
+                    f"{len(clashes)} of this course's future sessions. Nothing was changed: "
+                    "move these sessions (or the other bookings) first."
+                ]
+                + clashes
+            )
         from_therapist_id = course.therapist_id
         from_primary_id = patient.primary_therapist_id
         course.therapist = to_therapist
@@ -60,12 +90,10 @@ def course_reassign(
         patient.primary_therapist = to_therapist
         patient.full_clean()
         patient.save(update_fields=["primary_therapist", "updated_at"])
-        moved = TherapySession.objects.filter(
-            clinic_id=course.clinic_id,
-            course=course,
-            status=SessionStatus.SCHEDULED,
-            scheduled_start__gte=timezone.now(),
-        ).update(therapist=to_therapist, updated_at=timezone.now())
+        moved = TherapySession.objects.filter(pk__in=[s.pk for s in future]).update(
+            therapist=to_therapist, updated_at=timezone.now()
+        )
+        notes_handed = notes_hand_over(patient=patient, signer=notes_signer, by=by, request=request)
         audit_record(
             action=AuditAction.REASSIGN,
             clinic_id=course.clinic_id,
@@ -77,6 +105,8 @@ def course_reassign(
                 "therapist": [from_therapist_id, to_therapist.pk],
                 "primary_therapist": [from_primary_id, to_therapist.pk],
                 "future_sessions_moved": moved,
+                "notes_signer": notes_signer.pk,
+                "unsigned_notes_handed": notes_handed,
                 "reason": reason,
             },
             request=request,
@@ -90,22 +120,34 @@ def patient_reassign(
     to_therapist,
     by,
     reason: str,
+    notes_signer=None,
     request: HttpRequest | None = None,
 ) -> Patient:
     """Move a patient to ``to_therapist``: through ``course_reassign`` when they have an active
-    course, otherwise the primary therapist alone (e.g. someone waiting for a course)."""
+    course, otherwise the primary therapist and any unsigned note of an earlier course (e.g.
+    someone waiting for a course)."""
     active = TreatmentCourse.objects.filter(
         clinic_id=patient.clinic_id, patient=patient, status=CourseStatus.ACTIVE
     ).first()
     if active is not None:
         course_reassign(
-            course=active, to_therapist=to_therapist, by=by, reason=reason, request=request
+            course=active,
+            to_therapist=to_therapist,
+            by=by,
+            reason=reason,
+            notes_signer=notes_signer,
+            request=request,
         )
         patient.refresh_from_db()
         return patient
     reason = reason.strip()
     if not reason:
         raise ValidationError("Give a reason for the reassignment.")
+    notes_signer = notes_signer or to_therapist
+    if notes_signer.pk not in (to_therapist.pk, by.pk):
+        raise ValidationError(
+            "Unsigned notes go to the new therapist or to the admin making the change."
+        )
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         _check_reassignment(
@@ -118,6 +160,7 @@ def patient_reassign(
         patient.primary_therapist = to_therapist
         patient.full_clean()
         patient.save(update_fields=["primary_therapist", "updated_at"])
+        notes_handed = notes_hand_over(patient=patient, signer=notes_signer, by=by, request=request)
         audit_record(
             action=AuditAction.REASSIGN,
             clinic_id=patient.clinic_id,
@@ -125,7 +168,12 @@ def patient_reassign(
             patient_id=patient.pk,
             target=patient,
             summary=f"Patient reassigned: {reason}",
-            changes={"primary_therapist": [from_id, to_therapist.pk], "reason": reason},
+            changes={
+                "primary_therapist": [from_id, to_therapist.pk],
+                "notes_signer": notes_signer.pk,
+                "unsigned_notes_handed": notes_handed,
+                "reason": reason,
+            },
             request=request,
         )
     return patient

@@ -152,6 +152,7 @@ def _reassign_post(request: HttpRequest, clinic_id: int) -> ReassignForm | None:
         form.fields["course"].required = False
     if not form.is_valid():
         return form
+    notes_signer = request.user if form.cleaned_data["notes_signer"] == "me" else None
     try:
         if patient is not None:
             patient_reassign(
@@ -159,6 +160,7 @@ def _reassign_post(request: HttpRequest, clinic_id: int) -> ReassignForm | None:
                 to_therapist=form.cleaned_data["to_therapist"],
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                notes_signer=notes_signer,
                 request=request,
             )
             name = patient.full_name
@@ -168,6 +170,7 @@ def _reassign_post(request: HttpRequest, clinic_id: int) -> ReassignForm | None:
                 to_therapist=form.cleaned_data["to_therapist"],
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                notes_signer=notes_signer,
                 request=request,
             )
             name = course.patient.full_name

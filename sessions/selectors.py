@@ -247,7 +247,11 @@ SESSION_WITH_NOTE_FIELDS = (
 _SESSION_PAGE_FIELDS = (
     *SESSION_WITH_NOTE_FIELDS,
     *(f"note__focus_problem_area__{name}" for name in ("id", "kind")),
-    *(f"{user}__{name}" for user in ("therapist", "note__signed_by") for name in _USER_NAME),
+    *(
+        f"{user}__{name}"
+        for user in ("therapist", "note__signed_by", "note__signer")
+        for name in _USER_NAME
+    ),
 )
 
 
@@ -266,6 +270,7 @@ def session_page(session_id, user) -> TherapySession:
             "therapist",
             "clinic",
             "note__signed_by",
+            "note__signer",
             "note__focus_problem_area",
         ).only(*_SESSION_PAGE_FIELDS)
     )
@@ -375,13 +380,18 @@ def note_history(note: SessionNote):
 
 
 def unsigned_notes_overdue(therapist) -> list[TherapySession]:
-    """The therapist's sessions that took place more than 48 hours ago without a signed
-    note (no note yet, or a note still unsigned); cancelled and no-show sessions excepted."""
+    """The sessions that took place more than 48 hours ago without a signed note (no note
+    yet, or a note still unsigned) that ``therapist`` is to write: their own sessions, and
+    notes handed to them when a course moved (``SessionNote.signer``); cancelled and no-show
+    sessions excepted."""
     cutoff = timezone.now() - OVERDUE_AFTER
+    theirs = Q(therapist_id=therapist.pk, note__signer__isnull=True) | Q(
+        note__signer_id=therapist.pk
+    )
     return list(
         TherapySession.objects.filter(
+            theirs,
             clinic_id=therapist.clinic_id,
-            therapist_id=therapist.pk,
             scheduled_start__lt=cutoff,
             course__status="active",
         )

@@ -125,6 +125,44 @@ def _check_slot(
             )
 
 
+def calendar_clashes(*, therapist, sessions: list[TherapySession], tz) -> list[str]:
+    """For each of ``sessions`` (of one clinic) that overlaps a session already in
+    ``therapist``'s calendar, one sentence naming both, in the clinic's time ``tz``.
+
+    Locks the therapist's user row first, as ``_check_slot`` does, so that no booking for
+    them can slip in before the caller's transaction ends. Call inside a transaction."""
+    if not sessions:
+        return []
+    get_user_model().objects.select_for_update().get(pk=therapist.pk)
+    ends = {s.pk: s.scheduled_start + timedelta(minutes=s.duration_minutes) for s in sessions}
+    calendar = list(
+        TherapySession.objects.filter(
+            clinic_id=sessions[0].clinic_id,
+            therapist_id=therapist.pk,
+            scheduled_start__gt=min(s.scheduled_start for s in sessions)
+            - timedelta(minutes=MAX_DURATION),
+            scheduled_start__lt=max(ends.values()),
+        )
+        .exclude(status__in=CANCELLED_STATUSES)
+        .exclude(pk__in=list(ends))
+        .select_related("course__patient")
+        .order_by("scheduled_start", "pk")
+    )
+    clashes = []
+    for moving in sorted(sessions, key=lambda s: (s.scheduled_start, s.pk)):
+        for other in calendar:
+            other_end = other.scheduled_start + timedelta(minutes=other.duration_minutes)
+            if other.scheduled_start < ends[moving.pk] and moving.scheduled_start < other_end:
+                clashes.append(
+                    f"{_format_local(moving.scheduled_start, tz)} to "
+                    f"{timezone.localtime(ends[moving.pk], tz):%H:%M}: "
+                    f"{therapist.display_name} already sees {other.course.patient.full_name} "
+                    f"from {_format_local(other.scheduled_start, tz)} to "
+                    f"{timezone.localtime(other_end, tz):%H:%M}."
+                )
+    return clashes
+
+
 def session_book(
     *,
     course: TreatmentCourse,
@@ -591,8 +629,9 @@ def assignment_review(*, assignment: Assignment, session: TherapySession, status
 
 
 def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
-    """Sign and lock the note. Only the session's therapist signs, and only with the risk
-    check recorded; after this the note never changes (later words are addenda)."""
+    """Sign and lock the note. Only its writer signs (the session's therapist, or the signer
+    named when the course moved), and only with the risk check recorded; after this the note
+    never changes (later words are addenda)."""
     with transaction.atomic():
         note = (
             SessionNote.objects.select_for_update()
@@ -603,8 +642,12 @@ def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
             raise ValidationError(
                 f"This note was already signed on {note.signed_at:%Y-%m-%d %H:%M} UTC."
             )
-        if note.session.therapist_id != by.pk:
-            raise ValidationError("Only the therapist who ran the session can sign its note.")
+        if note.writer_id != by.pk:
+            if note.signer_id is None:
+                raise ValidationError("Only the therapist who ran the session can sign its note.")
+            raise ValidationError(
+                "Only the person this note was handed to when the course moved can sign it."
+            )
         if not note.risk_level:
             raise ValidationError("Record the risk check before signing the note.")
         if note.session.status in CANCELLED_STATUSES:
@@ -645,6 +688,59 @@ def note_add_addendum(*, note: SessionNote, by, text: str, request=None) -> Note
             request=request,
         )
     return addendum
+
+
+def notes_hand_over(*, patient, signer, by, request=None) -> int:
+    """Name ``signer`` as the one who writes and signs every unsigned note of ``patient`` (any
+    course), so that no note stays with a therapist who can no longer open the record;
+    returns how many notes were handed.
+
+    A session of an active course that has taken place (attended, or past and not marked yet)
+    without a note gets one opened for the signer. Each note that changes hands gets an audit
+    event. Call inside the transaction that moves the patient."""
+    if not (signer.is_active and signer.clinic_id == patient.clinic_id):
+        raise ValidationError("The notes can only be handed to active staff of this clinic.")
+    with transaction.atomic():
+        unwritten = TherapySession.objects.filter(
+            clinic_id=patient.clinic_id,
+            course__patient_id=patient.pk,
+            course__status="active",
+            scheduled_start__lt=timezone.now(),
+            status__in=(SessionStatus.ATTENDED, SessionStatus.SCHEDULED),
+            note__isnull=True,
+        ).order_by("scheduled_start", "pk")
+        for session in unwritten:
+            note_start(session=session, by=by, request=request)
+        notes = (
+            SessionNote.objects.select_for_update(of=("self",))
+            .select_related("session")
+            .filter(
+                clinic_id=patient.clinic_id,
+                session__course__patient_id=patient.pk,
+                signed_at__isnull=True,
+            )
+            .order_by("session__scheduled_start", "pk")
+        )
+        handed = 0
+        for note in notes:
+            writer_id = note.writer_id
+            if note.signer_id != signer.pk:
+                note.signer = signer
+                note.save(update_fields=["signer"])
+            if writer_id == signer.pk:
+                continue
+            handed += 1
+            audit_record(
+                action=AuditAction.UPDATE,
+                clinic_id=note.clinic_id,
+                actor=by,
+                patient_id=patient.pk,
+                target=note,
+                summary=f"Note handed to {signer.display_name} to write and sign",
+                changes={"signer": [writer_id, signer.pk]},
+                request=request,
+            )
+    return handed
 
 
 # --------------------------------------------------------------------------- homework

@@ -68,10 +68,13 @@ def _session_for(request: HttpRequest, pk, *, with_note: bool = False) -> Therap
 
 
 def _session_for_its_therapist(request: HttpRequest, pk, *, with_note=False) -> TherapySession:
-    """The session, for the therapist who runs it only: a note is written and signed by its
-    author. Anyone else (the clinic admin included) gets the same 404 as an outsider."""
+    """The session, for the one who writes its note only: the therapist who runs it, or the
+    signer named on the note when the course moved to someone else (``SessionNote.signer``).
+    Anyone else (the clinic admin included, unless named) gets the same 404 as an outsider."""
     session = _session_for(request, pk, with_note=with_note)
-    if session.therapist_id != request.user.pk:
+    note = getattr(session, "note", None) if with_note else None
+    writer_id = note.signer_id if note is not None and note.signer_id else session.therapist_id
+    if writer_id != request.user.pk:
         raise Http404("Not found.")
     return session
 
@@ -268,6 +271,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = getattr(session, "note", None)
     measures = selectors.session_measures(session)
     homework = selectors.session_homework(session)
+    # The one who writes and signs the note: its named signer, if the course has moved.
+    writer_id = note.signer_id if note and note.signer_id else session.therapist_id
     _audit_view(
         request,
         patient_id=session.course.patient_id,
@@ -293,7 +298,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attendance_choices": AttendanceForm.base_fields["status"].choices,
             "addendum_form": AddendumForm(),
             "risk_form": RiskResponseForm(),
-            "is_its_therapist": session.therapist_id == request.user.pk,
+            "is_its_therapist": writer_id == request.user.pk,
             "is_past": session.scheduled_start <= timezone.now(),
             "tz_name": session.clinic.time_zone,
             "instruments": [(code, spec.label) for code, spec in INSTRUMENTS.items()],
