@@ -119,6 +119,4 @@ def test_it_refreshes_planner_statistics_after_a_big_claim(due_reminder, enqueue
     with CaptureQueriesContext(connection) as queries:
         assert notifications_dispatch_due() == 1
     analyzed = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
-    assert analyzed == (
-        ["ANALYZE therapy_notification"] if connection.vendor == "postgresql" else []
-    )
+    assert analyzed == ["ANALYZE therapy_notification"]
