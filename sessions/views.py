@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Textarea
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ipt_clinic.accounts.middleware import keeps_typed_text
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import StaleEditError
 from patients.access import get_scoped_or_404
@@ -35,6 +37,7 @@ from .models import (
     CANCELLED_STATUSES,
     EnteredBy,
     Measure,
+    RiskLevel,
     SessionNote,
     SessionStatus,
     Technique,
@@ -463,11 +466,14 @@ def _note_form(note: SessionNote, data=None) -> NoteForm:
     return NoteForm(data, note=note, goals=goals, homework=homework)
 
 
+@keeps_typed_text
 @login_required
 def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
     if note.signed_at is not None:
+        if request.method == "POST":
+            return _signed_meanwhile(request, session, _note_form(note, request.POST))
         messages.info(request, "This note is signed and locked; add an addendum instead.")
         return redirect("therapy:session", pk=session.pk)
     form = _note_form(note, request.POST or None)
@@ -489,9 +495,8 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             data["version"] = str(error.current.version)
             form = _note_form(error.current, data)
             form.is_valid()
-        except services.NoteLockedError as error:
-            messages.error(request, error.messages[0])
-            return redirect("therapy:session", pk=session.pk)
+        except services.NoteLockedError:
+            return _signed_meanwhile(request, session, form)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -515,6 +520,44 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "conflict": conflict,
         },
     )
+
+
+def _signed_meanwhile(request: HttpRequest, session: TherapySession, form: NoteForm):
+    """A save refused because the note was signed while it was being edited (in another tab,
+    say): the signed note, and what was just typed in a box ready to add as an addendum.
+    409: nothing was saved, and nothing typed is lost."""
+    note = SessionNote.objects.select_related("signed_by").get(pk=form.note.pk)
+    note.session = session
+    typed = _typed_text(form, note)
+    addendum = "\n\n".join(f"{label}: {text}" for label, text in typed)
+    return render(
+        request,
+        "sessions/note_signed_meanwhile.html",
+        {
+            "session": session,
+            "note": note,
+            "note_rows": note_display_rows(note),
+            "typed": typed,
+            "addendum_form": AddendumForm(initial={"text": addendum}),
+        },
+        status=409,
+    )
+
+
+def _typed_text(form: NoteForm, note: SessionNote) -> list[tuple[str, str]]:
+    """What the editor sent that the stored note does not say, field by field: (label, text)."""
+    typed = []
+    for name in form.phase_field_names():
+        field = form.fields[name]
+        value = (form.data.get(name) or "").strip()
+        if not value:
+            continue
+        if isinstance(field.widget, Textarea):
+            if value != (getattr(note, name) or "").strip():
+                typed.append((str(field.label or name), value))
+        elif name == "risk_level" and value != note.risk_level:
+            typed.append((str(field.label), str(dict(RiskLevel.choices).get(value, value))))
+    return typed
 
 
 def _add_errors(form: NoteForm, error: ValidationError) -> None:
@@ -558,15 +601,21 @@ def _conflict(form: NoteForm, current: SessionNote) -> list[dict]:
 @login_required
 @require_POST
 def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
-    """Draft autosave (htmx): saves without the risk check and answers with the new version."""
+    """Draft autosave (static/js/note.js): saves without the risk check and answers with the
+    new version. A refusal has its status code: 409 when the note was signed or saved by
+    someone else meanwhile (trying again cannot help), 422 for a value that needs attention."""
     session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
     form = _note_form(note, request.POST)
-    status, version = "", note.version
+    status, version, code = "", note.version, 200
     if note.signed_at is not None:
-        status = "This note is signed and locked."
+        status = (
+            "Not saved: this note has been signed and locked. Press Save to keep your text "
+            "as an addendum."
+        )
+        code = 409
     elif not form.is_valid():
-        status = "Not saved: some fields need attention."
+        status, code = "Not saved: some fields need attention.", 422
     else:
         try:
             note = services.note_save(
@@ -577,19 +626,32 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
                 draft=True,
                 request=request,
             )
+        except services.NoteLockedError:
+            version = form.cleaned_data["version"]
+            status = (
+                "Not saved: this note has been signed and locked. Press Save to keep your "
+                "text as an addendum."
+            )
+            code = 409
         except services.StaleNoteError as error:
             version = form.cleaned_data["version"]
             status = (
                 f"Not saved: the note was changed since you opened it (now version "
                 f"{error.current.version}). Press Save to compare both versions."
             )
+            code = 409
         except ValidationError as error:
             version = form.cleaned_data["version"]
-            status = "Not saved: " + " ".join(error.messages)
+            status, code = "Not saved: " + " ".join(error.messages), 422
         else:
             version = note.version
             status = f"Draft saved at {timezone.localtime(timezone.now(), session.clinic.tz):%H:%M} (version {version})."
-    return render(request, "sessions/_autosave_status.html", {"status": status, "version": version})
+    return render(
+        request,
+        "sessions/_autosave_status.html",
+        {"status": status, "version": version},
+        status=code,
+    )
 
 
 @login_required

@@ -1,15 +1,16 @@
 """Staff session limits and the second factor."""
 
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
@@ -19,6 +20,18 @@ SESSION_LOGIN_AT = "staff_login_at"
 SESSION_LAST_SEEN = "staff_last_seen"
 # Set on the request before logout() to say why the session ended (the audit trail shows it).
 LOGOUT_REASON_ATTR = "staff_logout_reason"
+
+
+# Posted fields that are never typed text and never shown back.
+_NOT_TYPED_TEXT = {"csrfmiddlewaretoken", "version", "next"}
+
+
+def keeps_typed_text(view):
+    """Mark a view whose form carries text someone typed (a session note). When the staff
+    session has ended before its POST arrives, the answer is a page that shows that text and
+    leads back through the login to the same page, instead of a redirect that drops it."""
+    view.keeps_typed_text = True
+    return view
 
 
 def _read_time(session, key: str) -> datetime | None:
@@ -68,14 +81,53 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 login_url = reverse(settings.LOGIN_URL)
                 if request.headers.get("HX-Request"):
-                    # htmx would swap a login page into a fragment: send the whole page there.
+                    # A fragment request: send the whole page to the login, and back to the
+                    # page it came from afterwards (its script keeps what was typed).
                     response = HttpResponse(status=204)
-                    response["HX-Redirect"] = f"{login_url}?expired=1"
+                    query = {"expired": 1, "next": _page_path(request)}
+                    response["HX-Redirect"] = f"{login_url}?{urlencode(query)}"
                     return response
+                if request.method == "POST" and _keeps_typed_text(request):
+                    return _session_ended_page(request, login_url)
                 return redirect(f"{login_url}?{urlencode({'expired': 1, 'next': request.path})}")
             if last_seen is None or now - last_seen >= settings.SESSION_LAST_SEEN_INTERVAL:
                 session[SESSION_LAST_SEEN] = now.isoformat()
         return self.get_response(request)
+
+
+def _page_path(request) -> str:
+    """The path of the page a fragment request came from (htmx's HX-Current-URL), if it is
+    on this site; the login checks the address again before going there."""
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if page.netloc in ("", request.get_host()) and page.path.startswith("/"):
+        return page.path + (f"?{page.query}" if page.query else "")
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _keeps_typed_text(request) -> bool:
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return False
+    return getattr(view, "keeps_typed_text", False)
+
+
+def _session_ended_page(request, login_url: str) -> HttpResponse:
+    """Nothing was saved; the text that was sent is shown back to the browser that typed it,
+    with the way back to its page through the login."""
+    typed = [
+        (name.replace("_", " ").capitalize(), ", ".join(v.strip() for v in values if v.strip()))
+        for name, values in request.POST.lists()
+        if name not in _NOT_TYPED_TEXT and any(v.strip() for v in values)
+    ]
+    query = urlencode({"expired": 1, "next": request.path})
+    response = render(
+        request,
+        "accounts/session_ended.html",
+        {"typed": typed, "login_url": f"{login_url}?{query}"},
+    )
+    add_never_cache_headers(response)
+    return response
 
 
 class MFARequiredMiddleware:

@@ -14,7 +14,14 @@ def _slot(w) -> dict:
 
 
 def _note_data(w) -> dict:
-    return {"version": w.note.version, "narrative": "Talked it through.", "risk_level": "none"}
+    # The whole form as the page sends it, the goal's review included: a form with a field
+    # missing is refused (422 from the autosave).
+    return {
+        "version": w.note.version,
+        "narrative": "Talked it through.",
+        "risk_level": "none",
+        f"goal_{w.goal.pk}_status": "open",
+    }
 
 
 ROWS = {
