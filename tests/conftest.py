@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ipt_clinic.accounts.middleware import SESSION_LAST_SEEN, SESSION_LOGIN_AT
 from ipt_clinic.accounts.models import Role
 
-from .factories import ClinicFactory, CourseFactory, PatientFactory, UserFactory
+from .factories import ClinicFactory, CourseFactory, PatientFactory, UserFactory, reset_sequences
 
 
 def login(client: Client, user) -> Client:
@@ -28,6 +28,11 @@ def login(client: Client, user) -> Client:
     session[SESSION_LAST_SEEN] = now
     session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _factory_sequences_from_the_start():
+    reset_sequences()
 
 
 @pytest.fixture

@@ -144,3 +144,16 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     instructions = "Use the words we rehearsed; note how it went."
     kind = "communication"
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=6))
+
+
+def reset_sequences() -> None:
+    """Number every factory's rows from the start again (tests/conftest.py does it before each
+    test): what a test makes by default (a session's start some days ahead, a record number)
+    then does not depend on how many rows the tests run before it made, in whatever order."""
+    for value in list(globals().values()):
+        if (
+            isinstance(value, type)
+            and issubclass(value, factory.django.DjangoModelFactory)
+            and value.__module__ == __name__
+        ):
+            value.reset_sequence()
