@@ -83,16 +83,27 @@ def _attachment(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
     return response
 
 
+def _valid_filters(request: HttpRequest, form) -> dict:
+    """The filters as typed, for the audit: the form's fields that it accepted. Anything
+    else in the address stays out (a NUL byte, which PostgreSQL's jsonb refuses, included);
+    with any field refused the export is empty, as the table is."""
+    return {
+        key: value
+        for key, value in request.GET.items()
+        if key in form.fields and key not in form.errors
+    }
+
+
 @clinic_admin_required
 def export_courses(request: HttpRequest) -> HttpResponse:
-    _form, filters, matching = filtered_courses(request)
+    form, _filters, matching = filtered_courses(request)
     user = request.user
     audit_record(
         action=AuditAction.EXPORT,
         clinic_id=user.clinic_id,
         actor=user,
         summary=f"Caseload CSV exported ({matching.count()} courses)",
-        changes={"filters": {key: value for key, value in request.GET.items()}},
+        changes={"filters": _valid_filters(request, form)},
         request=request,
     )
     stamp = timezone.now().astimezone(user.clinic.tz).strftime("%Y%m%d-%H%M")

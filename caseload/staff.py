@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from ipt_clinic.accounts.models import Role, User
 from ipt_clinic.accounts.services import staff_deactivate, staff_invite
+from ipt_clinic.params import record_id
 from patients.models import Patient, PatientStatus
 from phases.models import CourseStatus, TreatmentCourse
 
@@ -114,8 +115,8 @@ def reassign(request: HttpRequest) -> HttpResponse:
     from_therapist = None
     if from_id:
         try:
-            from_therapist = therapists.get(pk=int(from_id))
-        except (User.DoesNotExist, ValueError, TypeError):
+            from_therapist = therapists.get(pk=record_id(from_id))
+        except User.DoesNotExist:
             raise Http404("No such therapist.") from None
 
     error_form = None

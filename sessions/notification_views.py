@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from ipt_clinic.params import record_ids
+
 from .models import NotificationChannel, NotificationKind, NotificationStatus
 from .notifications import notification_log, notifications_retry
 
@@ -64,7 +66,7 @@ def notification_log_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @_clinic_admin_only
 def notification_retry(request: HttpRequest) -> HttpResponse:
-    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    ids = record_ids(request.POST.getlist("ids"))
     moved = notifications_retry(clinic_id=request.user.clinic_id, ids=ids, by=request.user)
     if moved:
         messages.success(request, f"{moved} notification(s) queued to be sent again.")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from ipt_clinic.accounts.middleware import keeps_typed_text
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import StaleEditError
+from ipt_clinic.params import record_id
 from patients.access import get_scoped_or_404
 from phases.models import Phase, TreatmentCourse
 
@@ -110,12 +111,12 @@ def _audit_view(request, *, patient_id, clinic_id, target, summary) -> None:
 def week(request: HttpRequest) -> HttpResponse:
     therapist = request.user
     if request.GET.get("therapist") and request.user.is_clinic_admin:
-        therapist_id = request.GET["therapist"]
+        therapist_id = record_id(request.GET["therapist"])
         therapist = (
             get_user_model()
             .objects.filter(clinic_id=request.user.clinic_id, pk=therapist_id)
             .first()
-            if therapist_id.isdigit()
+            if therapist_id is not None
             else None
         )
         if therapist is None:
