@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ipt_clinic.accounts",
     "ipt_clinic.audit",
+    "ipt_clinic.submissions",
     "patients",
     "phases",
     "sessions.apps.TherapyConfig",
