@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from ipt_clinic.accounts.models import Role, User
 from ipt_clinic.editing import VersionedForm
+from ipt_clinic.submissions.forms import FormKeyMixin
 
 from .models import Channel, LifeEvent, MoodEffect, Patient, PatientStatus, Relationship
 from .selectors import phase_choices, problem_area_choices
@@ -100,7 +101,7 @@ class PatientFilterForm(forms.Form):
         self.fields["problem_area"].choices = [("", "Any problem area"), *problem_area_choices()]
 
 
-class RelationshipForm(VersionedForm, forms.ModelForm):
+class RelationshipForm(FormKeyMixin, VersionedForm, forms.ModelForm):
     class Meta:
         model = Relationship
         fields = [
@@ -136,7 +137,7 @@ class RelationshipForm(VersionedForm, forms.ModelForm):
         }
 
 
-class LifeEventForm(VersionedForm, forms.ModelForm):
+class LifeEventForm(FormKeyMixin, VersionedForm, forms.ModelForm):
     mood_effect = forms.TypedChoiceField(
         choices=MoodEffect.choices, coerce=int, initial=MoodEffect.NONE, label="Effect on mood"
     )

@@ -12,6 +12,13 @@ from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
+from ipt_clinic.submissions.services import (
+    FormPurpose,
+    quoted,
+    submission_claim,
+    submission_done,
+    submission_repeat_answer,
+)
 
 from .models import (
     Channel,
@@ -52,6 +59,11 @@ RELATIONSHIP_FIELDS = [
     "is_support",
 ]
 LIFE_EVENT_FIELDS = ["occurred_on", "description", "relationship", "mood_effect"]
+
+# The forms adding to the inventory carry one-time keys bound to the patient
+# (ipt_clinic.submissions).
+RELATIONSHIP_FORM = FormPurpose("patients.relationship")
+LIFE_EVENT_FORM = FormPurpose("patients.life_event")
 
 
 def record_view(*, request, clinic_id: int, patient_id: int, target, summary: str) -> None:
@@ -270,13 +282,29 @@ def _revision(relationship: Relationship, *, by, at: datetime) -> RelationshipRe
 
 
 @transaction.atomic
-def relationship_create(*, patient: Patient, by, request=None, **fields) -> Relationship:
+def relationship_create(
+    *, patient: Patient, by, request=None, form_key: str | None = None, **fields
+) -> Relationship:
+    """Add a person to the inventory.
+
+    ``form_key`` is the one-time key of the form sent (``RELATIONSHIP_FORM``), under the
+    rule of ``ipt_clinic.submissions``: sent again with the same fields it raises
+    ``AlreadySaved`` with the person first added, with other fields ``SubmissionRefused``
+    (nothing saved). Internal callers leave it out."""
     unknown = set(fields) - set(RELATIONSHIP_FIELDS)
     if unknown:
         raise TypeError(f"relationship_create() got unknown fields {sorted(unknown)}")
+    claim = submission_claim(
+        binding=RELATIONSHIP_FORM.bind(patient), key=form_key, content=fields, by=by
+    )
+    if claim.repeated:
+        submission_repeat_answer(
+            claim, Relationship, describe=lambda person: f"{quoted(person.name)} in the inventory"
+        )
     relationship = Relationship(clinic_id=patient.clinic_id, patient=patient, **fields)
     relationship.full_clean()
     relationship.save()
+    submission_done(claim, relationship)
     _revision(relationship, by=by, at=relationship.created_at)
     audit_record(
         action=AuditAction.CREATE,
@@ -355,14 +383,30 @@ def _check_person(patient_id: int, relationship: Relationship | None) -> None:
 
 
 @transaction.atomic
-def life_event_create(*, patient: Patient, by, request=None, **fields) -> LifeEvent:
+def life_event_create(
+    *, patient: Patient, by, request=None, form_key: str | None = None, **fields
+) -> LifeEvent:
+    """Add a life event to the patient's timeline.
+
+    ``form_key`` is the one-time key of the form sent (``LIFE_EVENT_FORM``), under the rule
+    of ``ipt_clinic.submissions``: sent again with the same fields it raises ``AlreadySaved``
+    with the event first added, with other fields ``SubmissionRefused`` (nothing saved).
+    Internal callers leave it out."""
     unknown = set(fields) - set(LIFE_EVENT_FIELDS)
     if unknown:
         raise TypeError(f"life_event_create() got unknown fields {sorted(unknown)}")
+    claim = submission_claim(
+        binding=LIFE_EVENT_FORM.bind(patient), key=form_key, content=fields, by=by
+    )
+    if claim.repeated:
+        submission_repeat_answer(
+            claim, LifeEvent, describe=lambda event: f"the life event {quoted(event.description)}"
+        )
     _check_person(patient.pk, fields.get("relationship"))
     event = LifeEvent(clinic_id=patient.clinic_id, patient=patient, **fields)
     event.full_clean()
     event.save()
+    submission_done(claim, event)
     audit_record(
         action=AuditAction.CREATE,
         clinic_id=patient.clinic_id,

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.editing import StaleEditError
+from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 
 from . import selectors, services
 from .access import get_life_event_for_user, get_patient_for_user, get_relationship_for_user
@@ -191,12 +192,19 @@ def patient_circle(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def relationship_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, patient_id)
-    form = RelationshipForm(request.POST or None)
+    form = RelationshipForm(
+        request.POST or None, form_binding=services.RELATIONSHIP_FORM.bind(patient)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             relationship = services.relationship_create(
                 patient=patient, by=request.user, request=request, **form.cleaned_data
             )
+        except AlreadySaved as saved:
+            messages.info(request, saved.message)
+            return redirect("patients:detail", patient_id=patient.pk)
+        except SubmissionRefused as exc:
+            form.refuse(exc)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -250,12 +258,21 @@ def relationship_remove(request: HttpRequest, relationship_id: int) -> HttpRespo
 @login_required
 def life_event_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, patient_id)
-    form = LifeEventForm(request.POST or None, patient=patient)
+    form = LifeEventForm(
+        request.POST or None,
+        patient=patient,
+        form_binding=services.LIFE_EVENT_FORM.bind(patient),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.life_event_create(
                 patient=patient, by=request.user, request=request, **form.cleaned_data
             )
+        except AlreadySaved as saved:
+            messages.info(request, saved.message)
+            return redirect("patients:detail", patient_id=patient.pk)
+        except SubmissionRefused as exc:
+            form.refuse(exc)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from ipt_clinic.editing import VersionedForm
+from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.forms import DateInput
 from patients.models import Relationship
 
@@ -130,7 +131,7 @@ class ProblemAreaForm(VersionedForm, forms.ModelForm):
         )
 
 
-class GoalForm(VersionedForm, forms.ModelForm):
+class GoalForm(FormKeyMixin, VersionedForm, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["text", "status", "progress"]

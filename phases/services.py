@@ -16,6 +16,13 @@ from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
+from ipt_clinic.submissions.services import (
+    FormPurpose,
+    quoted,
+    submission_claim,
+    submission_done,
+    submission_repeat_answer,
+)
 from patients.models import Patient, PatientStatus, Relationship
 from patients.services import portal_links_expire_after_course
 
@@ -67,6 +74,8 @@ KIND_FIELDS = {
     ProblemAreaKind.DEFICITS: set(),
 }
 GOAL_FIELDS = ["text", "status", "progress"]
+# The goal form carries one-time keys bound to the problem area (ipt_clinic.submissions).
+GOAL_FORM = FormPurpose("phases.goal")
 PLAN_FIELDS = [
     "warning_signs",
     "coping_strategies",
@@ -576,7 +585,22 @@ def goal_create(
     status: str = GoalStatus.OPEN,
     progress: int = 0,
     request=None,
+    form_key: str | None = None,
 ) -> Goal:
+    """Set a goal for a problem area.
+
+    ``form_key`` is the one-time key of the form sent (``GOAL_FORM``), under the rule of
+    ``ipt_clinic.submissions``: sent again with the same goal it raises ``AlreadySaved`` with
+    the goal first set, with another ``SubmissionRefused`` (nothing saved). Internal callers
+    leave it out."""
+    claim = submission_claim(
+        binding=GOAL_FORM.bind(problem_area),
+        key=form_key,
+        content={"text": text, "status": status, "progress": progress},
+        by=by,
+    )
+    if claim.repeated:
+        submission_repeat_answer(claim, Goal, describe=lambda goal: f"the goal {quoted(goal.text)}")
     if problem_area.removed_at is not None:
         raise ValidationError("This problem area was removed.")
     goal = Goal(
@@ -589,6 +613,7 @@ def goal_create(
     )
     goal.full_clean()
     goal.save()
+    submission_done(claim, goal)
     audit_record(
         action=AuditAction.CREATE,
         clinic_id=goal.clinic_id,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.editing import StaleEditError
+from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.access import get_patient_for_user
 from patients.forms import add_service_errors
 from patients.services import record_view
@@ -305,12 +306,17 @@ def goal_create(request: HttpRequest, problem_area_id: int) -> HttpResponse:
     if area.removed_at is not None:
         raise Http404("This problem area was removed.")
     course = area.course
-    form = GoalForm(request.POST or None)
+    form = GoalForm(request.POST or None, form_binding=services.GOAL_FORM.bind(area))
     if request.method == "POST" and form.is_valid():
         try:
             services.goal_create(
                 problem_area=area, by=request.user, request=request, **form.cleaned_data
             )
+        except AlreadySaved as saved:
+            messages.info(request, saved.message)
+            return redirect("phases:course", course_id=course.pk)
+        except SubmissionRefused as exc:
+            form.refuse(exc)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -1,3 +1,5 @@
+from patients.services import LIFE_EVENT_FORM, RELATIONSHIP_FORM
+from tests.form_keys import fresh_key
 from tests.matrix import Row, version_of
 
 PATIENT = lambda w: {"patient_id": w.patient.pk}  # noqa: E731
@@ -39,6 +41,7 @@ ROWS = {
                 "ring": "1",
                 "expectations_met": "unknown",
                 "knows_about_depression": "unknown",
+                "form_key": fresh_key(RELATIONSHIP_FORM, w.patient),
             },
         ),
     ],
@@ -67,6 +70,7 @@ ROWS = {
                 "occurred_on": "2026-01-10",
                 "description": "Lost job",
                 "mood_effect": "-2",
+                "form_key": fresh_key(LIFE_EVENT_FORM, w.patient),
             },
         ),
     ],

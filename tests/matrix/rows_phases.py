@@ -1,3 +1,5 @@
+from phases.services import GOAL_FORM
+from tests.form_keys import fresh_key
 from tests.matrix import Row, version_of
 
 COURSE = lambda w: {"course_id": w.course.pk}  # noqa: E731
@@ -47,7 +49,12 @@ ROWS = {
         Row(
             kwargs=AREA,
             method="post",
-            data=lambda w: {"text": "Call a friend weekly", "status": "open", "progress": "2"},
+            data=lambda w: {
+                "text": "Call a friend weekly",
+                "status": "open",
+                "progress": "2",
+                "form_key": fresh_key(GOAL_FORM, w.problem_area),
+            },
         ),
     ],
     "phases:goal_edit": [Row(kwargs=GOAL)],

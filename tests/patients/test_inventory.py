@@ -11,12 +11,15 @@ from ipt_clinic.audit.models import AuditEvent
 from patients.models import LifeEvent, Relationship, RelationshipRevision
 from patients.selectors import circle_at
 from patients.services import (
+    LIFE_EVENT_FORM,
+    RELATIONSHIP_FORM,
     life_event_create,
     relationship_create,
     relationship_remove,
     relationship_update,
 )
 from tests.factories import PatientFactory, RelationshipFactory
+from tests.form_keys import fresh_key
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +45,8 @@ EVERY_FIELD = {
 
 def test_it_adds_a_person_with_every_field(patient, therapist_client):
     response = therapist_client.post(
-        reverse("patients:relationship_create", args=[patient.pk]), EVERY_FIELD
+        reverse("patients:relationship_create", args=[patient.pk]),
+        {**EVERY_FIELD, "form_key": fresh_key(RELATIONSHIP_FORM, patient)},
     )
     assert response.status_code == 302
     person = Relationship.objects.get(patient=patient)
@@ -123,6 +127,7 @@ def test_the_timeline_holds_date_event_person_and_mood(patient, therapist, thera
             "description": "Mum moved into a care home",
             "relationship": mum.pk,
             "mood_effect": "-2",
+            "form_key": fresh_key(LIFE_EVENT_FORM, patient),
         },
     )
     assert response.status_code == 302

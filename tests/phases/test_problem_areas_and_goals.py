@@ -9,6 +9,7 @@ from django.urls import reverse
 from ipt_clinic.audit.models import AuditEvent
 from phases.models import Goal, ProblemArea
 from phases.services import (
+    GOAL_FORM,
     goal_create,
     goal_update,
     problem_area_create,
@@ -16,6 +17,7 @@ from phases.services import (
     problem_area_update,
 )
 from tests.factories import PatientFactory, RelationshipFactory
+from tests.form_keys import fresh_key
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +131,12 @@ def test_it_adds_a_problem_area_and_goal_through_the_pages(course, therapist_cli
     area = ProblemArea.objects.get(course=course)
     response = therapist_client.post(
         reverse("phases:goal_create", args=[area.pk]),
-        {"text": "Say what I need without shouting", "status": "open", "progress": "1"},
+        {
+            "text": "Say what I need without shouting",
+            "status": "open",
+            "progress": "1",
+            "form_key": fresh_key(GOAL_FORM, area),
+        },
     )
     assert response.status_code == 302
     page = therapist_client.get(reverse("phases:course", args=[course.pk])).content.decode()
