@@ -2,14 +2,20 @@
 from one address within a clock minute get 429 until the minute is over.
 
 A counter in the shared cache (Redis in production), so every web process sees the same count.
+While the cache cannot be reached the throttle stands aside (a warning is logged): a patient's
+link must open during a Redis outage, and a token is 256 random bits, which no guessing at
+web speed finds, throttled or not.
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
 WINDOW_SECONDS = 60
+
+logger = logging.getLogger(__name__)
 
 
 def _client_address(request) -> str:
@@ -24,7 +30,11 @@ def bad_token_retry_after(request) -> int | None:
     """Seconds to wait when this address is over the limit, else None."""
     now = time.time()
     window = int(now // WINDOW_SECONDS)
-    count = cache.get(_key(request, window), 0)
+    try:
+        count = cache.get(_key(request, window), 0)
+    except Exception as error:  # noqa: BLE001 - whatever the cache backend raises when down
+        _cache_unreachable(error)
+        return None
     if count < settings.PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE:
         return None
     return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
@@ -33,8 +43,19 @@ def bad_token_retry_after(request) -> int | None:
 def bad_token_record(request) -> None:
     window = int(time.time() // WINDOW_SECONDS)
     key = _key(request, window)
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+    except Exception as error:  # noqa: BLE001 - whatever the cache backend raises when down
+        _cache_unreachable(error)
+
+
+def _cache_unreachable(error: Exception) -> None:
+    logger.warning(
+        "Portal bad-token throttle: the cache cannot be reached (%s: %s); not counting",
+        type(error).__name__,
+        error,
+    )

@@ -84,3 +84,13 @@ class StaffSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ThrottleWindow(models.Model):
+    """A login throttle's window (``ipt_clinic.accounts.throttle``) kept in the database while
+    the shared cache cannot be reached: failures counted from ``started_at`` on, for one
+    account or one client address (``key``, a digest)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    started_at = models.DateTimeField(db_index=True)
+    failures = models.PositiveIntegerField(default=0)

@@ -5,18 +5,30 @@ Once a key has reached its limit, attempts are refused (HTTP 429) until the wind
 counting starts again: there is no permanent lock-out. Counting happens in the shared cache
 (Redis in production), so every web process sees the same figures. The password step and
 the second-factor step share the same counters.
+
+While the cache cannot be reached (Redis stopped or not answering), the windows are kept in
+the database instead (``ThrottleWindow``) and a warning is logged: staff can still log in,
+and the limits still hold. The two stores do not share their counts, so a window that spans
+the cache going away or coming back starts again in the other store.
 """
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest
 
+from .models import ThrottleWindow
+
 PREFIX = "login-throttle"
+
+logger = logging.getLogger(__name__)
 
 
 def _now() -> float:
@@ -59,32 +71,21 @@ def _window() -> int:
     return settings.LOGIN_THROTTLE_WINDOW_SECONDS
 
 
-def _state(bucket: _Bucket, now: float) -> tuple[float | None, int]:
-    """(window start, failures in the window); (None, 0) when no window is open."""
-    entry = cache.get_many([f"{bucket.key}:start", f"{bucket.key}:count"])
-    start = entry.get(f"{bucket.key}:start")
-    if start is None or now >= start + _window():
-        return None, 0
-    return start, int(entry.get(f"{bucket.key}:count") or 0)
+class _CacheWindows:
+    """The windows in the shared cache: ``<key>:start`` and ``<key>:count``, both expiring
+    with the window."""
 
+    def state(self, key: str, now: float) -> tuple[float | None, int]:
+        entry = cache.get_many([f"{key}:start", f"{key}:count"])
+        start = entry.get(f"{key}:start")
+        if start is None or now >= start + _window():
+            return None, 0
+        return start, int(entry.get(f"{key}:count") or 0)
 
-def throttle_wait_seconds(request: HttpRequest, account: str) -> int:
-    """Seconds until this account and address may try again; 0 when they may try now."""
-    now = _now()
-    wait = 0.0
-    for bucket in _buckets(request, account):
-        start, failures = _state(bucket, now)
-        if start is not None and failures >= bucket.limit:
-            wait = max(wait, start + _window() - now)
-    return math.ceil(wait)
-
-
-def throttle_record_failure(request: HttpRequest, account: str) -> None:
-    now = _now()
-    window = _window()
-    for bucket in _buckets(request, account):
-        start_key, count_key = f"{bucket.key}:start", f"{bucket.key}:count"
-        start, _ = _state(bucket, now)
+    def record(self, key: str, now: float) -> None:
+        window = _window()
+        start_key, count_key = f"{key}:start", f"{key}:count"
+        start, _ = self.state(key, now)
         if start is None:
             # First failure of a new window. add() lets only one racing process open it.
             if cache.add(start_key, now, timeout=window):
@@ -99,8 +100,90 @@ def throttle_record_failure(request: HttpRequest, account: str) -> None:
         except ValueError:  # the count expired between the read and the increment
             cache.set(count_key, 1, timeout=window)
 
+    def clear(self, key: str) -> None:
+        cache.delete_many([f"{key}:start", f"{key}:count"])
+
+
+def _moment(now: float) -> datetime:
+    return datetime.fromtimestamp(now, tz=UTC)
+
+
+class _DatabaseWindows:
+    """The same windows as rows, for while the cache cannot be reached."""
+
+    def state(self, key: str, now: float) -> tuple[float | None, int]:
+        row = ThrottleWindow.objects.filter(key=key).values_list("started_at", "failures")
+        found = row.first()
+        if found is None or now >= found[0].timestamp() + _window():
+            return None, 0
+        return found[0].timestamp(), found[1]
+
+    def record(self, key: str, now: float) -> None:
+        started = _moment(now)
+        with transaction.atomic():
+            row, created = ThrottleWindow.objects.select_for_update().get_or_create(
+                key=key, defaults={"started_at": started, "failures": 1}
+            )
+            if created:
+                return
+            if now >= row.started_at.timestamp() + _window():
+                row.started_at, row.failures = started, 0
+            row.failures += 1
+            row.save(update_fields=["started_at", "failures"])
+        # Windows long over are of no use to anyone.
+        ended = started - timedelta(seconds=_window())
+        ThrottleWindow.objects.filter(started_at__lt=ended).delete()
+
+    def clear(self, key: str) -> None:
+        ThrottleWindow.objects.filter(key=key).delete()
+
+
+_CACHE = _CacheWindows()
+_DATABASE = _DatabaseWindows()
+
+
+def _with_fallback(operation):
+    """``operation(windows)`` on the cache's windows, or on the database's when the cache
+    cannot be reached."""
+    try:
+        return operation(_CACHE)
+    except Exception as error:  # noqa: BLE001 - whatever the cache backend raises when down
+        logger.warning(
+            "Login throttle: the cache cannot be reached (%s: %s); counting in the database",
+            type(error).__name__,
+            error,
+        )
+        return operation(_DATABASE)
+
+
+def throttle_wait_seconds(request: HttpRequest, account: str) -> int:
+    """Seconds until this account and address may try again; 0 when they may try now."""
+    now = _now()
+    buckets = _buckets(request, account)
+
+    def wait(windows) -> float:
+        longest = 0.0
+        for bucket in buckets:
+            start, failures = windows.state(bucket.key, now)
+            if start is not None and failures >= bucket.limit:
+                longest = max(longest, start + _window() - now)
+        return longest
+
+    return math.ceil(_with_fallback(wait))
+
+
+def throttle_record_failure(request: HttpRequest, account: str) -> None:
+    now = _now()
+    keys = [bucket.key for bucket in _buckets(request, account)]
+
+    def record(windows) -> None:
+        for key in keys:
+            windows.record(key, now)
+
+    _with_fallback(record)
+
 
 def throttle_clear_account(account: str) -> None:
     """Forget an account's failures after a complete login (the address keeps its count)."""
-    bucket = _Bucket("account", account.strip().lower(), 0)
-    cache.delete_many([f"{bucket.key}:start", f"{bucket.key}:count"])
+    key = _Bucket("account", account.strip().lower(), 0).key
+    _with_fallback(lambda windows: windows.clear(key))

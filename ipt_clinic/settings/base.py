@@ -177,6 +177,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ipt",
+            # The cache holds only the throttles' counters, which fall back to the database
+            # when it fails: a Redis that stopped answering costs a request one second per
+            # call (redis-py's own default is five), not a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
