@@ -6,7 +6,7 @@ the ``time_machine`` fixture). To find the tests that forget, the whole suite (o
 can be run as if the clock read an awkward instant, each test starting there with the clock
 ticking on:
 
-    .venv/bin/pytest tests/sessions --clock 2026-03-29T00:59Z   # before the spring change
+    .venv/bin/pytest tests/sessions --clock 2027-03-28T00:59Z   # before the spring change
     .venv/bin/pytest tests/caseload --clock monday-0030          # a named instant below
 
 The instants (``AWKWARD_INSTANTS``) are those the clinic's calendar makes awkward in
@@ -19,20 +19,22 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-# Each instant in UTC, named for what makes it awkward in Europe/London.
+# Each instant in UTC, named for what makes it awkward in Europe/London. They lie ahead of the
+# time this was written (December 2026): the suite will run then, and a test that hard-codes
+# "a date in the past" must still pass.
 AWKWARD_INSTANTS: dict[str, datetime] = {
     # Monday 00:30: the week began half an hour ago (winter: clinic time is UTC).
-    "monday-0030": datetime(2026, 12, 7, 0, 30, tzinfo=UTC),
+    "monday-0030": datetime(2026, 12, 14, 0, 30, tzinfo=UTC),
     # Monday 00:30 in summer: clinic time is BST, the UTC date is still Sunday.
-    "monday-0030-bst": datetime(2026, 6, 7, 23, 30, tzinfo=UTC),
+    "monday-0030-bst": datetime(2027, 6, 6, 23, 30, tzinfo=UTC),
     # The last Sunday of March: at 01:00 UTC the clocks go from 01:00 GMT to 02:00 BST.
-    "spring-0059": datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
-    "spring-0100": datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
-    "spring-0200": datetime(2026, 3, 29, 2, 0, tzinfo=UTC),
+    "spring-0059": datetime(2027, 3, 28, 0, 59, tzinfo=UTC),
+    "spring-0100": datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
+    "spring-0200": datetime(2027, 3, 28, 2, 0, tzinfo=UTC),
     # The last Sunday of October: at 01:00 UTC the clocks go from 02:00 BST back to 01:00 GMT.
-    "autumn-0059": datetime(2026, 10, 25, 0, 59, tzinfo=UTC),
-    "autumn-0100": datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
-    "autumn-0200": datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
+    "autumn-0059": datetime(2027, 10, 31, 0, 59, tzinfo=UTC),
+    "autumn-0100": datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
+    "autumn-0200": datetime(2027, 10, 31, 2, 0, tzinfo=UTC),
     # New Year's Eve, a minute before midnight (clinic time is UTC).
     "new-year-2359": datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
 }
