@@ -280,6 +280,22 @@ def _verdicts(pages, scale_results: dict, low: int, high: int) -> list[dict]:
     return rows
 
 
+def _overall(rows: list[dict], dashboard: dict, notifications: dict) -> dict:
+    """Which targets the run met, in one place (the tables give each figure)."""
+    measured = [row for row in rows if "pass" in row]
+    return {
+        "pages_measured": len(measured),
+        "pages_not_measured": [row["key"] for row in rows if "pass" not in row],
+        "pages_failed": [row["key"] for row in measured if not row["pass"]],
+        "dashboard_by_clinic_size_pass": (
+            bool(dashboard.get("p95_ok") and dashboard.get("ratio_ok"))
+            if "p95_ratio" in dashboard
+            else None
+        ),
+        "notifications_pass": notifications.get("pass"),
+    }
+
+
 def _mark(ok) -> str:
     return "-" if ok is None else ("pass" if ok else "FAIL")
 
@@ -339,6 +355,13 @@ def main() -> None:
         "or 10,000; its standalone 100,000 takes a long time on two cores)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where the figures go (default bench/results/latest.json, which the README's "
+        "tables are made from by bench/report.py; reuse.json with --reuse)",
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -440,10 +463,14 @@ def main() -> None:
               f"{dashboard['p95_ratio']:.2f} -> p95 {_mark(dashboard['p95_ok'])}, "
               f"ratio {_mark(dashboard['ratio_ok'])} (targets 150 ms, 3x)")  # fmt: skip
     print(f"Machine: {results['machine']}")
-    target = RESULTS.with_name("reuse.json") if args.reuse else RESULTS
+    results["verdict"] = _overall(rows, dashboard, high_entry.get("notifications", {}))
+    print(f"Verdict: {results['verdict']}")
+    target = args.output or (RESULTS.with_name("reuse.json") if args.reuse else RESULTS)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"Written: {target.relative_to(BASE_DIR)}")
+    print(f"Written: {target}")
+    if target == RESULTS:
+        print("Publish its tables (README.md, bench/README.md): .venv/bin/python bench/report.py")
 
 
 if __name__ == "__main__":
