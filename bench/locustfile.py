@@ -26,7 +26,7 @@ PATIENT_RE = re.compile(r'href="/patients/(\d+)/"')
 COURSE_RE = re.compile(r'href="/courses/(\d+)/"')
 SESSION_RE = re.compile(r'href="/sessions/(\d+)/"')
 HOMEWORK_RE = re.compile(r'href="/p/homework/(\d+)/"')
-KEY_RE = re.compile(r'name="submission_key" value="([^"]+)"')
+KEY_RE = re.compile(r'name="form_key" value="([^"]+)"')
 MEASURE_RE = re.compile(r"/p/questionnaires/thanks/(\d+)/")
 
 
@@ -114,13 +114,15 @@ class Therapist(StaffUser):
         patient_id = random.choice(self.patient_ids)  # noqa: S311
         url = f"/patients/{patient_id}/events/new/"
         form = self.client.get(url, name="life event form")
-        if form.status_code != 200:
+        key = KEY_RE.search(form.text)
+        if form.status_code != 200 or not key:
             return
         marker = f"load {uuid.uuid4().hex}"
         with self.client.post(
             url,
             {
                 "csrfmiddlewaretoken": csrf_from(form.text),
+                "form_key": key.group(1),
                 "occurred_on": "2026-01-15",
                 "description": marker,
                 "relationship": "",
@@ -199,7 +201,7 @@ class Patient(HttpUser):
             "/p/questionnaires/phq9/",
             {
                 "csrfmiddlewaretoken": csrf_from(form.text),
-                "submission_key": key.group(1),
+                "form_key": key.group(1),
                 **answers,
             },
             headers={"Referer": self.host + "/p/questionnaires/phq9/"},

@@ -211,7 +211,10 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
 
 
 def _open_risk_measures() -> QuerySet[Measure]:
-    return Measure.objects.filter(risk_flag=True, risk_responded_at__isnull=True)
+    # A measure superseded by a correction no longer counts: the correction carries the flag.
+    return Measure.objects.filter(
+        risk_flag=True, risk_responded_at__isnull=True, superseded_at__isnull=True
+    )
 
 
 # --- the dashboard ---------------------------------------------------------------------------

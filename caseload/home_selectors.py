@@ -50,7 +50,10 @@ def caseload_courses(user):
         .values("scheduled_start")[:1]
     )
     phq9 = Measure.objects.filter(
-        clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk"), instrument="phq9"
+        clinic_id=OuterRef("clinic_id"),
+        course_id=OuterRef("pk"),
+        instrument="phq9",
+        superseded_at__isnull=True,
     )
     courses = scoped_to_user(TreatmentCourse.objects.all(), user, "patient").filter(
         patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE
@@ -77,6 +80,7 @@ def caseload_courses(user):
                     course_id=OuterRef("pk"),
                     risk_flag=True,
                     risk_responded_at__isnull=True,
+                    superseded_at__isnull=True,
                 )
             ),
         )

@@ -1,10 +1,8 @@
 """Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
 
-import secrets
-
 from django import forms
-from django.core.validators import RegexValidator
 
+from ipt_clinic.submissions.forms import FormKeyMixin
 from sessions.models import AssignmentStatus
 from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
 
@@ -29,19 +27,13 @@ class HomeworkForm(forms.Form):
     )
 
 
-class QuestionnaireForm(forms.Form):
-    """PHQ-9 or GAD-7, with the item texts from ``sessions.scoring``."""
-
-    submission_key = forms.CharField(
-        widget=forms.HiddenInput,
-        validators=[RegexValidator(r"^[A-Za-z0-9_-]{16,64}$")],
-    )
+class QuestionnaireForm(FormKeyMixin, forms.Form):
+    """PHQ-9 or GAD-7, with the item texts from ``sessions.scoring``, and its one-time key
+    (``form_binding``: ``sessions.measures.measure_form_binding`` for the patient)."""
 
     def __init__(self, *args, instrument: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = INSTRUMENTS[instrument]
-        if not self.is_bound:
-            self.initial.setdefault("submission_key", secrets.token_urlsafe(24))
         for number, text in enumerate(self.spec.items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=text,
@@ -50,6 +42,10 @@ class QuestionnaireForm(forms.Form):
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                 error_messages={"required": "Please answer this question."},
             )
+
+    @property
+    def unanswered(self) -> bool:
+        return any(self[f"item_{n}"].errors for n in range(1, len(self.spec.items) + 1))
 
     @property
     def item_fields(self):

@@ -208,6 +208,7 @@ def portal_activity_since(therapist, since: datetime | None = None) -> list[Port
             course__patient__primary_therapist_id=therapist.pk,
             entered_by_kind=EnteredBy.PATIENT,
             created_at__gt=since,
+            superseded_at__isnull=True,
         )
         .select_related("course__patient")
         .order_by("-created_at")[:50]

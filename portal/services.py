@@ -1,7 +1,5 @@
 """Changes made through the portal (by the patient) and around it (by staff)."""
 
-import hashlib
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -67,12 +65,6 @@ def assignment_close_by_patient(
     return assignment, True
 
 
-def self_report_submission_key(patient: Patient, form_key: str) -> str:
-    """The Measure.submission_key for a portal form: tied to the patient, so a key copied from
-    another patient's form can never return (or collide with) their questionnaire."""
-    return hashlib.sha256(f"portal:{patient.pk}:{form_key}".encode()).hexdigest()
-
-
 @transaction.atomic
 def self_report_record(
     *,
@@ -80,33 +72,33 @@ def self_report_record(
     course: TreatmentCourse,
     instrument: str,
     answers: list[int],
-    form_key: str,
+    form_key: str | None,
     request=None,
 ) -> Measure:
-    """Store a questionnaire the patient filled in. The same form sent twice gives one record."""
+    """Store a questionnaire the patient filled in (``measure_record``). Its form's one-time
+    key is bound to the patient: the same form sent twice gives one record (the second
+    raises ``AlreadySaved``), sent again with other answers a correction."""
     if course.patient_id != patient.pk or course.clinic_id != patient.clinic_id:
         raise ValidationError("This course is not the patient's.")
-    key = self_report_submission_key(patient, form_key)
-    already = Measure.objects.filter(submission_key=key).exists()
     measure = measure_record(
         course=course,
         instrument=instrument,
         answers=answers,
         entered_by_kind=EnteredBy.PATIENT,
-        submission_key=key,
+        form_key=form_key,
         request=request,
     )
-    if not already:
-        audit_record(
-            action=AuditAction.PORTAL_ACTION,
-            clinic_id=patient.clinic_id,
-            actor_kind="patient",
-            patient_id=patient.pk,
-            target=measure,
-            summary=f"{measure.get_instrument_display()} filled in through the portal"
-            + ("; item 9 positive" if measure.risk_flag else ""),
-            request=request,
-        )
+    done = "corrected" if measure.corrects_id is not None else "filled in"
+    audit_record(
+        action=AuditAction.PORTAL_ACTION,
+        clinic_id=patient.clinic_id,
+        actor_kind="patient",
+        patient_id=patient.pk,
+        target=measure,
+        summary=f"{measure.get_instrument_display()} {done} through the portal"
+        + ("; item 9 positive" if measure.risk_flag else ""),
+        request=request,
+    )
     return measure
 
 

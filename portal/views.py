@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
+from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.portal_links import (
     PortalLinkExpired,
     PortalLinkInvalid,
     portal_link_touch,
     portal_link_verify,
 )
+from sessions.measures import measure_form_binding
 from sessions.scoring import INSTRUMENTS
 
 from . import selectors, services
@@ -33,6 +35,12 @@ from .ics import session_ics
 from .throttle import bad_token_record, bad_token_retry_after
 
 logger = logging.getLogger(__name__)
+
+KEY_REFUSED = (
+    "Your answers were not sent: this page was out of date or meant for another "
+    "questionnaire. Your answers are still below. Please check them and press "
+    "“Send my answers” again."
+)
 
 
 @portal_response
@@ -183,7 +191,13 @@ def questionnaire(request: HttpRequest, instrument: str) -> HttpResponse:
     if instrument not in INSTRUMENTS:
         raise Http404
     course = selectors.portal_active_course(patient)
-    form = QuestionnaireForm(request.POST or None, instrument=instrument)
+    form = QuestionnaireForm(
+        request.POST or None,
+        instrument=instrument,
+        form_binding=measure_form_binding(
+            instrument, patient_id=patient.pk, clinic_id=patient.clinic_id
+        ),
+    )
     if request.method == "POST" and course is not None and form.is_valid():
         try:
             measure = services.self_report_record(
@@ -191,9 +205,14 @@ def questionnaire(request: HttpRequest, instrument: str) -> HttpResponse:
                 course=course,
                 instrument=instrument,
                 answers=form.answers(),
-                form_key=form.cleaned_data["submission_key"],
+                form_key=form.cleaned_data["form_key"],
                 request=request,
             )
+        except AlreadySaved as saved:
+            # Sent twice (a double tap, a retry): the thank-you page of the first sending.
+            return redirect("portal:questionnaire_thanks", measure_id=saved.record.pk)
+        except SubmissionRefused as error:
+            form.refuse(error, KEY_REFUSED)
         except ValidationError as error:
             form.add_error(None, error)
         else:

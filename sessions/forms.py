@@ -1,4 +1,3 @@
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from django import forms
@@ -6,6 +5,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
 from ipt_clinic.editing import VersionedForm
+from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.models import Relationship
 from phases.models import GoalStatus, ProblemArea
 
@@ -237,15 +237,14 @@ class NoteForm(forms.ModelForm):
         return [self[f"homework_{a.pk}"] for a in self.homework]
 
 
-class MeasureForm(forms.Form):
-    """One questionnaire, item by item: each a required 0-3 choice."""
-
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+class MeasureForm(FormKeyMixin, forms.Form):
+    """One questionnaire, item by item: each a required 0-3 choice. Its one-time key
+    (``form_binding``: ``measures.measure_form_binding``) makes it one record however often
+    it is sent, and a correction when it is sent again with other answers."""
 
     def __init__(self, *args, instrument: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = INSTRUMENTS[instrument]
-        self.fields["submission_key"].initial = uuid.uuid4().hex
         for number, text in enumerate(self.spec.items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=f"{number}. {text}",
@@ -270,11 +269,11 @@ class RiskResponseForm(forms.Form):
     )
 
 
-class AddendumForm(forms.Form):
+class AddendumForm(FormKeyMixin, forms.Form):
     text = forms.CharField(label="Addendum", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class AssignmentForm(forms.Form):
+class AssignmentForm(FormKeyMixin, forms.Form):
     title = forms.CharField(max_length=200)
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     kind = forms.ChoiceField(choices=AssignmentKind.choices)

@@ -128,9 +128,15 @@ def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
     return sessions
 
 
+# Measures superseded by a correction (``Measure.superseded_at``) stay in the record but in no
+# list, chart, figure or risk flag: every read below leaves them out.
+
+
 def course_measures(course: TreatmentCourse) -> list[Measure]:
     return list(
-        Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+        Measure.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, superseded_at__isnull=True
+        )
         .select_related("risk_responded_by")
         .order_by("taken_at", "pk")
     )
@@ -143,6 +149,7 @@ def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
             course_id=course.pk,
             risk_flag=True,
             risk_responded_at__isnull=True,
+            superseded_at__isnull=True,
         ).order_by("taken_at", "pk")
     )
 
@@ -204,9 +211,9 @@ def course_chart_data(
     if sessions is None:
         sessions = course_sessions(course)
     measures = list(
-        Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk).order_by(
-            "taken_at", "pk"
-        )
+        Measure.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, superseded_at__isnull=True
+        ).order_by("taken_at", "pk")
     )
     if transitions is None:
         transitions = list(
@@ -278,10 +285,12 @@ def session_page(session_id, user) -> TherapySession:
 
 
 def session_measures(session: TherapySession) -> list[Measure]:
-    """The questionnaires taken in ``session``, oldest first, with who responded to a risk
-    flag (their name only)."""
+    """The questionnaires taken in ``session`` (a corrected one by its correction only),
+    oldest first, with who responded to a risk flag (their name only)."""
     return list(
-        Measure.objects.filter(clinic_id=session.clinic_id, session_id=session.pk)
+        Measure.objects.filter(
+            clinic_id=session.clinic_id, session_id=session.pk, superseded_at__isnull=True
+        )
         .select_related("risk_responded_by")
         .only(
             *(f.name for f in Measure._meta.concrete_fields),

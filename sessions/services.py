@@ -14,6 +14,13 @@ from django.utils import timezone
 from ipt_clinic.accounts.models import Clinic
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
+from ipt_clinic.submissions.services import (
+    FormPurpose,
+    quoted,
+    submission_claim,
+    submission_done,
+    submission_repeat_answer,
+)
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 
@@ -37,6 +44,11 @@ from .models import (
 
 MIN_DURATION = 15
 MAX_DURATION = 180
+
+# Forms that add to a session or its note carry one-time keys (ipt_clinic.submissions): the
+# homework form bound to the session, the addendum form to the signed note.
+ASSIGNMENT_FORM = FormPurpose("therapy.assignment")
+ADDENDUM_FORM = FormPurpose("therapy.addendum")
 
 # The fields a note holds in each phase; "every phase" fields are added to all of them.
 PHASE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -667,17 +679,35 @@ def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
     return note
 
 
-def note_add_addendum(*, note: SessionNote, by, text: str, request=None) -> NoteAddendum:
+def note_add_addendum(
+    *, note: SessionNote, by, text: str, request=None, form_key: str | None = None
+) -> NoteAddendum:
+    """Add words to a signed note.
+
+    ``form_key`` is the one-time key of the form sent (``ADDENDUM_FORM``, bound to the note),
+    under the rule of ``ipt_clinic.submissions``: sent again with the same text it raises
+    ``AlreadySaved`` with the addendum first added, with other text ``SubmissionRefused``
+    (nothing saved). Internal callers leave it out."""
     text = (text or "").strip()
     if not text:
         raise ValidationError("Write the addendum's text.")
     with transaction.atomic():
+        claim = submission_claim(
+            binding=ADDENDUM_FORM.bind(note), key=form_key, content={"text": text}, by=by
+        )
+        if claim.repeated:
+            submission_repeat_answer(
+                claim,
+                NoteAddendum,
+                describe=lambda addendum: f"the addendum {quoted(addendum.text, 60)}",
+            )
         note = SessionNote.objects.select_related("session__course").get(pk=note.pk)
         if note.signed_at is None:
             raise ValidationError("The note is not signed yet: edit it instead of adding to it.")
         addendum = NoteAddendum(clinic_id=note.clinic_id, note=note, author=by, text=text)
         addendum.full_clean()
         addendum.save()
+        submission_done(claim, addendum)
         audit_record(
             action=AuditAction.CREATE,
             clinic_id=note.clinic_id,
@@ -757,10 +787,35 @@ def assignment_set(
     problem_area: ProblemArea | None,
     due_date: date,
     request=None,
+    form_key: str | None = None,
 ) -> Assignment:
     """Set homework from a session. The person and problem area must be this patient's and
-    this course's; the due date may not be in the past (the clinic's calendar)."""
+    this course's; the due date may not be in the past (the clinic's calendar).
+
+    ``form_key`` is the one-time key of the form sent (``ASSIGNMENT_FORM``, bound to the
+    session), under the rule of ``ipt_clinic.submissions``: sent again with the same homework
+    it raises ``AlreadySaved`` with the assignment first set (no second notice goes out), with
+    other homework ``SubmissionRefused`` (nothing saved). Internal callers leave it out."""
     with transaction.atomic():
+        claim = submission_claim(
+            binding=ASSIGNMENT_FORM.bind(session),
+            key=form_key,
+            content={
+                "title": title,
+                "instructions": instructions,
+                "kind": kind,
+                "relationship": relationship,
+                "problem_area": problem_area,
+                "due_date": due_date,
+            },
+            by=by,
+        )
+        if claim.repeated:
+            submission_repeat_answer(
+                claim,
+                Assignment,
+                describe=lambda homework: f"the homework {quoted(homework.title)}",
+            )
         session = TherapySession.objects.select_related("course", "clinic").get(pk=session.pk)
         course = session.course
         errors = {}
@@ -803,6 +858,7 @@ def assignment_set(
         )
         assignment.full_clean()
         assignment.save()
+        submission_done(claim, assignment)
         audit_record(
             action=AuditAction.CREATE,
             clinic_id=course.clinic_id,

@@ -17,6 +17,7 @@ from ipt_clinic.accounts.middleware import keeps_typed_text
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import StaleEditError
 from ipt_clinic.params import record_id
+from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.access import get_scoped_or_404
 from phases.models import Phase, TreatmentCourse
 
@@ -33,7 +34,7 @@ from .forms import (
     RiskResponseForm,
     SlotForm,
 )
-from .measures import measure_record, risk_flag_respond
+from .measures import measure_form_binding, measure_record, risk_flag_respond
 from .models import (
     CANCELLED_STATUSES,
     EnteredBy,
@@ -300,7 +301,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Two radio buttons written in the template, labelled (the form's widgets
             # rendered through Django's form templates cost more than the rest of the form).
             "attendance_choices": AttendanceForm.base_fields["status"].choices,
-            "addendum_form": AddendumForm(),
+            "addendum_form": (
+                AddendumForm(form_binding=services.ADDENDUM_FORM.bind(note))
+                if note is not None and note.signed_at is not None
+                else None
+            ),
             "risk_form": RiskResponseForm(),
             "is_its_therapist": writer_id == request.user.pk,
             "is_past": session.scheduled_start <= timezone.now(),
@@ -539,7 +544,9 @@ def _signed_meanwhile(request: HttpRequest, session: TherapySession, form: NoteF
             "note": note,
             "note_rows": note_display_rows(note),
             "typed": typed,
-            "addendum_form": AddendumForm(initial={"text": addendum}),
+            "addendum_form": AddendumForm(
+                initial={"text": addendum}, form_binding=services.ADDENDUM_FORM.bind(note)
+            ),
         },
         status=409,
     )
@@ -674,18 +681,30 @@ def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def note_addendum(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for(request, pk, with_note=True)
     note = _note_of(session)
-    form = AddendumForm(request.POST)
+    form = AddendumForm(request.POST, form_binding=services.ADDENDUM_FORM.bind(note))
     if not form.is_valid():
-        messages.error(request, "Write the addendum's text.")
+        if form.has_error("text"):
+            messages.error(request, "Write the addendum's text.")
+            return redirect("therapy:session", pk=session.pk)
+        # The form's key was missing: the text comes back on a page of its own.
+        return render(request, "sessions/addendum_form.html", {"session": session, "form": form})
+    try:
+        services.note_add_addendum(
+            note=note,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            form_key=form.cleaned_data["form_key"],
+            request=request,
+        )
+    except AlreadySaved as saved:
+        messages.info(request, saved.message)
+    except SubmissionRefused as error:
+        form.refuse(error)
+        return render(request, "sessions/addendum_form.html", {"session": session, "form": form})
+    except ValidationError as error:
+        messages.error(request, " ".join(_messages_of(error)))
     else:
-        try:
-            services.note_add_addendum(
-                note=note, by=request.user, text=form.cleaned_data["text"], request=request
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(_messages_of(error)))
-        else:
-            messages.success(request, "Addendum added.")
+        messages.success(request, "Addendum added.")
     return redirect("therapy:session", pk=session.pk)
 
 
@@ -765,7 +784,11 @@ def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
     session = _session_for(request, pk)
     if instrument not in INSTRUMENTS:
         raise Http404("No such questionnaire.")
-    form = MeasureForm(request.POST or None, instrument=instrument)
+    form = MeasureForm(
+        request.POST or None,
+        instrument=instrument,
+        form_binding=measure_form_binding(instrument, session=session),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             measure = measure_record(
@@ -774,13 +797,25 @@ def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
                 answers=form.answers(),
                 entered_by=request.user,
                 session=session,
-                submission_key=form.cleaned_data["submission_key"],
+                form_key=form.cleaned_data["form_key"],
                 request=request,
             )
+        except AlreadySaved as saved:
+            messages.info(request, saved.message)
+            return redirect("therapy:session", pk=session.pk)
+        except SubmissionRefused as error:
+            form.refuse(error)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            text = f"{measure.get_instrument_display()} recorded: {measure.total} ({measure.severity})."
+            label = measure.get_instrument_display()
+            if measure.corrects_id is not None:
+                text = (
+                    f"{label} corrected: now {measure.total} ({measure.severity}). The answers "
+                    "sent first are kept in the record, marked as corrected."
+                )
+            else:
+                text = f"{label} recorded: {measure.total} ({measure.severity})."
             if measure.risk_flag:
                 messages.warning(
                     request, text + " Question 9 was answered above 0: record your response."
@@ -830,12 +865,21 @@ def risk_respond(request: HttpRequest, measure_pk: int) -> HttpResponse:
 @login_required
 def assignment_new(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for(request, pk)
-    form = AssignmentForm(request.POST or None, course=session.course)
+    form = AssignmentForm(
+        request.POST or None,
+        course=session.course,
+        form_binding=services.ASSIGNMENT_FORM.bind(session),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.assignment_set(
                 session=session, by=request.user, request=request, **form.cleaned_data
             )
+        except AlreadySaved as saved:
+            messages.info(request, saved.message)
+            return redirect("therapy:session", pk=session.pk)
+        except SubmissionRefused as error:
+            form.refuse(error)
         except ValidationError as error:
             _add_errors(form, error)
         else:

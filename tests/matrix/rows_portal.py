@@ -1,3 +1,5 @@
+from sessions.measures import measure_form_binding
+from tests.form_keys import fresh_key
 from tests.matrix import Row
 
 ROWS = {
@@ -31,7 +33,12 @@ ROWS = {
         Row(
             kwargs=lambda w: {"instrument": "phq9"},
             method="post",
-            data=lambda w: {"submission_key": "k" * 20, **{f"item_{n}": 0 for n in range(1, 10)}},
+            data=lambda w: {
+                "form_key": fresh_key(
+                    measure_form_binding("phq9", patient_id=w.patient.pk, clinic_id=w.clinic.pk)
+                ),
+                **{f"item_{n}": 0 for n in range(1, 10)},
+            },
             audience="portal",
         ),
     ],

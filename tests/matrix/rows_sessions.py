@@ -2,6 +2,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from sessions.measures import measure_form_binding
+from sessions.services import ADDENDUM_FORM, ASSIGNMENT_FORM
+from tests.form_keys import fresh_key
 from tests.matrix import Row, version_of
 
 
@@ -86,7 +89,10 @@ ROWS = {
         Row(
             kwargs=lambda w: {"pk": w.past_session.pk},
             method="post",
-            data=lambda w: {"text": "Phoned the GP afterwards."},
+            data=lambda w: {
+                "text": "Phoned the GP afterwards.",
+                "form_key": fresh_key(ADDENDUM_FORM, w.note),
+            },
         )
     ],
     "therapy:note_history": [Row(kwargs=lambda w: {"pk": w.past_session.pk})],
@@ -95,7 +101,10 @@ ROWS = {
         Row(
             kwargs=lambda w: {"pk": w.past_session.pk, "instrument": "gad7"},
             method="post",
-            data=lambda w: {"submission_key": "matrix", **{f"item_{n}": 1 for n in range(1, 8)}},
+            data=lambda w: {
+                "form_key": fresh_key(measure_form_binding("gad7", session=w.past_session)),
+                **{f"item_{n}": 1 for n in range(1, 8)},
+            },
         ),
     ],
     "therapy:assignment_new": [
@@ -110,6 +119,7 @@ ROWS = {
                 "relationship": w.relationship.pk,
                 "problem_area": w.problem_area.pk,
                 "due_date": _tomorrow(w),
+                "form_key": fresh_key(ASSIGNMENT_FORM, w.past_session),
             },
         ),
     ],

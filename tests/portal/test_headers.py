@@ -49,7 +49,7 @@ def test_it_refuses_a_portal_post_without_the_csrf_token(portal_link, course):
     open_portal(client, portal_link[1])
     response = client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": "k" * 20, **{f"item_{n}": 0 for n in range(1, 10)}},
+        {"form_key": "k" * 20, **{f"item_{n}": 0 for n in range(1, 10)}},
     )
     assert response.status_code == 403
     assert not course.measures.exists()

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
 from portal.selectors import portal_activity_since
-from sessions.measures import measure_record
+from sessions.measures import measure_form_binding, measure_record
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
+from tests.form_keys import fresh_key
 
 
 def _answers(values):
@@ -57,7 +58,14 @@ def test_it_forgets_activity_once_marked_seen(portal_client, course, therapist, 
     # Something new after that shows again.
     portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": "fresh-form-key-123456", **_answers([0] * 8 + [2])},
+        {
+            "form_key": fresh_key(
+                measure_form_binding(
+                    "phq9", patient_id=course.patient_id, clinic_id=course.clinic_id
+                )
+            ),
+            **_answers([0] * 8 + [2]),
+        },
     )
     therapist.refresh_from_db()
     [item] = portal_activity_since(therapist)

@@ -1,18 +1,17 @@
 """PHQ-9 / GAD-7 in the portal: patient-entered scores, one record per form, item 9 flags."""
 
-import re
-
 from django.test import Client
 from django.urls import reverse
 
 from portal.selectors import portal_activity_since
 from sessions.models import EnteredBy, Measure
 from sessions.scoring import PHQ9
+from tests.form_keys import key_on
 
 
 def _form_key(client, instrument="phq9") -> str:
     page = client.get(reverse("portal:questionnaire", kwargs={"instrument": instrument}))
-    return re.search(r'name="submission_key" value="([^"]+)"', page.content.decode()).group(1)
+    return key_on(page)
 
 
 def _answers(values):
@@ -29,7 +28,7 @@ def test_it_stores_the_answers_as_patient_entered_scores(portal_client, course):
     key = _form_key(portal_client)
     response = portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": key, **_answers([2, 2, 1, 1, 1, 1, 1, 1, 0])},
+        {"form_key": key, **_answers([2, 2, 1, 1, 1, 1, 1, 1, 0])},
     )
     assert response.status_code == 302
     measure = Measure.objects.get(course=course)
@@ -46,14 +45,14 @@ def test_it_stores_the_answers_as_patient_entered_scores(portal_client, course):
 
 def test_it_creates_one_record_when_the_same_form_is_sent_twice(portal_client, course):
     key = _form_key(portal_client, "gad7")
-    data = {"submission_key": key, **_answers([1, 1, 1, 1, 1, 1, 1])}
+    data = {"form_key": key, **_answers([1, 1, 1, 1, 1, 1, 1])}
     url = reverse("portal:questionnaire", kwargs={"instrument": "gad7"})
     first = portal_client.post(url, data)
     second = portal_client.post(url, data)
     assert first["Location"] == second["Location"]
     assert Measure.objects.filter(course=course).count() == 1
     # A freshly rendered form is a new questionnaire.
-    portal_client.post(url, {**data, "submission_key": _form_key(portal_client, "gad7")})
+    portal_client.post(url, {**data, "form_key": _form_key(portal_client, "gad7")})
     assert Measure.objects.filter(course=course).count() == 2
 
 
@@ -61,7 +60,7 @@ def _phq9_with_item_9(portal_client, item_9: int) -> str:
     """A PHQ-9 with every answer 0 but the last (thoughts of self-harm); the page after it."""
     response = portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": _form_key(portal_client), **_answers([0] * 8 + [item_9])},
+        {"form_key": _form_key(portal_client), **_answers([0] * 8 + [item_9])},
         follow=True,
     )
     return response.content.decode()
@@ -97,7 +96,7 @@ def test_a_clinic_elsewhere_gives_its_own_emergency_number_and_crisis_line(
 def test_it_refuses_incomplete_answers(portal_client, course):
     response = portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": _form_key(portal_client), **_answers([1, 1, 1])},
+        {"form_key": _form_key(portal_client), **_answers([1, 1, 1])},
     )
     assert response.status_code == 200
     assert "Please answer every question." in response.content.decode()
@@ -115,14 +114,23 @@ def test_it_keeps_a_copied_form_key_from_reaching_another_patients_record(
     mine = Client()
     open_portal(mine, portal_link[1])
     key = _form_key(mine)
-    data = {"submission_key": key, **_answers([1] * 9)}
+    data = {"form_key": key, **_answers([1] * 9)}
     mine.post(reverse("portal:questionnaire", kwargs={"instrument": "phq9"}), data)
 
     other_course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
     theirs = Client()
     open_portal(theirs, portal_link_create(patient=other_course.patient, by=therapist)[1])
-    response = theirs.post(reverse("portal:questionnaire", kwargs={"instrument": "phq9"}), data)
-    assert response.status_code == 302
+    url = reverse("portal:questionnaire", kwargs={"instrument": "phq9"})
+    response = theirs.post(url, data)
+    # Refused, saying so, with the answers still on the form and a fresh key of their own.
+    assert response.status_code == 200
+    assert "Your answers were not sent" in response.content.decode()
+    assert 'name="item_1" value="1" class="form-check-input" id="id_item_1_1" required checked' in (
+        response.content.decode()
+    )
+    assert not Measure.objects.filter(course=other_course).exists()
+    assert Measure.objects.filter(course=course).count() == 1
+    assert theirs.post(url, {**data, "form_key": key_on(response)}).status_code == 302
     assert Measure.objects.filter(course=other_course).count() == 1
     assert Measure.objects.filter(course=course).count() == 1
 
@@ -130,7 +138,7 @@ def test_it_keeps_a_copied_form_key_from_reaching_another_patients_record(
 def test_it_puts_the_item_9_flag_on_the_therapists_home(portal_client, course, therapist_client):
     portal_client.post(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
-        {"submission_key": _form_key(portal_client), **_answers([1, 1, 1, 1, 1, 1, 1, 1, 3])},
+        {"form_key": _form_key(portal_client), **_answers([1, 1, 1, 1, 1, 1, 1, 1, 3])},
     )
     home = therapist_client.get(reverse("caseload:therapist_home"))
     assert home.status_code == 200

@@ -14,6 +14,7 @@ from tests.factories import (
     RelationshipFactory,
     SessionFactory,
 )
+from tests.form_keys import fresh_key
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,7 @@ def test_it_sets_homework_from_the_session_page(monkeypatch, therapist_client, c
             "relationship": sister.pk,
             "problem_area": area.pk,
             "due_date": due.isoformat(),
+            "form_key": fresh_key(services.ASSIGNMENT_FORM, session),
         },
     )
     assert response.status_code == 302

@@ -10,6 +10,7 @@ from sessions import services
 from sessions.models import NoteAddendum, SessionNote
 from tests.conftest import login
 from tests.factories import SessionFactory
+from tests.form_keys import fresh_key
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,10 @@ def test_it_adds_dated_addenda_by_their_author(client, note, therapist, clinic_a
     admin_client = login(client, clinic_admin)
     response = admin_client.post(
         reverse("therapy:note_addendum", args=[note.session_id]),
-        {"text": "GP letter received after the session."},
+        {
+            "text": "GP letter received after the session.",
+            "form_key": fresh_key(services.ADDENDUM_FORM, note),
+        },
     )
     assert response.status_code == 302
     addendum = NoteAddendum.objects.get()

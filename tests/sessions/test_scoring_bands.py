@@ -2,10 +2,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from sessions.measures import measure_record
+from sessions.measures import measure_form_binding, measure_record
 from sessions.models import Measure
 from sessions.scoring import score
 from tests.factories import SessionFactory
+from tests.form_keys import fresh_key
 
 
 def _answers(total: int, items: int) -> list[int]:
@@ -80,10 +81,14 @@ def test_it_saves_nothing_when_an_item_is_out_of_range(course, therapist):
     assert not Measure.objects.exists()
 
 
+def _key(session, instrument: str) -> str:
+    return fresh_key(measure_form_binding(instrument, session=session))
+
+
 @pytest.mark.django_db
 def test_it_computes_the_total_from_the_items_posted(therapist_client, course):
     session = SessionFactory(course=course)
-    data = {"submission_key": "k1", **{f"item_{n}": 2 for n in range(1, 8)}}
+    data = {"form_key": _key(session, "gad7"), **{f"item_{n}": 2 for n in range(1, 8)}}
     response = therapist_client.post(
         reverse("therapy:measure_new", args=[session.pk, "gad7"]), data
     )
@@ -97,7 +102,7 @@ def test_it_computes_the_total_from_the_items_posted(therapist_client, course):
 @pytest.mark.django_db
 def test_it_refuses_a_form_with_a_missing_item(therapist_client, course):
     session = SessionFactory(course=course)
-    data = {"submission_key": "k2", **{f"item_{n}": 1 for n in range(1, 9)}}  # no item 9
+    data = {"form_key": _key(session, "phq9"), **{f"item_{n}": 1 for n in range(1, 9)}}  # no item 9
     response = therapist_client.post(
         reverse("therapy:measure_new", args=[session.pk, "phq9"]), data
     )
@@ -109,7 +114,7 @@ def test_it_refuses_a_form_with_a_missing_item(therapist_client, course):
 @pytest.mark.django_db
 def test_it_refuses_a_form_with_an_out_of_range_item(therapist_client, course):
     session = SessionFactory(course=course)
-    data = {"submission_key": "k3", **{f"item_{n}": 1 for n in range(1, 9)}, "item_9": 7}
+    data = {"form_key": _key(session, "phq9"), **{f"item_{n}": 1 for n in range(1, 9)}, "item_9": 7}
     response = therapist_client.post(
         reverse("therapy:measure_new", args=[session.pk, "phq9"]), data
     )
