@@ -80,11 +80,13 @@ def portal_link_is_expired(link: PortalLink, *, now=None) -> bool:
 
 @transaction.atomic
 def portal_link_create(
-    *, patient: Patient, by, rotated: bool = False, request=None
+    *, patient: Patient, by, rotated: bool = False, token: str | None = None, request=None
 ) -> tuple[PortalLink, str]:
     """Make a new link for ``patient`` and revoke any live one. Returns (link, full URL).
 
     The URL is the only place the token exists: show it or send it, never store it.
+    ``token``: one the caller derived itself (the demo's, from SECRET_KEY, so that each run
+    prints the same address); by default a new random one.
     """
     now = timezone.now()
     # Lock the patient row so two therapists rotating at once leave exactly one live link.
@@ -96,7 +98,7 @@ def portal_link_create(
     )
     if revoked:
         PortalLink.objects.filter(pk__in=revoked).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
+    token = token or secrets.token_urlsafe(32)
     link = PortalLink(
         clinic_id=patient.clinic_id,
         patient=patient,

@@ -41,7 +41,9 @@ def contact_for(patient: Patient) -> tuple[str, str] | None:
     return None
 
 
-def _key(about_type: str, about_id: int, kind: str, channel: str, intended: datetime) -> str:
+def dedupe_key(about_type: str, about_id: int, kind: str, channel: str, intended: datetime) -> str:
+    """The unique key of one notice: what it is about, its kind and channel, and the due time
+    the rules give it (UTC). Anything that writes outbox rows builds the key here."""
     stamp = intended.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{about_type}:{about_id}:{kind}:{channel}:{stamp}"
 
@@ -65,7 +67,7 @@ def _put(
     due_at = max(intended, now)
     if channel == NotificationChannel.SMS:
         due_at = after_quiet_hours(patient.clinic, due_at)
-    key = _key(about_type, about_id, kind, channel, intended)
+    key = dedupe_key(about_type, about_id, kind, channel, intended)
     notification, created = Notification.objects.get_or_create(
         dedupe_key=key,
         defaults={
@@ -153,7 +155,7 @@ def on_session_rescheduled(session: TherapySession) -> Notification | None:
     contact = contact_for(patient)
     keep = ""
     if contact is not None:
-        keep = _key(
+        keep = dedupe_key(
             "session",
             session.pk,
             NotificationKind.SESSION_REMINDER,
