@@ -210,7 +210,7 @@ class PageRun:
 
 
 def _counts() -> dict:
-    from caseload.demo import SUMMARY_HEADER, summary_rows
+    from demo.clinics import SUMMARY_HEADER, summary_rows
 
     total = summary_rows()[-1]
     return dict(zip(SUMMARY_HEADER[1:], (int(v) for v in total[1:]), strict=True))

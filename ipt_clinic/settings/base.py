@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "sessions.apps.TherapyConfig",
     "portal",
     "caseload",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -70,8 +70,8 @@ def test_it_opens_the_portal_of_the_demo_patient_with_homework_and_a_plan(demo):
     sessions = portal.get(reverse("portal:sessions"))
 
     assert homework.status_code == plan.status_code == sessions.status_code == 200
-    maya = Patient.objects.get(record_number="NG-0001")
-    course = maya.courses.get()
+    margaret = Patient.objects.get(record_number="NG-0001")
+    course = margaret.courses.get()
     to_do = course.assignments.get(status="assigned")
     assert escape(to_do.title) in homework.content.decode()
     assert escape(course.relapse_plan.warning_signs) in plan.content.decode()

@@ -1,31 +1,43 @@
-"""The demo clinics: fictional staff and patients for `make run`, the browser journeys and the
-benchmark (``manage.py seed_demo``).
+"""Generated demo patients: the background caseloads of the small demo and the thousands of
+patients of ``seed_demo --scale N`` (the benchmark's clinics).
 
-Rows are written straight through the ORM with ``bulk_create`` (no services, no per-row audit):
-the same builder makes the hand-written stories of the demo and the thousands of generated
-patients of ``--scale N``. Every patient has a fixed record number and its own seeded
-``random.Random``, so a second run finds every patient already there and adds nothing, and a
-larger scale only adds the patients that are missing.
+Rows are written straight to the tables, in bulk (``COPY`` on PostgreSQL, ``bulk_create``
+elsewhere): the services write one row at a time with its audit trail, which at 20,000
+patients would take hours. What the generator writes is still what the services would have
+left behind, and it holds to the same clinical sense as the hand-written stories
+(``demo.stories``, checked for both by ``tests/demo/test_demo_consistency.py``):
+
+- the problem areas are drawn first and the people follow from them: a grief course has its
+  deceased person in the inventory (kind "deceased", never a living partner), and a widowed
+  patient has no living partner; a role dispute is with a living person of the inner ring;
+  a role transition's old and new roles go with the patient's age and a life event;
+- the dead are spoken of in the past, are nobody's support and get no homework;
+- every date is in the past (but the coming sessions and the notices waiting for them) and
+  in the order the course lived it: the patient's record, then the course, each session
+  booked at the end of the one before, the contract agreed at the second session, the
+  formulation at the end of the social assessment, life events before they were recorded;
+- every score is taken at an attended session (or, filled in through the portal, on the
+  morning of one), and each creation time is the story's, on every database.
+
+Every patient has a fixed record number and its own seeded ``random.Random``, so a second run
+finds every patient already there and adds nothing, and a larger scale only adds the patients
+that are missing.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
-from ipt_clinic.accounts.models import Clinic, Role, User
+from ipt_clinic import rows as fixed_rows
+from ipt_clinic.accounts.models import Clinic, User
 from ipt_clinic.audit.models import AuditAction, AuditEvent
 from patients.models import (
     Channel,
@@ -47,11 +59,9 @@ from phases.models import (
     TransitionKind,
     TreatmentCourse,
 )
-from sessions.attendance import rebuild_attendance_weeks
 from sessions.models import (
     Assignment,
     AssignmentStatus,
-    AttendanceWeek,
     EnteredBy,
     GoalReview,
     Measure,
@@ -63,295 +73,43 @@ from sessions.models import (
     Technique,
     TherapySession,
 )
+from sessions.outbox import dedupe_key
 from sessions.scoring import score
 
-DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the published password of fictional demo staff  # nosec B105
-BATCH_SIZE = 2000
+from .clinics import BATCH_SIZE, ClinicSpec, StaffSpec
+
 CHUNK_PATIENTS = 400  # generated patients written per transaction
 CASELOAD = 25  # generated patients per generated therapist
 
 # Outcomes a course can have reached: the four phases, or ended.
 OUTCOMES = ("initial", "social", "problem_solving", "termination", "completed", "dropped_out")
 OUTCOME_WEIGHTS = (14, 14, 34, 16, 14, 8)
+PHASE_RANK = {phase: rank for rank, phase in enumerate(OUTCOMES[:4])}
 
-
-@dataclass(frozen=True)
-class StaffSpec:
-    username: str
-    first_name: str
-    last_name: str
-    role: str = Role.THERAPIST
-
-
-@dataclass(frozen=True)
-class ClinicSpec:
-    slug: str
-    name: str
-    prefix: str  # record numbers: NG-0001 (hand-written), NG-B000001 (generated)
-    staff_prefix: str  # generated therapists: north.t0001
-    time_zone: str
-    phone: str
-    staff: tuple[StaffSpec, ...]
-    per_scale: int = 0  # generated patients per unit of --scale
-    fixed_when_scaled: int = 0  # generated patients at any --scale >= 1
-    only_when_scaled: bool = False
-
-    def generated_target(self, scale: int) -> int:
-        if scale <= 0:
-            return 0
-        return self.per_scale * scale + self.fixed_when_scaled
-
-
-NORTHGATE = ClinicSpec(
-    slug="demo-northgate",
-    name="Northgate IPT Service",
-    prefix="NG",
-    staff_prefix="north",
-    time_zone="Europe/London",
-    phone="0161 496 0000",
-    staff=(
-        StaffSpec("north.admin", "Nadia", "Okafor", Role.CLINIC_ADMIN),
-        StaffSpec("north.anna", "Anna", "Whitfield"),
-        StaffSpec("north.ben", "Ben", "Adeyemi"),
-    ),
-    per_scale=50,  # about 5,000 patients at --scale 100: the large clinic of the dashboard bench
-)
-SOUTHBANK = ClinicSpec(
-    slug="demo-southbank",
-    name="Southbank Wellbeing Clinic",
-    prefix="SB",
-    staff_prefix="south",
-    time_zone="Europe/London",
-    phone="0117 496 0000",
-    staff=(
-        StaffSpec("south.admin", "Sofia", "Marsh", Role.CLINIC_ADMIN),
-        StaffSpec("south.chloe", "Chloe", "Brennan"),
-        StaffSpec("south.dev", "Dev", "Raman"),
-    ),
-    per_scale=150,
-)
-LAKESIDE = ClinicSpec(
-    slug="demo-lakeside",
-    name="Lakeside Community Therapy",
-    prefix="LK",
-    staff_prefix="lake",
-    time_zone="Europe/London",
-    phone="01539 496 000",
-    staff=(
-        StaffSpec("lake.admin", "Leah", "Fenwick", Role.CLINIC_ADMIN),
-        StaffSpec("lake.omar", "Omar", "Haddad"),
-        StaffSpec("lake.ruth", "Ruth", "Ellison"),
-    ),
-    fixed_when_scaled=50,  # about 50 patients at every scale: the small clinic of the dashboard bench
-    only_when_scaled=True,
-)
-CLINICS = (NORTHGATE, SOUTHBANK, LAKESIDE)
-
-
-@dataclass(frozen=True)
-class Story:
-    """One hand-written demo patient."""
-
-    clinic: ClinicSpec
-    therapist: str
-    number: int
-    first_name: str
-    last_name: str
-    outcome: str
-    area: str
-    open_risk: bool = False
-    unsigned_old_note: bool = False
-    no_show: bool = False
-    failed_reminder: bool = False
-    portal_demo: bool = False
-
-
-STORIES = (
-    Story(NORTHGATE, "north.anna", 1, "Maya", "Thornton", "termination", "role_dispute", portal_demo=True),
-    Story(NORTHGATE, "north.anna", 2, "Jonah", "Pryce", "problem_solving", "grief", open_risk=True),
-    Story(NORTHGATE, "north.anna", 3, "Priya", "Lakhani", "problem_solving", "role_transition", no_show=True),
-    Story(NORTHGATE, "north.anna", 4, "Oliver", "Stanton", "social", "interpersonal_deficits"),
-    Story(NORTHGATE, "north.anna", 5, "Grace", "Ndlovu", "initial", "role_transition"),
-    Story(NORTHGATE, "north.anna", 6, "Harriet", "Cole", "completed", "role_dispute"),
-    Story(NORTHGATE, "north.ben", 7, "Samir", "Qureshi", "problem_solving", "role_dispute", unsigned_old_note=True),
-    Story(NORTHGATE, "north.ben", 8, "Elena", "Rossi", "initial", "grief"),
-    Story(NORTHGATE, "north.ben", 9, "Declan", "Murphy", "social", "role_transition"),
-    Story(NORTHGATE, "north.ben", 10, "Fatima", "Begum", "termination", "grief", failed_reminder=True),
-    Story(NORTHGATE, "north.ben", 11, "Lewis", "Carter", "dropped_out", "interpersonal_deficits"),
-    Story(NORTHGATE, "north.ben", 12, "Imogen", "Price", "completed", "role_transition"),
-    Story(SOUTHBANK, "south.chloe", 1, "Tomasz", "Nowak", "problem_solving", "role_transition"),
-    Story(SOUTHBANK, "south.chloe", 2, "Aisha", "Bello", "initial", "role_dispute"),
-    Story(SOUTHBANK, "south.chloe", 3, "Rory", "Fitzgerald", "social", "grief"),
-    Story(SOUTHBANK, "south.chloe", 4, "Mei", "Chen", "termination", "role_dispute"),
-    Story(SOUTHBANK, "south.chloe", 5, "Bethan", "Lloyd", "completed", "interpersonal_deficits"),
-    Story(SOUTHBANK, "south.chloe", 6, "Kwame", "Asante", "dropped_out", "role_dispute", no_show=True),
-    Story(SOUTHBANK, "south.dev", 7, "Niamh", "Gallagher", "problem_solving", "grief"),
-    Story(SOUTHBANK, "south.dev", 8, "Arjun", "Mehta", "problem_solving", "role_dispute", no_show=True),
-    Story(SOUTHBANK, "south.dev", 9, "Zofia", "Kowalska", "initial", "interpersonal_deficits"),
-    Story(SOUTHBANK, "south.dev", 10, "Callum", "Reid", "social", "role_transition"),
-    Story(SOUTHBANK, "south.dev", 11, "Hannah", "Osei", "termination", "role_transition"),
-    Story(SOUTHBANK, "south.dev", 12, "Luca", "Bianchi", "completed", "grief"),
-)  # fmt: skip
-
+# fmt: off
 FIRST_NAMES = [
-    "Amelia",
-    "Olivia",
-    "Isla",
-    "Ava",
-    "Mia",
-    "Ivy",
-    "Lily",
-    "Isabella",
-    "Rosie",
-    "Sophia",
-    "Grace",
-    "Willow",
-    "Freya",
-    "Florence",
-    "Emily",
-    "Ella",
-    "Poppy",
-    "Evie",
-    "Elsie",
-    "Charlotte",
-    "Noah",
-    "Oliver",
-    "George",
-    "Arthur",
-    "Muhammad",
-    "Leo",
-    "Harry",
-    "Oscar",
-    "Archie",
-    "Henry",
-    "Theodore",
-    "Freddie",
-    "Jack",
-    "Charlie",
-    "Theo",
-    "Alfie",
-    "Jacob",
-    "Thomas",
-    "Finley",
-    "Arlo",
-    "William",
-    "Lucas",
-    "Roman",
-    "Tommy",
-    "Isaac",
-    "Teddy",
-    "Alexander",
-    "Luca",
-    "Edward",
-    "James",
-    "Joshua",
-    "Albie",
-    "Elijah",
-    "Max",
-    "Mohammed",
-    "Reggie",
-    "Hugo",
-    "Aaliyah",
-    "Zara",
-    "Nia",
-    "Kofi",
-    "Anjali",
-    "Ravi",
-    "Sunita",
-    "Ewan",
-    "Morag",
-    "Siobhan",
-    "Ciaran",
-    "Dafydd",
-    "Eira",
+    "Amelia", "Olivia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Isabella", "Rosie", "Sophia",
+    "Grace", "Willow", "Freya", "Florence", "Emily", "Ella", "Poppy", "Evie", "Elsie", "Charlotte",
+    "Noah", "Oliver", "George", "Arthur", "Muhammad", "Leo", "Harry", "Oscar", "Archie", "Henry",
+    "Theodore", "Freddie", "Jack", "Charlie", "Theo", "Alfie", "Jacob", "Thomas", "Finley", "Arlo",
+    "William", "Lucas", "Roman", "Tommy", "Isaac", "Teddy", "Alexander", "Luca", "Edward", "James",
+    "Joshua", "Albie", "Elijah", "Max", "Mohammed", "Reggie", "Hugo", "Aaliyah", "Zara", "Nia",
+    "Kofi", "Anjali", "Ravi", "Sunita", "Ewan", "Morag", "Siobhan", "Ciaran", "Dafydd", "Eira",
 ]
 LAST_NAMES = [
-    "Smith",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Johnson",
-    "Roberts",
-    "Robinson",
-    "Thompson",
-    "Wright",
-    "Walker",
-    "White",
-    "Edwards",
-    "Hughes",
-    "Green",
-    "Hall",
-    "Lewis",
-    "Harris",
-    "Clarke",
-    "Patel",
-    "Jackson",
-    "Wood",
-    "Turner",
-    "Martin",
-    "Cooper",
-    "Hill",
-    "Ward",
-    "Morris",
-    "Moore",
-    "Clark",
-    "Lee",
-    "King",
-    "Baker",
-    "Harrison",
-    "Morgan",
-    "Allen",
-    "James",
-    "Scott",
-    "Phillips",
-    "Watson",
-    "Davis",
-    "Parker",
-    "Price",
-    "Bennett",
-    "Young",
-    "Griffiths",
-    "Mitchell",
-    "Kelly",
-    "Cook",
-    "Carter",
-    "Richardson",
-    "Bailey",
-    "Collins",
-    "Bell",
-    "Shaw",
-    "Murphy",
-    "Miller",
-    "Cox",
-    "Richards",
-    "Khan",
-    "Marshall",
-    "Anderson",
-    "Simpson",
-    "Ellis",
-    "Adams",
-    "Singh",
-    "Begum",
-    "Wilkinson",
-    "Foster",
-    "Chapman",
-    "Powell",
-    "Webb",
-    "Rogers",
-    "Gray",
-    "Mason",
-    "Ali",
-    "Hunt",
-    "Hussain",
-    "Campbell",
+    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas",
+    "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White", "Edwards", "Hughes",
+    "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin",
+    "Cooper", "Hill", "Ward", "Morris", "Moore", "Clark", "Lee", "King", "Baker", "Harrison",
+    "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price",
+    "Bennett", "Young", "Griffiths", "Mitchell", "Kelly", "Cook", "Carter", "Richardson", "Bailey",
+    "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards", "Khan", "Marshall",
+    "Anderson", "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson", "Foster", "Chapman",
+    "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain", "Campbell",
 ]
+# fmt: on
 
-# (kind, ring, is_support, typical names) of the people an inventory is drawn from.
+# (kind, ring, is_support) of the living people an inventory is drawn from.
 PEOPLE = (
     ("partner", 1, True),
     ("parent", 1, True),
@@ -365,20 +123,49 @@ PEOPLE = (
     ("ex_partner", 3, False),
 )
 CONTACT = ("Every day", "Several times a week", "Weekly", "Every few weeks", "Rarely")
+SATISFYING = ("Easy company", "Always there in a crisis", "Shared history", "Makes me laugh")
+UNSATISFYING = (
+    "Criticises my choices",
+    "We only talk about practical things",
+    "Hard to reach lately",
+    "",
+)
+WANTS = ("See them more often", "Argue less", "Say what I need", "")
 
-LIFE_EVENTS = (
-    ("Moved to a new city for work", -1),
-    ("Argument at a family wedding", -2),
-    ("Started a new job", 1),
-    ("Made redundant", -2),
-    ("Best friend moved abroad", -1),
-    ("Birth of a first child", 1),
-    ("Parent diagnosed with a serious illness", -2),
-    ("Separated from partner", -2),
-    ("Retired after 30 years", -1),
+# Who died, for a grief course: (what they were, the name they go by or None for a first
+# name). The dead are remembered in the past tense: nobody "makes me laugh" any more.
+LOSSES = (("parent", "Mum"), ("parent", "Dad"), ("partner", None), ("sibling", None))
+REMEMBERED = (
+    "Always on my side; we spoke most days",
+    "The one who knew me longest",
+    "Steady and kind; I could tell them anything",
+)
+REGRETS = (
+    "Never talked about being ill, so I found out from the doctors",
+    "We had fallen out in the last year and never put it right",
+    "",
+)
+MOURNING = (
+    "Avoids reminders; has not sorted their things",
+    "Stuck in anger about the last months of the illness",
+    "Cannot talk about them without breaking down; avoids family gatherings",
+)
+
+# Role transitions that go together: (old role, new role, the life event, mood effect, ages).
+TRANSITIONS = (
+    ("Full-time work", "Retired", "Retired after 30 years", -1, (60, 70)),
+    ("Working full time, no children", "New parent", "Birth of a first child", 1, (24, 42)),
+    ("Living with parents", "Living alone in a new city", "Moved to a new city for work", -1, (19, 30)),
+    ("Employed as a site manager", "Out of work", "Made redundant", -2, (25, 60)),
+)  # fmt: skip
+
+# Life events that fit any story (each patient's timeline also has its problem area's own).
+NEUTRAL_EVENTS = (
+    ("Moved house", -1),
     ("Joined a walking group", 1),
     ("Went back to college", 1),
-    ("Children left home", -1),
+    ("Argument with a neighbour", -1),
+    ("Took up swimming again", 1),
 )
 
 AREA_TEXT = {
@@ -408,7 +195,7 @@ HOMEWORK = (
     ("communication", "Talk to {name} about one thing that matters", "Use the words we rehearsed; note how it went and how you felt."),
     ("role_play", "Practise the conversation with {name}", "Run through what you want to say twice before the session."),
     ("log", "Keep the mood and contact log", "Each evening: mood 0-10 and who you spoke to today."),
-    ("activity", "Plan one shared activity", "Suggest something you both used to enjoy and note what happened."),
+    ("activity", "Plan one shared activity with {name}", "Suggest something you both used to enjoy and note what happened."),
     ("reading", "Read the leaflet on depression as an illness", "Mark anything that sounds like you."),
 )  # fmt: skip
 
@@ -422,9 +209,62 @@ REFLECTIONS = (
 SITUATIONS = (
     "Talked about the week; mood a little lighter after a visit from {name}.",
     "A tense exchange with {name} on Tuesday; we went through it line by line.",
-    "Noticed the link between evenings alone and low mood.",
-    "Tried the new way of asking for help; partly successful.",
+    "Noticed the link between evenings alone and low mood; rang {name} twice.",
+    "Tried the new way of asking {name} for help; partly successful.",
 )
+GRIEF_SITUATIONS = (
+    "Talked about {name}'s last months, the good days and the hard ones.",
+    "Brought photographs of {name}; cried for the first time in the sessions.",
+    "Spoke about what was left unsaid to {name}, and the anger about it.",
+)
+
+
+def generated_therapists(spec: ClinicSpec, patients: int) -> list[StaffSpec]:
+    """The generated therapists of a clinic with ``patients`` generated patients."""
+    staff = []
+    for number in range(1, math.ceil(patients / CASELOAD) + 1):
+        rng = random.Random(f"{spec.slug}:therapist:{number}")  # noqa: S311 - demo data, not secrets  # nosec B311
+        staff.append(
+            StaffSpec(
+                f"{spec.staff_prefix}.t{number:04d}",
+                rng.choice(FIRST_NAMES),
+                rng.choice(LAST_NAMES),
+            )
+        )
+    return staff
+
+
+@dataclass(frozen=True)
+class Background:
+    """A named patient of the small demo whose course the generator writes (the clinic's
+    caseload around the four hand-written stories)."""
+
+    clinic: ClinicSpec
+    therapist: str
+    number: int
+    first_name: str
+    last_name: str
+    outcome: str
+    area: str
+    unsigned_old_note: bool = False
+    no_show: bool = False
+    failed_reminder: bool = False
+
+
+@dataclass
+class PatientPlan:
+    clinic: Clinic
+    therapist: User
+    record_number: str
+    first_name: str
+    last_name: str
+    outcome: str
+    area: str
+    seed: str
+    unsigned_old_note: bool = False
+    no_show: bool = False
+    failed_reminder: bool = False
+    generated: bool = True
 
 
 @dataclass
@@ -465,42 +305,80 @@ WRITE_ORDER = (
 def write(pending: Pending) -> None:
     """Insert the chunk: ``COPY`` on PostgreSQL (the scale-100 seed in minutes, not tens of
     minutes), ``bulk_create`` in batches elsewhere."""
-    insert = _copy_rows if connection.vendor == "postgresql" else _bulk_create_rows
+    postgresql = connection.vendor == "postgresql"
+    insert = _copy_rows if postgresql else _bulk_create_rows
     for model in WRITE_ORDER:
         rows = pending.rows.get(model)
         if rows:
             insert(model, rows)
     for notification, about, intended in pending.notifications:
         notification.about_id = about.pk
-        # The outbox's own key: about, kind, channel and the intended due time in UTC.
-        stamp = intended.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        notification.dedupe_key = (
-            f"{notification.about_type}:{about.pk}:{notification.kind}:"
-            f"{notification.channel}:{stamp}"
+        notification.dedupe_key = dedupe_key(
+            notification.about_type, about.pk, notification.kind, notification.channel, intended
         )
     if pending.notifications:
         insert(Notification, [n for n, *_ in pending.notifications])
     for event, target, patient in pending.history:
         event.object_id = target.pk
         event.patient_id = patient.pk
-    if pending.history:
-        insert(AuditEvent, [event for event, *_ in pending.history])
+    if not pending.history:
+        return
+    if postgresql:
+        _copy_rows(AuditEvent, [event for event, *_ in pending.history])
+    else:
+        # Audit events are append-only (no UPDATE to restore their time after a bulk
+        # insert): one fixed INSERT each, with the time the story gives.
+        fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+        for event, *_ in pending.history:
+            fixed_rows.insert(AuditEvent, {f.attname: getattr(event, f.attname) for f in fields})
+
+
+def _stamped_fields(model: type[models.Model]) -> list[models.Field]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
 
 
 def _bulk_create_rows(model: type[models.Model], rows: list) -> None:
+    """``bulk_create``, then the creation and change times the story gave put back (the
+    insert stamps ``auto_now`` fields with the real now): one UPDATE statement run for every
+    such row (``bulk_update``'s CASE expressions took most of a scale-1 seed on SQLite)."""
+    stamped = _stamped_fields(model)
+    intended = [[getattr(row, f.attname) for f in stamped] for row in rows]
     model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    restore = []
+    for row, values in zip(rows, intended, strict=True):
+        if not any(values):
+            continue
+        for f, value in zip(stamped, values, strict=True):
+            if value:
+                setattr(row, f.attname, value)
+        restore.append(
+            [f.get_db_prep_save(getattr(row, f.attname), connection) for f in stamped] + [row.pk]
+        )
+    if restore:
+        quote = connection.ops.quote_name
+        meta = model._meta
+        columns = ", ".join(f"{quote(f.column)} = %s" for f in stamped)
+        sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - names from the model, values as parameters  # nosec B608
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, restore)
 
 
 def _copy_rows(model: type[models.Model], rows: list) -> None:
     """``COPY ... FROM STDIN`` with ids drawn from the table's own sequence first, so the rows
     written next can point at these (what ``bulk_create`` does with RETURNING, without its
-    per-value preparation). Foreign keys are taken from the related objects set on each row."""
+    per-value preparation). A foreign key still empty is taken from the related object the
+    row was given (made before it had an id)."""
     from psycopg.types.json import Jsonb
 
     meta = model._meta
     fields = meta.concrete_fields
     now = timezone.now()
     quote = connection.ops.quote_name
+    stamped = {f.attname for f in _stamped_fields(model)}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -508,103 +386,24 @@ def _copy_rows(model: type[models.Model], rows: list) -> None:
         )
         for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
             row.pk = pk
-        relations = [(f.attname, f.name) for f in fields if f.is_relation]
-        converters = []
-        for f in fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                converters.append((f.attname, lambda value: value or now))
-            elif isinstance(f, models.JSONField):
-                converters.append((f.attname, Jsonb))
-            else:
-                converters.append((f.attname, None))
         columns = ", ".join(quote(f.column) for f in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                values = row.__dict__
-                cached = row._state.fields_cache
-                for attname, name in relations:
-                    related = cached.get(name)
-                    if related is not None:
-                        values[attname] = related.pk
-                copy.write_row(
-                    [convert(values[a]) if convert else values[a] for a, convert in converters]
-                )
+                values = []
+                for f in fields:
+                    value = getattr(row, f.attname)
+                    if value is None and f.is_relation:
+                        related = getattr(row, f.name)
+                        value = related.pk if related is not None else None
+                    elif f.attname in stamped:
+                        value = value or now
+                    elif isinstance(f, models.JSONField):
+                        value = Jsonb(value)
+                    values.append(value)
+                copy.write_row(values)
 
 
-# --- staff and clinics -------------------------------------------------------------------
-
-
-def ensure_clinic(spec: ClinicSpec) -> Clinic:
-    clinic, _ = Clinic.objects.get_or_create(
-        slug=spec.slug,
-        defaults={
-            "name": spec.name,
-            "time_zone": spec.time_zone,
-            "phone": spec.phone,
-            "sender_name": spec.name,
-            "sender_email": f"appointments@{spec.slug}.example.org",
-        },
-    )
-    return clinic
-
-
-def ensure_staff(clinic: Clinic, specs: Iterable[StaffSpec], password_hash: str) -> dict:
-    """Create the staff that are missing (one bulk insert); return all of them by username."""
-    specs = list(specs)
-    existing = {
-        u.username: u for u in User.objects.filter(username__in=[s.username for s in specs])
-    }
-    missing = [
-        User(
-            username=s.username,
-            email=f"{s.username}@example.org",
-            first_name=s.first_name,
-            last_name=s.last_name,
-            clinic=clinic,
-            role=s.role,
-            password=password_hash,
-            is_active=True,
-        )
-        for s in specs
-        if s.username not in existing
-    ]
-    User.objects.bulk_create(missing, batch_size=BATCH_SIZE)
-    existing.update({u.username: u for u in missing})
-    return existing
-
-
-def generated_therapists(spec: ClinicSpec, patients: int) -> list[StaffSpec]:
-    staff = []
-    for number in range(1, math.ceil(patients / CASELOAD) + 1):
-        rng = random.Random(f"{spec.slug}:therapist:{number}")  # noqa: S311 - demo data, not secrets  # nosec B311
-        staff.append(
-            StaffSpec(
-                f"{spec.staff_prefix}.t{number:04d}",
-                rng.choice(FIRST_NAMES),
-                rng.choice(LAST_NAMES),
-            )
-        )
-    return staff
-
-
-# --- one patient's story -----------------------------------------------------------------
-
-
-@dataclass
-class PatientPlan:
-    clinic: Clinic
-    therapist: User
-    record_number: str
-    first_name: str
-    last_name: str
-    outcome: str
-    area: str
-    seed: str
-    open_risk: bool = False
-    unsigned_old_note: bool = False
-    no_show: bool = False
-    failed_reminder: bool = False
-    generated: bool = True
+# --- one patient's course ----------------------------------------------------------------
 
 
 def _answers(rng: random.Random, items: int, total: int, item9: int = 0) -> list[int]:
@@ -668,10 +467,27 @@ def _phase_lengths(rng: random.Random, planned: int) -> list[tuple[str, int]]:
     ]
 
 
+def _pick_name(rng: random.Random, taken: set[str]) -> str:
+    name = rng.choice([n for n in FIRST_NAMES if n not in taken])
+    taken.add(name)
+    return name
+
+
 def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetime) -> Patient:
     rng = random.Random(plan.seed)  # noqa: S311 - demo data, not secrets  # nosec B311
     clinic, therapist = plan.clinic, plan.therapist
     tz = ZoneInfo(clinic.time_zone)
+    outcome = plan.outcome
+
+    # What the course is about comes first: the people and events follow from it.
+    area_kinds = [plan.area]
+    if rng.random() < 0.25:
+        area_kinds.append(rng.choice([k for k in AREA_TEXT if k != plan.area]))
+    transition = rng.choice(TRANSITIONS) if "role_transition" in area_kinds else None
+    age = rng.randint(*transition[4]) if transition else rng.randint(19, 75)
+    losses = [loss for loss in LOSSES if age >= 30 or loss[0] != "partner"]
+    loss = rng.choice(losses) if "grief" in area_kinds else None
+
     channel = rng.choices((Channel.EMAIL, Channel.SMS, Channel.NONE), (70, 20, 10))[0]
     email = f"{plan.first_name}.{plan.last_name}.{plan.record_number}".lower().replace("-", "")
     patient = pending.add(
@@ -681,7 +497,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             record_number=plan.record_number,
             first_name=plan.first_name,
             last_name=plan.last_name,
-            date_of_birth=date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)),
+            date_of_birth=date(today.year - age, rng.randint(1, 12), rng.randint(1, 28)),
             email=f"{email}@example.org",
             phone=f"+44 7700 900{rng.randint(0, 999):03d}",
             preferred_channel=channel,
@@ -693,8 +509,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
     planned = rng.choice((12, 14, 16))
     lengths = _phase_lengths(rng, planned)
     phase_of_attended = [phase for phase, n in lengths for _ in range(n)]
-    outcome = plan.outcome
-    if outcome in ("completed",):
+    if outcome == "completed":
         attended_target = planned
     elif outcome == "dropped_out":
         attended_target = lengths[0][1] + lengths[1][1] + rng.randint(1, 3)
@@ -739,11 +554,33 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
     def at(day: date) -> datetime:
         return datetime.combine(day, time(hour, 0), tzinfo=tz)
 
+    days = []
+    day = first_day
+    for position in range(len(slots)):
+        if position:
+            day = day + timedelta(days=gap(slots[position - 1][1]))
+        days.append(day)
+    attended_days = [d for d, (status, _) in zip(days, slots, strict=True) if status == "attended"]
+    attended_phases = [p for status, p in slots if status == SessionStatus.ATTENDED]
+
+    def end_of(day: date) -> datetime:
+        return at(day) + timedelta(minutes=50)
+
+    def last_in(phase: str) -> date | None:
+        found = [d for d, p in zip(attended_days, attended_phases, strict=True) if p == phase]
+        return found[-1] if found else None
+
+    left_social = any(PHASE_RANK[p] > PHASE_RANK[Phase.SOCIAL] for p in attended_phases)
+    reached_social = Phase.SOCIAL in attended_phases
+
     current_phase = (
         Phase.COMPLETED
         if outcome == "completed"
         else (phase_of_attended[attended - 1] if outcome == "dropped_out" else outcome)
     )
+    # The course is opened a week before its first session, which is booked there and then;
+    # the patient's record a little before that.
+    opened = at(first_day) - timedelta(days=7, hours=1)
     course = pending.add(
         TreatmentCourse(
             clinic=clinic,
@@ -760,7 +597,8 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             start_date=first_day,
             planned_sessions=planned,
             session_minutes=50,
-            contract_agreed_on=first_day + timedelta(days=7 * (lengths[0][1] - 1)),
+            # Agreed at the second session of the initial phase, once it has taken place.
+            contract_agreed_on=attended_days[1] if len(attended_days) > 1 else None,
             target_diagnosis=rng.choice(
                 (
                     "Major depressive disorder, single episode",
@@ -771,50 +609,91 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 f"{plan.first_name} agreed to see depression as an illness for now: "
                 "lighter duties at home, no blame for what cannot be done yet."
             ),
+            created_at=opened,
         )
     )
-    patient.reminder_consent_at = at(first_day) if patient.reminder_consent else None
-    # Creation times as the story had them (kept by COPY on PostgreSQL; bulk_create stamps now).
-    patient.created_at = at(first_day) - timedelta(days=rng.randint(3, 20))
-    course.created_at = at(first_day) - timedelta(days=1)
+    patient.created_at = opened - timedelta(days=rng.randint(1, 14))
+    patient.reminder_consent_at = patient.created_at if patient.reminder_consent else None
 
-    # The interpersonal inventory: 3-6 people over the rings.
-    count = rng.randint(3, 6)
+    # The interpersonal inventory: 3-6 people over the rings, recorded at the first social
+    # assessment session (or the assessment itself while the course is in its first phase).
+    inventory_day = next(
+        (d for d, p in zip(attended_days, attended_phases, strict=True) if p == Phase.SOCIAL),
+        attended_days[0],
+    )
+    recorded = end_of(inventory_day)
+    candidates = list(PEOPLE)
     closest = PEOPLE[0] if rng.random() < 0.6 else PEOPLE[1]
-    kinds = [closest, *rng.sample([p for p in PEOPLE if p != closest], count - 1)]
-    if plan.area == "grief":
-        kinds[-1] = ("deceased", 2, False)
-    people = []
+    if loss and loss[0] == "partner":
+        # Widowed: the late partner is the one in the inventory, not a living one.
+        candidates = [p for p in candidates if p[0] not in ("partner", "ex_partner")]
+        closest = ("child", 1, True)
+    count = rng.randint(3, 6)
+    others = [p for p in candidates if p != closest]
+    kinds = [closest, *rng.sample(others, count - 1 - (1 if loss else 0))]
+    taken_names = {plan.first_name}
+    if loss:
+        taken_names.add(loss[1] or "")
+    living: list[Relationship] = []
+    parents = ["Mum", "Dad"]
+    if loss and loss[1] in parents:
+        parents.remove(loss[1])
     for kind, ring, support in kinds:
-        name = rng.choice(("Mum", "Dad")) if kind == "parent" else rng.choice(FIRST_NAMES)
-        person = pending.add(
+        if kind == "parent" and parents:
+            name = parents.pop(rng.randrange(len(parents)))
+        else:
+            name = _pick_name(rng, taken_names)
+        living.append(
+            pending.add(
+                Relationship(
+                    clinic=clinic,
+                    patient=patient,
+                    name=name,
+                    kind=kind,
+                    ring=ring,
+                    contact_frequency=rng.choice(CONTACT),
+                    satisfying=rng.choice(SATISFYING),
+                    unsatisfying=rng.choice(UNSATISFYING),
+                    patient_expectations="To listen without fixing things",
+                    their_expectations="To keep in touch more",
+                    expectations_met=rng.choice(("yes", "partly", "no", "unknown")),
+                    wants_to_change=rng.choice(WANTS),
+                    changed_near_onset=rng.random() < 0.3,
+                    is_support=support,
+                    created_at=recorded,
+                    updated_at=recorded,
+                )
+            )
+        )
+    deceased = None
+    death_date = None
+    if loss:
+        death_date = first_day - timedelta(days=rng.randint(60, 400))
+        deceased = pending.add(
             Relationship(
                 clinic=clinic,
                 patient=patient,
-                name=name,
-                kind=kind,
-                ring=ring,
-                contact_frequency=rng.choice(CONTACT) if kind != "deceased" else "",
-                satisfying=rng.choice(("Easy company", "Always there in a crisis", "Shared history", "Makes me laugh")),
-                unsatisfying=rng.choice(("Criticises my choices", "We only talk about practical things", "Hard to reach lately", "")),
-                patient_expectations="To listen without fixing things",
-                their_expectations="To keep in touch more",
-                expectations_met=rng.choice(("yes", "partly", "no", "unknown")),
-                wants_to_change=rng.choice(("See them more often", "Argue less", "Say what I need", "")),
-                changed_near_onset=rng.random() < 0.3,
-                is_support=support,
+                name=loss[1] or _pick_name(rng, taken_names),
+                kind="deceased",
+                ring=1 if loss[0] in ("parent", "partner") else 2,
+                satisfying=rng.choice(REMEMBERED),
+                unsatisfying=rng.choice(REGRETS),
+                wants_to_change="To remember them without falling apart",
+                changed_near_onset=True,
+                change_when=f"Died {death_date:%B %Y} (was the patient's {loss[0]})",
+                is_support=False,
+                created_at=recorded,
+                updated_at=recorded,
             )
-        )  # fmt: skip
-        people.append(person)
-    inventory_day = first_day + timedelta(days=7 * lengths[0][1])
-    reached_social = outcome not in ("initial",)
+        )
+    people = [*living, *([deceased] if deceased else [])]
     for person in people:
         pending.add(
             RelationshipRevision(
                 clinic=clinic,
                 patient=patient,
                 relationship=person,
-                recorded_at=at(inventory_day if reached_social else first_day),
+                recorded_at=recorded,
                 recorded_by=therapist,
                 name=person.name,
                 kind=person.kind,
@@ -822,44 +701,65 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 is_support=person.is_support,
             )
         )
-    for description, mood in rng.sample(LIFE_EVENTS, rng.randint(2, 4)):
+    # A role dispute is with someone close and alive; homework and notes name the living.
+    party = living[0]
+
+    # The timeline: each problem area's own event, and one or two others; all before the
+    # course, recorded with the inventory.
+    events: list[tuple[str, int, Relationship | None, date]] = []
+    transition_date = first_day - timedelta(days=rng.randint(30, 300)) if transition else None
+    for kind in area_kinds:
+        if kind == "grief":
+            events.append((f"{deceased.name} died", -2, deceased, death_date))
+        elif kind == "role_dispute":
+            when = first_day - timedelta(days=rng.randint(30, 200))
+            events.append((f"Row with {party.name} at a family wedding", -2, party, when))
+        elif kind == "role_transition":
+            events.append((transition[2], transition[3], None, transition_date))
+        else:
+            when = first_day - timedelta(days=rng.randint(100, 900))
+            events.append(("Best friend moved abroad", -1, None, when))
+    for description, mood in rng.sample(NEUTRAL_EVENTS, rng.randint(1, 2)):
+        person = rng.choice(living) if rng.random() < 0.3 else None
+        events.append((description, mood, person, first_day - timedelta(days=rng.randint(30, 900))))
+    for description, mood, person, when in events:
         pending.add(
             LifeEvent(
                 clinic=clinic,
                 patient=patient,
-                occurred_on=first_day - timedelta(days=rng.randint(30, 900)),
+                occurred_on=when,
                 description=description,
-                relationship=rng.choice(people) if rng.random() < 0.5 else None,
+                relationship=person,
                 mood_effect=mood,
+                created_at=recorded,
             )
         )
 
-    # Problem areas, goals and the formulation are agreed at the end of the social assessment.
-    primary_person = next(
-        (p for p in people if p.kind in ("deceased", "partner", "parent")), people[0]
-    )
+    # Problem areas, goals and the formulation: chosen during the social assessment and
+    # agreed at its last session.
     areas: list[ProblemArea] = []
     goals: list[Goal] = []
-    areas_chosen = outcome not in ("initial", "social") or rng.random() < 0.4
+    areas_chosen = left_social or (reached_social and rng.random() < 0.4)
+    chosen_at = end_of(last_in(Phase.SOCIAL)) if reached_social else None
     if areas_chosen:
-        kinds_chosen = [plan.area]
-        if rng.random() < 0.25:
-            kinds_chosen.append(rng.choice([k for k in AREA_TEXT if k != plan.area]))
-        for position, kind in enumerate(kinds_chosen):
+        for position, kind in enumerate(area_kinds):
+            name = deceased.name if kind == "grief" else party.name
             area = pending.add(
                 ProblemArea(
                     clinic=clinic,
                     course=course,
                     kind=kind,
                     is_primary=position == 0,
-                    deceased=primary_person if kind == "grief" and primary_person.kind == "deceased" else None,
-                    deceased_name="" if kind != "grief" or primary_person.kind == "deceased" else "Grandmother",
-                    death_date=first_day - timedelta(days=rng.randint(60, 400)) if kind == "grief" else None,
-                    other_party=primary_person if kind == "role_dispute" else None,
+                    deceased=deceased if kind == "grief" else None,
+                    death_date=death_date if kind == "grief" else None,
+                    mourning_status=rng.choice(MOURNING) if kind == "grief" else "",
+                    other_party=party if kind == "role_dispute" else None,
                     dispute_stage=rng.choice(("impasse", "renegotiation")) if kind == "role_dispute" else "",
-                    old_role=rng.choice(("Full-time work", "Living with parents", "Married")) if kind == "role_transition" else "",
-                    new_role=rng.choice(("Retired", "New parent", "Living alone")) if kind == "role_transition" else "",
-                    notes=AREA_TEXT[kind][0].format(name=primary_person.name, first=plan.first_name),
+                    old_role=transition[0] if kind == "role_transition" else "",
+                    new_role=transition[1] if kind == "role_transition" else "",
+                    transition_date=transition_date if kind == "role_transition" else None,
+                    notes=AREA_TEXT[kind][0].format(name=name, first=plan.first_name),
+                    created_at=chosen_at,
                 )
             )  # fmt: skip
             areas.append(area)
@@ -870,25 +770,26 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                             clinic=clinic,
                             course=course,
                             problem_area=area,
-                            text=text.format(name=primary_person.name, first=plan.first_name),
+                            text=text.format(name=name, first=plan.first_name),
+                            created_at=chosen_at,
                         )
                     )
                 )
+        primary_name = deceased.name if plan.area == "grief" else party.name
         course.formulation = (
             f"{plan.first_name}'s depression is understood in the context of "
-            + " and ".join(ProblemAreaKind(k).label.lower() for k in kinds_chosen)
+            + " and ".join(ProblemAreaKind(k).label.lower() for k in area_kinds)
             + ": "
-            + AREA_TEXT[plan.area][0].format(name=primary_person.name, first=plan.first_name)
+            + AREA_TEXT[plan.area][0].format(name=primary_name, first=plan.first_name)
         )
-        course.formulation_agreed_on = inventory_day + timedelta(days=7 * (lengths[1][1] - 1))
+        if left_social:
+            course.formulation_agreed_on = last_in(Phase.SOCIAL)
 
-    # Sessions, notes, scores, homework.
+    # Sessions, each booked at the end of the one before (the first when the course opened).
     sessions: list[TherapySession] = []
     attended_sessions: list[TherapySession] = []
-    day = first_day
-    for position, (status, phase) in enumerate(slots):
-        if position:
-            day = day + timedelta(days=gap(slots[position - 1][1]))
+    booked = opened
+    for day, (status, phase) in zip(days, slots, strict=True):
         session = pending.add(
             TherapySession(
                 clinic=clinic,
@@ -901,9 +802,10 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 phase=phase,
                 cancel_reason="Unwell" if status == SessionStatus.CANCELLED_PATIENT else "",
                 created_by=therapist,
-                created_at=min(at(day) - timedelta(days=7), now),
+                created_at=booked,
             )
         )
+        booked = at(day) + timedelta(minutes=55)
         sessions.append(session)
         if status == SessionStatus.ATTENDED:
             attended_sessions.append(session)
@@ -914,7 +816,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
     course.previous_attended_at = attended_starts[-2] if len(attended_starts) > 1 else None
     upcoming: list[TherapySession] = []
     if not ended:
-        next_day = day + timedelta(days=gap(slots[-1][1]))
+        next_day = days[-1] + timedelta(days=gap(slots[-1][1]))
         for extra in range(2 if current_phase != Phase.TERMINATION else 1):
             upcoming.append(
                 pending.add(
@@ -928,15 +830,14 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                         status=SessionStatus.SCHEDULED,
                         phase=current_phase,
                         created_by=therapist,
-                        created_at=min(sessions[-1].scheduled_start + timedelta(hours=1), now),
+                        created_at=booked,
                     )
                 )
             )
 
-    # Phase transitions: started, then forward at the end of each phase's last session.
-    transitions = [
-        (TransitionKind.STARTED, "", Phase.INITIAL, at(first_day) - timedelta(minutes=5))
-    ]
+    # Phase transitions: started when the course opened, then forward at the end of each
+    # phase's last session.
+    transitions = [(TransitionKind.STARTED, "", Phase.INITIAL, opened)]
     for previous, session in zip(attended_sessions, attended_sessions[1:], strict=False):
         if session.phase != previous.phase:
             transitions.append(
@@ -966,6 +867,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             )
         )  # fmt: skip
     course.phase_started_at = transitions[-1][3]
+    course.updated_at = transitions[-1][3]
     if ended:
         course.ended_at = transitions[-1][3]
         course.end_reason = (
@@ -973,15 +875,17 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         )
         patient.status = PatientStatus.DISCHARGED
         patient.discharged_at = course.ended_at
+    patient.updated_at = patient.discharged_at or patient.created_at
 
-    # Scores every attended session, trending down; item 9 stays 0 but for the risk stories.
+    # Scores every attended session, trending down; item 9 stays 0 but for the rare
+    # generated risk (an open flag only while the course runs).
     count_attended = len(attended_sessions)
     phq_start, phq_end = rng.randint(14, 22), rng.randint(3, 9)
     gad_start, gad_end = rng.randint(10, 17), rng.randint(2, 8)
     if outcome == "dropped_out":
         phq_end = phq_start - rng.randint(0, 4)
     responded_risk = plan.generated and rng.random() < 0.03
-    open_risk = plan.open_risk or (plan.generated and not ended and rng.random() < 0.015)
+    open_risk = plan.generated and not ended and rng.random() < 0.015
     phq9_measures: list[Measure] = []
     gad7_measures: list[Measure] = []
     for j, session in enumerate(attended_sessions):
@@ -1024,25 +928,36 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         course.baseline_gad7 = gad7_measures[0].total
         course.latest_gad7 = gad7_measures[-1].total
 
-    # Notes: one per attended session, signed; a few recent ones still open.
+    # Notes: one per attended session, signed within a day; a few recent ones still open.
     primary_area = areas[0] if areas else None
     for j, session in enumerate(attended_sessions):
         age = now - session.scheduled_start
-        unsigned = (plan.unsigned_old_note and j == count_attended - 2) or (
-            plan.generated
-            and (
-                (age < timedelta(days=2) and rng.random() < 0.5)
-                or (j == count_attended - 1 and rng.random() < 0.02)
+        signed_at = session.scheduled_start + timedelta(hours=rng.randint(1, 20))
+        unsigned = (
+            signed_at > now
+            or (plan.unsigned_old_note and j == count_attended - 2)
+            or (
+                plan.generated
+                and (
+                    (age < timedelta(days=2) and rng.random() < 0.5)
+                    or (j == count_attended - 1 and rng.random() < 0.02)
+                )
             )
         )
-        person = rng.choice(people)
+        person = rng.choice(living)
+        if deceased is not None and session.phase != Phase.INITIAL and rng.random() < 0.5:
+            narrative = rng.choice(GRIEF_SITUATIONS).format(name=deceased.name)
+        else:
+            narrative = rng.choice(SITUATIONS).format(name=person.name)
+        written = session.scheduled_start + timedelta(minutes=50)
         note = SessionNote(
             clinic=clinic,
             session=session,
             phase=session.phase,
-            created_at=session.scheduled_start + timedelta(minutes=50),
+            created_at=written,
+            updated_at=written,
             homework_review="Homework reviewed." if session.phase in (Phase.PROBLEM_SOLVING, Phase.TERMINATION) else "",
-            narrative=rng.choice(SITUATIONS).format(name=person.name),
+            narrative=narrative,
             risk_level="low" if phq9_measures[j].risk_flag else "none",
             risk_notes="Passive thoughts, no plan; safety plan agreed." if phq9_measures[j].risk_flag else "",
             updated_by=therapist,
@@ -1052,7 +967,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 f"PHQ-9 {phq9_measures[j].total}: low mood, poor sleep, withdrawal."
             )
             note.sick_role = "Depression explained as a treatable illness; sick role agreed."
-            note.contract = f"{planned} weekly sessions agreed."
+            note.contract = (
+                f"{planned} weekly sessions agreed." if j == 1 else "Contract to agree next time."
+            )
         elif session.phase == Phase.SOCIAL:
             note.inventory_work = (
                 f"Inventory: talked about {person.name} and the other people closest."
@@ -1068,8 +985,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             note.feelings_about_ending = "Some sadness about ending; confident about the plan."
             note.plan_progress = "Warning signs and supports written down."
         if not unsigned:
-            note.signed_at = session.scheduled_start + timedelta(hours=rng.randint(1, 20))
+            note.signed_at = signed_at
             note.signed_by = therapist
+            note.updated_at = signed_at
         pending.add(note)
         pending.add(
             NoteRevision(
@@ -1114,8 +1032,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         if rng.random() > 0.6 and not (k == len(working) - 1 and not ended):
             continue
         kind, title, instructions = rng.choice(HOMEWORK)
-        person = rng.choice([p for p in people if p.kind != "deceased"] or people)
+        person = rng.choice(living)
         following = working[k + 1] if k + 1 < len(working) else None
+        set_at = session.scheduled_start + timedelta(minutes=55)
         assignment = Assignment(
             clinic=clinic,
             course=course,
@@ -1127,7 +1046,8 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             problem_area=primary_area,
             due_date=(following.scheduled_start.date() if following else session.scheduled_start.date() + timedelta(days=7)) - timedelta(days=1),
             created_by=therapist,
-            created_at=session.scheduled_start + timedelta(minutes=55),
+            created_at=set_at,
+            updated_at=set_at,
         )  # fmt: skip
         if following is not None or ended:
             if rng.random() < 0.75:
@@ -1136,6 +1056,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 assignment.completed_at = datetime.combine(
                     assignment.due_date, time(20, 0), tzinfo=tz
                 )
+                assignment.updated_at = assignment.completed_at
                 if rng.random() < 0.6:
                     _history(pending, plan, patient, assignment, action=AuditAction.PORTAL_ACTION,
                              at=assignment.completed_at, by_patient=True,
@@ -1145,8 +1066,11 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             assignment.reviewed_in = following
         homework.append(pending.add(assignment))
 
-    # The relapse-prevention plan, written in the termination phase.
-    if current_phase in (Phase.TERMINATION, Phase.COMPLETED):
+    # The relapse-prevention plan, written at the first termination session; the people to
+    # turn to are the living supports.
+    written_in = next((s for s in attended_sessions if s.phase == Phase.TERMINATION), None)
+    if written_in is not None:
+        plan_written = written_in.scheduled_start + timedelta(minutes=45)
         plan_row = pending.add(
             RelapsePreventionPlan(
                 clinic=clinic,
@@ -1155,9 +1079,11 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 coping_strategies="Keep the weekly walk; say what I need early; use the mood log again.",
                 if_symptoms_return=f"Phone {clinic.name} on {clinic.phone} or see the GP; ask about a booster session.",
                 maintenance_offered=rng.random() < 0.4,
+                created_at=plan_written,
+                updated_at=plan_written,
             )
         )  # fmt: skip
-        for person in people:
+        for person in living:
             if person.is_support:
                 pending.add(
                     RelapsePreventionPlan.supports.through(
@@ -1178,6 +1104,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             # backlog); only those still ahead wait in the outbox.
             waiting = intended > now
             failed = plan.failed_reminder and session is sessions[-1]
+            booked = session.created_at
             notification = Notification(
                 clinic=clinic,
                 patient=patient,
@@ -1186,8 +1113,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 recipient=recipient,
                 about_type="session",
                 about_id=0,
-                created_at=session.created_at,
-                due_at=intended,
+                created_at=booked,
+                updated_at=booked if waiting else max(intended, booked) + timedelta(minutes=1),
+                due_at=max(intended, booked),
                 status=(
                     NotificationStatus.PENDING
                     if waiting
@@ -1197,11 +1125,11 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 ),
                 attempts=0 if waiting else (6 if failed else 1),
                 last_error="Provider rejected the number (invalid destination)." if failed else "",
-                sent_at=None if waiting or failed else intended + timedelta(minutes=1),
+                sent_at=None if waiting or failed else max(intended, booked) + timedelta(minutes=1),
             )
             pending.notifications.append((notification, session, intended))
         for assignment in homework:
-            created = assignment.session.scheduled_start + timedelta(hours=1)
+            created = assignment.created_at
             notification = Notification(
                 clinic=clinic,
                 patient=patient,
@@ -1211,6 +1139,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 about_type="assignment",
                 about_id=0,
                 created_at=created,
+                updated_at=created + timedelta(minutes=1),
                 due_at=created,
                 status=NotificationStatus.SENT,
                 attempts=1,
@@ -1221,6 +1150,8 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 intended = datetime.combine(
                     assignment.due_date - timedelta(days=1), time(9, 0), tzinfo=tz
                 )
+                if intended < created:
+                    continue  # due the day after it was set: no "due tomorrow" notice
                 notification = Notification(
                     clinic=clinic,
                     patient=patient,
@@ -1230,6 +1161,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                     about_type="assignment",
                     about_id=0,
                     created_at=created,
+                    updated_at=created if intended > now else intended + timedelta(minutes=1),
                     due_at=intended,
                     status=NotificationStatus.PENDING
                     if intended > now
@@ -1239,223 +1171,3 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 )
                 pending.notifications.append((notification, assignment, intended))
     return patient
-
-
-# --- the whole demo ----------------------------------------------------------------------
-
-
-@dataclass
-class SeedReport:
-    created_patients: int = 0
-    clinics: list[Clinic] = field(default_factory=list)
-    portal_patient: Patient | None = None
-
-
-def _story_plans(spec: ClinicSpec, clinic: Clinic, staff: dict) -> list[PatientPlan]:
-    return [
-        PatientPlan(
-            clinic=clinic,
-            therapist=staff[story.therapist],
-            record_number=f"{spec.prefix}-{story.number:04d}",
-            first_name=story.first_name,
-            last_name=story.last_name,
-            outcome=story.outcome,
-            area=story.area,
-            seed=f"{spec.slug}:story:{story.number}",
-            open_risk=story.open_risk,
-            unsigned_old_note=story.unsigned_old_note,
-            no_show=story.no_show,
-            failed_reminder=story.failed_reminder,
-            generated=False,
-        )
-        for story in STORIES
-        if story.clinic == spec
-    ]
-
-
-def _generated_plans(spec, clinic, staff, therapist_specs, start, stop) -> list[PatientPlan]:
-    named = [s.username for s in spec.staff if s.role == Role.THERAPIST]
-    plans = []
-    for number in range(start, stop):
-        rng = random.Random(f"{spec.slug}:patient:{number}")  # noqa: S311 - demo data, not secrets  # nosec B311
-        if therapist_specs:
-            username = therapist_specs[(number - 1) // CASELOAD].username
-        else:
-            username = named[(number - 1) % len(named)]
-        plans.append(
-            PatientPlan(
-                clinic=clinic,
-                therapist=staff[username],
-                record_number=f"{spec.prefix}-B{number:06d}",
-                first_name=rng.choice(FIRST_NAMES),
-                last_name=rng.choice(LAST_NAMES),
-                outcome=rng.choices(OUTCOMES, OUTCOME_WEIGHTS)[0],
-                area=rng.choice(tuple(AREA_TEXT)),
-                seed=f"{spec.slug}:patient:{number}",
-            )
-        )
-    return plans
-
-
-def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
-    """Create whatever part of the demo is missing. Safe to run any number of times."""
-    now = timezone.now().replace(second=0, microsecond=0)
-    today = timezone.localdate(now)
-    password_hash = make_password(DEMO_PASSWORD)
-    report = SeedReport()
-    for spec in CLINICS:
-        target = spec.generated_target(scale)
-        if spec.only_when_scaled and target == 0:
-            continue
-        created_before = report.created_patients
-        with transaction.atomic():
-            clinic = ensure_clinic(spec)
-            staff = ensure_staff(clinic, spec.staff, password_hash)
-            existing = set(
-                Patient.objects.filter(clinic=clinic).values_list("record_number", flat=True)
-            )
-            plans = [
-                p for p in _story_plans(spec, clinic, staff) if p.record_number not in existing
-            ]
-            pending = Pending()
-            for plan in plans:
-                build_patient(pending, plan, today, now)
-            write(pending)
-            report.created_patients += len(plans)
-        report.clinics.append(clinic)
-
-        # Generated patients: only those missing (numbers 1..target), a chunk per transaction.
-        # A clinic whose patients are all generated (the small bench clinic) keeps them with its
-        # named therapists; the others get generated therapists, 25 patients each.
-        therapist_specs = generated_therapists(spec, target) if spec.per_scale else []
-        if therapist_specs:
-            staff.update(ensure_staff(clinic, therapist_specs, password_hash))
-        have = Patient.objects.filter(
-            clinic=clinic, record_number__startswith=f"{spec.prefix}-B"
-        ).count()
-        for start in range(have + 1, target + 1, CHUNK_PATIENTS):
-            stop = min(start + CHUNK_PATIENTS, target + 1)
-            with transaction.atomic():
-                pending = Pending()
-                for plan in _generated_plans(spec, clinic, staff, therapist_specs, start, stop):
-                    build_patient(pending, plan, today, now)
-                write(pending)
-            report.created_patients += stop - start
-            if stdout is not None:
-                stdout.write(f"  {spec.name}: {stop - 1} of {target} generated patients")
-        if report.created_patients > created_before:
-            # The sessions were written in bulk: the therapists' attendance weeks from them.
-            rebuild_attendance_weeks(clinic.pk, clinic.tz)
-    if report.created_patients and connection.vendor == "postgresql":
-        # After a bulk load, leave the tables as autovacuum would on a running database. Fresh
-        # statistics: the planner would otherwise plan the caseload queries for the empty
-        # tables. The visibility map: until a VACUUM marks the new pages all-visible, an
-        # index-only scan (the clinic dashboard's counts) still reads every table row. VACUUM
-        # cannot run inside a transaction (a test's, say): statistics alone there.
-        statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-        with connection.cursor() as cursor:
-            for model in (*WRITE_ORDER, AttendanceWeek, Notification, User):
-                cursor.execute(f"{statement} {connection.ops.quote_name(model._meta.db_table)}")
-    portal_story = next(s for s in STORIES if s.portal_demo)
-    report.portal_patient = Patient.objects.filter(
-        clinic__slug=portal_story.clinic.slug,
-        record_number=f"{portal_story.clinic.prefix}-{portal_story.number:04d}",
-    ).first()
-    return report
-
-
-def demo_logins() -> list[tuple[str, str, str, str]]:
-    """(username, name, role, clinic) of the named demo staff."""
-    names = [s.username for spec in CLINICS for s in spec.staff]
-    users = User.objects.filter(username__in=names).select_related("clinic")
-    by_name = {u.username: u for u in users}
-    return [
-        (n, by_name[n].display_name, by_name[n].get_role_display(), by_name[n].clinic.name)
-        for n in names
-        if n in by_name
-    ]
-
-
-def summary_rows() -> list[tuple[str, ...]]:
-    """Counts per demo clinic and in total: the table the command prints."""
-    from django.db.models import Count
-
-    slugs = [spec.slug for spec in CLINICS]
-    clinics = list(Clinic.objects.filter(slug__in=slugs).order_by("name"))
-    columns = (
-        ("staff", User.objects.filter(clinic__slug__in=slugs)),
-        ("patients", Patient.objects.filter(clinic__slug__in=slugs)),
-        ("courses", TreatmentCourse.objects.filter(clinic__slug__in=slugs)),
-        ("sessions", TherapySession.objects.filter(clinic__slug__in=slugs)),
-        ("measures", Measure.objects.filter(clinic__slug__in=slugs)),
-        ("assignments", Assignment.objects.filter(clinic__slug__in=slugs)),
-    )
-    counts = {
-        name: dict(qs.values_list("clinic_id").annotate(n=Count("id")).order_by())
-        for name, qs in columns
-    }
-    rows = []
-    for clinic in clinics:
-        rows.append((clinic.name, *(str(counts[name].get(clinic.pk, 0)) for name, _ in columns)))
-    totals = [sum(counts[name].values()) for name, _ in columns]
-    rows.append((f"Total ({len(clinics)} clinics)", *(str(t) for t in totals)))
-    return rows
-
-
-SUMMARY_HEADER = ("clinic", "staff", "patients", "courses", "sessions", "measures", "assignments")
-
-
-def demo_portal_url(patient: Patient | None) -> str | None:
-    """A working portal link for the demo patient, the same one on every run.
-
-    Only a hash of a token is stored, so a link made by ``portal_link_create`` could be printed
-    once only. The demo link's token is instead derived from SECRET_KEY and the record number
-    (an HMAC): each run finds the same link and prints the same address. If staff have since
-    replaced it, the portal's own service makes a new one (which revokes the others).
-    """
-    if patient is None:
-        return None
-    try:
-        from patients.portal_links import hash_token, portal_link_create, portal_link_url
-    except ImportError:
-        return None
-    from django.conf import settings
-
-    from ipt_clinic.audit.services import AuditAction, audit_record
-    from patients.models import PortalLink
-
-    token = (
-        base64.urlsafe_b64encode(
-            hmac.new(
-                settings.SECRET_KEY.encode(),
-                f"demo-portal-link:{patient.clinic_id}:{patient.record_number}".encode(),
-                hashlib.sha256,
-            ).digest()
-        )
-        .decode()
-        .rstrip("=")
-    )
-    with transaction.atomic():
-        link = PortalLink.objects.filter(token_hash=hash_token(token)).first()
-        if link is None and not PortalLink.objects.filter(patient=patient).exists():
-            link = PortalLink.objects.create(
-                clinic_id=patient.clinic_id,
-                patient=patient,
-                token_hash=hash_token(token),
-                created_by=patient.primary_therapist,
-            )
-            audit_record(
-                action=AuditAction.CREATE,
-                clinic_id=patient.clinic_id,
-                actor_kind="system",
-                patient_id=patient.pk,
-                target=link,
-                summary="Portal link created (demo data)",
-            )
-        if link is not None and link.patient_id == patient.pk and link.revoked_at is None:
-            return portal_link_url(token)
-        live = PortalLink.objects.filter(patient=patient, revoked_at__isnull=True).exists()
-        if live:
-            return None  # staff made their own link; its token is not ours to know
-        _link, url = portal_link_create(patient=patient, by=patient.primary_therapist)
-        return url

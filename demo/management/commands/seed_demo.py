@@ -1,10 +1,10 @@
-"""``manage.py seed_demo [--scale N]``: the fictional demo clinics (see ``caseload.demo``)."""
+"""``manage.py seed_demo [--scale N]``: the fictional demo clinics (see ``demo.seed``)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from caseload import demo
+from demo import clinics, seed
 
 
 class Command(BaseCommand):
@@ -25,19 +25,19 @@ class Command(BaseCommand):
         if scale < 0:
             raise CommandError("--scale must be 0 or more.")
         started = time.monotonic()
-        report = demo.seed_demo(scale=scale, stdout=self.stdout if scale else None)
+        report = seed.seed_demo(scale=scale, stdout=self.stdout if scale else None)
         elapsed = time.monotonic() - started
         verb = "created" if report.created_patients else "already there; nothing added"
         self.stdout.write(
             f"Demo data {verb}: {report.created_patients} new patients in {elapsed:.1f} s."
         )
-        self._print_table(demo.SUMMARY_HEADER, demo.summary_rows())
+        self._print_table(clinics.SUMMARY_HEADER, clinics.summary_rows())
         self.stdout.write("")
         self.stdout.write(
-            f"Demo logins (password for all: {demo.DEMO_PASSWORD}; MFA is off in the demo):"
+            f"Demo logins (password for all: {clinics.DEMO_PASSWORD}; MFA is off in the demo):"
         )
-        self._print_table(("username", "name", "role", "clinic"), demo.demo_logins())
-        url = demo.demo_portal_url(report.portal_patient)
+        self._print_table(("username", "name", "role", "clinic"), clinics.demo_logins())
+        url = clinics.demo_portal_url(report.portal_patient)
         self.stdout.write("")
         if url:
             self.stdout.write(f"Portal link of {report.portal_patient.full_name}: {url}")

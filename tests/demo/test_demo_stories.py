@@ -1,0 +1,139 @@
+"""The small demo's four hand-written stories: one IPT course per problem area, each at another
+phase, told through the services at the moments they happened, whatever the day and hour the
+demo is seeded (here at the awkward instants of the clinic's calendar)."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from ipt_clinic.audit.models import AuditEvent
+from patients.models import Patient
+from sessions.models import Measure, SessionNote, TherapySession
+
+INSTANTS = {
+    "spring-clocks-change": datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    "new-year-2359": datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
+    "monday-0030": datetime(2026, 12, 7, 0, 30, tzinfo=UTC),
+}
+
+
+@pytest.fixture(scope="module", params=list(INSTANTS.values()), ids=list(INSTANTS))
+def seeded_at(request, django_db_setup, django_db_blocker):
+    """The small demo seeded at one of the instants (once for the module, rolled back after)."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(request.param, tick=False),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", stdout=StringIO())
+        yield request.param
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def stories(seeded_at, db):
+    """Anna Whitfield's patients by record number, read at the moment they were seeded."""
+    with time_machine.travel(seeded_at, tick=False):
+        yield {
+            p.record_number: p
+            for p in Patient.objects.filter(primary_therapist__username="north.anna")
+        }
+
+
+def _course(patient):
+    return patient.courses.get()
+
+
+def test_it_tells_one_course_per_problem_area_each_at_another_phase(stories):
+    found = {
+        number: (
+            _course(p).problem_areas.values_list("kind", flat=True).first(),
+            _course(p).phase,
+        )
+        for number, p in stories.items()
+    }
+    assert found == {
+        "NG-0001": ("grief", "termination"),
+        "NG-0002": ("role_dispute", "problem_solving"),
+        "NG-0003": ("role_transition", "social"),
+        "NG-0004": (None, "initial"),
+    }
+
+
+def test_it_mourns_frank_and_plans_for_the_end_with_the_living(stories):
+    margaret = _course(stories["NG-0001"])
+    grief = margaret.problem_areas.get()
+    assert grief.deceased.name == "Frank" and grief.deceased.kind == "deceased"
+    assert not stories["NG-0001"].relationships.filter(kind="partner").exists()
+    plan = margaret.relapse_plan
+    assert sorted(plan.supports.values_list("name", flat=True)) == ["Claire", "Jean", "Pat"]
+    assert (margaret.baseline_phq9, margaret.latest_phq9) == (19, 7)
+    assert list(margaret.assignments.filter(status="assigned").values_list("kind", flat=True)) == [
+        "reading"
+    ]
+    # Pat moved closer when Margaret went back to the choir: the circle changed in the course.
+    assert list(
+        grief.deceased.patient.relationship_revisions.filter(name="Pat").values_list(
+            "ring", flat=True
+        )
+    ) == [3, 2]
+
+
+def test_it_moves_rachels_dispute_on_and_leaves_her_risk_flag_open(stories):
+    course = _course(stories["NG-0002"])
+    dispute = course.problem_areas.get()
+    assert (dispute.other_party.name, dispute.other_party.kind) == ("Marcus", "partner")
+    assert dispute.dispute_stage == "renegotiation"
+    assert course.sessions.filter(status="no_show").count() == 1
+    flag = Measure.objects.get(course=course, risk_flag=True)
+    assert flag.entered_by_kind == "patient" and flag.risk_responded_at is None
+    assert flag.taken_at <= timezone.now()
+    assert AuditEvent.objects.filter(
+        patient_id=course.patient_id, summary__startswith="Problem area changed"
+    ).exists()
+
+
+def test_it_leaves_priya_in_social_assessment_and_jamie_at_the_start(stories):
+    priya = _course(stories["NG-0003"])
+    assert priya.problem_areas.get().new_role.startswith("At home with a first baby")
+    assert priya.formulation == "" and priya.formulation_agreed_on is None
+    assert priya.sessions.filter(modality="video").count() == priya.sessions.count()
+    jamie = _course(stories["NG-0004"])
+    assert jamie.sessions_attended == 2
+    assert jamie.contract_agreed_on == timezone.localtime(jamie.last_attended_at).date()
+    assert stories["NG-0004"].relationships.count() == 3
+
+
+def test_it_tells_each_story_through_the_services_at_the_moments_it_happened(stories):
+    now = timezone.now()
+    for patient in stories.values():
+        events = AuditEvent.objects.filter(patient_id=patient.pk)
+        course = _course(patient)
+        assert events.filter(summary=f"Patient {patient.record_number} created").count() == 1
+        assert events.filter(summary="IPT course started").count() == 1
+        sessions = list(course.sessions.order_by("scheduled_start"))
+        booked = events.filter(summary__startswith="Session booked")
+        assert booked.count() == len(sessions)
+        # Each session booked when it was (a week ahead at the end of the one before), each
+        # note signed, each with the time the service stamped then.
+        assert sorted(booked.values_list("at", flat=True)) == [s.created_at for s in sessions]
+        notes = SessionNote.objects.filter(session__course=course)
+        assert notes.count() == course.sessions_attended
+        signed = events.filter(action="sign").values_list("at", flat=True)
+        assert sorted(signed) == sorted(n.signed_at for n in notes)
+        assert all(s.scheduled_start < now for s in sessions if s.status != "scheduled")
+        assert [s.scheduled_start > now for s in sessions].count(True) == 1
+        assert not events.filter(at__gt=now).exists()
+    # Anna sees each patient on their own weekday and hour: no two sessions overlap.
+    calendar = sorted(
+        TherapySession.objects.filter(therapist__username="north.anna").values_list(
+            "scheduled_start", "duration_minutes"
+        )
+    )
+    for (start, minutes), (following, _) in zip(calendar, calendar[1:], strict=False):
+        assert start + timedelta(minutes=minutes) <= following
