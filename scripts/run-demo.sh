@@ -11,6 +11,8 @@ host=127.0.0.1
 port="${PORT:-8000}"
 url="http://$host:$port"
 export MFA_REQUIRED="${MFA_REQUIRED:-false}"
+# Links in emails and the portal link point where the app answers (PORT=8001 included).
+export SITE_URL="${SITE_URL:-$url}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-ipt_clinic.settings.local}"
 
 [ -x "$py" ] || { echo "No virtualenv at $venv: run 'make run' (it installs first)." >&2; exit 1; }
@@ -45,13 +47,21 @@ stop_all() {
   done
   # ...then whatever is left of their process groups, after 15 seconds.
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  rm -f "${worker_log:-}"
   echo "Stopped." 2>/dev/null || true
 }
 trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
+# The worker's output goes whole to a file (where the script sees it say "ready") and to the
+# terminal without beat's routine rounds (the dispatcher and the sweeper, every few seconds),
+# which would otherwise push everything else off the screen; the notices it sends still show.
+worker_log="var/demo-worker-$port.log"
+: >"$worker_log"
+routine='(dispatch_due_notifications|sweep_stuck_notifications|sweep-stuck-notifications|dispatch-due-notifications)'
 "$py" -m celery -A ipt_clinic worker --beat --concurrency 1 --loglevel INFO \
-  --schedule var/celerybeat-schedule --pidfile= &
+  --schedule var/celerybeat-schedule --pidfile= \
+  > >(tee -a "$worker_log" | grep --line-buffered -v -E "$routine") 2>&1 &
 pids+=("$!")
 "$py" manage.py runserver --noreload "$host:$port" &
 pids+=("$!")
@@ -67,18 +77,29 @@ for _ in $(seq 1 240); do
   fi
   sleep 0.5
 done
-if [ "$up" = 1 ]; then
-  cat <<MSG
-
-  IPT Clinic is running at $url
-  Log in with one of the demo logins printed above (MFA is off in the demo).
-  Web app and Celery worker (with beat) are running; press Ctrl-C to stop both.
-
-MSG
-else
+if [ "$up" != 1 ]; then
   echo "The web app or the worker failed to start (see above), or $url/healthz never answered." >&2
   exit 1
 fi
+
+# The worker's banner and start-up log come after seed_demo's logins and push them off the
+# screen: once the worker says it is ready (at most a minute), the lines that matter again.
+for _ in $(seq 1 120); do
+  grep -q "ready\." "$worker_log" 2>/dev/null && break
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || break 2; done
+  sleep 0.5
+done
+sleep 1 # beat's own first lines
+rule="  ------------------------------------------------------------------------------------"
+echo
+echo "$rule"
+if ! "$py" manage.py demo_logins --address "$url" 2>/dev/null; then
+  echo "  IPT Clinic is running at $url"
+  echo "  No demo data in this database: 'make demo' (manage.py seed_demo) adds it and prints the logins."
+fi
+echo "  MFA is off in the demo. Web app and Celery worker (with beat) run; Ctrl-C stops both."
+echo "$rule"
+echo
 
 # Either process ending (a crash) ends the demo, so nothing is left half-running.
 wait -n || true
