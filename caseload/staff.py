@@ -53,7 +53,7 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            user, _url = staff_invite(
+            user = staff_invite(
                 clinic=request.user.clinic,
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
@@ -69,7 +69,13 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
                 for message in errors:
                     form.add_error(field_name if field_name in form.fields else None, message)
         else:
-            messages.success(request, f"Invitation sent to {user.email}.")
+            # Queued, not sent: the outbox sends it (and retries while the mail server is
+            # down); a failure shows on the operations page, where it can be sent again.
+            messages.success(
+                request,
+                f"Invitation queued for {user.email}. It goes out within a minute or two; "
+                "if it cannot be delivered, the Operations page says so.",
+            )
             return redirect("caseload:staff")
     return _render_staff(request, form, status=200)
 

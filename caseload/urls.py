@@ -19,4 +19,5 @@ urlpatterns: list = [
     path("clinic/staff/invite/", staff.staff_invite_view, name="staff_invite"),
     path("clinic/staff/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
     path("clinic/operations/", ops.operations, name="operations"),
+    path("clinic/operations/resend/", ops.operations_resend, name="operations_resend"),
 ]

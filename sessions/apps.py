@@ -6,3 +6,10 @@ class TherapyConfig(AppConfig):
     name = "sessions"
     label = "therapy"
     verbose_name = "Therapy sessions, measures, homework and notifications"
+
+    def ready(self) -> None:
+        from ipt_clinic import staff_mail
+
+        from .outbox import on_staff_mail
+
+        staff_mail.register_outbox(on_staff_mail)

@@ -375,6 +375,18 @@ class NotificationKind(models.TextChoices):
     PORTAL_LINK = "portal_link", "Portal link"
 
 
+def notification_kinds() -> list[tuple[str, str]]:
+    """The patient notices above, then every staff mail kind registered with
+    ``ipt_clinic.staff_mail`` (the invitation...): a callable, so that a new staff kind needs
+    no migration of this table."""
+    from ipt_clinic import staff_mail
+
+    return [
+        *NotificationKind.choices,
+        *((registered.name, registered.label) for registered in staff_mail.kinds()),
+    ]
+
+
 class NotificationChannel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
@@ -400,13 +412,19 @@ class Notification(models.Model):
 
     # Indexed as the first column of the composite indexes below.
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, db_index=False)
+    # Empty for a mail to a member of staff (about_type "staff_user", about_id their user id).
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="notifications"
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
-    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    kind = models.CharField(max_length=20, choices=notification_kinds)
     channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
     recipient = models.CharField(max_length=254)
-    about_type = models.CharField(max_length=30)  # "session", "assignment", "portal_link"
+    # "session", "assignment", "portal_link" (patient notices), "staff_user" (staff mail)
+    about_type = models.CharField(max_length=30)
     about_id = models.BigIntegerField()
     due_at = models.DateTimeField()
     status = models.CharField(

@@ -55,8 +55,9 @@ def portal_url() -> str:
 
 
 def message_id(notification: Notification) -> str:
-    """One Message-ID per row, derived from its dedupe key: a retry or a redelivery carries
-    the same id, so a duplicate can be recognised by whoever receives it."""
+    """One Message-ID per row, derived from its unique dedupe key: every attempt, retry or
+    redelivery of the row carries the same id, so whoever receives a repeat can drop it. A
+    new copy of a staff mail is a new row, with a new key and id."""
     digest = hashlib.sha256(notification.dedupe_key.encode()).hexdigest()[:40]
     domain = urlsplit(settings.SITE_URL).hostname or "ipt-clinic.invalid"
     return f"<notice-{digest}@{domain}>"
@@ -364,6 +365,22 @@ def email_message(notification: Notification, content: Content) -> NotificationE
     if content.ics:
         message.attach("appointment.ics", content.ics, "text/calendar; method=PUBLISH")
     return message
+
+
+def staff_email_message(notification: Notification, mail) -> NotificationEmail:
+    """A staff mail (``ipt_clinic.staff_mail.StaffMail``, plain text) as the outbox sends it:
+    the clinic's sender, the row's Message-ID."""
+    return NotificationEmail(
+        subject=mail.subject,
+        body=mail.text,
+        from_email=sender(notification.clinic),
+        to=[mail.recipient],
+        headers={
+            "Message-ID": message_id(notification),
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+        },
+    )
 
 
 def load_subject(notification: Notification) -> tuple[TherapySession | None, Assignment | None]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ipt_clinic.params import record_ids
 
-from .models import NotificationChannel, NotificationKind, NotificationStatus
+from .models import NotificationChannel, NotificationStatus, notification_kinds
 from .notifications import notification_log, notifications_retry
 
 _SAFE_QUERY = re.compile(r"\?[A-Za-z0-9_=&-]*")
@@ -33,17 +33,18 @@ def _clinic_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapped
 
 
-def _choice(value: str | None, choices) -> str:
-    return value if value in choices.values else ""
+def _choice(value: str | None, choices: list[tuple[str, str]]) -> str:
+    return value if value in {choice for choice, _ in choices} else ""
 
 
 @require_GET
 @_clinic_admin_only
 def notification_log_view(request: HttpRequest) -> HttpResponse:
+    kinds = notification_kinds()
     filters = {
-        "status": _choice(request.GET.get("status"), NotificationStatus),
-        "kind": _choice(request.GET.get("kind"), NotificationKind),
-        "channel": _choice(request.GET.get("channel"), NotificationChannel),
+        "status": _choice(request.GET.get("status"), NotificationStatus.choices),
+        "kind": _choice(request.GET.get("kind"), kinds),
+        "channel": _choice(request.GET.get("channel"), NotificationChannel.choices),
     }
     rows = notification_log(clinic_id=request.user.clinic_id, **filters)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
@@ -57,7 +58,7 @@ def notification_log_view(request: HttpRequest) -> HttpResponse:
             "query": query,
             "clinic": request.user.clinic,
             "statuses": NotificationStatus.choices,
-            "kinds": NotificationKind.choices,
+            "kinds": kinds,
             "channels": NotificationChannel.choices,
         },
     )

@@ -8,24 +8,39 @@ A row's life::
         ├─ transient failure ─────▶ pending again (next_attempt_at = backoff), or failed at the cap
         ├─ permanent failure ─────▶ failed (not retried)
         └─ rules no longer hold ──▶ cancelled (session cancelled or begun, consent withdrawn…)
-    sending, lease run out ──sweep──▶ enqueued again (or failed once attempts reach the cap)
+    sending, lease run out ──sweep──▶ enqueued again (or failed once attempts reach the cap);
+                                      sent, if the server's acceptance was remembered
 
 The due time lives in the row (``due_at``, ``next_attempt_at``); the broker only ever carries
 "send row N now". Every move is a conditional UPDATE that checks the state it expects, so two
 dispatchers, two deliveries of one message or a sweeper racing a slow sender cannot both win.
 
-Exactly once, and where it stops: a sender claims the row with one conditional UPDATE
-(status "sending", not sent, nobody holding a live claim; attempts + 1), hands the message to
-the SMTP server (on a connection kept open, so nothing but the server's reply to DATA comes
-between) or to the SMS provider, and marks the row sent in the very next statement. Whatever
-the broker redelivers, a row marked sent is never sent again, and a claimed row is left alone
-until its lease runs out. What no database can close is the gap between the server accepting
-the message and our UPDATE committing (one round trip to the database): a worker killed
-exactly there, or a database that refuses the UPDATE, leaves a delivered row in "sending";
-after the lease the sweeper sends it again. That is at-least-once for that instant only, and
-the copy carries the same Message-ID (derived from the dedupe key) so the receiver can drop
-it. The same holds for a connection lost while the server's "250" is on its way (RFC 1047).
-The lease must outlast the task's hard time limit, so a live sender is never overtaken.
+Once, and where SMTP stops us: a sender claims the row with one conditional UPDATE (status
+"sending", not sent, no attempt under way; attempts + 1), hands the message to the SMTP
+server (on a connection kept open, so nothing but the server's reply to DATA comes between)
+or to the SMS provider, and marks the row sent in the very next statement. Whatever the
+broker redelivers, a row marked sent is never sent again, and a row with an attempt under
+way is never taken by another sender: only the sweeper reopens it, once its lease has run
+out (the sender is then dead: the lease outlasts the send task's hard time limit).
+
+* The database failing the mark-sent UPDATE after the server accepted the message (a
+  PostgreSQL restart, a lost connection) does not make the row go out again: the UPDATE is
+  retried with backoff inside the task, and from its first failure the acceptance is also
+  written to the cache (Redis in production: outside the database) as a marker; the
+  sweeper looks for that marker before it reopens a row whose sender vanished, and marks
+  the row sent instead.
+* What no program can close is the gap between the server taking the message (the end of
+  DATA has left us) and our UPDATE committing, when the worker dies there (SIGKILL, the
+  machine going down): nothing is left to say the server got it, and after the lease the
+  sweeper sends it again. At most one message per pool process in that instant repeats, and
+  every attempt of a row carries the same Message-ID (derived from the row's unique key), so
+  a receiver can drop the repeat. The same holds for a connection lost while the server's
+  "250" is on its way (RFC 1047).
+
+Timings (settings): a crashed worker's rows come back within lease + sweep interval
+(40 + 10 s by default, under a minute), whether it held them in its prefetch or was
+sending them. The broker's visibility timeout stays long: the database, not the broker,
+decides when a row is sent again (see the settings).
 """
 
 import logging
@@ -38,12 +53,21 @@ from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ipt_clinic import staff_mail
 from ipt_clinic.rows import Columns, instances, statement
 from patients.models import PatientStatus
 
@@ -58,7 +82,13 @@ from .models import (
     NotificationStatus,
     SessionStatus,
 )
-from .notification_content import email_message, load_subject, message_id, render
+from .notification_content import (
+    email_message,
+    load_subject,
+    message_id,
+    render,
+    staff_email_message,
+)
 from .outbox import contact_for
 from .quiet_hours import quiet_hours_end
 from .sms import SmsPermanentError, SmsTransientError, get_sms_backend
@@ -83,6 +113,13 @@ def lease() -> timedelta:
 
 def max_attempts() -> int:
     return settings.NOTIFICATION_MAX_ATTEMPTS
+
+
+def database_retry_seconds() -> float:
+    """How long a send keeps retrying a statement the database failed (the claim, the
+    mark-sent): well inside the task's soft time limit (0.8 of the hard one), which the
+    lease outlasts, so no sweeper reopens the row while its sender still retries."""
+    return settings.NOTIFICATION_SEND_TIME_LIMIT * 0.6
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -220,16 +257,39 @@ def heartbeat(name: str, detail: dict) -> None:
 
 def notifications_sweep_stuck(*, limit: int = DISPATCH_BATCH) -> int:
     """Re-enqueue rows left in "sending" after their lease ran out (the task was lost with the
-    broker, or its worker died). A row that has used up its attempts is marked failed."""
+    broker, or its worker died). A row whose attempt the mail server is remembered to have
+    accepted (``_remember_accepted``) is marked sent instead; one that has used up its
+    attempts is marked failed."""
     now = timezone.now()
     with transaction.atomic():
         stuck = Notification.objects.filter(status=NotificationStatus.SENDING, lease_until__lt=now)
         if connection.features.has_select_for_update_skip_locked:
             stuck = stuck.select_for_update(skip_locked=True)
-        rows = list(stuck.order_by("lease_until").values_list("pk", "attempts")[:limit])
-        spent = [pk for pk, attempts in rows if attempts >= max_attempts()]
-        again = [pk for pk, attempts in rows if attempts < max_attempts()]
+        rows = list(
+            stuck.order_by("lease_until").values_list("pk", "attempts", "attempt_started_at")[
+                :limit
+            ]
+        )
         expired = Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+        started = [(pk, attempts) for pk, attempts, began in rows if began is not None]
+        accepted = _accepted_markers(started)
+        if accepted is None:  # the markers cannot be read: leave started rows for next time
+            rows = [row for row in rows if row[2] is None]
+            accepted = {}
+        for (pk, attempts), marker in accepted.items():
+            Notification.objects.filter(expired, pk=pk, attempts=attempts).update(
+                status=NotificationStatus.SENT,
+                sent_at=datetime.fromisoformat(marker["at"]),
+                recipient=marker["recipient"],
+                last_error="",
+                lease_until=None,
+                attempt_started_at=None,
+                payload={},
+                updated_at=now,
+            )
+        rows = [row for row in rows if (row[0], row[1]) not in accepted]
+        spent = [pk for pk, attempts, _ in rows if attempts >= max_attempts()]
+        again = [pk for pk, attempts, _ in rows if attempts < max_attempts()]
         if spent:
             Notification.objects.filter(expired, pk__in=spent).update(
                 status=NotificationStatus.FAILED,
@@ -244,8 +304,55 @@ def notifications_sweep_stuck(*, limit: int = DISPATCH_BATCH) -> int:
                 lease_until=now + lease(), attempt_started_at=None, updated_at=now
             )
             transaction.on_commit(partial(_enqueue, again), robust=True)
-    heartbeat("sweep", {"requeued": len(again), "failed": len(spent)})
+    if accepted:
+        _forget_accepted(list(accepted))
+    heartbeat("sweep", {"requeued": len(again), "failed": len(spent), "found_sent": len(accepted)})
     return len(again)
+
+
+# ─── the "accepted by the server" marker ─────────────────────────────────────────────────
+
+# Long enough to outlast any database outage the sweeper could come back from.
+ACCEPTED_MARKER_SECONDS = 7 * 24 * 3600
+
+
+def _marker_key(pk: int, attempt: int) -> str:
+    return f"notification-accepted:{pk}:{attempt}"
+
+
+def _remember_accepted(pk: int, attempt: int, recipient: str, at: datetime) -> bool:
+    """Write down, outside the database, that the server accepted attempt ``attempt`` of
+    row ``pk``: only when the database has just failed to record it."""
+    try:
+        cache.set(
+            _marker_key(pk, attempt),
+            {"at": at.isoformat(), "recipient": recipient},
+            ACCEPTED_MARKER_SECONDS,
+        )
+    except Exception:  # noqa: BLE001 - any cache backend's failure; the row is then sent again
+        logger.exception("notification %s: the acceptance marker could not be written", pk)
+        return False
+    return True
+
+
+def _accepted_markers(started: list[tuple[int, int]]) -> dict[tuple[int, int], dict] | None:
+    """The markers of these (row, attempt) pairs that exist; None when the cache fails."""
+    if not started:
+        return {}
+    keys = {_marker_key(pk, attempt): (pk, attempt) for pk, attempt in started}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:  # noqa: BLE001 - any cache backend's failure
+        logger.warning("the sweeper could not read acceptance markers", exc_info=True)
+        return None
+    return {keys[key]: marker for key, marker in found.items()}
+
+
+def _forget_accepted(pairs: list[tuple[int, int]]) -> None:
+    try:
+        cache.delete_many([_marker_key(pk, attempt) for pk, attempt in pairs])
+    except Exception:  # noqa: BLE001 - they expire anyway
+        logger.debug("acceptance markers not deleted", exc_info=True)
 
 
 # ─── send ────────────────────────────────────────────────────────────────────────────────
@@ -253,18 +360,23 @@ def notifications_sweep_stuck(*, limit: int = DISPATCH_BATCH) -> int:
 
 def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
     """Take the row for one attempt (attempts + 1) and return it, or None when it is not ours
-    to send (already sent, cancelled, or another sender holds a live claim)."""
+    to send (already sent, cancelled, or an attempt is under way).
+
+    An attempt under way is never taken over here, even after its lease: the server may
+    have accepted it, and only the sweeper (which looks for the acceptance marker first)
+    reopens such a row."""
     if connection.vendor == "postgresql":
         return _claim_and_read(pk, now)
-    taken = (
-        Notification.objects.filter(pk=pk, status=NotificationStatus.SENDING, sent_at__isnull=True)
-        .filter(Q(attempt_started_at__isnull=True) | Q(lease_until__lte=now))
-        .update(
-            attempts=F("attempts") + 1,
-            attempt_started_at=now,
-            lease_until=now + lease(),
-            updated_at=now,
-        )
+    taken = Notification.objects.filter(
+        pk=pk,
+        status=NotificationStatus.SENDING,
+        sent_at__isnull=True,
+        attempt_started_at__isnull=True,
+    ).update(
+        attempts=F("attempts") + 1,
+        attempt_started_at=now,
+        lease_until=now + lease(),
+        updated_at=now,
     )
     if taken != 1:
         return None
@@ -279,7 +391,8 @@ def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
 
 def _claim_sql() -> tuple[str, list[Columns]]:
     """On PostgreSQL the claim and every read the send needs are one statement: the UPDATE
-    returns the row, joined to its patient, clinic and the session or homework it is about."""
+    returns the row, joined to its patient (none for a staff mail), clinic and the session or
+    homework it is about."""
     from ipt_clinic.accounts.models import Clinic
     from patients.models import Patient
 
@@ -296,10 +409,10 @@ def _claim_sql() -> tuple[str, list[Columns]]:
         f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
         " SET attempts = attempts + 1, attempt_started_at = %s, lease_until = %s,"
         " updated_at = %s"
-        " WHERE id = %s AND status = %s AND sent_at IS NULL"
-        " AND (attempt_started_at IS NULL OR lease_until <= %s) RETURNING *)"
+        " WHERE id = %s AND status = %s AND sent_at IS NULL AND attempt_started_at IS NULL"
+        " RETURNING *)"
         f" SELECT {', '.join(part.sql for part in parts)} FROM n"
-        f" JOIN {Patient._meta.db_table} p ON p.id = n.patient_id"
+        f" LEFT JOIN {Patient._meta.db_table} p ON p.id = n.patient_id"
         f" JOIN {Clinic._meta.db_table} c ON c.id = n.clinic_id"
         f" LEFT JOIN {TherapySession._meta.db_table} s"
         " ON n.about_type = 'session' AND s.id = n.about_id"
@@ -331,7 +444,7 @@ def _prepared(sql: str, params: list, *, fetch: bool = False) -> tuple[tuple | N
 
 def _claim_and_read(pk: int, now: datetime) -> Notification | None:
     sql, parts = statement("notification-claim", _claim_sql)
-    params = [now, now + lease(), now, pk, NotificationStatus.SENDING.value, now]
+    params = [now, now + lease(), now, pk, NotificationStatus.SENDING.value]
     row, _ = _prepared(sql, params, fetch=True)
     if row is None:
         return None
@@ -352,10 +465,9 @@ def _finish(pk: int, attempt: int, **changes) -> bool:
     )
 
 
-def _mark_sent(pk: int, attempt: int, recipient: str) -> bool:
+def _mark_sent(pk: int, attempt: int, recipient: str, sent_at: datetime) -> bool:
     """``_finish(..., status=SENT, ...)``; on PostgreSQL as a fixed statement, because the
     ORM's UPDATE compiler costs more than the round trip on this path."""
-    sent_at = timezone.now()
     if connection.vendor != "postgresql":
         return _finish(
             pk,
@@ -505,23 +617,99 @@ def _deliver(notification: Notification, session, assignment) -> None:
         except (SmsTransientError, OSError, SoftTimeLimitExceeded) as exc:
             raise TransientFailure(f"SMS provider: {exc}") from exc
         return
+    _deliver_email(email_message(notification, content))
+
+
+def _deliver_email(message) -> None:
     try:
-        _send_email(email_message(notification, content))
+        _send_email(message)
     except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
         _drop_mail_connection()
         raise _classify_smtp(exc) from exc
 
 
+def _drop_database_connection() -> None:
+    """Throw the connection away after a database error; the next statement opens a new
+    one (Django's public ``close()``)."""
+    try:
+        connection.close()
+    except DatabaseError:
+        logger.debug("closing a broken database connection failed", exc_info=True)
+
+
+def _retrying(statement_once, deadline: float):
+    """``statement_once()``, retried with backoff (0.05 s doubling to 2 s) while the database
+    fails it with a connection-level error (OperationalError, InterfaceError: a restart, a
+    lost connection, a locked SQLite file) and ``deadline`` (monotonic) is not reached; the
+    last error is raised then."""
+    delay = 0.05
+    while True:
+        try:
+            return statement_once()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + delay > deadline:
+                raise
+            _drop_database_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _record_sent(notification: Notification, attempt: int, deadline: float) -> bool:
+    """Mark the row sent after the server accepted it, retrying while the database fails the
+    UPDATE (until ``deadline``). From the first failure on, the acceptance is also kept as a
+    marker outside the database, which the sweeper reads before it would send the row again.
+    False only when the claim was lost (a bug or a lease shorter than the send) or the
+    database never answered in time (the marker then stands in)."""
+    pk, recipient = notification.pk, notification.recipient
+    accepted_at = timezone.now()
+    try:
+        return _mark_sent(pk, attempt, recipient, accepted_at)
+    except (OperationalError, InterfaceError):
+        logger.warning("notification %s: delivered; recording it failed, retrying", pk)
+        _remember_accepted(pk, attempt, recipient, accepted_at)
+
+    def once() -> bool:
+        if _mark_sent(pk, attempt, recipient, accepted_at):
+            return True
+        # Nothing changed: an earlier try may have committed with its reply lost.
+        return Notification.objects.filter(
+            pk=pk, status=NotificationStatus.SENT, attempts=attempt
+        ).exists()
+
+    try:
+        return _retrying(once, deadline)
+    except (OperationalError, InterfaceError):
+        logger.error("notification %s: delivered; left to the sweeper and its marker", pk)
+        return False
+
+
+def _staff_mail_or_reason(notification: Notification, kind) -> tuple[object, str]:
+    """A staff mail's message, built now by its kind's ``compose``, or why not to send."""
+    try:
+        mail = kind.compose(notification.about_id)
+    except staff_mail.NothingToSend as exc:
+        return None, str(exc) or "It no longer applies."
+    notification.recipient = mail.recipient  # the address on file now
+    return staff_email_message(notification, mail), ""
+
+
 def notification_send(pk: int) -> str:
     """Send one row if it is ours to send; return what happened ("sent", "skipped", "busy",
     "cancelled", "deferred", "retry", "failed"). Safe to call any number of times."""
-    now = timezone.now()
-    notification = _claim_for_sending(pk, now)
+    deadline = time.monotonic() + database_retry_seconds()
+    notification = _retrying(lambda: _claim_for_sending(pk, timezone.now()), deadline)
     if notification is None:
         return "skipped"
+    now = notification.attempt_started_at
     attempt = notification.attempts
-    session, assignment = notification._subject
-    reason = _reason_not_to_send(notification, session, assignment, now)
+    kind = staff_mail.kind(notification.kind)
+    if kind is not None:
+        message, reason = _staff_mail_or_reason(notification, kind)
+        deliver = partial(_deliver_email, message)
+    else:
+        session, assignment = notification._subject
+        reason = _reason_not_to_send(notification, session, assignment, now)
+        deliver = partial(_deliver, notification, session, assignment)
     if reason:
         _finish(
             pk,
@@ -533,8 +721,9 @@ def notification_send(pk: int) -> str:
             payload={},
         )
         return "cancelled"
-    contact = contact_for(notification.patient)
-    notification.recipient = contact[1]  # the contact on file now, not when it was queued
+    if kind is None:
+        contact = contact_for(notification.patient)
+        notification.recipient = contact[1]  # the contact on file now, not when it was queued
     if notification.channel == NotificationChannel.SMS:
         quiet_until = quiet_hours_end(notification.clinic, now)
         if quiet_until is not None:
@@ -549,7 +738,7 @@ def notification_send(pk: int) -> str:
             )
             return "deferred"
     try:
-        _deliver(notification, session, assignment)
+        deliver()
     except PermanentFailure as exc:
         _finish(
             pk,
@@ -585,9 +774,8 @@ def notification_send(pk: int) -> str:
         )
         return "retry"
     # Straight after the server accepted it: the window described in the module docstring.
-    marked = _mark_sent(pk, attempt, notification.recipient)
-    if not marked:
-        logger.error("notification %s was sent after its claim was lost", pk)
+    if not _record_sent(notification, attempt, deadline):
+        logger.error("notification %s was sent but is not marked sent by this task", pk)
     return "sent"
 
 

@@ -241,3 +241,52 @@ def on_portal_link_sent(link: PortalLink, url: str) -> Notification | None:
         intended=now,
         payload={"url": url},
     )
+
+
+STAFF_USER = "staff_user"
+
+
+def on_staff_mail(*, kind: str, about_id: int, clinic_id: int, recipient: str) -> Notification:
+    """A mail of a staff kind (``ipt_clinic.staff_mail``) to member of staff ``about_id``,
+    due now; called through ``staff_mail.queue`` inside the caller's transaction, which holds
+    that member's row lock (so two requests for one person queue one after the other).
+
+    The row stores no content: the kind's ``compose`` writes the mail when it is sent. While
+    the latest mail of this kind about this person is unsent (pending, waiting out a retry)
+    or failed or cancelled, that row is queued again (the same row, the same Message-ID,
+    sent at most once); one a sender holds is left to it; after a delivered one, a new copy.
+    """
+    now = timezone.now()
+    latest = (
+        Notification.objects.filter(about_type=STAFF_USER, about_id=about_id, kind=kind)
+        .order_by("-id")
+        .first()
+    )
+    if latest is not None and latest.status == NotificationStatus.SENDING:
+        return latest
+    if latest is not None and latest.status != NotificationStatus.SENT:
+        Notification.objects.filter(pk=latest.pk, status=latest.status).update(
+            status=NotificationStatus.PENDING,
+            recipient=recipient,
+            due_at=now,
+            attempts=0,
+            last_error="",
+            next_attempt_at=None,
+            lease_until=None,
+            attempt_started_at=None,
+            updated_at=now,
+        )
+        latest.refresh_from_db()
+        return latest
+    copies = Notification.objects.filter(about_type=STAFF_USER, about_id=about_id, kind=kind)
+    return Notification.objects.create(
+        clinic_id=clinic_id,
+        patient=None,
+        kind=kind,
+        channel=NotificationChannel.EMAIL,
+        recipient=recipient,
+        about_type=STAFF_USER,
+        about_id=about_id,
+        due_at=now,
+        dedupe_key=f"{STAFF_USER}:{about_id}:{kind}:email:{copies.count() + 1}",
+    )

@@ -6,6 +6,7 @@ Tasks take primary keys and re-read the row; running one twice is harmless.
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.db import close_old_connections, connections
 
 from . import notifications
@@ -25,7 +26,16 @@ def sweep_stuck_notifications() -> int:
     return notifications.notifications_sweep_stuck()
 
 
-@shared_task(name="therapy.send_notification", ignore_result=True, acks_late=True)
+# The send's own time limits, shorter than the other tasks': the lease a sender holds must
+# outlast the hard one (settings check it), and a short lease is what brings a dead worker's
+# rows back within a minute. A send is a claim, one SMTP exchange and an UPDATE.
+@shared_task(
+    name="therapy.send_notification",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=settings.NOTIFICATION_SEND_TIME_LIMIT,
+    soft_time_limit=settings.NOTIFICATION_SEND_TIME_LIMIT * 0.8,
+)
 def send_notification(notification_id: int) -> str:
     """Send one row. Retries are not Celery retries: a failed attempt puts the row back to
     pending with its next attempt time, and the dispatcher picks it up then."""

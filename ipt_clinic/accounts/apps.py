@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts and clinics"
 
     def ready(self) -> None:
+        from ipt_clinic import staff_mail
+
         from . import signals  # noqa: F401
+        from .mail import INVITE, invitation_mail
+
+        staff_mail.register_kind(name=INVITE, label="Staff invitation", compose=invitation_mail)

@@ -1,25 +1,20 @@
 """Changes to staff accounts: invitations, deactivation, server-side sessions, second factor."""
 
 import logging
-from email.utils import formataddr
 from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ipt_clinic import staff_mail
 from ipt_clinic.audit.services import AuditAction, audit_record
 
+from .mail import INVITE, invitation_pending
 from .models import Clinic, Role, StaffSession, User
-from .tokens import invite_token_generator
 
 logger = logging.getLogger(__name__)
 
@@ -75,60 +70,50 @@ def staff_invite(
     last_name: str,
     role: str,
     by: User,
-) -> tuple[User, str]:
-    """Create an inactive staff account and email its owner a link to set a password.
+) -> User:
+    """Create an inactive staff account and queue the mail inviting its owner to set a
+    password: into the outbox in this transaction, so the mail exists exactly when the
+    account does and leaves when the mail server takes it (retried while it is down).
 
-    Returns the user and the absolute set-password URL (valid STAFF_INVITE_DAYS days). ``by``
-    must be an active clinic admin of ``clinic``; a taken email address is a ValidationError.
-    The email leaves only when the transaction commits.
+    Inviting an address again while its invitation is not accepted queues the invitation
+    again (an unsent or failed mail is sent at last; after a delivered one, a new copy) and
+    leaves the account as it is. ``by`` must be an active clinic admin of ``clinic``; an
+    address taken otherwise (an active or withdrawn account, another clinic's) is a
+    ValidationError.
     """
     _check_admin_of(by, clinic.pk)
     email = User.objects.normalize_email(email).strip().lower()
     with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError({"email": "A member of staff with this email already exists."})
-        user = User(
-            username=email[:150],
-            email=email,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            clinic=clinic,
-            role=role,
-            is_active=False,
-        )
-        user.set_unusable_password()
-        user.full_clean()
-        user.save()
-        url = settings.SITE_URL + reverse(
-            "accounts:invite_accept",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": invite_token_generator.make_token(user),
-            },
-        )
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is not None:
+            if user.clinic_id != clinic.pk or not invitation_pending(user):
+                raise ValidationError(
+                    {"email": "A member of staff with this email already exists."}
+                )
+            summary = f"Invited {user.get_full_name() or user.email} again"
+        else:
+            user = User(
+                username=email[:150],
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                clinic=clinic,
+                role=role,
+                is_active=False,
+            )
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+            summary = f"Invited {user.get_full_name() or email} as {Role(role).label.lower()}"
         audit_record(
             action=AuditAction.STAFF,
             clinic_id=clinic.pk,
             actor=by,
             target=user,
-            summary=f"Invited {user.get_full_name() or email} as {Role(role).label.lower()}",
+            summary=summary,
         )
-        context = {
-            "user": user,
-            "clinic": clinic,
-            "url": url,
-            "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-        }
-        subject = render_to_string("accounts/email/invite_subject.txt", context).strip()
-        body = render_to_string("accounts/email/invite.txt", context)
-        from_email = (
-            formataddr((clinic.sender_name, clinic.sender_email)) if clinic.sender_email else None
-        )
-        transaction.on_commit(
-            lambda: send_mail(subject, body, from_email, [email]),
-            robust=True,
-        )
-    return user, url
+        staff_mail.queue(kind=INVITE, about_id=user.pk, clinic_id=clinic.pk, recipient=user.email)
+    return user
 
 
 def staff_invite_accept(*, user: User, password: str) -> User:

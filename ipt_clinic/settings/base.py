@@ -287,9 +287,10 @@ SECURE_CSP = {
 
 # Celery: JSON only, late acknowledgement. A worker holds up to 4 messages per pool process:
 # the outbox's tasks are short, so a pool process finishing one send has the next at hand
-# instead of waiting on a broker round trip; a message held by a worker that dies is handed
-# out again after the visibility timeout, and its row is re-enqueued by the sweeper once its
-# lease runs out (the claim in the database keeps the send to once either way).
+# instead of waiting on a broker round trip. A message held by a worker that dies comes back
+# two ways: its row is re-enqueued by the sweeper once the row's lease runs out (under a
+# minute, see NOTIFICATION_LEASE_SECONDS below), and the broker hands the message out again
+# after the visibility timeout (the claim in the database keeps the send to once either way).
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "broker"
@@ -303,6 +304,10 @@ if not REDIS_URL:
         "control_folder": str(_broker_dir / "control"),
     }
 else:
+    # Kept long on purpose: the sweeper, reading the database, already brings a dead worker's
+    # rows back within a minute, so a short timeout would gain nothing there, while every
+    # task (not only sends: the dispatcher, anything added later) running or waiting in a
+    # busy worker's prefetch longer than it would be handed out and run a second time.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": _positive_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     }
@@ -329,10 +334,28 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-stuck-notifications": {
         "task": "therapy.sweep_stuck_notifications",
-        "schedule": 300,
+        "schedule": _positive_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 10),
     },
 }
-NOTIFICATION_LEASE_SECONDS = _positive_int("NOTIFICATION_LEASE_SECONDS", 300)
+# The outbox's timings. A row in "sending" is held by a lease; once it runs out, the sweeper
+# (every NOTIFICATION_SWEEP_INTERVAL_SECONDS) sends the row again, so a dead worker's rows,
+# held in its prefetch or half sent, come back within lease + sweep interval: 40 + 10 s.
+# - A row not yet taken by a sender can be re-enqueued at any time without risk (the
+#   sender's claim lets one message of it through); a short lease only costs a spare
+#   message for rows that wait in a long queue more than 40 s.
+# - A row a sender has taken must not be reopened while that sender lives (it may be about
+#   to send): so the lease outlasts the send task's hard time limit, after which Celery has
+#   killed the sender. A send is a claim, one SMTP exchange and one UPDATE: milliseconds, or
+#   a few seconds against a slow server; its database retries stop at 0.6 of the limit.
+# The sweep itself is one indexed query over the rows in "sending".
+NOTIFICATION_SEND_TIME_LIMIT = _positive_int("NOTIFICATION_SEND_TIME_LIMIT", 30)
+NOTIFICATION_LEASE_SECONDS = _positive_int("NOTIFICATION_LEASE_SECONDS", 40)
+if NOTIFICATION_LEASE_SECONDS <= NOTIFICATION_SEND_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_LEASE_SECONDS must be longer than NOTIFICATION_SEND_TIME_LIMIT "
+        f"({NOTIFICATION_LEASE_SECONDS} <= {NOTIFICATION_SEND_TIME_LIMIT}): another worker "
+        "could otherwise send a notification a live worker is still sending."
+    )
 NOTIFICATION_MAX_ATTEMPTS = _positive_int("NOTIFICATION_MAX_ATTEMPTS", 6)
 
 LOGGING = {

@@ -9,6 +9,7 @@ from django.urls import reverse
 from ipt_clinic.accounts.models import Role, User
 from ipt_clinic.accounts.services import staff_deactivate, staff_invite
 from ipt_clinic.audit.models import AuditAction, AuditEvent
+from tests.outbox_run import deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +17,19 @@ NEW_PASSWORD = "a long and new passphrase 42"
 
 
 @pytest.fixture
-def invited(clinic, clinic_admin, django_capture_on_commit_callbacks, settings):
+def invited(clinic, clinic_admin, settings):
+    """An invitation sent through the outbox, and the link its mail carries."""
     settings.SITE_URL = "https://clinic.example.org"
-    with django_capture_on_commit_callbacks(execute=True):
-        user, url = staff_invite(
-            clinic=clinic,
-            email="Erin.New@Example.org",
-            first_name="Erin",
-            last_name="New",
-            role=Role.THERAPIST,
-            by=clinic_admin,
-        )
+    user = staff_invite(
+        clinic=clinic,
+        email="Erin.New@Example.org",
+        first_name="Erin",
+        last_name="New",
+        role=Role.THERAPIST,
+        by=clinic_admin,
+    )
+    assert deliver_due() == ["sent"]
+    [url] = re.findall(r"https://clinic\.example\.org/accounts/invite/\S+", mail.outbox[0].body)
     return user, url
 
 

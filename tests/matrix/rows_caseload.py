@@ -42,4 +42,8 @@ ROWS = {
         Row(audience="admin", method="post", data=lambda w: {"member": w.other_therapist.pk})
     ],
     "caseload:operations": [Row(audience="admin")],
+    # Ids are posted; only the admin's own clinic's failed staff mails move.
+    "caseload:operations_resend": [
+        Row(audience="admin", method="post", data=lambda w: {"ids": [w.notification.pk]}),
+    ],
 }

@@ -45,3 +45,31 @@ def claimed(row: Notification) -> Notification:
     )
     row.refresh_from_db()
     return row
+
+
+def smtp_to(settings, port: int) -> None:
+    """Send this process's mail by SMTP to 127.0.0.1:``port``, on a fresh connection."""
+    from sessions import notifications
+
+    notifications._drop_mail_connection()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A real SMTP server the app sends to, not started yet (``mail_server.start()``): until
+    then its port refuses connections, as a mail server that is down."""
+    from sessions import notifications
+
+    from .harness import SmtpReceiver
+
+    receiver = SmtpReceiver()
+    smtp_to(settings, receiver.port)
+    yield receiver
+    notifications._drop_mail_connection()
+    receiver.stop()

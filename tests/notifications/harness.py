@@ -255,6 +255,13 @@ class _SmtpSession(asyncio.Protocol):
                 receiver.aborted.append(key)
             return b"451 sender went away\r\n"
         with receiver.lock:
+            receiver.seen.append(key)
+            refusal = receiver.data_replies.pop(0) if receiver.data_replies else None
+        if refusal:  # the message came whole, and the server refuses it after all
+            return refusal.encode() + b"\r\n"
+        if receiver.on_accept is not None:
+            receiver.on_accept(key)  # before the "250": the sender is waiting for it
+        with receiver.lock:
             receiver.accepted[key] += 1
             receiver.total += 1
             receiver.last_at = time.monotonic()
@@ -290,7 +297,11 @@ def _path(arg: str, keyword: str) -> str | None:
 class SmtpReceiver:
     """A real SMTP server on a free port (its own thread and event loop), counting accepted
     messages per Message-ID. ``delay`` holds each reply to a message that long; ``refuse``
-    maps an address to the reply its MAIL or RCPT command gets."""
+    maps an address to the reply its MAIL or RCPT command gets; ``data_replies`` are the
+    replies to the next messages' end of DATA instead of "250" (a server that takes the
+    message, then refuses it); ``on_accept(message_id)`` runs on the server's thread when it
+    accepts a message, before the "250" goes back. ``seen`` lists the Message-ID of every
+    message that arrived whole, accepted or not."""
 
     def __init__(
         self,
@@ -298,11 +309,16 @@ class SmtpReceiver:
         keep_messages: bool = True,
         pipelining: bool = True,
         refuse: dict[str, str] | None = None,
+        data_replies: list[str] | None = None,
+        on_accept=None,
     ):
         self.port = free_port()
         self.delay = delay
         self.pipelining = pipelining
         self.refuse = refuse or {}  # address -> the reply to its MAIL or RCPT command
+        self.data_replies = list(data_replies or [])
+        self.on_accept = on_accept
+        self.seen: list[str] = []
         self.keep_messages = keep_messages
         self.lock = threading.Lock()
         self.accepted: Counter = Counter()
@@ -368,6 +384,101 @@ class SmtpReceiver:
     def duplicates(self) -> dict:
         with self.lock:
             return {key: n for key, n in self.accepted.items() if n > 1}
+
+
+def pg_bin(name: str) -> str:
+    """A PostgreSQL program: on the PATH, else the newest server's (Debian keeps initdb and
+    pg_ctl under /usr/lib/postgresql/<version>/bin)."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    found = shutil.which(name) if name not in ("initdb", "pg_ctl") else None
+    found = found or (str(candidates[0]) if candidates else None)
+    assert found, f"PostgreSQL's {name} is needed (install postgresql)"
+    return found
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster of our own (initdb in ``root``, a free loopback port),
+    so a test can restart the database server without touching the machine's."""
+
+    def __init__(self):
+        # A directory of its own under the system's temporary folder: the server runs as
+        # the postgres user, who cannot reach into pytest's private tmp_path.
+        self.root = Path(tempfile.mkdtemp(prefix="ipt-pg-"))
+        self.dir = self.root / "pg"
+        self.sock = self.root / "pgsock"
+        self.port = free_port()
+        # initdb and the server refuse to run as root.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
+
+    def start(self) -> "PostgresCluster":
+        self.sock.mkdir(parents=True)
+        if self.as_user:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sock, "postgres")
+        self._run(
+            pg_bin("initdb"), "-D", str(self.dir), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
+        with (self.dir / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.sock}'\nmax_connections = 100\n"
+                "fsync = off\nfull_page_writes = off\n"
+            )
+        self._pg_ctl("start")
+        return self
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        log = str(self.dir / "server.log")
+        self._run(pg_bin("pg_ctl"), "-D", str(self.dir), "-l", log, "-w", *extra, action)
+
+    def restart(self) -> float:
+        """``pg_ctl restart -m fast`` (every connection is cut); returns the seconds it took."""
+        started = time.monotonic()
+        self._pg_ctl("restart", "-m", "fast")
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        """Stop the server and remove its files."""
+        if (self.dir / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-m", "fast")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        subprocess.run(
+            [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name],
+            check=True,
+            capture_output=True,
+        )
+        return self.url(name)
+
+
+def manage(database: str, *args: str, **extra_env) -> str:
+    """``manage.py <args>`` in a process of its own against ``database`` (a DATABASE_URL);
+    its output. Fails with the output when the command does."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="ipt_clinic.settings.local",
+        DEBUG="false",
+        DATABASE_URL=database,
+        LOG_LEVEL="WARNING",
+        **{key: str(value) for key, value in extra_env.items()},
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+    return done.stdout
 
 
 def database_url(settings_dict: dict) -> str:

@@ -8,11 +8,14 @@ works on PostgreSQL (what CI runs) and on an SQLite *file*; the in-memory SQLite
 cannot be shared, and these tests then fail saying so (they never skip).
 """
 
+import json
 import re
 import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,13 +25,23 @@ from sessions.models import Notification
 from sessions.notification_content import message_id
 from tests.factories import CourseFactory, PatientFactory, SessionFactory, UserFactory
 
-from .harness import CeleryProcesses, RedisServer, SmtpReceiver, database_url, wait_until
+from .burst import write_due_burst
+from .harness import (
+    CeleryProcesses,
+    PostgresCluster,
+    RedisServer,
+    SmtpReceiver,
+    database_url,
+    manage,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 FAST = {
     "DISPATCH_INTERVAL_SECONDS": 1,
     "NOTIFICATION_SWEEP_INTERVAL_SECONDS": 1,
+    "NOTIFICATION_SEND_TIME_LIMIT": 3,
     "NOTIFICATION_LEASE_SECONDS": 4,
     "NOTIFICATION_MAX_ATTEMPTS": 20,
 }
@@ -64,16 +77,20 @@ def rig(tmp_path):
             receivers.append(self.receiver)
             return self.receiver
 
-        def celery(self, **env) -> CeleryProcesses:
+        def celery(self, timings=FAST, database=database, **env) -> CeleryProcesses:
             group = CeleryProcesses(
                 database=database,
                 broker=redis.url,
                 mail=self.receiver.url,
                 log_dir=tmp_path,
-                **{**FAST, **env},
+                **{**timings, **env},
             )
             groups.append(group)
             return group
+
+        def stop_processes(self) -> None:
+            for group in groups:
+                group.stop_all()
 
     yield Rig()
     for group in groups:
@@ -92,6 +109,52 @@ def _due_reminders(count: int) -> list[Notification]:
         session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=2))
         rows.append(outbox.on_session_booked(session))
     return rows
+
+
+REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "notifications" / "faults.jsonl"
+
+
+def _burst_ids(keys: list[str]) -> set[str]:
+    return {message_id(Notification(dedupe_key=key)) for key in keys}
+
+
+def _count_and_report(scenario: str, receiver: SmtpReceiver, expected: set[str], **extra) -> dict:
+    """Delivered, duplicated (copies beyond the first) and lost mails of one scenario: printed
+    and appended to test-artifacts/notifications/faults.jsonl."""
+    with receiver.lock:
+        accepted = dict(receiver.accepted)
+    counts = {
+        "scenario": scenario,
+        "mails": len(expected),
+        "delivered": sum(accepted.values()),
+        "duplicates": sum(n - 1 for key, n in accepted.items() if key in expected),
+        "lost": len(expected - set(accepted)),
+        "strangers": sorted(set(accepted) - expected),
+        **extra,
+    }
+    print(f"\nfault counts: {json.dumps(counts)}")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with REPORT.open("a") as report:
+        report.write(json.dumps(counts) + "\n")
+    return counts
+
+
+def _wait_for_all(receiver: SmtpReceiver, expected: set[str], timeout: float) -> float | None:
+    """Seconds until every expected mail has arrived (then 2 s more for late repeats), or
+    None if some had not after ``timeout`` (the counts then say how many)."""
+    started = time.monotonic()
+
+    def all_in() -> bool:
+        with receiver.lock:
+            return expected <= set(receiver.accepted)
+
+    try:
+        wait_until(all_in, timeout, interval=0.1, what="every notification to arrive")
+    except AssertionError:
+        return None
+    took = time.monotonic() - started
+    time.sleep(2)
+    return took
 
 
 def _expect_each_once(receiver: SmtpReceiver, rows, processes, timeout: float = 60):
@@ -209,7 +272,10 @@ def test_it_delivers_once_when_a_send_outlives_the_visibility_timeout(rig):
     receiver = rig.smtp(delay=3)
     rows = _due_reminders(4)
     processes = rig.celery(
-        CELERY_VISIBILITY_TIMEOUT=1, NOTIFICATION_LEASE_SECONDS=30, FAULT_FAST_RESTORE=1
+        CELERY_VISIBILITY_TIMEOUT=1,
+        NOTIFICATION_SEND_TIME_LIMIT=20,
+        NOTIFICATION_LEASE_SECONDS=30,
+        FAULT_FAST_RESTORE=1,
     )
     processes.beat("beat")
     processes.worker("w1", concurrency=2, loglevel="INFO")
@@ -221,3 +287,72 @@ def test_it_delivers_once_when_a_send_outlives_the_visibility_timeout(rig):
         for name in ("w1", "w2")
     )
     assert received > len(rows), "the broker never handed a message out a second time"
+
+
+def test_it_recovers_a_killed_workers_burst_within_a_minute_on_the_default_timings(rig):
+    """A burst of 600 reminders; the worker (4 pool processes, each holding 4 messages) is
+    killed a quarter of the way through. The default lease and sweep interval bring back
+    what it held within a minute; nothing is lost, and at most the sends caught between the
+    server's "250" and the mark-sent UPDATE (one per pool process) can repeat."""
+    receiver = rig.smtp(delay=0.02)
+    expected = _burst_ids(write_due_burst(600))
+    processes = rig.celery(timings={"DISPATCH_INTERVAL_SECONDS": 1})  # the rest: defaults
+    processes.beat("beat")
+    processes.worker("doomed", concurrency=4)
+
+    wait_until(lambda: receiver.total >= 150, 60, 0.01, "a quarter of the burst")
+    processes.kill("doomed", signal.SIGKILL)
+    processes.worker("survivor", concurrency=4)
+    recovered = _wait_for_all(receiver, expected, timeout=90)
+
+    counts = _count_and_report(
+        "worker killed mid-burst (default timings)",
+        receiver,
+        expected,
+        recovered_s=recovered and round(recovered, 1),
+    )
+    assert counts["lost"] == 0 and counts["strangers"] == [], processes.logs()
+    assert recovered < 60
+    assert counts["duplicates"] <= 4
+    assert Notification.objects.filter(status="sent").count() == len(expected)
+
+
+def test_it_delivers_each_once_when_postgresql_restarts_mid_burst(rig):
+    """The workers' PostgreSQL (a cluster of this test's own) is restarted while a burst of
+    600 reminders goes out: sends waiting for the mail server's "250" find their connection
+    cut when they mark the row sent. None goes out twice, none is lost."""
+    cluster = PostgresCluster().start()
+    try:
+        database = cluster.create_database("ipt_faults")
+        manage(database, "migrate", "-v", "0")
+        manage(
+            database,
+            "shell",
+            "-c",
+            "from tests.notifications.burst import write_due_burst; write_due_burst(600)",
+        )
+        with psycopg.connect(database) as db:
+            keys = [key for (key,) in db.execute("SELECT dedupe_key FROM therapy_notification")]
+        expected = _burst_ids(keys)
+        receiver = rig.smtp(delay=0.05)
+        processes = rig.celery(database=database)
+        processes.beat("beat")
+        processes.worker("w1", concurrency=4)
+
+        wait_until(lambda: receiver.total >= 150, 60, 0.01, "a quarter of the burst")
+        restart = cluster.restart()
+        _wait_for_all(receiver, expected, timeout=90)
+
+        counts = _count_and_report(
+            "PostgreSQL restarted mid-burst", receiver, expected, restart_s=round(restart, 2)
+        )
+        with psycopg.connect(database) as db:
+            statuses = dict(
+                db.execute("SELECT status, count(*) FROM therapy_notification GROUP BY status")
+            )
+        assert counts["lost"] == 0 and counts["strangers"] == [], processes.logs()
+        assert counts["duplicates"] == 0, processes.logs()
+        assert statuses == {"sent": len(expected)}
+    finally:
+        rig.stop_processes()
+        cluster.stop()

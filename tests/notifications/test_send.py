@@ -13,7 +13,7 @@ from django.utils import timezone
 from sessions import outbox, sms
 from sessions.models import Notification
 from sessions.notification_content import message_id
-from sessions.notifications import notification_send, retry_delay
+from sessions.notifications import notification_send, notifications_sweep_stuck, retry_delay
 from tests.factories import SessionFactory
 
 from .conftest import claimed
@@ -61,13 +61,21 @@ def test_it_leaves_a_row_another_sender_is_working_on(due_reminder):
     assert mail.outbox == []
 
 
-def test_it_takes_over_a_claim_whose_lease_ran_out(due_reminder):
+def test_it_leaves_an_attempt_whose_lease_ran_out_to_the_sweeper(
+    due_reminder, enqueued, django_capture_on_commit_callbacks
+):
+    # The server may have accepted that attempt: only the sweeper, which looks for the
+    # acceptance marker first, may reopen the row.
     row = claimed(due_reminder)
     Notification.objects.filter(pk=row.pk).update(
         attempts=1,
         attempt_started_at=timezone.now() - timedelta(minutes=10),
         lease_until=timezone.now() - timedelta(seconds=1),
     )
+    assert notification_send(row.pk) == "skipped"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_sweep_stuck() == 1
+    assert enqueued == [row.pk]
     assert notification_send(row.pk) == "sent"
     row.refresh_from_db()
     assert row.attempts == 2
