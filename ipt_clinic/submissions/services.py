@@ -193,9 +193,9 @@ def submission_repeat_answer(claim: Claim, model: type[models.Model], *, describ
     tz = Clinic.objects.get(pk=submission.clinic_id).tz
     saved_at = timezone.localtime(submission.created_at, tz)
     raise SubmissionRefused(
-        f"This form was already sent and saved as {describe(record)} on "
-        f"{saved_at:%d %b %Y} at {saved_at:%H:%M}. What you sent now is different and was "
-        "not saved. To add another, check what you entered below and save again: it is now "
-        "a fresh form.",
+        f"This form was already sent and saved as {describe(record)} on {saved_at.day} "
+        f"{saved_at:%b %Y} at {saved_at:%H:%M}. What you sent now is different and was not "
+        "saved. To add another, check what you entered below and save again: it is now a "
+        "fresh form.",
         code="form_key_used",
     )
