@@ -37,6 +37,16 @@ def _positive_int(name: str, default: int) -> int:
     return value
 
 
+def _seconds(name: str, default: int) -> int:
+    """A time limit in whole seconds; 0 for none."""
+    value = _env("int", name, default=default)
+    if value < 0:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be 0 (no limit) or more seconds, got {value}"
+        )
+    return value
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -160,9 +170,22 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's backend with time limits on every wait for the server (ipt_clinic/postgresql).
+    DATABASES["default"]["ENGINE"] = "ipt_clinic.postgresql"
     # A server that accepts connections but never answers must not hang requests or /readyz.
     options = DATABASES["default"].setdefault("OPTIONS", {})
-    options.setdefault("connect_timeout", _env("int", "DATABASE_CONNECT_TIMEOUT", default=5))
+    options.setdefault("connect_timeout", _env("int", "DATABASE_CONNECT_TIMEOUT", default=3))
+    # What PostgreSQL stops by itself (0: the server's own setting). manage.py commands other
+    # than runserver run without them (migrations, the demo seed: see manage.py).
+    _statement = options["statement_timeout"] = _seconds("DATABASE_STATEMENT_TIMEOUT", 5)
+    options["lock_timeout"] = _seconds("DATABASE_LOCK_TIMEOUT", 3)
+    options["idle_in_transaction_timeout"] = _seconds("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", 60)
+    # How long the app waits for any answer before it gives the connection up: a frozen
+    # server enforces none of the above. A second past the statement limit, so that a slow
+    # statement is stopped by the server (keeping the connection) before the client gives up.
+    options["client_timeout"] = _seconds(
+        "DATABASE_CLIENT_TIMEOUT", _statement + 1 if _statement else 0
+    )
     # Parameters sent apart from the SQL text, and a statement run this many times on one
     # connection prepared on the server: the pages repeat the same few dozen queries, and
     # PostgreSQL then skips parsing and planning them (about 10-20% of a page's time).

@@ -24,6 +24,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # pytest-django holds each test in a transaction, idle while the test waits on what it
+    # started (a worker, a browser): no limit on an idle transaction here.
+    DATABASES["default"]["OPTIONS"]["idle_in_transaction_timeout"] = 0  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: the tests that start Celery workers share the test database with
     # them (tests/notifications/test_faults.py).

@@ -54,6 +54,14 @@ def _manage(*args: str, settings: str = "ipt_clinic.settings.local", **env: str)
             {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DATABASE_SERVER_SIDE_BINDING": "?"},
             "DATABASE_SERVER_SIDE_BINDING must be true or false",
         ),
+        (
+            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DATABASE_STATEMENT_TIMEOUT": "-1"},
+            "DATABASE_STATEMENT_TIMEOUT must be 0 (no limit) or more seconds",
+        ),
+        (
+            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "DATABASE_CLIENT_TIMEOUT": "soon"},
+            "DATABASE_CLIENT_TIMEOUT has a bad value",
+        ),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_value(env, message):

@@ -1,0 +1,1 @@
+"""The app's database backend: Django's PostgreSQL backend with time limits (see ``base``)."""
