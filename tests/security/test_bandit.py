@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["ipt_clinic", "patients", "phases", "sessions", "portal", "caseload"]
+PACKAGES = ["ipt_clinic", "patients", "phases", "sessions", "portal", "caseload", "demo"]
 
 
 def test_it_finds_no_security_issue_in_the_project_code():
