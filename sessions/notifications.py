@@ -667,6 +667,7 @@ def _record_sent(notification: Notification, attempt: int, deadline: float) -> b
     except (OperationalError, InterfaceError):
         logger.warning("notification %s: delivered; recording it failed, retrying", pk)
         _remember_accepted(pk, attempt, recipient, accepted_at)
+        _drop_database_connection()
 
     def once() -> bool:
         if _mark_sent(pk, attempt, recipient, accepted_at):
@@ -706,6 +707,8 @@ def notification_send(pk: int) -> str:
     if kind is not None:
         message, reason = _staff_mail_or_reason(notification, kind)
         deliver = partial(_deliver_email, message)
+    elif notification.patient is None:  # a staff kind no installed app registers
+        reason = f"No staff mail kind {notification.kind!r} is registered."
     else:
         session, assignment = notification._subject
         reason = _reason_not_to_send(notification, session, assignment, now)

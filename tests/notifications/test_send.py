@@ -319,3 +319,21 @@ def test_it_keeps_sending_after_the_database_connection_is_replaced(course):
     assert notification_send(first.pk) == notification_send(second.pk) == "skipped"
     assert len(mail.outbox) == 2
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_it_cancels_a_staff_mail_of_a_kind_no_app_registers(clinic):
+    row = Notification.objects.create(
+        clinic=clinic,
+        patient=None,
+        kind="staff_unknown",
+        channel="email",
+        recipient="someone@example.org",
+        about_type="staff_user",
+        about_id=1,
+        due_at=timezone.now(),
+        dedupe_key="staff_user:1:staff_unknown:email:1",
+    )
+    assert notification_send(claimed(row).pk) == "cancelled"
+    row.refresh_from_db()
+    assert "staff_unknown" in row.last_error
+    assert mail.outbox == []
