@@ -13,6 +13,11 @@
    (``ipt_clinic.ping``); the rate runs from the first task taken to the queue's end. It is
    measured before the claim and after the delivery, and the two rates averaged.
 5. The receiver's counts per Message-ID give duplicates and lost messages.
+6. A worker killed mid-burst: ``kill_count`` more rows (default 10,000) delivered by the same
+   shape on the production timings (lease, sweep interval, a beat running the sweeper);
+   when a third has arrived the worker is killed (SIGKILL to the whole process group) and a
+   new one started. Targets: at most 1 duplicate in 1,000, none lost, and the rows the dead
+   worker held back within a minute of the kill.
 
 Standalone, DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ipt_bench_notifications)
 names a database this script owns: it is dropped, created, migrated and dropped again (keep it
@@ -52,7 +57,7 @@ def _point_celery_at(broker: str) -> None:
         app._pool = None
 
 
-def _cast():
+def _cast(label: str = ""):
     from django.utils import timezone
 
     from ipt_clinic.accounts.models import Clinic, Role, User
@@ -60,7 +65,7 @@ def _cast():
     from phases.models import TreatmentCourse
     from sessions.models import TherapySession
 
-    stamp = f"{os.getpid()}-{int(time.time())}"
+    stamp = f"{label}{os.getpid()}-{int(time.time())}"
     clinic = Clinic.objects.create(name="Bench Clinic", slug=f"bench-notifications-{stamp}")
     therapist = User.objects.create(
         username=f"bench-{stamp}", email=f"bench-{stamp}@example.org", clinic=clinic,
@@ -82,7 +87,7 @@ def _cast():
     return clinic, patient, session
 
 
-def _write_outbox(count: int, clinic, patient, session) -> list[int]:
+def _write_outbox(count: int, clinic, patient, session, prefix: str = "bench") -> list[int]:
     from django.utils import timezone
 
     from sessions.models import Notification
@@ -98,7 +103,7 @@ def _write_outbox(count: int, clinic, patient, session) -> list[int]:
             about_type="session",
             about_id=session.pk,
             due_at=due,
-            dedupe_key=f"bench:{clinic.pk}:{n}",
+            dedupe_key=f"{prefix}:{clinic.pk}:{n}",
         )  # fmt: skip
         for n in range(count)
     )
@@ -219,11 +224,123 @@ def _cpu_line(cpu: dict[str, float]) -> str:
     return f"{total:.2f} = " + ", ".join(f"{kind} {ms:.2f}" for kind, ms in cpu.items())
 
 
-def run(count: int | None = None, workers: int = 1, concurrency: int = 4, noop: int | None = None):
+TARGET_DUPLICATES_PER_1000 = 1
+TARGET_RECOVERY_SECONDS = 60
+
+
+def _held_by_dead_worker(redis_url: str) -> list[int]:
+    """The rows whose send tasks the killed worker had taken and not acknowledged (in its
+    prefetch or running): with late acknowledgement kombu keeps each such message in its
+    ``unacked`` hash until then (protocol 2: the body is base64 JSON, args first)."""
+    import base64
+
+    import redis as redis_py
+
+    client = redis_py.Redis.from_url(redis_url)
+    try:
+        messages = [json.loads(raw)[0] for raw in client.hvals("unacked")]
+    finally:
+        client.close()
+    return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
+
+
+def _worker_kill(kill_count: int, log_dir: Path, redis, concurrency: int) -> dict:
+    """Deliver ``kill_count`` rows on the production timings, killing the worker when a third
+    has arrived; count duplicates and losses at a receiver of this phase's own."""
+    import signal
+
+    from django.db import connection
+
+    from sessions.models import Notification, NotificationStatus
+    from sessions.notification_content import message_id
+    from sessions.notifications import notifications_dispatch_due
+    from tests.notifications.harness import CeleryProcesses, SmtpReceiver, database_url
+
+    receiver = SmtpReceiver(keep_messages=False).start()
+    processes = CeleryProcesses(
+        database=database_url(connection.settings_dict),
+        broker=redis.url,
+        mail=receiver.url,
+        log_dir=log_dir,
+        app="ipt_clinic",
+        CONN_MAX_AGE=600,
+        DISPATCH_INTERVAL_SECONDS=3600,  # the rows are claimed here; beat only sweeps
+    )
+    try:
+        clinic, patient, session = _cast("kill-")
+        _write_outbox(kill_count, clinic, patient, session, prefix="bench-kill")
+        expected = {message_id(row) for row in Notification.objects.filter(clinic=clinic)}
+        processes.beat("kill-beat")
+        claimed = notifications_dispatch_due(batch_size=1000, budget_seconds=3600)
+        processes.worker("kill-doomed", concurrency=concurrency)
+        deadline = time.monotonic() + 600
+        while receiver.total < kill_count // 3 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        killed_at = time.monotonic()
+        delivered_before_kill = receiver.total
+        processes.kill("kill-doomed", signal.SIGKILL)
+        held = _held_by_dead_worker(redis.url)
+        processes.worker("kill-survivor", concurrency=concurrency)
+        deadline = time.monotonic() + max(180, kill_count / 50)
+        while time.monotonic() < deadline:
+            with receiver.lock:
+                if expected <= set(receiver.accepted):
+                    break
+            time.sleep(0.1)
+        drained = receiver.last_at - killed_at
+        held_ids = {message_id(row) for row in Notification.objects.filter(pk__in=held)}
+        with receiver.lock:
+            arrivals = [receiver.arrived_at.get(key) for key in held_ids]
+        recovered = max(arrivals) - killed_at if held_ids and None not in arrivals else float("inf")
+        time.sleep(2)  # a late repeat still counts
+    finally:
+        processes.stop_all()
+        receiver.stop()
+    with receiver.lock:
+        accepted = dict(receiver.accepted)
+    duplicates = sum(n - 1 for key, n in accepted.items() if n > 1)
+    lost = len(expected - set(accepted))
+    per_1000 = duplicates * 1000 / kill_count
+    figures = {
+        "count": kill_count,
+        "claimed": claimed,
+        "delivered_before_kill": delivered_before_kill,
+        "delivered": sum(accepted.values()),
+        "duplicates": duplicates,
+        "duplicates_per_1000": round(per_1000, 3),
+        "lost": lost,
+        "marked_sent": Notification.objects.filter(
+            clinic=clinic, status=NotificationStatus.SENT
+        ).count(),
+        "held_by_dead_worker": len(held),
+        "recovered_seconds": round(recovered, 1),
+        "all_delivered_seconds": round(drained, 1),
+        "targets": {
+            "duplicates_per_1000": TARGET_DUPLICATES_PER_1000,
+            "lost": 0,
+            "recovered_seconds": TARGET_RECOVERY_SECONDS,
+        },
+    }
+    figures["pass"] = (
+        per_1000 <= TARGET_DUPLICATES_PER_1000 and lost == 0 and recovered < TARGET_RECOVERY_SECONDS
+    )
+    return figures
+
+
+def run(
+    count: int | None = None,
+    workers: int = 1,
+    concurrency: int = 4,
+    noop: int | None = None,
+    kill_count: int | None = None,
+):
     """Measure on the database Django is configured with; returns the figures (also written
     to bench/results/notifications.json). ``count`` defaults to BENCH_NOTIFICATIONS_COUNT,
-    else 100,000."""
+    else 100,000; ``kill_count`` (the worker-kill phase) to BENCH_NOTIFICATIONS_KILL_COUNT,
+    else 10,000 (0: no such phase)."""
     count = count or int(os.environ.get("BENCH_NOTIFICATIONS_COUNT", 100_000))
+    if kill_count is None:
+        kill_count = int(os.environ.get("BENCH_NOTIFICATIONS_KILL_COUNT", 10_000))
     import django
 
     if not django.apps.apps.ready:
@@ -350,6 +467,17 @@ def run(count: int | None = None, workers: int = 1, concurrency: int = 4, noop: 
             f"{'pass' if figures['delivery']['pass'] else 'FAIL'}; claim+enqueue "
             f"{'pass' if figures['claim_and_enqueue']['pass'] else 'FAIL'}"
         )
+        if kill_count:
+            kill = figures["worker_kill"] = _worker_kill(kill_count, log_dir, redis, concurrency)
+            figures["pass"] = figures["pass"] and kill["pass"]
+            print(
+                f"   worker killed mid-burst ({kill['count']:,} rows, killed after "
+                f"{kill['delivered_before_kill']:,}): duplicates {kill['duplicates']} "
+                f"({kill['duplicates_per_1000']} in 1,000; target <= {TARGET_DUPLICATES_PER_1000}),"
+                f" lost {kill['lost']}; the {kill['held_by_dead_worker']} rows it held delivered "
+                f"{kill['recovered_seconds']}s after the kill (target < {TARGET_RECOVERY_SECONDS}s),"
+                f" all {kill['all_delivered_seconds']}s after: {'pass' if kill['pass'] else 'FAIL'}"
+            )
     finally:
         receiver.stop()
         redis.stop()
@@ -370,6 +498,12 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=None, help="no-op tasks (default: --count)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--kill-count",
+        type=int,
+        default=None,
+        help="rows of the worker-kill phase (10,000; 0: none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -394,7 +528,7 @@ def main() -> None:
 
         django.setup()
         call_command("migrate", verbosity=0, interactive=False)
-        figures = run(args.count, args.workers, args.concurrency, args.noop)
+        figures = run(args.count, args.workers, args.concurrency, args.noop, args.kill_count)
         print(json.dumps(figures, indent=2))
     finally:
         from django.db import connections

@@ -266,6 +266,7 @@ class _SmtpSession(asyncio.Protocol):
             receiver.total += 1
             receiver.last_at = time.monotonic()
             receiver.first_at = receiver.first_at or receiver.last_at
+            receiver.arrived_at.setdefault(key, receiver.last_at)
             if receiver.keep_messages:
                 receiver.messages.append(message)
         return b"250 OK\r\n"
@@ -319,6 +320,7 @@ class SmtpReceiver:
         self.data_replies = list(data_replies or [])
         self.on_accept = on_accept
         self.seen: list[str] = []
+        self.arrived_at: dict[str, float] = {}  # Message-ID -> monotonic time of its first copy
         self.keep_messages = keep_messages
         self.lock = threading.Lock()
         self.accepted: Counter = Counter()
