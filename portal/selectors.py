@@ -25,6 +25,7 @@ from sessions.models import (
     SessionStatus,
     TherapySession,
 )
+from sessions.selectors import with_session_rank
 
 PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED)
 # With no "last looked" time yet, the therapist's home shows this much portal activity.
@@ -32,12 +33,20 @@ ACTIVITY_DEFAULT_WINDOW = timedelta(days=14)
 
 
 def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
-    return TherapySession.objects.filter(
-        clinic_id=patient.clinic_id,
-        course__patient_id=patient.pk,
-        status=SessionStatus.SCHEDULED,
-        scheduled_start__gte=timezone.now(),
-    ).order_by("scheduled_start", "id")
+    """The patient's sessions ahead, each numbered as every page numbers it
+    (``sessions.display.session_count``: "next: session 4 of 12")."""
+    now = timezone.now()
+    return with_session_rank(
+        TherapySession.objects.filter(
+            clinic_id=patient.clinic_id,
+            course__patient_id=patient.pk,
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=now,
+        )
+        .select_related("course")
+        .order_by("scheduled_start", "id"),
+        now,
+    )
 
 
 def portal_get_upcoming_session(patient: Patient, session_id) -> TherapySession:

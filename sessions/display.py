@@ -2,10 +2,12 @@
 table of dozens of rows through ``|date`` and ``get_FOO_display`` costs several times as much
 as these."""
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
-from .models import Measure
+from .models import CANCELLED_STATUSES, Measure, SessionStatus
 
 _INSTRUMENT_LABELS = dict(Measure._meta.get_field("instrument").flatchoices)
 
@@ -24,3 +26,76 @@ def day_and_time(moment, tz, *, weekday: bool = False) -> str:
         f"{local.hour:02d}:{local.minute:02d}"
     )
     return f"{WEEKDAYS_ABBR[local.weekday()]} {text}" if weekday else text
+
+
+# --------------------------------------------------------------------------- "session x of N"
+#
+# The IPT contract counts the sessions held. Every page that numbers a session or a course
+# (the therapist's home, the patient and course pages, the session list, the week view, the
+# session page, the portal) writes its figure through the two functions below, fed by the
+# course's kept figure ``TreatmentCourse.sessions_attended`` and, per session, its rank among
+# its course's sessions of the same status (``selectors.with_session_rank``). A no-show or a
+# cancellation uses no number.
+
+
+def session_number(
+    *, status: str, start: datetime, rank: int | None, held: int, now: datetime
+) -> int | None:
+    """The session's number in its course: its place among the attended sessions, or, for a
+    scheduled session still ahead, the sessions held so far (``held``) plus its place among
+    those ahead (``rank``: 1 for the next one). None for a no-show, a cancellation and a
+    scheduled session whose start has passed with no attendance recorded."""
+    if not rank:
+        return None
+    if status == SessionStatus.ATTENDED:
+        return rank
+    if status == SessionStatus.SCHEDULED and start >= now:
+        return held + rank
+    return None
+
+
+def session_count(
+    *,
+    status: str,
+    start: datetime,
+    rank: int | None,
+    held: int,
+    planned: int,
+    now: datetime | None = None,
+) -> str:
+    """The words for one session: "session 3 of 12" for the third attended session, "next:
+    session 4 of 12" for the next one booked, "booked: session 5 of 12" for the one after;
+    no number otherwise."""
+    now = now or timezone.now()
+    number = session_number(status=status, start=start, rank=rank, held=held, now=now)
+    if status == SessionStatus.ATTENDED:
+        return f"session {number or '?'} of {planned}"
+    if status == SessionStatus.NO_SHOW:
+        return "did not attend (not counted)"
+    if status in CANCELLED_STATUSES:
+        return "cancelled (not counted)"
+    if number is None:
+        return "attendance not recorded yet"
+    return f"{'next' if rank == 1 else 'booked'}: session {number} of {planned}"
+
+
+def count_for_session(session, *, now: datetime | None = None) -> str:
+    """``session_count`` for a session read with its course and its ``status_rank``
+    (``selectors.with_session_rank`` or ``selectors.number_sessions``)."""
+    course = session.course
+    return session_count(
+        status=session.status,
+        start=session.scheduled_start,
+        rank=getattr(session, "status_rank", None),
+        held=course.sessions_attended,
+        planned=course.planned_sessions,
+        now=now,
+    )
+
+
+def held_count(*, held: int, planned: int) -> str:
+    """The course's own figure: "session 3 of 12" once three sessions were held (the same
+    words as the third attended session's), until then "no session held yet (12 planned)"."""
+    if held <= 0:
+        return f"no session held yet ({planned} planned)"
+    return f"session {held} of {planned}"

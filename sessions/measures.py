@@ -3,6 +3,7 @@ whether a therapist types it or the patient fills it in through the portal."""
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,7 +59,9 @@ def measure_record(
     """Score and store one questionnaire; keep the course's baseline and latest figures.
 
     A PHQ-9 whose item 9 is above 0 opens a risk flag. Raises ValidationError (nothing
-    saved) when an item is missing or out of range.
+    saved) when an item is missing or out of range, or when ``session`` has not started yet
+    (scores belong to sessions that happened; a patient fills one in before a session
+    through the portal, under no session).
 
     ``form_key`` is the one-time key of the form the answers came in (``measure_form_binding``:
     bound to the session for a therapist, to the patient for the portal), under the rule of
@@ -70,6 +73,11 @@ def measure_record(
     ``superseded_at`` and left out of every figure, chart, list and risk flag. A key issued
     for another form, session, patient or clinic raises ``SubmissionRefused``."""
     total, severity = score(instrument, answers)
+    if session is not None and session.scheduled_start > timezone.now():
+        raise ValidationError(
+            "This session has not started yet: a questionnaire is entered under a session "
+            "once it has started."
+        )
     # Lock the course row: baseline/latest must follow the order measures arrive in.
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     claim = submission_claim(
@@ -182,8 +190,6 @@ def _refresh_course_figures(course: TreatmentCourse) -> None:
 @transaction.atomic
 def risk_flag_respond(*, measure: Measure, by, response: str, request=None) -> Measure:
     """A clinician records what they did about a positive item 9; the flag then closes."""
-    from django.core.exceptions import ValidationError
-
     response = (response or "").strip()
     if not response:
         raise ValidationError("Write what you did in response to the risk flag.")

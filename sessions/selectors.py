@@ -23,6 +23,7 @@ from .models import (
     CANCELLED_STATUSES,
     Assignment,
     AssignmentStatus,
+    GoalReview,
     Measure,
     NoteAddendum,
     SessionNote,
@@ -33,35 +34,53 @@ from .models import (
 OVERDUE_AFTER = timedelta(hours=48)
 
 
-def _ordinal_sql() -> str:
+def _rank_sql() -> str:
     session = TherapySession._meta.db_table
-    status_placeholders = ", ".join(["%s"] * len(CANCELLED_STATUSES))
     return (
         # Only the model's own table name and placeholders are put into the text.
         f'SELECT COUNT(*) FROM "{session}" AS "earlier" '  # noqa: S608  # nosec B608
         f'WHERE "earlier"."clinic_id" = "{session}"."clinic_id" '
         f'AND "earlier"."course_id" = "{session}"."course_id" '
-        f'AND "earlier"."status" NOT IN ({status_placeholders}) '
+        f'AND "earlier"."status" = "{session}"."status" '
+        f'AND ("earlier"."status" <> %s OR "earlier"."scheduled_start" >= %s) '
         f'AND ("earlier"."scheduled_start" < "{session}"."scheduled_start" '
         f'OR ("earlier"."scheduled_start" = "{session}"."scheduled_start" '
         f'AND "earlier"."id" <= "{session}"."id"))'
     )
 
 
-_ORDINAL_SQL = _ordinal_sql()
+_RANK_SQL = _rank_sql()
 
 
-def with_ordinal(sessions: QuerySet[TherapySession]) -> QuerySet[TherapySession]:
-    """Annotate ``ordinal``: the session's place among its course's non-cancelled sessions
-    (the N of "N of M"). A subquery, not a window: it stays right when the outer query is
-    filtered to one week. Written in SQL: the same subquery built from the ORM (OuterRef,
-    Count) took Django longer to compile than the rest of the session page's query, on every
-    request; the count itself is one index range (clinic, course, scheduled_start). The SQL
-    names the outer table as Django names a query's own table: read the result, do not nest
-    it in another query (where Django would rename that table)."""
+def with_session_rank(
+    sessions: QuerySet[TherapySession], now: datetime | None = None
+) -> QuerySet[TherapySession]:
+    """Annotate ``status_rank``: the session's place among its course's sessions of the same
+    status, in order (a scheduled session's among those still ahead at ``now``), what
+    ``display.session_count`` numbers a session by. A subquery, not a window: it stays right
+    when the outer query is filtered to one week. Written in SQL: the same subquery built
+    from the ORM (OuterRef, Count) took Django longer to compile than the rest of the session
+    page's query, on every request; the count itself is one index range (clinic, course,
+    scheduled_start). The SQL names the outer table as Django names a query's own table:
+    read the result, do not nest it in another query (where Django would rename that
+    table)."""
+    params = (SessionStatus.SCHEDULED.value, now or timezone.now())
     return sessions.annotate(
-        ordinal=RawSQL(_ORDINAL_SQL, CANCELLED_STATUSES, output_field=IntegerField())  # noqa: S611  # nosec B611
+        status_rank=RawSQL(_RANK_SQL, params, output_field=IntegerField())  # noqa: S611  # nosec B611
     )
+
+
+def number_sessions(sessions: list[TherapySession], now: datetime | None = None) -> None:
+    """Set ``status_rank`` on each of ``sessions`` (all of one course's, in order) as
+    ``with_session_rank`` counts it, without a query."""
+    now = now or timezone.now()
+    seen: dict[str, int] = {}
+    for session in sessions:
+        if session.status == SessionStatus.SCHEDULED and session.scheduled_start < now:
+            session.status_rank = 0
+            continue
+        seen[session.status] = seen.get(session.status, 0) + 1
+        session.status_rank = seen[session.status]
 
 
 def sessions_for_user(user) -> QuerySet[TherapySession]:
@@ -92,7 +111,7 @@ class WeekDay:
 def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
     """The therapist's sessions in the seven days from ``start``, days and times in ``tz``."""
     begin, end = week_bounds(start, tz)
-    sessions = with_ordinal(
+    sessions = with_session_rank(
         TherapySession.objects.filter(
             clinic_id=therapist.clinic_id,
             therapist_id=therapist.pk,
@@ -113,18 +132,16 @@ def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
 
 
 def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
-    """All sessions of the course in order, each with its N (``ordinal``, counted here as
-    ``with_ordinal`` counts it) and its note's state (``note_pk``, ``note_signed_at``)."""
+    """All sessions of the course in order, each with its ``status_rank`` (counted here as
+    ``with_session_rank`` counts it) and its note's state (``note_pk``, ``note_signed_at``)."""
     sessions = list(
         TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
         .annotate(note_pk=F("note__pk"), note_signed_at=F("note__signed_at"))
         .order_by("scheduled_start", "pk")
     )
-    held = 0
+    number_sessions(sessions)
     for session in sessions:
-        if session.status not in CANCELLED_STATUSES:
-            held += 1
-        session.ordinal = held
+        session.course = course
     return sessions
 
 
@@ -206,8 +223,8 @@ def course_chart_data(
     course: TreatmentCourse, sessions: list | None = None, transitions: list | None = None
 ) -> ChartData:
     """What the score chart draws: measures, phase changes (unless the caller has them, in
-    their order ``at``, ``pk``) and life events, plus the sessions' ordinals when the caller
-    has not already loaded the sessions."""
+    their order ``at``, ``pk``) and life events, plus the attended sessions' numbers (when
+    the caller has not already loaded the sessions, read here)."""
     if sessions is None:
         sessions = course_sessions(course)
     measures = list(
@@ -231,7 +248,9 @@ def course_chart_data(
         measures=measures,
         transitions=transitions,
         life_events=life_events,
-        session_ordinals={s.pk: s.ordinal for s in sessions},
+        session_ordinals={
+            s.pk: s.status_rank for s in sessions if s.status == SessionStatus.ATTENDED
+        },
     )
 
 
@@ -248,6 +267,7 @@ SESSION_WITH_NOTE_FIELDS = (
     *(f"note__{f.name}" for f in SessionNote._meta.concrete_fields),
     *(f"course__{name}" for name in ("id", "clinic", "patient", "status", "phase")),
     "course__planned_sessions",
+    "course__sessions_attended",
     *(f"course__patient__{name}" for name in ("id", "clinic", "first_name", "last_name")),
     *(f"clinic__{name}" for name in ("id", "name", "time_zone")),
 )
@@ -271,7 +291,7 @@ def session_page(session_id, user) -> TherapySession:
     field of a related row left out of ``_SESSION_PAGE_FIELDS`` costs a query when read."""
     from patients.access import get_scoped_or_404
 
-    queryset = with_ordinal(
+    queryset = with_session_rank(
         TherapySession.objects.select_related(
             "course__patient",
             "therapist",
@@ -378,6 +398,24 @@ def goals_for_review(session: TherapySession) -> list[Goal]:
             review_status=F("this_review__status"),
         )
         .order_by("pk")
+    )
+
+
+def note_goal_reviews(session: TherapySession) -> list[GoalReview]:
+    """The goals' progress as reviewed in ``session``, with each goal's text."""
+    return list(
+        GoalReview.objects.filter(clinic_id=session.clinic_id, session_id=session.pk)
+        .select_related("goal")
+        .order_by("goal_id")
+    )
+
+
+def note_homework_reviewed(session: TherapySession) -> list[Assignment]:
+    """The homework reviewed (done or not done) in ``session``."""
+    return list(
+        Assignment.objects.filter(
+            clinic_id=session.clinic_id, course_id=session.course_id, reviewed_in_id=session.pk
+        ).order_by("due_date", "pk")
     )
 
 

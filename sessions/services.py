@@ -640,30 +640,56 @@ def assignment_review(*, assignment: Assignment, session: TherapySession, status
         outbox.on_assignment_closed(assignment)
 
 
+def note_sign_refusals(note: SessionNote, *, by) -> list[str]:
+    """Why ``by`` cannot sign ``note`` now, one sentence each; empty when they can. A note is
+    signed by its writer (the session's therapist, or the signer named when the course
+    moved), with the risk check recorded, for a session that has happened: its start has
+    passed and its attendance is recorded as attended. Read ``note.session`` with it."""
+    if note.signed_at is not None:
+        return [f"This note was already signed on {note.signed_at:%Y-%m-%d %H:%M} UTC."]
+    refusals = []
+    if note.writer_id != by.pk:
+        if note.signer_id is None:
+            refusals.append("Only the therapist who ran the session can sign its note.")
+        else:
+            refusals.append(
+                "Only the person this note was handed to when the course moved can sign it."
+            )
+    if not note.risk_level:
+        refusals.append("Record the risk check before signing the note.")
+    session = note.session
+    if session.status in CANCELLED_STATUSES:
+        refusals.append("A cancelled session's note cannot be signed.")
+    elif session.scheduled_start > timezone.now():
+        refusals.append(
+            "This session has not started yet: its note is signed once the session has taken place."
+        )
+    elif session.status == SessionStatus.NO_SHOW:
+        refusals.append(
+            "The patient did not attend this session: only the note of a session that took "
+            "place is signed."
+        )
+    elif session.status != SessionStatus.ATTENDED:
+        refusals.append("Record the attendance as attended before signing the note.")
+    return refusals
+
+
 def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
-    """Sign and lock the note. Only its writer signs (the session's therapist, or the signer
-    named when the course moved), and only with the risk check recorded; after this the note
-    never changes (later words are addenda)."""
+    """Sign and lock the note, when ``note_sign_refusals`` finds nothing against it; after
+    this the note never changes (later words are addenda), nor does the session's
+    attendance."""
     with transaction.atomic():
+        # The session first (as session_record_attendance and note_start lock it): its
+        # attendance, read below, is part of what the signature fixes.
+        list(TherapySession.objects.select_for_update().filter(pk=note.session_id).values("pk"))
         note = (
             SessionNote.objects.select_for_update()
             .select_related("session__course")
             .get(pk=note.pk)
         )
-        if note.signed_at is not None:
-            raise ValidationError(
-                f"This note was already signed on {note.signed_at:%Y-%m-%d %H:%M} UTC."
-            )
-        if note.writer_id != by.pk:
-            if note.signer_id is None:
-                raise ValidationError("Only the therapist who ran the session can sign its note.")
-            raise ValidationError(
-                "Only the person this note was handed to when the course moved can sign it."
-            )
-        if not note.risk_level:
-            raise ValidationError("Record the risk check before signing the note.")
-        if note.session.status in CANCELLED_STATUSES:
-            raise ValidationError("A cancelled session's note cannot be signed.")
+        refusals = note_sign_refusals(note, by=by)
+        if refusals:
+            raise ValidationError(refusals)
         note.signed_at = timezone.now()
         note.signed_by = by
         note.save(update_fields=["signed_at", "signed_by"])

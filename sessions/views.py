@@ -23,7 +23,7 @@ from phases.models import Phase, TreatmentCourse
 
 from . import selectors, services
 from .charts import chart_table_rows, score_chart_svg
-from .display import day_and_time, instrument_label
+from .display import count_for_session, day_and_time, instrument_label
 from .forms import (
     AddendumForm,
     AssignmentForm,
@@ -36,7 +36,6 @@ from .forms import (
 )
 from .measures import measure_form_binding, measure_record, risk_flag_respond
 from .models import (
-    CANCELLED_STATUSES,
     EnteredBy,
     Measure,
     RiskLevel,
@@ -308,11 +307,24 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "risk_form": RiskResponseForm(),
             "is_its_therapist": writer_id == request.user.pk,
+            "sign_refusals": (
+                _sign_refusals(session, note, request.user)
+                if note is not None and writer_id == request.user.pk
+                else []
+            ),
             "is_past": session.scheduled_start <= timezone.now(),
             "tz_name": session.clinic.time_zone,
             "instruments": [(code, spec.label) for code, spec in INSTRUMENTS.items()],
         },
     )
+
+
+def _sign_refusals(session: TherapySession, note: SessionNote, user) -> list[str]:
+    """Why the note cannot be signed yet, from what the page has read (no query)."""
+    if note.signed_at is not None:
+        return []
+    note.session = session
+    return services.note_sign_refusals(note, by=user)
 
 
 @dataclass(slots=True)
@@ -384,7 +396,7 @@ def course_sessions(request: HttpRequest, course_id: int) -> HttpResponse:
 
 @dataclass(slots=True)
 class _CourseSessionRow:
-    number: str  # "N of M", or a dash for a cancelled session
+    number: str  # "session x of N" as display.session_count writes it
     url: str
     when: str
     status: str
@@ -399,12 +411,12 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
     status_labels = dict(SessionStatus.choices)
     phase_labels = dict(Phase.choices)
     rows = []
+    now = timezone.now()
     for session in sessions:
-        cancelled = session.status in CANCELLED_STATUSES
         note = "Signed" if session.note_signed_at else "Draft"
         rows.append(
             _CourseSessionRow(
-                number="—" if cancelled else f"{session.ordinal} of {course.planned_sessions}",
+                number=count_for_session(session, now=now),
                 url=reverse("therapy:session", args=[session.pk]),
                 when=day_and_time(session.scheduled_start, tz, weekday=True),
                 status=str(status_labels.get(session.status, session.status)),
@@ -663,10 +675,28 @@ def note_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what signing will lock, and the button that signs (or why the note cannot be
+    signed yet). POST, from that page: sign and lock."""
     session = _session_for_its_therapist(request, pk, with_note=True)
     note = _note_of(session)
+    if request.method != "POST":
+        if note.signed_at is not None:
+            messages.info(request, "This note is signed and locked; add an addendum instead.")
+            return redirect("therapy:session", pk=session.pk)
+        return render(
+            request,
+            "sessions/note_sign_confirm.html",
+            {
+                "session": session,
+                "note": note,
+                "note_rows": note_display_rows(note),
+                "refusals": services.note_sign_refusals(note, by=request.user),
+                "goal_reviews": selectors.note_goal_reviews(session),
+                "homework_reviewed": selectors.note_homework_reviewed(session),
+                "tz_name": session.clinic.time_zone,
+            },
+        )
     try:
         services.note_sign(note=note, by=request.user, request=request)
     except ValidationError as error:
@@ -784,6 +814,13 @@ def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
     session = _session_for(request, pk)
     if instrument not in INSTRUMENTS:
         raise Http404("No such questionnaire.")
+    if request.method != "POST" and session.scheduled_start > timezone.now():
+        messages.error(
+            request,
+            "This session has not started yet: questionnaires are entered once it has "
+            "started (the patient can fill one in beforehand through the portal).",
+        )
+        return redirect("therapy:session", pk=session.pk)
     form = MeasureForm(
         request.POST or None,
         instrument=instrument,

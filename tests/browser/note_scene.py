@@ -24,6 +24,7 @@ def note_to_write():
     session = SessionFactory(
         course=CourseFactory(patient=patient),
         scheduled_start=timezone.now() - timedelta(hours=2),
+        status="attended",
     )
     return alice, device, services.note_start(session=session, by=alice)
 

@@ -1,14 +1,16 @@
 """A therapist's course from the first login to a signed note, through the browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from ipt_clinic.accounts.models import Role
 from patients.models import Patient
 from phases.models import Phase, TreatmentCourse
-from sessions.models import Assignment, SessionNote
+from sessions.models import Assignment, SessionNote, TherapySession
 from tests.factories import ClinicFactory
 
 from .conftest import checked
@@ -38,6 +40,18 @@ def _book_session(page: Page, days_ahead: int) -> None:
     _go(page, "Book a session")
     page.get_by_label("Date").fill(in_days(days_ahead))
     _save(page, "Book")
+    expect(page.get_by_role("heading", name=re.compile(r"^Next: session \d+ of"))).to_be_visible()
+
+
+def _hold_session(page: Page, hours_ago: int) -> None:
+    """The booked session's day comes (its start is put ``hours_ago``): the patient attends."""
+    session = TherapySession.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[-1]))
+    TherapySession.objects.filter(pk=session.pk).update(
+        scheduled_start=timezone.now() - timedelta(hours=hours_ago)
+    )
+    page.reload()
+    page.get_by_label("Attended", exact=True).check()
+    _save(page, "Record")
     expect(page.get_by_role("heading", name=re.compile(r"^Session \d+ of"))).to_be_visible()
 
 
@@ -98,6 +112,7 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
 
     # Initial assessment: a session with the baseline PHQ-9.
     _book_session(page, days_ahead=1)
+    _hold_session(page, hours_ago=26)
     _enter_phq9(page, answers=[2, 2, 1, 2, 1, 1, 2, 1, 0])
     course.refresh_from_db()
     assert course.baseline_phq9 == 12
@@ -128,6 +143,7 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     _save(page)
     expect(page.get_by_text("not yet reviewed")).to_be_visible()
     _book_session(page, days_ahead=2)
+    _hold_session(page, hours_ago=1)
     _enter_phq9(page, answers=[1, 1, 1, 1, 1, 0, 1, 0, 0])
 
     page.get_by_role("button", name=re.compile(r"^Write the note")).click()
@@ -149,6 +165,8 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     _save(page, "Set homework")
     expect(page.get_by_text("Homework set.")).to_be_visible()
 
+    _go(page, "Sign and lock…")
+    expect(page.get_by_text("Once signed, none of this can change")).to_be_visible()
     page.get_by_role("button", name="Sign and lock").click()
     expect(page.get_by_text("Note signed and locked.")).to_be_visible()
     checked(page)

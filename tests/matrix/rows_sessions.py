@@ -83,7 +83,8 @@ ROWS = {
         )
     ],
     "therapy:note_sign": [
-        Row(kwargs=lambda w: {"pk": w.past_session.pk}, method="post", admin_allowed=False)
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}, admin_allowed=False),
+        Row(kwargs=lambda w: {"pk": w.past_session.pk}, method="post", admin_allowed=False),
     ],
     "therapy:note_addendum": [
         Row(

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def note(course, therapist):
-    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=2))
+    session = SessionFactory(
+        course=course, scheduled_start=timezone.now() - timedelta(hours=2), status="attended"
+    )
     return services.note_start(session=session, by=therapist)
 
 

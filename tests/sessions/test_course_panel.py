@@ -59,8 +59,9 @@ def test_it_flags_unsigned_notes_older_than_48_hours_on_the_home_page(therapist_
 
 
 def test_each_row_numbers_held_sessions_and_shows_its_note_and_scores(therapist):
-    """N of M counts the sessions not cancelled, in order; each row shows its own note's
-    state and its own scores."""
+    """The "x of N" counts the sessions attended, in order; a cancellation, a no-show and a past
+    session with no attendance recorded take no number; each row shows its own note's state
+    and its own scores."""
     import re
     from datetime import timedelta
 
@@ -104,9 +105,9 @@ def test_each_row_numbers_held_sessions_and_shows_its_note_and_scores(therapist)
     ]
     m = course.planned_sessions
     assert [(r[0], r[4], r[5]) for r in rows] == [
-        (f"1 of {m}", "Signed", "—"),
-        ("—", "—", "—"),
-        (f"2 of {m}", "Draft", "PHQ-9 9 risk"),
-        (f"3 of {m}", "—", "—"),
-        (f"4 of {m}", "—", "—"),
+        (f"session 1 of {m}", "Signed", "—"),
+        ("cancelled (not counted)", "—", "—"),
+        (f"session 2 of {m}", "Draft", "PHQ-9 9 risk"),
+        ("did not attend (not counted)", "—", "—"),
+        ("attendance not recorded yet", "—", "—"),
     ]

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def note(course, therapist):
-    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=2))
+    session = SessionFactory(
+        course=course, scheduled_start=timezone.now() - timedelta(hours=2), status="attended"
+    )
     note = services.note_start(session=session, by=therapist)
     return services.note_save(
         note=note,
@@ -69,7 +71,9 @@ def test_it_offers_no_edit_form_for_a_signed_note(therapist_client, note, therap
 
 
 def test_it_refuses_to_sign_without_the_risk_check(course, therapist):
-    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=2))
+    session = SessionFactory(
+        course=course, scheduled_start=timezone.now() - timedelta(hours=2), status="attended"
+    )
     note = services.note_start(session=session, by=therapist)
     with pytest.raises(ValidationError, match="risk check"):
         services.note_sign(note=note, by=therapist)
@@ -116,7 +120,9 @@ def test_it_refuses_an_addendum_to_an_unsigned_note(note, therapist):
 def test_it_lists_unsigned_notes_older_than_48_hours(course, therapist):
     old = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=50))
     recent = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=30))
-    signed = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=60))
+    signed = SessionFactory(
+        course=course, scheduled_start=timezone.now() - timedelta(hours=60), status="attended"
+    )
     signed_note = services.note_start(session=signed, by=therapist)
     signed_note = services.note_save(
         note=signed_note, by=therapist, data={"risk_level": "none"}, expected_version=1

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def note(course, therapist):
-    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=2))
+    session = SessionFactory(
+        course=course, scheduled_start=timezone.now() - timedelta(hours=2), status="attended"
+    )
     note = services.note_start(session=session, by=therapist)
     return services.note_save(
         note=note,

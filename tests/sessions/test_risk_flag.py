@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from sessions.measures import measure_record
 from tests.factories import SessionFactory
@@ -21,7 +24,7 @@ def test_it_raises_a_flag_when_item_9_is_above_0(course, therapist):
 def test_it_shows_the_open_flag_on_the_session_and_course_pages(
     therapist_client, course, therapist
 ):
-    session = SessionFactory(course=course)
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(minutes=5))
     measure_record(
         course=course, instrument="phq9", answers=[1] * 9, entered_by=therapist, session=session
     )
@@ -35,7 +38,7 @@ def test_it_shows_the_open_flag_on_the_session_and_course_pages(
 
 
 def test_it_closes_the_flag_with_the_clinicians_response(therapist_client, course, therapist):
-    session = SessionFactory(course=course)
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(minutes=5))
     measure = measure_record(
         course=course, instrument="phq9", answers=[1] * 9, entered_by=therapist, session=session
     )

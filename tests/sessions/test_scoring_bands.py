@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from sessions.measures import measure_form_binding, measure_record
 from sessions.models import Measure
@@ -87,7 +90,7 @@ def _key(session, instrument: str) -> str:
 
 @pytest.mark.django_db
 def test_it_computes_the_total_from_the_items_posted(therapist_client, course):
-    session = SessionFactory(course=course)
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(minutes=5))
     data = {"form_key": _key(session, "gad7"), **{f"item_{n}": 2 for n in range(1, 8)}}
     response = therapist_client.post(
         reverse("therapy:measure_new", args=[session.pk, "gad7"]), data
