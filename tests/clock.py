@@ -65,6 +65,22 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"clock: each test starts at {instant(value).isoformat()}" if value else None
 
 
+class _RandomOrderSeed:
+    """Says at the end of every run, -q included, which order it ran in."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter, config: pytest.Config) -> None:
+        if config.pluginmanager.has_plugin("randomly"):
+            seed = config.getoption("randomly_seed")
+            terminalreporter.write_line(
+                f"random order: repeat it with -p randomly --randomly-seed={seed}"
+            )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_RandomOrderSeed(), "ipt-random-order-seed")
+
+
 @pytest.fixture(autouse=True)
 def _clock_option(request: pytest.FixtureRequest):
     value = request.config.getoption("--clock")

@@ -106,7 +106,13 @@ ROLE_ADMIN = Role.CLINIC_ADMIN
 
 
 # --clock INSTANT runs each test as if the clock read an awkward instant (tests/clock.py).
-from tests.clock import _clock_option, pytest_addoption, pytest_report_header  # noqa: E402, F401
+# It also says at the end which random order the run took (-q hides pytest-randomly's header).
+from tests.clock import (  # noqa: E402, F401
+    _clock_option,
+    pytest_addoption,
+    pytest_configure,
+    pytest_report_header,
+)
 
 # On CI a skipped test fails the run (see tests/foundation/skips.py).
 from tests.foundation.skips import (  # noqa: E402, F401
