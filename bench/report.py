@@ -18,6 +18,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -166,13 +167,35 @@ def _notifications_line(results: dict) -> str:
     )
 
 
+def _busy_note(results: dict) -> str | None:
+    """A warning when other work shared the machine while the pages were timed."""
+    load = results.get("load_average_before_pages")
+    cpus = results.get("machine", {}).get("cpus")
+    if not load or not cpus or load[0] <= cpus:
+        return None
+    return (
+        f"The machine was busy with other work (load average {load[0]:g} on {cpus} CPUs when the "
+        "pages began): these figures measure that load as much as the code; compare a page's "
+        "two scales and query counts rather than its milliseconds with the targets."
+    )
+
+
+def _paragraph(text: str) -> str:
+    """Prose wrapped as the READMEs wrap theirs (tables stay one row a line)."""
+    return textwrap.fill(text, width=95, break_long_words=False, break_on_hyphens=False)
+
+
 def summary(results: dict) -> str:
     """README.md's block: the run, the pages' table, the dashboard pair, the notifications."""
-    lines = [_run_line(results), "", *_pages_table(results), ""]
+    lines = [_paragraph(_run_line(results)), ""]
+    busy = _busy_note(results)
+    if busy:
+        lines += [_paragraph(busy), ""]
+    lines += [*_pages_table(results), ""]
     dashboard = _dashboard_line(results)
     if dashboard:
-        lines += [dashboard, ""]
-    lines.append(_notifications_line(results))
+        lines += [_paragraph(dashboard), ""]
+    lines.append(_paragraph(_notifications_line(results)))
     return "\n".join(lines)
 
 
@@ -180,7 +203,7 @@ def detail(results: dict) -> str:
     """bench/README.md's block: what each scale held and where each page's time went."""
     low, high = _scales(results)
     lines = [
-        f"Run of {_when(results)} (`bench/results/latest.json`). The seeded data:",
+        _paragraph(f"Run of {_when(results)} (`bench/results/latest.json`). The seeded data:"),
         "",
         "| scale | seed (s) | staff | patients | courses | sessions | scores | assignments |",
         "|---|---|---|---|---|---|---|---|",
@@ -215,11 +238,13 @@ def detail(results: dict) -> str:
     machine = results.get("machine", {})
     lines += [
         "",
-        f"Machine: {machine.get('cpus', '?')} CPUs ({machine.get('cpu') or '?'}), "
-        f"{machine.get('platform', '?')}; load average before the pages "
-        f"{results.get('load_average_before_pages', '?')}, after them "
-        f"{results.get('load_average_after_pages', '?')}, at the end "
-        f"{machine.get('load_average_at_end', '?')}.",
+        _paragraph(
+            f"Machine: {machine.get('cpus', '?')} CPUs ({machine.get('cpu') or '?'}), "
+            f"{machine.get('platform', '?')}; load average before the pages "
+            f"{results.get('load_average_before_pages', '?')}, after them "
+            f"{results.get('load_average_after_pages', '?')}, at the end "
+            f"{machine.get('load_average_at_end', '?')}."
+        ),
     ]
     return "\n".join(lines)
 
