@@ -1,9 +1,11 @@
+import calendar
 from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 
+from ipt_clinic.dates import limit_to_bookings
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.models import Relationship
@@ -35,6 +37,7 @@ class SlotForm(VersionedForm, forms.Form):
         self.tz = tz
         super().__init__(*args, **kwargs)
         self.fields["time"].help_text = f"Clinic time ({tz.key})."
+        limit_to_bookings(self.fields["date"], timezone.localdate(timezone=tz))
 
     def clean(self):
         cleaned = super().clean()
@@ -70,6 +73,49 @@ class SlotForm(VersionedForm, forms.Form):
         return self.initial_for(
             session.scheduled_start, self.tz, session.duration_minutes, session.modality
         )
+
+
+WEEKDAYS = [(str(n), name) for n, name in enumerate(calendar.day_name)]
+
+
+class SeriesForm(forms.Form):
+    """A contracted series: ``count`` sessions on one weekday and time from ``first_day``,
+    weekly or every two weeks, the last ``taper_last`` every two weeks (the termination
+    taper). Read from the query string for the preview, posted again to book."""
+
+    first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, coerce=int)
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    interval = forms.ChoiceField(
+        label="How often", choices=(("weekly", "Weekly"), ("fortnightly", "Every two weeks"))
+    )
+    count = forms.IntegerField(label="Sessions", min_value=1, max_value=20)
+    taper_last = forms.IntegerField(
+        label="Taper: the last sessions every two weeks",
+        min_value=0,
+        max_value=20,
+        required=False,
+        initial=0,
+        help_text="For termination: how many of the last sessions are spaced two weeks apart.",
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=MIN_DURATION, max_value=MAX_DURATION
+    )
+    modality = forms.ChoiceField(choices=Modality.choices)
+
+    def __init__(self, *args, tz, **kwargs):
+        self.tz = tz
+        super().__init__(*args, **kwargs)
+        self.fields["time"].help_text = f"Clinic time ({tz.key})."
+        limit_to_bookings(self.fields["first_day"], timezone.localdate(timezone=tz))
+
+    def clean(self):
+        cleaned = super().clean()
+        count, taper = cleaned.get("count"), cleaned.get("taper_last") or 0
+        if count is not None and taper > count:
+            self.add_error("taper_last", f"The taper is part of the {count} sessions.")
+        cleaned["taper_last"] = taper
+        return cleaned
 
 
 class CancelForm(forms.Form):
@@ -287,6 +333,8 @@ class AssignmentForm(FormKeyMixin, forms.Form):
 
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
+        today = timezone.localdate(timezone=course.clinic.tz)
+        limit_to_bookings(self.fields["due_date"], today, what="The due date")
         self.fields["relationship"].queryset = Relationship.objects.filter(
             clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
         )

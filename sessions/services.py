@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from ipt_clinic.dates import BOOKING_YEARS_AHEAD, last_booking_day
 from ipt_clinic.editing import save_versioned
 from ipt_clinic.submissions.services import (
     FormPurpose,
@@ -90,7 +91,10 @@ class NoteLockedError(ValidationError):
 
 
 def _format_local(moment: datetime, tz) -> str:
-    return timezone.localtime(moment, tz).strftime("%a %d %b %Y %H:%M")
+    try:
+        return timezone.localtime(moment, tz).strftime("%a %d %b %Y %H:%M")
+    except OverflowError:  # a start typed at the edge of the calendar (year 1 or 9999)
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def _check_slot(
@@ -101,7 +105,8 @@ def _check_slot(
     duration_minutes: int,
     exclude_session_id: int | None = None,
 ) -> None:
-    """Refuse a start in the past or a slot overlapping another session of the therapist.
+    """Refuse a start in the past or more than two years ahead (``ipt_clinic.dates``), or a
+    slot overlapping another session of the therapist.
 
     Locks the therapist's user row first: two bookings for one therapist then run one after
     the other, so both cannot pass the overlap check. Call inside a transaction.
@@ -113,6 +118,15 @@ def _check_slot(
     if start < timezone.now():
         raise ValidationError(
             f"{_format_local(start, clinic.tz)} is in the past: a new session must start later."
+        )
+    last_day = last_booking_day(timezone.localdate(timezone=clinic.tz))
+    # The start's own date first: near the end of the calendar, converting it could overflow.
+    if start.date() > last_day + timedelta(days=1) or (
+        timezone.localdate(start, clinic.tz) > last_day
+    ):
+        raise ValidationError(
+            f"A session is booked at most {BOOKING_YEARS_AHEAD} years ahead (until "
+            f"{last_day:%d %b %Y}): check the date."
         )
     get_user_model().objects.select_for_update().get(pk=therapist.pk)
     end = start + timedelta(minutes=duration_minutes)
@@ -188,36 +202,98 @@ def session_book(
     if modality not in Modality.values:
         raise ValidationError("Choose in person, video or phone.")
     with transaction.atomic():
-        course = TreatmentCourse.objects.select_related("clinic", "therapist").get(pk=course.pk)
-        if course.status != "active":
-            raise ValidationError("Sessions can only be booked on an active course.")
-        _check_slot(
-            therapist=course.therapist,
-            clinic=course.clinic,
+        course = _bookable_course(course)
+        return _book(
+            course=course,
             start=start,
             duration_minutes=duration_minutes,
-        )
-        session = TherapySession(
-            clinic_id=course.clinic_id,
-            course=course,
-            therapist=course.therapist,
-            scheduled_start=start,
-            duration_minutes=duration_minutes,
             modality=modality,
-            created_by=by,
-        )
-        session.full_clean()
-        session.save()
-        audit_record(
-            action=AuditAction.CREATE,
-            clinic_id=course.clinic_id,
-            actor=by,
-            patient_id=course.patient_id,
-            target=session,
-            summary=f"Session booked for {_format_local(start, course.clinic.tz)}",
+            by=by,
             request=request,
         )
-        outbox.on_session_booked(session)
+
+
+def session_series_book(
+    *,
+    course: TreatmentCourse,
+    starts: list[datetime],
+    duration_minutes: int,
+    modality: str,
+    by,
+    request=None,
+) -> list[TherapySession]:
+    """Book a session of ``course`` at each of ``starts`` (aware), all or none, in one
+    transaction: each goes through the same checks, audit event and outbox hook as
+    ``session_book``. A start that cannot be booked refuses the whole series, with one
+    sentence per refused start naming its date (clinic time)."""
+    if modality not in Modality.values:
+        raise ValidationError("Choose in person, video or phone.")
+    if not starts:
+        raise ValidationError("There is no session to book: every date was skipped.")
+    with transaction.atomic():
+        course = _bookable_course(course)
+        tz = course.clinic.tz
+        booked, refusals = [], []
+        for start in sorted(starts):
+            try:
+                booked.append(
+                    _book(
+                        course=course,
+                        start=start,
+                        duration_minutes=duration_minutes,
+                        modality=modality,
+                        by=by,
+                        request=request,
+                    )
+                )
+            except ValidationError as error:
+                refusals += [f"{_format_local(start, tz)}: {m}" for m in error.messages]
+        if refusals:
+            # Raised inside the block: nothing of the series is kept, the sessions booked
+            # above go with the transaction, and their outbox rows with them.
+            raise ValidationError(refusals)
+    return booked
+
+
+def _bookable_course(course: TreatmentCourse) -> TreatmentCourse:
+    course = TreatmentCourse.objects.select_related("clinic", "therapist").get(pk=course.pk)
+    if course.status != "active":
+        raise ValidationError("Sessions can only be booked on an active course.")
+    return course
+
+
+def _book(
+    *, course: TreatmentCourse, start: datetime, duration_minutes: int, modality: str, by, request
+) -> TherapySession:
+    """One session booked: the slot checked, the row, its audit event and its reminder in the
+    outbox. Call inside a transaction, with ``course`` read by ``_bookable_course``."""
+    _check_slot(
+        therapist=course.therapist,
+        clinic=course.clinic,
+        start=start,
+        duration_minutes=duration_minutes,
+    )
+    session = TherapySession(
+        clinic_id=course.clinic_id,
+        course=course,
+        therapist=course.therapist,
+        scheduled_start=start,
+        duration_minutes=duration_minutes,
+        modality=modality,
+        created_by=by,
+    )
+    session.full_clean()
+    session.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=course.clinic_id,
+        actor=by,
+        patient_id=course.patient_id,
+        target=session,
+        summary=f"Session booked for {_format_local(start, course.clinic.tz)}",
+        request=request,
+    )
+    outbox.on_session_booked(session)
     return session
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("week/", views.week, name="week"),
     path("course/<int:course_id>/", views.course_sessions, name="course_sessions"),
     path("course/<int:course_id>/book/", views.book, name="book"),
+    path("course/<int:course_id>/book/series/", views.book_series, name="book_series"),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

@@ -21,7 +21,7 @@ from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.access import get_scoped_or_404
 from phases.models import Phase, TreatmentCourse
 
-from . import selectors, services
+from . import selectors, series, services
 from .charts import chart_table_rows, score_chart_svg
 from .display import count_for_session, day_and_time, instrument_label
 from .forms import (
@@ -32,6 +32,7 @@ from .forms import (
     MeasureForm,
     NoteForm,
     RiskResponseForm,
+    SeriesForm,
     SlotForm,
 )
 from .measures import measure_form_binding, measure_record, risk_flag_respond
@@ -147,13 +148,11 @@ def week(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def book(request: HttpRequest, course_id: int) -> HttpResponse:
+    """One session; ``?after=<session>`` ("book the next one") fills in the same time one
+    interval of the course's frequency later, with that session's length and modality."""
     course = _course_for(request, course_id)
     tz = course.clinic.tz
-    form = SlotForm(
-        request.POST or None,
-        tz=tz,
-        initial=SlotForm.initial_for(None, tz, course.session_minutes, "in_person"),
-    )
+    form = SlotForm(request.POST or None, tz=tz, initial=_next_slot(request, course, tz))
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_book(
@@ -174,6 +173,78 @@ def book(request: HttpRequest, course_id: int) -> HttpResponse:
         request,
         "sessions/slot_form.html",
         {"form": form, "course": course, "title": "Book a session", "tz_name": tz.key},
+    )
+
+
+def _next_slot(request: HttpRequest, course: TreatmentCourse, tz) -> dict:
+    default = SlotForm.initial_for(None, tz, course.session_minutes, "in_person")
+    after_id = record_id(request.GET.get("after", ""))
+    after = (
+        TherapySession.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, pk=after_id
+        ).first()
+        if after_id is not None
+        else None
+    )
+    if after is None:
+        return default
+    start = series.next_start_after(after, course.frequency, tz)
+    if start is None or start < timezone.now():
+        return {**default, "duration_minutes": after.duration_minutes, "modality": after.modality}
+    return SlotForm.initial_for(start, tz, after.duration_minutes, after.modality)
+
+
+@login_required
+def book_series(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The contract's sessions booked at once. GET: the series (from the query string, or the
+    course's defaults) and a preview of every date with its clashes; POST (from the
+    preview): book them all, each clash skipped or moved as chosen on its row."""
+    course = _course_for(request, course_id)
+    tz = course.clinic.tz
+    sessions = selectors.course_sessions(course)
+    data = request.POST if request.method == "POST" else request.GET
+    if "count" not in data:
+        data = series.series_defaults(course, sessions, tz)
+    form = SeriesForm(data, tz=tz)
+    rows, errors = [], []
+    if form.is_valid():
+        rows = series.planned_rows(course, form.cleaned_data, tz)
+        series.read_choices(rows, request.POST if request.method == "POST" else {})
+        if request.method == "POST":
+            starts, errors = series.chosen_starts(rows, tz)
+            if not errors:
+                try:
+                    booked = services.session_series_book(
+                        course=course,
+                        starts=starts,
+                        duration_minutes=form.cleaned_data["duration_minutes"],
+                        modality=form.cleaned_data["modality"],
+                        by=request.user,
+                        request=request,
+                    )
+                except ValidationError as error:
+                    errors = _messages_of(error)
+                else:
+                    skipped = len(rows) - len(booked)
+                    messages.success(
+                        request,
+                        f"{len(booked)} session{'s' if len(booked) != 1 else ''} booked, "
+                        f"{day_and_time(booked[0].scheduled_start, tz, weekday=True)} to "
+                        f"{day_and_time(booked[-1].scheduled_start, tz, weekday=True)}"
+                        + (f" ({skipped} skipped)." if skipped else "."),
+                    )
+                    return redirect("phases:course", course_id=course.pk)
+    return render(
+        request,
+        "sessions/series_form.html",
+        {
+            "course": course,
+            "form": form,
+            "rows": rows,
+            "errors": errors,
+            "remaining": series.remaining_sessions(course, sessions),
+            "tz_name": tz.key,
+        },
     )
 
 
@@ -448,6 +519,7 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
     tz = course.clinic.tz
     return {
         "course_session_rows": _course_session_rows(course, sessions, by_session, tz),
+        "remaining": series.remaining_sessions(course, sessions),
         "score_chart_svg": score_chart_svg(chart, tz=tz),
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,

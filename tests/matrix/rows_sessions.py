@@ -16,6 +16,20 @@ def _slot(w) -> dict:
     return {"date": _tomorrow(w), "time": "07:15", "duration_minutes": 50, "modality": "video"}
 
 
+def _series(w) -> dict:
+    first = timezone.localdate(timezone=w.clinic.tz) + timedelta(days=2)
+    return {
+        "first_day": first.isoformat(),
+        "weekday": first.weekday(),
+        "time": "06:40",
+        "interval": "weekly",
+        "count": 2,
+        "taper_last": 0,
+        "duration_minutes": 50,
+        "modality": "video",
+    }
+
+
 def _note_data(w) -> dict:
     # The whole form as the page sends it, the goal's review included: a form with a field
     # missing is refused (422 from the autosave).
@@ -33,6 +47,10 @@ ROWS = {
     "therapy:book": [
         Row(kwargs=lambda w: {"course_id": w.course.pk}),
         Row(kwargs=lambda w: {"course_id": w.course.pk}, method="post", data=_slot),
+    ],
+    "therapy:book_series": [
+        Row(kwargs=lambda w: {"course_id": w.course.pk}),
+        Row(kwargs=lambda w: {"course_id": w.course.pk}, method="post", data=_series),
     ],
     "therapy:session": [
         Row(kwargs=lambda w: {"pk": w.session.pk}),

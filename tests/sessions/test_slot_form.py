@@ -1,9 +1,19 @@
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
 
 from sessions.forms import SlotForm
 
 LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture(autouse=True)
+def _booking_from_2030():
+    # The dates below lie within the two years ahead that a booking may reach from here.
+    with time_machine.travel(datetime(2030, 1, 15, 12, tzinfo=UTC), tick=False):
+        yield
 
 
 def test_it_refuses_a_time_skipped_by_the_clock_change():
