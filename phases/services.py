@@ -225,6 +225,32 @@ def course_update(
     return course
 
 
+# The treatment contract's parts: the initial-phase note shows them and writes them here
+# through ``course_update`` (sessions.services.note_save), the course form shows the same.
+CONTRACT_FIELDS = ["planned_sessions", "frequency", "session_minutes", "contract_agreed_on"]
+CONTRACT_CRITERION = (
+    "The treatment contract is agreed: number of sessions, frequency, length and the date agreed"
+)
+
+
+def contract_agreed(course: TreatmentCourse) -> bool:
+    return course.contract_agreed_on is not None and all(
+        getattr(course, name) for name in CONTRACT_FIELDS
+    )
+
+
+def contract_summary(course: TreatmentCourse) -> str:
+    """The contract in one line, as a note records what was agreed at its session."""
+    terms = (
+        f"{course.planned_sessions} sessions, {course.get_frequency_display().lower()}, "
+        f"{course.session_minutes} minutes each"
+    )
+    if course.contract_agreed_on is None:
+        return f"{terms}; not agreed yet"
+    agreed = course.contract_agreed_on
+    return f"{terms}; agreed on {agreed.day} {agreed:%b} {agreed.year}"
+
+
 # --- the phase state machine -------------------------------------------------------------
 
 
@@ -233,13 +259,7 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
     the course's live goals, when the caller has them already (the course page)."""
     phase = course.phase
     if phase == Phase.INITIAL:
-        return [
-            ("A baseline PHQ-9 is recorded", course.baseline_phq9 is not None),
-            (
-                "The treatment contract is recorded (date agreed)",
-                course.contract_agreed_on is not None,
-            ),
-        ]
+        return [("A baseline PHQ-9 is recorded", course.baseline_phq9 is not None)]
     if phase == Phase.SOCIAL:
         has_person = Relationship.objects.filter(
             clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
@@ -251,6 +271,9 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
             ("The interpersonal inventory holds at least one person", has_person),
             ("At least one problem area is chosen", has_area),
             ("The interpersonal formulation is written", bool(course.formulation.strip())),
+            # The manual's order: the contract is agreed once the inventory and the
+            # formulation say what the treatment is for.
+            (CONTRACT_CRITERION, contract_agreed(course)),
         ]
     if phase == Phase.PROBLEM_SOLVING:
         if goals is None:

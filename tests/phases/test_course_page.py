@@ -68,6 +68,7 @@ def test_it_shows_every_transition_on_the_timeline(patient, therapist, therapist
     RelationshipFactory(patient=patient)
     ProblemAreaFactory(course=course)
     course.formulation = "Grief"
+    course.contract_agreed_on = course.start_date
     course.save()
     course_advance(course=course, by=therapist)
     course_move_back(course=course, by=therapist, reason="Unresolved grief resurfaced.")
