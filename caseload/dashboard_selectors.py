@@ -211,10 +211,9 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
 
 
 def _open_risk_measures() -> QuerySet[Measure]:
-    # A measure superseded by a correction no longer counts: the correction carries the flag.
-    return Measure.objects.filter(
-        risk_flag=True, risk_responded_at__isnull=True, superseded_at__isnull=True
-    )
+    # Superseded measures included: answers the patient gave and then corrected were still
+    # given, and a flag they raised stays open until a clinician responds to it.
+    return Measure.objects.filter(risk_flag=True, risk_responded_at__isnull=True)
 
 
 # --- the dashboard ---------------------------------------------------------------------------

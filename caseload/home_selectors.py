@@ -80,7 +80,6 @@ def caseload_courses(user):
                     course_id=OuterRef("pk"),
                     risk_flag=True,
                     risk_responded_at__isnull=True,
-                    superseded_at__isnull=True,
                 )
             ),
         )

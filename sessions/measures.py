@@ -70,7 +70,8 @@ def measure_record(
     latest record of that form; with other answers it records a **correction**, a new
     Measure pointing at the one it corrects (``corrects``, same session and time taken),
     scored and flagged by the usual rules, while the corrected one is stamped
-    ``superseded_at`` and left out of every figure, chart, list and risk flag. A key issued
+    ``superseded_at`` and left out of every figure, chart and list (a flag it raised stays open
+    until a clinician responds). A key issued
     for another form, session, patient or clinic raises ``SubmissionRefused``."""
     total, severity = score(instrument, answers)
     if session is not None and session.scheduled_start > timezone.now():

@@ -146,7 +146,8 @@ def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
 
 
 # Measures superseded by a correction (``Measure.superseded_at``) stay in the record but in no
-# list, chart, figure or risk flag: every read below leaves them out.
+# list, chart or figure: every read below leaves them out, except the open risk flags (a flag
+# raised by answers corrected afterwards stays open until a clinician responds).
 
 
 def course_measures(course: TreatmentCourse) -> list[Measure]:
@@ -160,13 +161,26 @@ def course_measures(course: TreatmentCourse) -> list[Measure]:
 
 
 def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
+    """Every flag no clinician has responded to, superseded measures included: answers that
+    were corrected afterwards were still given, so their flag stays until someone responds."""
     return list(
         Measure.objects.filter(
             clinic_id=course.clinic_id,
             course_id=course.pk,
             risk_flag=True,
             risk_responded_at__isnull=True,
-            superseded_at__isnull=True,
+        ).order_by("taken_at", "pk")
+    )
+
+
+def session_open_risk_flags(session: TherapySession) -> list[Measure]:
+    """The open flags of answers filed under ``session``, superseded ones included."""
+    return list(
+        Measure.objects.filter(
+            clinic_id=session.clinic_id,
+            session_id=session.pk,
+            risk_flag=True,
+            risk_responded_at__isnull=True,
         ).order_by("taken_at", "pk")
     )
 

@@ -364,7 +364,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note": note,
             "note_rows": note_display_rows(note) if note else [],
             "addenda": selectors.note_addenda(note),
-            "open_flags": [m for m in measures if m.risk_flag and not m.risk_responded_at],
+            "open_flags": selectors.session_open_risk_flags(session),
             "measure_rows": _measure_rows(measures, session.clinic.tz),
             "homework_set_here": homework.set_here,
             "homework_for_review": homework.for_review,
@@ -524,7 +524,8 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,
         "outcome": selectors.course_outcome(course),
-        "open_risk_flags": [m for m in chart.measures if m.risk_flag and not m.risk_responded_at],
+        # From the course, not the chart: a flag raised by answers corrected afterwards stays.
+        "open_risk_flags": selectors.open_risk_flags(course),
         "risk_form": RiskResponseForm(),
         "tz_name": tz.key,
     }

@@ -66,7 +66,7 @@ def test_it_records_item_9_raised_on_the_same_form_as_a_flagged_correction(
     assert Measure.objects.filter(course=course).count() == 2
 
 
-def test_it_reads_only_the_correction_in_figures_charts_lists_and_flags(
+def test_it_reads_only_the_correction_in_figures_charts_and_lists(
     therapist_client, course, therapist
 ):
     session = _session(course)
@@ -80,10 +80,30 @@ def test_it_reads_only_the_correction_in_figures_charts_lists_and_flags(
     assert (course.baseline_phq9, course.latest_phq9) == (16, 16)
     assert selectors.course_measures(course) == [correction]
     assert selectors.course_chart_data(course).measures == [correction]
-    assert selectors.open_risk_flags(course) == []
+
+
+def test_it_keeps_the_flag_of_answers_corrected_afterwards_open_until_a_response(
+    therapist_client, course, therapist
+):
+    session = _session(course)
+    url = reverse("therapy:measure_new", args=[session.pk, "phq9"])
+    key = key_on(therapist_client.get(url))
+    therapist_client.post(url, _answers([2] * 8 + [2], key))  # item 9 answered 2: flagged
+    therapist_client.post(url, _answers([2] * 8 + [0], key))  # then corrected to 0
+    first = Measure.objects.get(superseded_at__isnull=False)
+
+    # What was first answered still needs a clinician's response, everywhere flags show.
+    assert selectors.open_risk_flags(course) == [first]
     [home_course] = caseload_courses(therapist)
-    assert not home_course.has_open_risk
+    assert home_course.has_open_risk
     dashboard = dashboard_for_clinic(course.clinic_id, course.clinic.tz)
-    assert dashboard.totals.counts["risk_open"] == 0
+    assert dashboard.totals.counts["risk_open"] == 1
     chart_page = therapist_client.get(reverse("therapy:course_sessions", args=[course.pk]))
-    assert "no clinician response recorded yet" not in chart_page.content.decode()
+    assert "changed these answers afterwards" in chart_page.content.decode()
+    session_page = therapist_client.get(reverse("therapy:session", args=[session.pk]))
+    assert "changed these answers afterwards" in session_page.content.decode()
+
+    therapist_client.post(
+        reverse("therapy:risk_respond", args=[first.pk]), {"response": "Called her: safe."}
+    )
+    assert selectors.open_risk_flags(course) == []
