@@ -1367,7 +1367,7 @@ def jamie(t: Teller) -> None:
         record_number="NG-0004",
         first_name="Jamie",
         last_name="Lowe",
-        date_of_birth=date(2003, 9, 30),
+        date_of_birth=date(2004, 2, 11),
         email="jamie.lowe@example.org",
         phone="+44 7700 900404",
         preferred_channel="sms",
