@@ -73,7 +73,9 @@ def test_it_starts_web_and_worker_and_stops_both_on_ctrl_c(redis_url, tmp_path):
         assert len(started) >= 3, f"expected the script, the web app and the worker: {started}"
 
         script.send_signal(signal.SIGINT)
-        assert script.wait(timeout=30) == 130
+        # Seconds on a quiet machine; over 30 once with the machine's two cores shared by
+        # several test runs (the run in random order that found it).
+        assert script.wait(timeout=90) == 130
         assert wait_for(lambda: not _processes_marked(marker), timeout=10), (
             f"left running after Ctrl-C: {_processes_marked(marker)}\n{log_path.read_text()}"
         )
