@@ -63,8 +63,10 @@ lock:
 check-lock:
 	$(PY) scripts/lock.py --check
 
+# bench/results/latest.json, then the README's and bench/README's tables written from it.
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/report.py
 
 load: install
 	$(PIP) install -q -c requirements.lock -e '.[dev,load]'
