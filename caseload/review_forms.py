@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ipt_clinic.dates import HistoryDatesMixin
 from phases.models import CourseStatus, Phase, ProblemAreaKind, TreatmentCourse
 
 from .dashboard_selectors import METRICS, CourseFilters, clinic_therapists
@@ -60,7 +61,7 @@ class CourseFilterForm(forms.Form):
         )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(HistoryDatesMixin, forms.Form):
     date_from = forms.DateField(
         label="Ended from", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
     )

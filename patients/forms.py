@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from ipt_clinic.accounts.models import Role, User
+from ipt_clinic.dates import HistoryDatesMixin
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
 
@@ -18,7 +19,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class PatientForm(VersionedForm, forms.ModelForm):
+class PatientForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     """Create or edit a patient. ``therapists`` (a clinic admin creating a patient) adds the
     choice of primary therapist; a therapist's new patients are their own. Editing carries
     the patient's version (``VersionedForm``)."""
@@ -137,7 +138,7 @@ class RelationshipForm(FormKeyMixin, VersionedForm, forms.ModelForm):
         }
 
 
-class LifeEventForm(FormKeyMixin, VersionedForm, forms.ModelForm):
+class LifeEventForm(HistoryDatesMixin, FormKeyMixin, VersionedForm, forms.ModelForm):
     mood_effect = forms.TypedChoiceField(
         choices=MoodEffect.choices, coerce=int, initial=MoodEffect.NONE, label="Effect on mood"
     )

@@ -3,6 +3,7 @@ from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 from django.db.models import Q
 
+from ipt_clinic.dates import HistoryDatesMixin
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.forms import DateInput
@@ -17,7 +18,7 @@ def _people(patient):
     )
 
 
-class CourseForm(VersionedForm, forms.ModelForm):
+class CourseForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     """The course's contract, diagnosis and sick role."""
 
     class Meta:
@@ -48,7 +49,7 @@ class CourseForm(VersionedForm, forms.ModelForm):
         }
 
 
-class FormulationForm(VersionedForm, forms.ModelForm):
+class FormulationForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     class Meta:
         model = TreatmentCourse
         fields = ["formulation", "formulation_agreed_on"]
@@ -59,7 +60,7 @@ class FormulationForm(VersionedForm, forms.ModelForm):
         labels = {"formulation_agreed_on": "Date the patient agreed to it"}
 
 
-class ProblemAreaForm(VersionedForm, forms.ModelForm):
+class ProblemAreaForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     class Meta:
         model = ProblemArea
         fields = [

@@ -8,12 +8,13 @@ Every piece of text goes through ``format_html`` (escaped).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ipt_clinic.dates import HISTORY_FIRST, HISTORY_LAST
 from phases.models import Phase
 
 from .display import day_and_time, instrument_label
@@ -33,6 +34,19 @@ PHASE_SHORT = {
     Phase.COMPLETED: "Completed",
 }
 BAND_FILLS = ("#eef1f5", "#fbfbfc")
+# The chart draws what lies within the years a date may be typed in (ipt_clinic.dates); a
+# value stored outside them (a typo such as 9999) is left out of the drawing, never out of
+# the table under it, and cannot stretch the time axis past the calendar's end.
+DRAWN_FROM = datetime.combine(HISTORY_FIRST, datetime.min.time(), tzinfo=UTC)
+DRAWN_UNTIL = datetime.combine(HISTORY_LAST, datetime.max.time(), tzinfo=UTC)
+
+
+def _drawn(moment: datetime) -> bool:
+    return DRAWN_FROM <= moment <= DRAWN_UNTIL
+
+
+def _drawn_day(day: date) -> bool:
+    return HISTORY_FIRST <= day <= HISTORY_LAST
 
 
 @dataclass
@@ -48,6 +62,8 @@ def phase_bands(data: ChartData, start: datetime, end: datetime) -> list[Band]:
     bands: list[Band] = []
     current, since = Phase.INITIAL.value, start
     for transition in data.transitions:
+        if not _drawn(transition.at):
+            continue
         if transition.kind == "started":
             current, since = transition.to_phase, min(since, transition.at)
             continue
@@ -61,14 +77,16 @@ def phase_bands(data: ChartData, start: datetime, end: datetime) -> list[Band]:
 
 def _time_range(data: ChartData, tz) -> tuple[datetime, datetime]:
     course = data.course
-    start = datetime.combine(course.start_date, datetime.min.time(), tzinfo=tz)
+    first_day = min(max(course.start_date, HISTORY_FIRST), HISTORY_LAST)
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
     moments = [m.taken_at for m in data.measures] + [t.at for t in data.transitions]
+    moments = [moment for moment in moments if _drawn(moment)]
     moments += [
         datetime.combine(e.occurred_on, datetime.min.time(), tzinfo=tz)
         for e in data.life_events
-        if e.occurred_on >= course.start_date - timedelta(days=90)
+        if _drawn_day(e.occurred_on) and e.occurred_on >= first_day - timedelta(days=90)
     ]
-    end = course.ended_at or timezone.now()
+    end = course.ended_at if course.ended_at and _drawn(course.ended_at) else timezone.now()
     if moments:
         start = min(start, *moments)
         end = max(end, *moments)
@@ -168,7 +186,7 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
         ("gad7", "GAD-7", "#9c4a00", "6 4", "square"),
     )
     for code, label, colour, dash, shape in series:
-        points = [m for m in data.measures if m.instrument == code]
+        points = [m for m in data.measures if m.instrument == code and _drawn(m.taken_at)]
         if not points:
             continue
         coords = " ".join(f"{x(m.taken_at)},{y(m.total)}" for m in points)
@@ -225,6 +243,8 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
 
     # Life events: numbered triangles below the axis (the table lists them).
     for number, event in enumerate(data.life_events, start=1):
+        if not _drawn_day(event.occurred_on):
+            continue
         moment = datetime.combine(event.occurred_on, datetime.min.time(), tzinfo=tz)
         if not start <= moment <= end:
             continue

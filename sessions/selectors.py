@@ -3,7 +3,7 @@ may already see (a course or session fetched through ``patients.access``) or the
 runs a fixed number of queries whatever the length of the history."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import (
     F,
@@ -95,11 +95,26 @@ def week_start_for(day: date) -> date:
 
 
 def week_bounds(monday: date, tz) -> tuple[datetime, datetime]:
-    """Midnight at the start of ``monday`` and of the Monday after, in ``tz``."""
+    """Midnight at the start of ``monday`` and of the Monday after, in ``tz``; in the
+    calendar's first and last weeks, its first and last instant (UTC) where the other lies
+    outside it."""
     return (
-        datetime.combine(monday, datetime.min.time(), tzinfo=tz),
-        datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz),
+        _midnight(monday, tz, outside=datetime.min.replace(tzinfo=UTC)),
+        _midnight(monday + timedelta(days=7), tz, outside=datetime.max.replace(tzinfo=UTC))
+        if monday <= date.max - timedelta(days=7)
+        else datetime.max.replace(tzinfo=UTC),
     )
+
+
+def _midnight(day: date, tz, *, outside: datetime) -> datetime:
+    """Midnight at the start of ``day`` in ``tz``, or ``outside`` when that midnight cannot
+    be written in UTC (the first day of year 1 east of Greenwich)."""
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    try:
+        midnight.astimezone(UTC)
+    except OverflowError:
+        return outside
+    return midnight
 
 
 @dataclass
@@ -121,10 +136,13 @@ def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
         .select_related("course__patient", "clinic", "note")
         .order_by("scheduled_start", "pk")
     )
-    days = [WeekDay(day=start + timedelta(days=i), sessions=[]) for i in range(7)]
+    # The calendar's last week ends on its last day, 31 December 9999, a Friday.
+    length = min(7, (date.max - start).days + 1)
+    days = [WeekDay(day=start + timedelta(days=i), sessions=[]) for i in range(length)]
     for session in sessions:
         local_day = timezone.localtime(session.scheduled_start, tz).date()
-        days[(local_day - start).days].sessions.append(session)
+        if 0 <= (local_day - start).days < length:
+            days[(local_day - start).days].sessions.append(session)
     return days
 
 

@@ -29,7 +29,10 @@ TAPER_DAYS = 14
 def local_start(day: date, at: time, tz) -> datetime | None:
     """``day`` at ``at`` in ``tz``, aware; None for a wall-clock time the clocks skip."""
     start = datetime.combine(day, at, tzinfo=tz)
-    back = start.astimezone(UTC).astimezone(tz)
+    try:
+        back = start.astimezone(UTC).astimezone(tz)
+    except OverflowError:  # the first or last hours of the calendar
+        return None
     if back.replace(tzinfo=None) != start.replace(tzinfo=None):
         return None
     return start
@@ -47,7 +50,10 @@ def next_start_after(session: TherapySession, frequency: str, tz) -> datetime | 
     """The same wall-clock time one interval of ``frequency`` after ``session``, clinic time
     (None when the clocks skip that time that day)."""
     local = timezone.localtime(session.scheduled_start, tz)
-    day = local.date() + interval_after(session.scheduled_start, frequency, tz)
+    try:
+        day = local.date() + interval_after(session.scheduled_start, frequency, tz)
+    except OverflowError:  # a session stored at the end of the calendar
+        return None
     return local_start(day, local.time().replace(second=0, microsecond=0), tz)
 
 
@@ -201,7 +207,12 @@ def series_defaults(course: TreatmentCourse, sessions: list[TherapySession], tz)
             if fortnightly
             else interval_after(latest.scheduled_start, course.frequency, tz)
         )
-        first = max(tomorrow, local.date() + interval)
+        try:
+            first = max(tomorrow, local.date() + interval)
+        except OverflowError:  # a session stored at the end of the calendar
+            first = tomorrow
+        if first > last_booking_day(tomorrow):
+            first = tomorrow
     return {
         "first_day": first.isoformat(),
         "weekday": str(weekday),

@@ -138,8 +138,9 @@ def week(request: HttpRequest) -> HttpResponse:
             "therapist": therapist,
             "days": days,
             "start": start,
-            "previous": start - timedelta(days=7),
-            "next": start + timedelta(days=7),
+            # None in the calendar's first and last weeks (year 1, year 9999).
+            "previous": start - timedelta(days=7) if start > date.min + timedelta(days=6) else None,
+            "next": start + timedelta(days=7) if start < date.max - timedelta(days=13) else None,
             "tz_name": tz.key,
             "today": timezone.localdate(timezone=tz),
         },
