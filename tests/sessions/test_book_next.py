@@ -43,23 +43,21 @@ def test_it_fills_in_the_next_session_one_interval_later(therapist, frequency, n
         assert f'href="{link}"' in page and "Book the next one" in page
 
         form = therapist_client.get(link).context["form"]
+        # A session of another course fills in nothing of its own.
+        elsewhere = SessionFactory(
+            course=CourseFactory(patient=PatientFactory(primary_therapist=therapist)),
+            scheduled_start=datetime(2027, 1, 12, 9, 30, tzinfo=UTC),
+            duration_minutes=90,
+        )
+        book = reverse("therapy:book", args=[course.pk])
+        default = therapist_client.get(f"{book}?after={elsewhere.pk}").context["form"]
+    assert (default.initial["date"], default.initial["duration_minutes"]) == (
+        date(2027, 1, 14),
+        course.session_minutes,
+    )
     assert form.initial == {
         "date": next_day,
         "time": time(9, 30),
         "duration_minutes": 60,
         "modality": "video",
     }
-
-
-def test_it_ignores_a_session_of_another_course(therapist, course):
-    with time_machine.travel(NOW, tick=False):
-        therapist_client = login(Client(), therapist)
-        elsewhere = SessionFactory(
-            course=CourseFactory(patient=PatientFactory(primary_therapist=therapist)),
-            scheduled_start=datetime(2027, 1, 13, 9, 30, tzinfo=UTC),
-            duration_minutes=90,
-        )
-        url = reverse("therapy:book", args=[course.pk])
-        form = therapist_client.get(f"{url}?after={elsewhere.pk}").context["form"]
-    assert form.initial["duration_minutes"] == course.session_minutes
-    assert form.initial["date"] == date(2027, 1, 14)

@@ -43,11 +43,12 @@ def test_it_refuses_a_booking_date_out_of_range_with_a_clear_message(
     assert not TherapySession.objects.exists()
 
 
-def test_it_books_on_the_last_day_in_range(client_now, course):
-    response = client_now.post(
-        reverse("therapy:book", args=[course.pk]), {"date": "2029-01-13", **SLOT}
-    )
-    assert response.status_code == 302
+def test_it_books_on_the_last_day_but_not_the_day_after(client_now, course):
+    url = reverse("therapy:book", args=[course.pk])
+    refused = client_now.post(url, {"date": "2029-01-14", **SLOT})
+    assert "more than 2 years ahead" in refused.content.decode()
+    assert not TherapySession.objects.exists()
+    assert client_now.post(url, {"date": "2029-01-13", **SLOT}).status_code == 302
     assert TherapySession.objects.get().scheduled_start.date().isoformat() == "2029-01-13"
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 import tests.matrix as matrix
-from patients.models import LifeEvent, Patient
+from patients.models import Patient
 from phases.models import PhaseTransition, ProblemArea, TreatmentCourse
 from sessions.models import Assignment, Measure, TherapySession
 from tests.factories import LifeEventFactory, SessionFactory
@@ -19,11 +19,12 @@ from tests.security.helpers import allowed_client, rows_with, url_for
 pytestmark = pytest.mark.django_db
 
 LAST_DAY, FIRST_DAY = date(9999, 12, 31), date(1, 1, 1)
-# The ends of the calendar that a timestamp column holds in both databases, an hour inside
+# The ends of the calendar that a timestamp column holds in both databases, two hours inside
 # them, so that a page converting them to the clinic's time has room either way.
 LATEST = datetime(9999, 12, 31, 22, 0, tzinfo=UTC)
 EARLIEST = datetime(1, 1, 1, 2, 0, tzinfo=UTC)
 GET_ROWS = rows_with("get")
+THANKS = "portal:questionnaire_thanks"
 
 
 def _far_world():
@@ -37,7 +38,9 @@ def _far_world():
     )
     ProblemArea.objects.filter(pk=world.problem_area.pk).update(transition_date=LAST_DAY)
     for moment in (LATEST, EARLIEST):
-        far = SessionFactory(course=course, scheduled_start=moment, status="attended")
+        far = SessionFactory(course=course, scheduled_start=moment)
+        # Stored as such, as an import or an old bug could have left it.
+        TherapySession.objects.filter(pk=far.pk).update(status="attended")
         Measure.objects.create(
             clinic=world.clinic,
             course=course,
@@ -65,15 +68,26 @@ def _far_world():
     return world
 
 
-@pytest.mark.parametrize(
-    ("name", "index", "row"), GET_ROWS, ids=[f"{n}[{i}]" for n, i, _ in GET_ROWS]
-)
-def test_it_opens_every_page_of_a_record_with_far_dates(name, index, row):
+def test_it_opens_every_page_of_a_record_with_far_dates():
     world = _far_world()
-    response = allowed_client(world, row).get(url_for(world, name, row))
-    assert response.status_code < 400 or response.status_code == 404 and name.startswith(
-        "portal:"
-    ), f"{name}: {response.status_code}"
+    failed = []
+    for name, _, row in GET_ROWS:
+        response = allowed_client(world, row).get(url_for(world, name, row))
+        # The questionnaire's thank-you page follows a questionnaire sent (404 without one).
+        if response.status_code >= 400 and (name, response.status_code) != (THANKS, 404):
+            failed.append(f"{name}: {response.status_code}")
+    client = allowed_client(world, matrix.Row())
+    far = TherapySession.objects.filter(course=world.course).order_by("scheduled_start")
+    for session in (far.first(), far.last()):
+        for name in ("therapy:session", "therapy:reschedule", "therapy:cancel"):
+            response = client.get(reverse(name, args=[session.pk]))
+            if response.status_code != 200:
+                failed.append(f"{name} of {session.scheduled_start}: {response.status_code}")
+        book_next = reverse("therapy:book", args=[world.course.pk])
+        response = client.get(book_next, {"after": session.pk})
+        if response.status_code != 200:
+            failed.append(f"book after {session.scheduled_start}: {response.status_code}")
+    assert not failed, failed
 
 
 @pytest.mark.parametrize("start", ["9999-12-31", "9999-12-27", "0001-01-01", "0001-01-07"])
@@ -82,17 +96,3 @@ def test_it_opens_the_week_at_either_end_of_the_calendar(start):
     client = allowed_client(world, matrix.Row(audience="staff"))
     response = client.get(reverse("therapy:week"), {"start": start})
     assert response.status_code == 200
-
-
-def test_it_opens_the_far_sessions_and_their_forms():
-    world = _far_world()
-    client = allowed_client(world, matrix.Row())
-    far = TherapySession.objects.filter(course=world.course).order_by("scheduled_start")
-    for session in (far.first(), far.last()):
-        for name in ("therapy:session", "therapy:reschedule", "therapy:cancel"):
-            response = client.get(reverse(name, args=[session.pk]))
-            assert response.status_code == 200, (name, session.scheduled_start)
-    book_next = reverse("therapy:book", args=[world.course.pk])
-    assert client.get(book_next, {"after": far.last().pk}).status_code == 200
-    assert client.get(book_next, {"after": far.first().pk}).status_code == 200
-    assert LifeEvent.objects.filter(occurred_on=LAST_DAY).exists()

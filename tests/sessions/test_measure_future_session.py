@@ -40,8 +40,7 @@ def test_it_refuses_the_staff_form_for_a_session_ahead(therapist_client, course)
     assert url not in page
     assert therapist_client.get(url).status_code == 302
 
-
-def test_it_files_a_score_once_the_session_has_started(therapist_client, course):
+    # A session that has started takes it.
     started = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(minutes=1))
     url = reverse("therapy:measure_new", args=[started.pk, "phq9"])
     data = {

@@ -39,6 +39,10 @@ def test_it_refuses_to_sign_before_the_attendance_is_recorded(course, therapist)
     with pytest.raises(ValidationError, match="Record the attendance as attended"):
         services.note_sign(note=note, by=therapist)
     assert SessionNote.objects.get(pk=note.pk).signed_at is None
+    # Once the attendance is recorded, the same note is signed.
+    services.session_record_attendance(session=past, by=therapist, status="attended")
+    services.note_sign(note=note, by=therapist)
+    assert SessionNote.objects.get(pk=note.pk).signed_at is not None
 
 
 def test_it_refuses_to_sign_the_note_of_a_no_show(course, therapist):
@@ -48,14 +52,6 @@ def test_it_refuses_to_sign_the_note_of_a_no_show(course, therapist):
     with pytest.raises(ValidationError, match="did not attend"):
         services.note_sign(note=note, by=therapist)
     assert SessionNote.objects.get(pk=note.pk).signed_at is None
-
-
-def test_it_signs_once_the_session_was_attended(course, therapist):
-    held = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
-    note = _ready_note(held, therapist)
-    services.session_record_attendance(session=held, by=therapist, status="attended")
-    services.note_sign(note=note, by=therapist)
-    assert SessionNote.objects.get(pk=note.pk).signed_at is not None
 
 
 def test_it_refuses_the_signing_post_for_a_session_ahead(therapist_client, course, therapist):
