@@ -87,12 +87,24 @@ def staff_deactivate_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "That member of staff cannot be deactivated here.")
         return redirect("caseload:staff")
-    member = staff_deactivate(user=form.cleaned_data["member"], by=request.user)
-    messages.success(
-        request,
-        f"{member.display_name} is deactivated and logged out. Reassign their patients below.",
-    )
-    return redirect(f"{reverse('caseload:reassign')}?from={member.pk}")
+    member = form.cleaned_data["member"]
+    reassign_page = f"{reverse('caseload:reassign')}?from={member.pk}"
+    # Reassignment first: an active course keeps its therapist until it is moved, and its
+    # future sessions move with it (caseload.services), so nothing is left booked with
+    # someone who can no longer log in.
+    still_treating = member.courses.filter(
+        clinic_id=request.user.clinic_id, status=CourseStatus.ACTIVE
+    ).count()
+    if still_treating:
+        messages.error(
+            request,
+            f"{member.display_name} still has {still_treating} active course(s): reassign "
+            "them first, then deactivate.",
+        )
+        return redirect(reassign_page)
+    member = staff_deactivate(user=member, by=request.user)
+    messages.success(request, f"{member.display_name} is deactivated and logged out.")
+    return redirect(reassign_page)
 
 
 def _patients_of(clinic_id: int, therapist_id: int):

@@ -20,6 +20,7 @@ from ipt_clinic.submissions.services import (
     submission_repeat_answer,
 )
 
+from . import endings
 from .models import (
     Channel,
     LifeEvent,
@@ -236,6 +237,15 @@ def _set_status(*, patient: Patient, by, status: str, stamp_field: str, request)
         summary=f"Patient {PatientStatus(status).label.lower()}",
         changes=diff_fields(before, patient, ["status", stamp_field]),
         request=request,
+    )
+    # Sessions still booked under an ended course are cancelled with the patient's care.
+    endings.close_loop(
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+        course_ids=list(patient.courses.values_list("pk", flat=True)),
+        by=by,
+        request=request,
+        ending=f"Patient {PatientStatus(status).label.lower()}",
     )
     return patient
 

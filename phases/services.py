@@ -23,6 +23,7 @@ from ipt_clinic.submissions.services import (
     submission_done,
     submission_repeat_answer,
 )
+from patients import endings
 from patients.models import Patient, PatientStatus, Relationship
 from patients.services import portal_links_expire_after_course
 
@@ -329,6 +330,19 @@ def _end_course(course: TreatmentCourse, *, status: str, at, reason: str = "") -
     portal_links_expire_after_course(patient=course.patient, ended_at=at)
 
 
+def _close_loop(course: TreatmentCourse, *, by, request, ending: str) -> None:
+    # Future sessions, their reminders and the homework notices end with the course
+    # (sessions registers the closer: see patients.endings).
+    endings.close_loop(
+        patient_id=course.patient_id,
+        clinic_id=course.clinic_id,
+        course_ids=[course.pk],
+        by=by,
+        request=request,
+        ending=ending,
+    )
+
+
 def _audit_transition(course, *, by, from_phase, summary, request, extra_changes=None):
     changes = {"phase": [from_phase, course.phase]}
     changes.update(extra_changes or {})
@@ -381,6 +395,8 @@ def course_advance(
     if to_phase == Phase.COMPLETED:
         _end_course(course, status=CourseStatus.COMPLETED, at=now)
     save_versioned(course, expected_version=None, fields=COURSE_STATE_FIELDS)
+    if to_phase == Phase.COMPLETED:
+        _close_loop(course, by=by, request=request, ending="Course completed")
     transition = _transition(
         course,
         kind=TransitionKind.FORWARD,
@@ -466,6 +482,7 @@ def course_drop_out(*, course: TreatmentCourse, by, reason: str, request=None) -
     now = timezone.now()
     _end_course(course, status=CourseStatus.DROPPED_OUT, at=now, reason=reason)
     save_versioned(course, expected_version=None, fields=COURSE_STATE_FIELDS)
+    _close_loop(course, by=by, request=request, ending="Course ended: dropped out")
     transition = _transition(
         course,
         kind=TransitionKind.DROPPED_OUT,

@@ -40,6 +40,7 @@ def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
         TherapySession.objects.filter(
             clinic_id=patient.clinic_id,
             course__patient_id=patient.pk,
+            course__status=CourseStatus.ACTIVE,
             status=SessionStatus.SCHEDULED,
             scheduled_start__gte=now,
         )

@@ -9,7 +9,10 @@ class TherapyConfig(AppConfig):
 
     def ready(self) -> None:
         from ipt_clinic import staff_mail
+        from patients import endings
 
         from .outbox import on_staff_mail
+        from .services import courses_close_loop
 
         staff_mail.register_outbox(on_staff_mail)
+        endings.register_closer(courses_close_loop)

@@ -70,6 +70,7 @@ from django.utils import timezone
 from ipt_clinic import staff_mail
 from ipt_clinic.rows import Columns, instances, statement
 from patients.models import PatientStatus
+from phases.models import CourseStatus, TreatmentCourse
 
 from . import smtp_transaction
 from .models import (
@@ -501,6 +502,17 @@ def _reason_not_to_send(notification: Notification, session, assignment, now) ->
     patient = notification.patient
     if patient.status != PatientStatus.ACTIVE:
         return "Patient is no longer active."
+    # Defence in depth: ending a course withdraws its notices, but a row claimed before (or
+    # a course ended by any other path) is caught here.
+    subject = session if notification.about_type == "session" else assignment
+    if (
+        notification.about_type in ("session", "assignment")
+        and subject is not None
+        and not TreatmentCourse.objects.filter(
+            pk=subject.course_id, status=CourseStatus.ACTIVE
+        ).exists()
+    ):
+        return "The course has ended."
     if contact_for(patient) is None:
         return "No consent to reminders or no contact for the preferred channel."
     if contact_for(patient)[0] != notification.channel:

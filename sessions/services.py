@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic
@@ -36,6 +36,9 @@ from .models import (
     Modality,
     NoteAddendum,
     NoteRevision,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
     RiskLevel,
     SessionNote,
     SessionStatus,
@@ -972,3 +975,108 @@ def assignment_set(
         )
         outbox.on_assignment_set(assignment)
     return assignment
+
+
+# --- every ending closes the loop -------------------------------------------------------
+
+COURSE_ENDED_REASON = "cancelled by clinic: course ended"
+
+
+@dataclass(frozen=True)
+class EndingPlan:
+    """What ending a course (or a patient's care) cancels: its future sessions, their
+    pending reminders and the pending notices of its open homework."""
+
+    sessions: list[TherapySession]
+    reminders: list[Notification]
+    homework_notices: list[Notification]
+
+    def is_empty(self) -> bool:
+        return not (self.sessions or self.reminders or self.homework_notices)
+
+
+def _unstarted_notices(clinic_id: int):
+    # The rows outbox._cancel withdraws: pending, or claimed but not yet attempted.
+    return Notification.objects.filter(clinic_id=clinic_id).filter(
+        Q(status=NotificationStatus.PENDING)
+        | Q(status=NotificationStatus.SENDING, attempt_started_at__isnull=True)
+    )
+
+
+def ending_plan(*, clinic_id: int, course_ids: list[int]) -> EndingPlan:
+    """What ``courses_close_loop`` would cancel now for these courses (the confirmation
+    page lists it; the service cancels exactly this under the course row locks)."""
+    now = timezone.now()
+    sessions = list(
+        TherapySession.objects.filter(
+            clinic_id=clinic_id,
+            course_id__in=course_ids,
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gt=now,
+        ).order_by("scheduled_start", "id")
+    )
+    open_homework = Assignment.objects.filter(
+        clinic_id=clinic_id, course_id__in=course_ids, status=AssignmentStatus.ASSIGNED
+    ).values("pk")
+    notices = _unstarted_notices(clinic_id).order_by("due_at", "id")
+    return EndingPlan(
+        sessions=sessions,
+        reminders=list(
+            notices.filter(
+                about_type="session",
+                about_id__in=[session.pk for session in sessions],
+                kind=NotificationKind.SESSION_REMINDER,
+            )
+        ),
+        homework_notices=list(
+            notices.filter(
+                about_type="assignment",
+                about_id__in=open_homework,
+                kind__in=[NotificationKind.HOMEWORK_NEW, NotificationKind.HOMEWORK_DUE],
+            )
+        ),
+    )
+
+
+def courses_close_loop(
+    *, patient_id: int, clinic_id: int, course_ids: list[int], by, request=None, ending: str
+) -> EndingPlan:
+    """Cancel the future sessions of ended courses ("cancelled by clinic: course ended"),
+    withdraw their reminders and the open homework's notices through the outbox hooks, and
+    record one audit event listing them. Call inside the transaction that ends the courses
+    (registered with ``patients.endings`` and run from there)."""
+    plan = ending_plan(clinic_id=clinic_id, course_ids=course_ids)
+    if plan.is_empty():
+        return plan
+    for session in TherapySession.objects.select_for_update().filter(
+        pk__in=[session.pk for session in plan.sessions], status=SessionStatus.SCHEDULED
+    ):
+        session.status = SessionStatus.CANCELLED_CLINIC
+        session.cancel_reason = COURSE_ENDED_REASON
+        save_versioned(session, expected_version=None, fields=["status", "cancel_reason"])
+        outbox.on_session_cancelled(session)
+    for assignment in Assignment.objects.filter(
+        clinic_id=clinic_id,
+        pk__in={notice.about_id for notice in plan.homework_notices},
+    ):
+        outbox.on_assignment_closed(assignment)
+    tz = Clinic.objects.get(pk=clinic_id).tz
+    audit_record(
+        action=AuditAction.UPDATE,
+        clinic_id=clinic_id,
+        actor=by,
+        patient_id=patient_id,
+        target=None,
+        summary=f"{ending}: {len(plan.sessions)} future session(s) cancelled, "
+        f"{len(plan.reminders)} reminder(s) and {len(plan.homework_notices)} homework "
+        "notice(s) withdrawn",
+        changes={
+            "cancelled_sessions": [
+                {"id": s.pk, "start": _format_local(s.scheduled_start, tz)} for s in plan.sessions
+            ],
+            "withdrawn_reminders": [notice.pk for notice in plan.reminders],
+            "withdrawn_homework_notices": [notice.pk for notice in plan.homework_notices],
+        },
+        request=request,
+    )
+    return plan

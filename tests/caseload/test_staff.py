@@ -4,6 +4,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ipt_clinic.accounts.models import Role, User
+from phases.models import CourseStatus, TreatmentCourse
 from tests.conftest import login
 from tests.factories import PatientFactory
 from tests.outbox_run import deliver_due
@@ -46,6 +47,9 @@ def test_it_deactivates_ends_sessions_and_lists_patients(
     make, admin_client, therapist, other_therapist
 ):
     course = make(therapist)
+    # Deactivation waits for the active courses to be reassigned (or ended); this patient's
+    # course has ended, so they are still listed to reassign.
+    TreatmentCourse.objects.filter(pk=course.pk).update(status=CourseStatus.COMPLETED)
     waiting = PatientFactory(primary_therapist=therapist)
     bobs = make(other_therapist)
     therapist_client = login(Client(), therapist)
