@@ -117,6 +117,7 @@ def test_it_restores_a_dump_that_serves_the_app_and_resumes_the_outbox(tmp_path)
     redis = RedisServer(tmp_path).start()
     receiver = SmtpReceiver().start()
     web = processes = None
+    web_log = (tmp_path / "web.log").open("wb")
     try:
         source = cluster.create_database("ipt_clinic")
         manage(source, "migrate", "-v", "0")
@@ -137,7 +138,7 @@ def test_it_restores_a_dump_that_serves_the_app_and_resumes_the_outbox(tmp_path)
 
         # The app, started on the restore, serves a patient page.
         port = free_port()
-        web = _serve(restored, port, (tmp_path / "web.log").open("wb"))
+        web = _serve(restored, port, web_log)
         wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 60, 0.2, "the app")
         _patient_page(f"http://127.0.0.1:{port}", restored)
 
@@ -169,6 +170,7 @@ def test_it_restores_a_dump_that_serves_the_app_and_resumes_the_outbox(tmp_path)
         if web is not None and web.poll() is None:
             os.killpg(web.pid, signal.SIGTERM)
             web.wait(20)
+        web_log.close()
         receiver.stop()
         redis.stop()
         cluster.stop()
