@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import notification_views, views
+from . import ending_views, notification_views, views
 
 app_name = "therapy"
 
@@ -9,6 +9,16 @@ urlpatterns = [
     path("course/<int:course_id>/", views.course_sessions, name="course_sessions"),
     path("course/<int:course_id>/book/", views.book, name="book"),
     path("course/<int:course_id>/book/series/", views.book_series, name="book_series"),
+    path(
+        "course/<int:course_id>/end/<slug:ending>/",
+        ending_views.course_end_confirm,
+        name="course_end_confirm",
+    ),
+    path(
+        "patient/<int:patient_id>/end/<slug:ending>/",
+        ending_views.patient_end_confirm,
+        name="patient_end_confirm",
+    ),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

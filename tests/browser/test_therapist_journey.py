@@ -185,6 +185,9 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     page.get_by_label("Priya").check()
     page.get_by_label("If symptoms return").fill("Call the clinic and book a review session.")
     _save(page)
+    # The confirmation lists what ending the course cancels before it is done.
+    page.get_by_role("link", name="Complete the course…").click()
+    checked(page)
     page.get_by_role("button", name="Complete the course").click()
     page.wait_for_load_state()
     checked(page)

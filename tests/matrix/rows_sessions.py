@@ -52,6 +52,14 @@ ROWS = {
         Row(kwargs=lambda w: {"course_id": w.course.pk}),
         Row(kwargs=lambda w: {"course_id": w.course.pk}, method="post", data=_series),
     ],
+    "therapy:course_end_confirm": [
+        Row(kwargs=lambda w: {"course_id": w.course.pk, "ending": "complete"}),
+        Row(kwargs=lambda w: {"course_id": w.course.pk, "ending": "drop-out"}),
+    ],
+    "therapy:patient_end_confirm": [
+        Row(kwargs=lambda w: {"patient_id": w.patient.pk, "ending": "discharge"}),
+        Row(kwargs=lambda w: {"patient_id": w.patient.pk, "ending": "archive"}),
+    ],
     "therapy:session": [
         Row(kwargs=lambda w: {"pk": w.session.pk}),
         Row(kwargs=lambda w: {"pk": w.past_session.pk}),
