@@ -10,6 +10,7 @@ from patients.forms import DateInput
 from patients.models import Relationship
 
 from .models import PHASE_ORDER, Goal, Phase, ProblemArea, RelapsePreventionPlan, TreatmentCourse
+from .services import CONTRACT_FIELDS
 
 
 def _people(patient):
@@ -45,8 +46,20 @@ class CourseForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
             "contract_agreed_on": "Contract agreed on",
         }
         help_texts = {
-            "contract_agreed_on": "Leaving the initial phase needs the contract recorded.",
+            "contract_agreed_on": (
+                "Leaving the social assessment needs the contract agreed: the number of "
+                "sessions, how often, how long and this date."
+            ),
         }
+
+
+class ContractForm(CourseForm):
+    """The sick role and the contract alone, as the initial-phase note shows them (with a
+    prefix of its own beside the note's fields): the course's own values, saved to the
+    course with the note, never typed twice."""
+
+    class Meta(CourseForm.Meta):
+        fields = ["sick_role_note", *CONTRACT_FIELDS]
 
 
 class FormulationForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):

@@ -15,6 +15,7 @@ from .models import AssignmentKind, Modality, RiskLevel, SessionNote, SessionSta
 from .scoring import ANSWER_CHOICES, INSTRUMENTS
 from .services import (
     COMMON_FIELDS,
+    FROM_THE_COURSE,
     MAX_DURATION,
     MIN_DURATION,
     GoalReviewInput,
@@ -178,7 +179,7 @@ class NoteForm(forms.ModelForm):
         self.note = note
         self.goals = list(goals)
         self.homework = list(homework)
-        wanted = set(note_fields_for(note.phase))
+        wanted = set(note_fields_for(note.phase)) - set(FROM_THE_COURSE)
         for name in list(self.fields):
             if name != "version" and name not in wanted:
                 del self.fields[name]

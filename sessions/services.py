@@ -24,6 +24,7 @@ from ipt_clinic.submissions.services import (
 )
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
+from phases.services import contract_summary, course_update
 
 from . import outbox
 from .attendance import refresh_attendance_figures, refresh_attendance_week
@@ -67,6 +68,9 @@ PHASE_FIELDS: dict[str, tuple[str, ...]] = {
     Phase.TERMINATION: ("gains_reviewed", "feelings_about_ending", "plan_progress"),
 }
 COMMON_FIELDS = ("homework_review", "narrative", "risk_level", "risk_notes")
+# What an initial-phase note records of the course rather than typing it: the sick role and
+# the contract are typed once, into the course's fields on the note form (``_save_contract``).
+FROM_THE_COURSE = ("sick_role", "contract")
 ALL_NOTE_FIELDS = tuple(f for fields in PHASE_FIELDS.values() for f in fields) + COMMON_FIELDS
 
 
@@ -564,6 +568,8 @@ def note_save(
     goal_reviews: list[GoalReviewInput] | None = None,
     homework_reviews: dict[int, str] | None = None,
     draft: bool = False,
+    contract: dict | None = None,
+    contract_version: int | None = None,
     request=None,
 ) -> SessionNote:
     """Save the note's fields from ``data`` if it is still at ``expected_version``.
@@ -573,6 +579,12 @@ def note_save(
     ``goal_reviews`` record per-goal progress for this session; ``homework_reviews`` maps an
     open assignment's id to "done" or "not_done". ``draft`` (autosave) lets the risk check
     wait until the therapist saves for real.
+
+    ``contract`` (an initial-phase note): the sick role and the contract as typed on the
+    note, written to the course through ``phases.services.course_update`` if the course is
+    still at ``contract_version`` (``StaleEditError`` otherwise, nothing written), and
+    recorded on the note (``sick_role``, ``contract``) as they stand after the save: one
+    record of the contract, the course's, and the note says what it was at this session.
     """
     with transaction.atomic():
         note = SessionNote.objects.select_related("session__course").get(pk=note.pk)
@@ -581,6 +593,12 @@ def note_save(
         if note.version != expected_version:
             raise StaleNoteError(note)
         values = _clean_note_values(note, data, draft=draft)
+        if contract is not None:
+            values.update(
+                _save_contract(
+                    note, contract, expected_version=contract_version, by=by, request=request
+                )
+            )
         before = _note_content(note)
         now = timezone.now()
         # The conditional UPDATE is the lock: of two saves opened at the same version only
@@ -625,6 +643,23 @@ def note_save(
             request=request,
         )
     return note
+
+
+def _save_contract(note: SessionNote, contract: dict, *, expected_version, by, request) -> dict:
+    """Write the sick role and contract typed on an initial-phase note to its course (call
+    inside ``note_save``'s transaction); the note's record of them as they now stand."""
+    if note.phase != Phase.INITIAL:
+        raise ValidationError("Only an initial-phase note records the sick role and contract.")
+    if expected_version is None:
+        raise ValidationError("The course's version is missing: open the note again.")
+    course = course_update(
+        course=note.session.course,
+        by=by,
+        expected_version=expected_version,
+        request=request,
+        **contract,
+    )
+    return {"sick_role": course.sick_role_note, "contract": contract_summary(course)}
 
 
 def _save_goal_reviews(note, session, reviews: list[GoalReviewInput], by, now) -> list[dict]:

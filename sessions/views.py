@@ -19,6 +19,7 @@ from ipt_clinic.editing import StaleEditError
 from ipt_clinic.params import record_id
 from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.access import get_scoped_or_404
+from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
 from . import selectors, series, services
@@ -569,8 +570,10 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This note is signed and locked; add an addendum instead.")
         return redirect("therapy:session", pk=session.pk)
     form = _note_form(note, request.POST or None)
+    contract_form = _contract_form(note, request.POST or None)
     conflict = None
-    if request.method == "POST" and form.is_valid():
+    contract_valid = contract_form is None or contract_form.is_valid()
+    if request.method == "POST" and form.is_valid() and contract_valid:
         try:
             note = services.note_save(
                 note=note,
@@ -579,6 +582,8 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 goal_reviews=form.goal_reviews(),
                 homework_reviews=form.homework_reviews(),
+                contract=contract_form.edited_values() if contract_form else None,
+                contract_version=contract_form.expected_version if contract_form else None,
                 request=request,
             )
         except services.StaleNoteError as error:
@@ -589,6 +594,9 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.is_valid()
         except services.NoteLockedError:
             return _signed_meanwhile(request, session, form)
+        except StaleEditError as error:
+            # The course's contract changed since the note was opened: nothing was saved.
+            contract_form.show_conflict(error.current)
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -609,9 +617,22 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "note": note,
             "form": form,
+            "contract_form": contract_form,
             "conflict": conflict,
         },
+        status=409 if contract_form is not None and contract_form.conflict else 200,
     )
+
+
+def _contract_form(note: SessionNote, data=None) -> ContractForm | None:
+    """The course's sick role and contract on an initial-phase note (``None`` on the others),
+    filled in from the course. A note sent without them leaves the course as it is."""
+    if note.phase != Phase.INITIAL:
+        return None
+    if data is not None and not any(name.startswith("course-") for name in data):
+        return None
+    course = TreatmentCourse.objects.get(pk=note.session.course_id)
+    return ContractForm(data, instance=course, prefix="course")
 
 
 def _signed_meanwhile(request: HttpRequest, session: TherapySession, form: NoteForm):

@@ -31,8 +31,17 @@ def test_it_takes_the_phase_from_the_course_when_the_note_starts(course, therapi
 @pytest.mark.parametrize(
     ("phase", "present", "absent"),
     [
-        (Phase.INITIAL, ["symptoms_reviewed", "sick_role", "contract"], ["inventory_work"]),
-        (Phase.SOCIAL, ["inventory_work", "formulation_discussed"], ["contract"]),
+        (
+            Phase.INITIAL,
+            # The sick role and contract are the course's fields (tests/sessions/test_note_contract.py).
+            ["symptoms_reviewed", "course-sick_role_note", "course-planned_sessions"],
+            ["inventory_work", "sick_role", "contract"],
+        ),
+        (
+            Phase.SOCIAL,
+            ["inventory_work", "formulation_discussed"],
+            ["contract", "course-planned_sessions"],
+        ),
         (
             Phase.PROBLEM_SOLVING,
             ["focus_problem_area", "interpersonal_events", "techniques", "goal_progress"],
