@@ -23,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
@@ -199,7 +200,7 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
             session__scheduled_start__lt=now - timedelta(hours=UNSIGNED_NOTE_HOURS),
         )
         if therapist_id is not None:
-            note_filter &= Q(session__therapist_id=therapist_id)
+            note_filter &= _written_by(therapist_id)
         return Q(Exists(SessionNote.objects.filter(note_filter)))
     if key == "risk_open":
         return Q(
@@ -208,6 +209,13 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
             )
         )
     raise KeyError(key)
+
+
+def _written_by(therapist_id: int) -> Q:
+    """The notes ``therapist_id`` is to write and sign: those of their sessions, except the
+    ones handed to someone else when the course moved (``SessionNote.signer``), and those
+    handed to them."""
+    return Q(signer_id=therapist_id) | Q(signer__isnull=True, session__therapist_id=therapist_id)
 
 
 def _open_risk_measures() -> QuerySet[Measure]:
@@ -337,7 +345,8 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
             session__scheduled_start__lt=window.now - timedelta(hours=UNSIGNED_NOTE_HOURS),
         )
         .order_by()
-        .values_list("session__therapist_id")
+        # Counted under whoever is to sign the note (the one it was handed to, if any).
+        .values_list(Coalesce("signer_id", "session__therapist_id"))
         .annotate(n=Count("pk"))
     )
     for therapist_id, n in _integer_rows(per_note):

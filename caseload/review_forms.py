@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from ipt_clinic.dates import HistoryDatesMixin
+from patients.models import Patient, PatientStatus
 from phases.models import CourseStatus, Phase, ProblemAreaKind, TreatmentCourse
 
 from .dashboard_selectors import METRICS, CourseFilters, clinic_therapists
@@ -100,6 +101,39 @@ class ReassignForm(forms.Form):
         self.fields["to_therapist"].queryset = clinic_therapists(clinic_id).filter(
             is_active=True, deactivated_at__isnull=True
         )
+
+
+class MoveForm(forms.Form):
+    """Moving some or all of one therapist's patients to another therapist: posted once to
+    preview the move (``only``: the patients it is about, none for all of them), then again
+    to confirm it (``patients``: those ticked on the preview)."""
+
+    to_therapist = TherapistChoiceField(queryset=None, label="Move to")
+    reason = forms.CharField(max_length=500)
+    notes_signer = forms.ChoiceField(
+        choices=[("therapist", "The new therapist"), ("me", "Me")],
+        required=False,
+        label="Unsigned notes signed by",
+    )
+    only = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.MultipleHiddenInput
+    )
+    patients = forms.ModelMultipleChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, clinic_id: int, from_therapist, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_therapist"].queryset = (
+            clinic_therapists(clinic_id)
+            .filter(is_active=True, deactivated_at__isnull=True)
+            .exclude(pk=from_therapist.pk)
+        )
+        # Any of the clinic's patients: one moved to someone else since the preview is
+        # refused by the move itself, which says so (caseload.services.caseload_reassign).
+        patients = Patient.objects.filter(clinic_id=clinic_id).exclude(
+            status=PatientStatus.ARCHIVED
+        )
+        self.fields["only"].queryset = patients
+        self.fields["patients"].queryset = patients
 
 
 class InviteForm(forms.Form):

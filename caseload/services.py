@@ -1,5 +1,8 @@
 """Changes the clinic admin makes to caseloads: moving a course (or a patient with no active
-course) to another therapist of the same clinic."""
+course), or several of one therapist's patients at once, to another therapist of the same
+clinic."""
+
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,9 +17,16 @@ from sessions.models import SessionStatus, TherapySession
 from sessions.services import calendar_clashes, notes_hand_over
 
 
-def _check_reassignment(*, clinic_id: int, current_therapist_id: int, to_therapist, by) -> None:
+def _check_reassignment(
+    *, clinic_id: int, current_therapist_id: int, to_therapist, by, expected_therapist=None
+) -> None:
     if not (by.is_clinic_admin and by.clinic_id == clinic_id):
         raise ValidationError("Only an admin of this clinic may reassign its patients.")
+    if expected_therapist is not None and current_therapist_id != expected_therapist.pk:
+        raise ValidationError(
+            f"This patient is no longer with {expected_therapist.display_name}: someone "
+            "reassigned them meanwhile."
+        )
     if to_therapist.clinic_id != clinic_id or to_therapist.role != Role.THERAPIST:
         raise ValidationError("The new therapist must be a therapist of the same clinic.")
     if not to_therapist.is_active or to_therapist.deactivated_at is not None:
@@ -32,6 +42,7 @@ def course_reassign(
     by,
     reason: str,
     notes_signer=None,
+    expected_therapist=None,
     request: HttpRequest | None = None,
 ) -> TreatmentCourse:
     """Move an active course to ``to_therapist``: the course, the patient's primary therapist
@@ -41,6 +52,8 @@ def course_reassign(
     Refused, with one line per clash, when a future session of the course overlaps a session
     already in the new therapist's calendar. The unsigned notes are handed to
     ``notes_signer``: the new therapist (the default) or the admin making the change.
+    ``expected_therapist`` (the therapist a preview showed the course with): refused when the
+    course has moved to someone else since.
 
     The course and the patient rows are locked, so two admins reassigning the same course at
     once are applied one after the other, and the second is checked against the first.
@@ -63,6 +76,7 @@ def course_reassign(
             current_therapist_id=course.therapist_id,
             to_therapist=to_therapist,
             by=by,
+            expected_therapist=expected_therapist,
         )
         future = list(
             TherapySession.objects.filter(
@@ -121,11 +135,12 @@ def patient_reassign(
     by,
     reason: str,
     notes_signer=None,
+    expected_therapist=None,
     request: HttpRequest | None = None,
 ) -> Patient:
     """Move a patient to ``to_therapist``: through ``course_reassign`` when they have an active
     course, otherwise the primary therapist and any unsigned note of an earlier course (e.g.
-    someone waiting for a course)."""
+    someone waiting for a course). ``expected_therapist`` as for ``course_reassign``."""
     active = TreatmentCourse.objects.filter(
         clinic_id=patient.clinic_id, patient=patient, status=CourseStatus.ACTIVE
     ).first()
@@ -136,6 +151,7 @@ def patient_reassign(
             by=by,
             reason=reason,
             notes_signer=notes_signer,
+            expected_therapist=expected_therapist,
             request=request,
         )
         patient.refresh_from_db()
@@ -155,6 +171,7 @@ def patient_reassign(
             current_therapist_id=patient.primary_therapist_id,
             to_therapist=to_therapist,
             by=by,
+            expected_therapist=expected_therapist,
         )
         from_id = patient.primary_therapist_id
         patient.primary_therapist = to_therapist
@@ -177,3 +194,63 @@ def patient_reassign(
             request=request,
         )
     return patient
+
+
+@dataclass(frozen=True)
+class CaseloadMove:
+    """What ``caseload_reassign`` moved: the patients and their future sessions."""
+
+    patients: list[Patient]
+    future_sessions: int
+
+
+def caseload_reassign(
+    *,
+    from_therapist,
+    to_therapist,
+    patients: list[Patient],
+    by,
+    reason: str,
+    notes_signer=None,
+    request: HttpRequest | None = None,
+) -> CaseloadMove:
+    """Move the chosen ``patients`` of ``from_therapist`` (several, or all of them, as the
+    reassignment preview listed them) to ``to_therapist``, all or none, in one transaction:
+    each through ``patient_reassign`` (their course, future sessions and unsigned notes, and
+    one audit event per patient).
+
+    Refused whole, nothing changed, when one of them is no longer with ``from_therapist`` or
+    one of their future sessions now clashes with the new therapist's calendar: the preview
+    is then out of date, and shown again."""
+    if not patients:
+        raise ValidationError("Choose at least one patient to move.")
+    if not reason.strip():
+        raise ValidationError("Give a reason for the reassignment.")
+    patients = sorted(patients, key=lambda patient: patient.pk)
+    with transaction.atomic():
+        future_sessions = TherapySession.objects.filter(
+            clinic_id=from_therapist.clinic_id,
+            course__patient__in=patients,
+            course__status=CourseStatus.ACTIVE,
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=timezone.now(),
+        ).count()
+        moved = []
+        for patient in patients:
+            try:
+                moved.append(
+                    patient_reassign(
+                        patient=patient,
+                        to_therapist=to_therapist,
+                        by=by,
+                        reason=reason,
+                        notes_signer=notes_signer,
+                        expected_therapist=from_therapist,
+                        request=request,
+                    )
+                )
+            except ValidationError as error:
+                raise ValidationError(
+                    [f"{patient.full_name}: {message}" for message in error.messages]
+                ) from error
+    return CaseloadMove(patients=moved, future_sessions=future_sessions)

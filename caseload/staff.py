@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,12 +11,13 @@ from django.views.decorators.http import require_POST
 from ipt_clinic.accounts.models import Role, User
 from ipt_clinic.accounts.services import staff_deactivate, staff_invite
 from ipt_clinic.params import record_id
-from patients.models import Patient, PatientStatus
-from phases.models import CourseStatus, TreatmentCourse
+from patients.models import Patient
+from phases.models import CourseStatus
 
 from .admin_access import clinic_admin_required
-from .review_forms import DeactivateForm, InviteForm, ReassignForm
-from .services import course_reassign, patient_reassign
+from .reassign_selectors import patients_of, reassignment_preview
+from .review_forms import DeactivateForm, InviteForm, MoveForm, ReassignForm
+from .services import caseload_reassign, course_reassign, patient_reassign
 
 
 def _staff_of(clinic_id: int):
@@ -107,24 +108,13 @@ def staff_deactivate_view(request: HttpRequest) -> HttpResponse:
     return redirect(reassign_page)
 
 
-def _patients_of(clinic_id: int, therapist_id: int):
-    """The patients still with ``therapist_id`` (not archived), with their active course."""
-    active_courses = TreatmentCourse.objects.filter(
-        clinic_id=clinic_id, status=CourseStatus.ACTIVE
-    ).select_related("therapist")
-    return (
-        Patient.objects.filter(clinic_id=clinic_id, primary_therapist_id=therapist_id)
-        .exclude(status=PatientStatus.ARCHIVED)
-        .prefetch_related(Prefetch("courses", queryset=active_courses, to_attr="active_courses"))
-        .order_by("last_name", "first_name", "pk")
-    )
-
-
 @clinic_admin_required
 def reassign(request: HttpRequest) -> HttpResponse:
-    """GET: the patients of one therapist (``?from=``), each with a reassignment form.
-    POST: reassign one course (``course``) or one patient with no active course
-    (``patient``) to another therapist of the clinic."""
+    """GET: the patients of one therapist (``?from=``), each with a reassignment form, and a
+    form to move all of them. POST with ``step``: ``preview`` shows what moving one, some or
+    all of them would move (their future sessions, each clash with the new therapist's
+    calendar), ``confirm`` moves those ticked on the preview. POST without ``step``:
+    reassign one course (``course``) or one patient with no active course (``patient``)."""
     clinic_id = request.user.clinic_id
     therapists = User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST).order_by(
         "last_name", "first_name", "pk"
@@ -136,6 +126,12 @@ def reassign(request: HttpRequest) -> HttpResponse:
             from_therapist = therapists.get(pk=record_id(from_id))
         except User.DoesNotExist:
             raise Http404("No such therapist.") from None
+
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step in ("preview", "confirm"):
+        if from_therapist is None:
+            raise Http404("No such therapist.")
+        return _move(request, from_therapist, therapists, confirm=step == "confirm")
 
     error_form = None
     if request.method == "POST":
@@ -150,8 +146,61 @@ def reassign(request: HttpRequest) -> HttpResponse:
         {
             "therapists": therapists,
             "from_therapist": from_therapist,
-            "patients": _patients_of(clinic_id, from_therapist.pk) if from_therapist else [],
+            "patients": patients_of(clinic_id, from_therapist.pk) if from_therapist else [],
             "form": error_form or ReassignForm(clinic_id=clinic_id),
+        },
+    )
+
+
+def _move(request: HttpRequest, from_therapist: User, therapists, *, confirm: bool):
+    """The preview of a move of ``from_therapist``'s patients, or (``confirm``) the move of
+    those ticked on it; a refused move shows the preview again with the reason."""
+    clinic = request.user.clinic
+    form = MoveForm(request.POST, clinic_id=clinic.pk, from_therapist=from_therapist)
+    preview = None
+    if form.is_valid():
+        to_therapist = form.cleaned_data["to_therapist"]
+        if confirm:
+            try:
+                moved = caseload_reassign(
+                    from_therapist=from_therapist,
+                    to_therapist=to_therapist,
+                    patients=list(form.cleaned_data["patients"]),
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    notes_signer=request.user
+                    if form.cleaned_data["notes_signer"] == "me"
+                    else None,
+                    request=request,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                count = len(moved.patients)
+                messages.success(
+                    request,
+                    f"{count} patient{'s' if count != 1 else ''} and {moved.future_sessions} "
+                    f"future session{'s' if moved.future_sessions != 1 else ''} moved to "
+                    f"{to_therapist.display_name}.",
+                )
+                return redirect(f"{reverse('caseload:reassign')}?from={from_therapist.pk}")
+        only = form.cleaned_data["only"]
+        preview = reassignment_preview(
+            clinic=clinic,
+            from_therapist=from_therapist,
+            to_therapist=to_therapist,
+            patient_ids=[patient.pk for patient in only] if only else None,
+        )
+    return render(
+        request,
+        "caseload/reassign.html",
+        {
+            "therapists": therapists,
+            "from_therapist": from_therapist,
+            "preview": preview,
+            "move_form": form,
+            "patients": [] if preview else patients_of(clinic.pk, from_therapist.pk),
+            "form": ReassignForm(clinic_id=clinic.pk),
         },
     )
 

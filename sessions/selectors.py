@@ -124,12 +124,15 @@ class WeekDay:
 
 
 def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
-    """The therapist's sessions in the seven days from ``start``, days and times in ``tz``."""
+    """The therapist's sessions in the seven days from ``start``, days and times in ``tz``,
+    of the patients still theirs: a session run before the patient moved to someone else
+    stays on the record with who ran it (the course's pages), not in their week."""
     begin, end = week_bounds(start, tz)
     sessions = with_session_rank(
         TherapySession.objects.filter(
             clinic_id=therapist.clinic_id,
             therapist_id=therapist.pk,
+            course__patient__primary_therapist_id=therapist.pk,
             scheduled_start__gte=begin,
             scheduled_start__lt=end,
         )
@@ -467,10 +470,11 @@ def unsigned_notes_overdue(therapist) -> list[TherapySession]:
     theirs = Q(therapist_id=therapist.pk, note__signer__isnull=True) | Q(
         note__signer_id=therapist.pk
     )
+    # Of the patients they may open: none of a patient who has moved to someone else.
     return list(
-        TherapySession.objects.filter(
+        scoped_to_user(TherapySession.objects.all(), therapist, "course__patient")
+        .filter(
             theirs,
-            clinic_id=therapist.clinic_id,
             scheduled_start__lt=cutoff,
             course__status="active",
         )

@@ -167,6 +167,18 @@ def calendar_clashes(*, therapist, sessions: list[TherapySession], tz) -> list[s
     if not sessions:
         return []
     get_user_model().objects.select_for_update().get(pk=therapist.pk)
+    by_session = calendar_clashes_by_session(therapist=therapist, sessions=sessions, tz=tz)
+    return [clash for clashes in by_session.values() for clash in clashes]
+
+
+def calendar_clashes_by_session(
+    *, therapist, sessions: list[TherapySession], tz
+) -> dict[int, list[str]]:
+    """``calendar_clashes`` read without a lock, by session: for a preview (a reassignment's),
+    which the change itself checks again under the lock. Only sessions with a clash are keys,
+    in the order of their starts; one query, whatever the number of sessions."""
+    if not sessions:
+        return {}
     ends = {s.pk: s.scheduled_start + timedelta(minutes=s.duration_minutes) for s in sessions}
     calendar = list(
         TherapySession.objects.filter(
@@ -181,12 +193,12 @@ def calendar_clashes(*, therapist, sessions: list[TherapySession], tz) -> list[s
         .select_related("course__patient")
         .order_by("scheduled_start", "pk")
     )
-    clashes = []
+    clashes: dict[int, list[str]] = {}
     for moving in sorted(sessions, key=lambda s: (s.scheduled_start, s.pk)):
         for other in calendar:
             other_end = other.scheduled_start + timedelta(minutes=other.duration_minutes)
             if other.scheduled_start < ends[moving.pk] and moving.scheduled_start < other_end:
-                clashes.append(
+                clashes.setdefault(moving.pk, []).append(
                     f"{_format_local(moving.scheduled_start, tz)} to "
                     f"{timezone.localtime(ends[moving.pk], tz):%H:%M}: "
                     f"{therapist.display_name} already sees {other.course.patient.full_name} "

@@ -99,6 +99,13 @@ def test_it_lets_a_clinic_admin_review_export_and_reassign(page: Page):
     row.get_by_role("button", name="Reassign").click()
     page.wait_for_load_state()
     checked(page)
+    # The preview says what moves; nothing has moved until it is confirmed.
+    expect(page.get_by_role("heading", name="From Alice Owen to Bob Quinn")).to_contain_text(
+        "1 patient"
+    )
+    page.get_by_role("button", name="Move the ticked patients to Bob Quinn").click()
+    page.wait_for_load_state()
+    checked(page)
     robin = TreatmentCourse.objects.select_related("patient").get(pk=courses["Robin"].pk)
     assert robin.therapist == bob
     assert robin.patient.primary_therapist == bob

@@ -63,6 +63,9 @@ class Row:
     # For "patient" rows: may the clinic admin use it too (reads: yes; some writes: therapist only)?
     admin_allowed: bool = True
     query: str = ""
+    # For "admin" rows that name a member of the world's clinic (a reassignment's "from"):
+    # another clinic's admin gets 404, as for a record of another clinic.
+    names_staff: bool = False
 
 
 def build_world() -> World:

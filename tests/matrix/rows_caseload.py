@@ -25,6 +25,30 @@ ROWS = {
                 "reason": "Caseload balance",
             },
         ),
+        # Moving one or all of a therapist's patients: the preview, then the move.
+        Row(
+            audience="admin",
+            method="post",
+            names_staff=True,
+            data=lambda w: {
+                "step": "preview",
+                "from": w.owner.pk,
+                "to_therapist": w.other_therapist.pk,
+                "reason": "Caseload balance",
+            },
+        ),
+        Row(
+            audience="admin",
+            method="post",
+            names_staff=True,
+            data=lambda w: {
+                "step": "confirm",
+                "from": w.owner.pk,
+                "to_therapist": w.other_therapist.pk,
+                "reason": "Caseload balance",
+                "patients": [w.patient.pk],
+            },
+        ),
     ],
     "caseload:staff": [Row(audience="admin")],
     "caseload:staff_invite": [
