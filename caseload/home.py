@@ -1,4 +1,6 @@
-"""The therapist's home: their caseload grouped by phase, with pacing and risk flags.
+"""The therapist's home: open risk flags first, their day (today's sessions, what is left to
+close out, the next appointments), then their caseload grouped by phase, with pacing flags.
+The unsigned notes older than 48 hours are in the close-out list, marked overdue.
 
 Other areas add their panels below (one line each, a context key their partial in
 ``templates/caseload/_home_extra_*.html`` reads); keep each a fixed number of queries.
@@ -9,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portal.selectors import portal_activity_since
-from sessions.selectors import unsigned_notes_overdue
 
 from . import home_selectors
 
@@ -18,7 +19,7 @@ from . import home_selectors
 def therapist_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = home_selectors.therapist_home(user)
+    context.update(home_selectors.therapist_day(user))
     # --- panels from other areas (one line each) ---
     context["portal_activity"] = portal_activity_since(user)
-    context["overdue_notes"] = unsigned_notes_overdue(user)
     return render(request, "caseload/home.html", context)

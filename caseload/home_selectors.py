@@ -1,12 +1,15 @@
-"""The therapist's caseload for their home page: every figure is an annotation or a
-subquery on one query of courses, so the page costs the same whatever the caseload."""
+"""The therapist's home page: their day (today's sessions, what is left to close out, the
+next appointments) and their caseload. Every figure is an annotation or a subquery on one
+query per list, so the page costs the same whatever the caseload and its history."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Q,
     Subquery,
 )
 from django.utils import timezone
@@ -14,7 +17,8 @@ from django.utils import timezone
 from patients.access import patients_visible_to, scoped_to_user
 from patients.models import PatientStatus
 from phases.models import PHASE_ORDER, CourseStatus, Phase, ProblemArea, TreatmentCourse
-from sessions.models import Measure, SessionStatus, TherapySession
+from sessions.models import CANCELLED_STATUSES, Measure, SessionStatus, TherapySession
+from sessions.selectors import OVERDUE_AFTER, with_session_rank
 
 # Flags (the IPT manual's pacing): by session 4 the problem area should be agreed; the
 # PHQ-9 is taken at least every 4 sessions; termination starts 3 sessions before the end.
@@ -126,10 +130,13 @@ def therapist_home(user) -> dict:
         if phase != Phase.COMPLETED
     }
     flagged = 0
+    at_risk = []
     for course in caseload_courses(user):
         course.flags = course_flags(course)
         flagged += bool(course.flags)
         groups[course.phase].courses.append(course)
+        if course.has_open_risk:
+            at_risk.append(course)
     without_course = list(
         patients_visible_to(user)
         .filter(primary_therapist_id=user.pk, status=PatientStatus.ACTIVE)
@@ -140,5 +147,81 @@ def therapist_home(user) -> dict:
         "phase_groups": list(groups.values()),
         "caseload_size": sum(len(g.courses) for g in groups.values()),
         "flagged_count": flagged,
+        # Shown first, above the day's lists: the flags nobody has answered yet.
+        "risk_courses": at_risk,
         "patients_without_course": without_course,
+    }
+
+
+# --- the therapist's day -----------------------------------------------------------------
+
+NEXT_APPOINTMENTS = 8
+
+
+def _sessions_seen_by(user):
+    """Sessions of patients ``user`` may open (a patient who moved to someone else is not
+    among them), with what the day's lists show: the course and patient, the note's state
+    and the session's number in its course."""
+    return with_session_rank(
+        scoped_to_user(TherapySession.objects.all(), user, "course__patient")
+        .select_related("course__patient", "note")
+        .order_by("scheduled_start", "pk")
+    )
+
+
+def today_sessions(user, *, day_start: datetime, day_end: datetime) -> list[TherapySession]:
+    """``user``'s sessions between ``day_start`` and ``day_end`` (today, clinic time),
+    cancelled ones included, in order."""
+    return list(
+        _sessions_seen_by(user).filter(
+            therapist_id=user.pk, scheduled_start__gte=day_start, scheduled_start__lt=day_end
+        )
+    )
+
+
+def close_out(user, *, now: datetime, before: datetime) -> list[TherapySession]:
+    """What is left to do for sessions that have taken place before ``before`` (the start of
+    today: today's sessions have a list of their own), oldest first: attendance not recorded
+    (their own sessions), and notes not written or not signed that are ``user``'s to sign:
+    their own sessions' and those handed to them when a course moved (``SessionNote.signer``).
+    Each has ``overdue`` set once it is more than 48 hours old."""
+    to_record = Q(therapist_id=user.pk, status=SessionStatus.SCHEDULED)
+    theirs_to_sign = Q(therapist_id=user.pk, note__signer__isnull=True) | Q(note__signer_id=user.pk)
+    unsigned = Q(status=SessionStatus.ATTENDED) & (
+        Q(note__isnull=True) | Q(note__signed_at__isnull=True)
+    )
+    sessions = list(
+        _sessions_seen_by(user)
+        .filter(scheduled_start__lt=min(now, before), course__status=CourseStatus.ACTIVE)
+        .filter(to_record | (theirs_to_sign & unsigned))
+        .exclude(status__in=(*CANCELLED_STATUSES, SessionStatus.NO_SHOW))
+    )
+    for session in sessions:
+        session.overdue = session.scheduled_start < now - OVERDUE_AFTER
+    return sessions
+
+
+def next_appointments(user, *, after: datetime, limit: int = NEXT_APPOINTMENTS):
+    """``user``'s next ``limit`` booked sessions from ``after`` (the end of today) on."""
+    return list(
+        _sessions_seen_by(user).filter(
+            therapist_id=user.pk, status=SessionStatus.SCHEDULED, scheduled_start__gte=after
+        )[:limit]
+    )
+
+
+def therapist_day(user, *, now: datetime | None = None) -> dict:
+    """Today's sessions, the close-out list and the next appointments, days in the clinic's
+    time zone: three queries."""
+    now = now or timezone.now()
+    tz = user.clinic.tz if user.clinic_id else UTC
+    today = timezone.localdate(now, tz)
+    day_start = datetime.combine(today, time.min, tzinfo=tz)
+    day_end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    return {
+        "today": today,
+        "today_sessions": today_sessions(user, day_start=day_start, day_end=day_end),
+        "close_out": close_out(user, now=now, before=day_start),
+        "next_appointments": next_appointments(user, after=day_end),
+        "now": now,
     }
