@@ -123,7 +123,10 @@ def _queue_depth(redis_url: str) -> int:
 
     client = redis.Redis.from_url(redis_url)
     try:
-        return client.llen("celery") + client.hlen("unacked")
+        # The queue and its priority lists (kombu: name, then name + "\x06\x16" + step): the
+        # outbox's sends wait in step 3 (sessions.notifications.DISPATCH_PRIORITY).
+        lists = ["celery", *(f"celery\x06\x16{step}" for step in (3, 6, 9))]
+        return sum(client.llen(name) for name in lists) + client.hlen("unacked")
     finally:
         client.close()
 
@@ -288,6 +291,10 @@ def _worker_kill(kill_count: int, log_dir: Path, redis, concurrency: int) -> dic
                     break
             time.sleep(0.1)
         drained = receiver.last_at - killed_at
+        # Only this phase's rows: the hash may still hold messages of the earlier phases.
+        held = list(
+            Notification.objects.filter(pk__in=held, clinic=clinic).values_list("pk", flat=True)
+        )
         held_ids = {message_id(row) for row in Notification.objects.filter(pk__in=held)}
         with receiver.lock:
             arrivals = [receiver.arrived_at.get(key) for key in held_ids]

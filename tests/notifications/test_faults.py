@@ -362,3 +362,34 @@ def test_it_delivers_each_once_when_postgresql_restarts_mid_burst(rig):
     finally:
         rig.stop_processes()
         cluster.stop()
+
+
+SEND_AGAIN_AFTER_A_BACKLOG = """
+from datetime import timedelta
+from django.utils import timezone
+from sessions.models import Notification
+from sessions.notifications import notifications_dispatch_due, notifications_sweep_stuck
+held = Notification.objects.order_by("-pk").first()
+Notification.objects.filter(pk=held.pk).update(due_at=timezone.now() + timedelta(days=1))
+notifications_dispatch_due()
+Notification.objects.filter(pk=held.pk).update(
+    status="sending", lease_until=timezone.now() - timedelta(seconds=1)
+)
+notifications_sweep_stuck()
+"""
+
+
+def test_it_sends_what_the_sweeper_finds_before_a_backlog(rig):
+    """50 sends are queued; then the sweeper sends again a row a dead worker held. A worker
+    started after both takes the swept row first, not after the 50."""
+    receiver = rig.smtp(delay=0.02)
+    keys = write_due_burst(51)
+    # The dispatcher and the sweeper run in a process publishing to the test's Redis.
+    manage(_shared_database(), "shell", "-c", SEND_AGAIN_AFTER_A_BACKLOG, REDIS_URL=rig.redis.url)
+    processes = rig.celery()
+    processes.worker("w1", concurrency=1)
+
+    swept = message_id(Notification(dedupe_key=keys[-1]))
+    assert _wait_for_all(receiver, _burst_ids(keys), timeout=60) is not None, processes.logs()
+    assert receiver.seen[0] == swept
+    assert receiver.total == 51
