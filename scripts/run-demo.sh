@@ -93,7 +93,10 @@ sleep 1 # beat's own first lines
 rule="  ------------------------------------------------------------------------------------"
 echo
 echo "$rule"
-if ! "$py" manage.py demo_logins --address "$url" 2>/dev/null; then
+# In the background and waited for, so that a Ctrl-C meanwhile is acted on at once (bash holds
+# a trap back until a foreground command ends).
+"$py" manage.py demo_logins --address "$url" 2>/dev/null &
+if ! wait "$!"; then
   echo "  IPT Clinic is running at $url"
   echo "  No demo data in this database: 'make demo' (manage.py seed_demo) adds it and prints the logins."
 fi

@@ -79,7 +79,7 @@ def test_it_prints_the_address_logins_and_portal_link_after_the_worker_is_ready(
     finally:
         script.send_signal(signal.SIGINT)
         try:
-            script.wait(timeout=30)
+            script.wait(timeout=90)
         except subprocess.TimeoutExpired:
             os.killpg(script.pid, signal.SIGKILL)
             raise
