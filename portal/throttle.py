@@ -1,5 +1,11 @@
 """Bad-token throttle: more than PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE unknown or revoked tokens
-from one address within a clock minute get 429 until the minute is over.
+from one client address within a clock minute get 429 until the minute is over.
+
+Only failures are throttled: the caller looks the token up first (one indexed query by its
+hash) and asks here only when it is not a live link, so a patient's valid link opens however
+many wrong ones were sent from the same address (a clinic's NAT, a mobile carrier's). The
+address is the real client's (``ipt_clinic.client_address``, honouring TRUSTED_PROXY_COUNT),
+an IPv6 client's /64: behind the TLS proxy every request would otherwise share the proxy's.
 
 A counter in the shared cache (Redis in production), so every web process sees the same count.
 While the cache cannot be reached the throttle stands aside (a warning is logged): a patient's
@@ -13,17 +19,15 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from ipt_clinic.client_address import client_throttle_key
+
 WINDOW_SECONDS = 60
 
 logger = logging.getLogger(__name__)
 
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def _key(request, window: int) -> str:
-    return f"portal:bad-token:{_client_address(request)}:{window}"
+    return f"portal:bad-token:{client_throttle_key(request)}:{window}"
 
 
 def bad_token_retry_after(request) -> int | None:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
+from ipt_clinic.client_address import client_address
 from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.portal_links import (
     PortalLinkExpired,
@@ -47,19 +48,20 @@ KEY_REFUSED = (
 @require_GET
 def exchange(request: HttpRequest, token: str) -> HttpResponse:
     """Trade the link's token for a portal session, then leave the token out of the address."""
-    retry_after = bad_token_retry_after(request)
-    if retry_after is not None:
-        response = render(request, "portal/too_many.html", status=429)
-        response["Retry-After"] = str(retry_after)
-        return response
     try:
         link = portal_link_verify(token)
     except PortalLinkInvalid as invalid:
+        # Only wrong tokens are throttled: a live link opens whatever its address has sent.
+        retry_after = bad_token_retry_after(request)
+        if retry_after is not None:
+            response = render(request, "portal/too_many.html", status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
         bad_token_record(request)
         if invalid.link is not None:
             _audit_link(request, invalid.link, "Revoked portal link used")
         else:
-            logger.info("Unknown portal token from %s", request.META.get("REMOTE_ADDR"))
+            logger.info("Unknown portal token from %s", client_address(request))
         return portal_not_found(request)
     except PortalLinkExpired as expired:
         request.session.flush()

@@ -35,7 +35,13 @@ from .services import (
     staff_invite_accept,
     staff_session_rotate,
 )
-from .throttle import throttle_clear_account, throttle_record_failure, throttle_wait_seconds
+from .throttle import (
+    account_for_login,
+    account_for_user,
+    throttle_clear_login,
+    throttle_record_failure,
+    throttle_wait_seconds,
+)
 from .tokens import invite_token_generator
 
 SESSION_NEXT = "staff_login_next"
@@ -68,11 +74,6 @@ def _find_staff(identifier: str) -> User | None:
     )
 
 
-def _account_key(user: User | None, identifier: str) -> str:
-    # Count by account, so typing the username or the email address shares one budget.
-    return f"user:{user.pk}" if user is not None else f"name:{identifier.lower()}"
-
-
 def _throttled(request: HttpRequest, wait: int, user: User | None) -> HttpResponse:
     audit_record(
         action=AuditAction.LOGIN_FAILED,
@@ -92,7 +93,7 @@ def _record_login(request: HttpRequest, user: User, how: str, *, second_factor: 
     if second_factor:
         # The second factor raised the session's privileges: a new key for the new rights.
         staff_session_rotate(session=request.session)
-    throttle_clear_account(f"user:{user.pk}")
+    throttle_clear_login(request, user)
     audit_record(
         action=AuditAction.LOGIN,
         clinic_id=user.clinic_id,
@@ -125,8 +126,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["login"].strip()
         staff = _find_staff(identifier)
-        account = _account_key(staff, identifier)
-        wait = throttle_wait_seconds(request, account)
+        # Counted by the name typed, not the account it names: the same answers for a
+        # username, an email address and a name nobody has (see the throttle's docstring).
+        account = account_for_login(identifier)
+        wait = throttle_wait_seconds(request, account, user=staff)
         if wait:
             return _throttled(request, wait, staff)
         user = authenticate(
@@ -195,8 +198,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_enrol")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = f"user:{user.pk}"
-        wait = throttle_wait_seconds(request, account)
+        account = account_for_user(user)
+        wait = throttle_wait_seconds(request, account, user=user)
         if wait:
             return _throttled(request, wait, user)
         device = _verify_code(user, form.cleaned_data["code"])
@@ -238,8 +241,8 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=False)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account = f"user:{user.pk}"
-        wait = throttle_wait_seconds(request, account)
+        account = account_for_user(user)
+        wait = throttle_wait_seconds(request, account, user=user)
         if wait:
             return _throttled(request, wait, user)
         if device.verify_token(form.cleaned_data["code"]):

@@ -6,6 +6,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from ipt_clinic import rows
+from ipt_clinic.client_address import client_address
 
 from .models import AuditAction, AuditEvent
 
@@ -13,7 +14,7 @@ from .models import AuditAction, AuditEvent
 def _client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 def audit_record(

@@ -238,13 +238,18 @@ OTP_TOTP_ISSUER = "IPT Clinic"
 # Staff invitations (password-setting links) stay valid this long.
 PASSWORD_RESET_TIMEOUT = _positive_int("STAFF_INVITE_DAYS", 7) * 24 * 3600
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
-# Login throttling per address counts the client this many hops back.
+# The client's address (throttles, the audit trail) is taken this many hops back
+# (ipt_clinic.client_address).
 TRUSTED_PROXY_COUNT = _env("int", "TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT must be 0 or more")
+# Login throttling (ipt_clinic.accounts.throttle): failures for one account from one address,
+# from one address for any accounts (both per window), and for one account from everywhere
+# per hour (the ceiling, which spares the addresses the account logs in from).
 LOGIN_THROTTLE_PER_ACCOUNT = _positive_int("LOGIN_THROTTLE_PER_ACCOUNT", 5)
 LOGIN_THROTTLE_PER_ADDRESS = _positive_int("LOGIN_THROTTLE_PER_ADDRESS", 20)
 LOGIN_THROTTLE_WINDOW_SECONDS = _positive_int("LOGIN_THROTTLE_WINDOW_SECONDS", 300)
+LOGIN_THROTTLE_ACCOUNT_PER_HOUR = _positive_int("LOGIN_THROTTLE_ACCOUNT_PER_HOUR", 100)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
