@@ -47,14 +47,13 @@ sys.path.insert(0, str(BASE_DIR))
 
 
 def _point_celery_at(broker: str) -> None:
-    """Make this process publish to ``broker`` (the private redis-server)."""
+    """Make this process publish to ``broker`` (the private redis-server). Called before the
+    process publishes anything: Celery makes its connection pool at the first publish, for
+    the broker configured then, and has no public way to swap it afterwards."""
     from ipt_clinic.celery import app
 
     app.conf.broker_url = broker
     app.conf.broker_transport_options = {}
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
 
 
 def _cast(label: str = ""):
@@ -90,7 +89,7 @@ def _cast(label: str = ""):
 def _write_outbox(count: int, clinic, patient, session, prefix: str = "bench") -> list[int]:
     from django.utils import timezone
 
-    from sessions.models import Notification
+    from notifications.models import Notification
 
     due = timezone.now() - timedelta(seconds=1)
     rows = (
@@ -124,7 +123,7 @@ def _queue_depth(redis_url: str) -> int:
     client = redis.Redis.from_url(redis_url)
     try:
         # The queue and its priority lists (kombu: name, then name + "\x06\x16" + step): the
-        # outbox's sends wait in step 3 (sessions.notifications.DISPATCH_PRIORITY).
+        # outbox's sends wait in step 3 (notifications.sending.DISPATCH_PRIORITY).
         lists = ["celery", *(f"celery\x06\x16{step}" for step in (3, 6, 9))]
         return sum(client.llen(name) for name in lists) + client.hlen("unacked")
     finally:
@@ -254,9 +253,9 @@ def _worker_kill(kill_count: int, log_dir: Path, redis, concurrency: int) -> dic
 
     from django.db import connection
 
-    from sessions.models import Notification, NotificationStatus
-    from sessions.notification_content import message_id
-    from sessions.notifications import notifications_dispatch_due
+    from notifications.content import message_id
+    from notifications.models import Notification, NotificationStatus
+    from notifications.sending import notifications_dispatch_due
     from tests.notifications.harness import CeleryProcesses, SmtpReceiver, database_url
 
     receiver = SmtpReceiver(keep_messages=False).start()
@@ -354,9 +353,9 @@ def run(
         django.setup()
     from django.db import connection
 
-    from sessions.models import Notification, NotificationStatus
-    from sessions.notification_content import message_id
-    from sessions.notifications import notifications_dispatch_due
+    from notifications.content import message_id
+    from notifications.models import Notification, NotificationStatus
+    from notifications.sending import notifications_dispatch_due
     from tests.notifications.harness import (
         CeleryProcesses,
         RedisServer,
@@ -391,7 +390,7 @@ def run(
         clinic, patient, session = _cast()
         ids = _write_outbox(count, clinic, patient, session)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE therapy_notification")  # as autovacuum would by now
+            cursor.execute("ANALYZE notifications_notification")  # as autovacuum would by now
 
         # The ceiling is measured before and after the delivery and averaged, so that a
         # change in the machine's load during the run weighs on both figures alike.

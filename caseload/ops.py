@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.params import record_ids
-from sessions.models import Heartbeat, Notification, NotificationStatus, notification_kinds
-from sessions.notifications import notifications_retry
-from sessions.outbox import STAFF_USER
+from notifications.models import Heartbeat, Notification, NotificationStatus, notification_kinds
+from notifications.outbox import STAFF_USER
+from notifications.sending import notifications_retry
 
 from .admin_access import clinic_admin_required
 
@@ -71,7 +71,7 @@ def _staff_mail_failed(outbox) -> list[dict]:
 
 def _notification_log_url() -> str | None:
     try:
-        return reverse("therapy:notification_log")
+        return reverse("caseload:notification_log")
     except NoReverseMatch:
         return None
 

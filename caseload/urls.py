@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, exports, home, ops, staff
+from . import dashboard, exports, home, notification_views, ops, staff
 
 app_name = "caseload"
 
@@ -20,4 +20,14 @@ urlpatterns: list = [
     path("clinic/staff/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
     path("clinic/operations/", ops.operations, name="operations"),
     path("clinic/operations/resend/", ops.operations_resend, name="operations_resend"),
+    path(
+        "clinic/notifications/",
+        notification_views.notification_log_view,
+        name="notification_log",
+    ),
+    path(
+        "clinic/notifications/retry/",
+        notification_views.notification_retry,
+        name="notification_retry",
+    ),
 ]

@@ -39,6 +39,8 @@ from django.utils import timezone
 from ipt_clinic import rows as fixed_rows
 from ipt_clinic.accounts.models import Clinic, User
 from ipt_clinic.audit.models import AuditAction, AuditEvent
+from notifications.models import Notification, NotificationStatus
+from notifications.outbox import dedupe_key
 from patients.models import (
     Channel,
     LifeEvent,
@@ -66,14 +68,11 @@ from sessions.models import (
     GoalReview,
     Measure,
     NoteRevision,
-    Notification,
-    NotificationStatus,
     SessionNote,
     SessionStatus,
     Technique,
     TherapySession,
 )
-from sessions.outbox import dedupe_key
 from sessions.scoring import score
 
 from .clinics import BATCH_SIZE, ClinicSpec, StaffSpec

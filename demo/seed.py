@@ -21,9 +21,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic, Role, User
+from notifications.models import Notification
 from patients.models import Patient
 from sessions.attendance import rebuild_attendance_weeks
-from sessions.models import AttendanceWeek, Notification
+from sessions.models import AttendanceWeek
 
 from . import generator
 from .clinics import (

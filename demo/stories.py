@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic, User
+from notifications.models import Notification, NotificationStatus
 from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_create, portal_link_touch
 from patients.services import (
@@ -54,14 +55,7 @@ from phases.services import (
 )
 from portal.services import assignment_close_by_patient, self_report_record
 from sessions.measures import measure_record
-from sessions.models import (
-    Assignment,
-    Notification,
-    NotificationStatus,
-    SessionNote,
-    SessionStatus,
-    TherapySession,
-)
+from sessions.models import Assignment, SessionNote, SessionStatus, TherapySession
 from sessions.services import (
     GoalReviewInput,
     assignment_set,

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.models import Patient, PortalLink
+from patients.notices import on_portal_link_sent
 from patients.portal_links import portal_link_create
 from phases.models import TreatmentCourse
-from sessions import outbox
+from sessions import notices
 from sessions.measures import measure_record
 from sessions.models import Assignment, AssignmentStatus, EnteredBy, Measure
 
@@ -47,7 +48,7 @@ def assignment_close_by_patient(
     )
     assignment.save(update_fields=["status", "reflection", "completed_at", "updated_at"])
     if first_close:
-        outbox.on_assignment_closed(assignment)
+        notices.on_assignment_closed(assignment)
     audit_record(
         action=AuditAction.PORTAL_ACTION,
         clinic_id=assignment.clinic_id,
@@ -102,11 +103,6 @@ def self_report_record(
     return measure
 
 
-def portal_link_sending_available() -> bool:
-    """Whether the outbox can send portal links yet (the notifications issue adds the hook)."""
-    return hasattr(outbox, "on_portal_link_sent")
-
-
 @transaction.atomic
 def portal_link_issue(
     *, patient: Patient, by, send: bool = False, request=None
@@ -115,9 +111,9 @@ def portal_link_issue(
     patient's preferred channel in the same transaction. Returns (link, url, queued)."""
     link, url = portal_link_create(patient=patient, by=by, request=request)
     queued = False
-    if send and portal_link_sending_available():
+    if send:
         # The outbox answers None when the patient has no usable contact or no consent.
-        queued = outbox.on_portal_link_sent(link, url) is not None
+        queued = on_portal_link_sent(link, url) is not None
     return link, url, queued
 
 

@@ -27,7 +27,6 @@ def _render_manage(request, patient, *, new_url: str | None = None, status: int 
             "patient": patient,
             "links": selectors.portal_links_for_patient(patient),
             "form": LinkCreateForm(),
-            "sending_available": services.portal_link_sending_available(),
             "new_url": new_url,
             "new_qr": qr_data_uri(new_url) if new_url else None,
             "days_after_course": settings.PORTAL_LINK_DAYS_AFTER_COURSE,
@@ -65,14 +64,12 @@ def link_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     if queued:
         messages.success(request, "New link made and queued to send to the patient.")
-    elif send and services.portal_link_sending_available():
+    elif send:
         messages.warning(
             request,
             "New link made, but it cannot be sent: the patient has no contact details for "
             "their preferred channel or has not agreed to messages. Copy it instead.",
         )
-    elif send:
-        messages.warning(request, "New link made. Sending is not available yet: copy it instead.")
     else:
         messages.success(request, "New link made. Any earlier link has stopped working.")
     return _render_manage(request, patient, new_url=url)

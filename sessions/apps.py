@@ -5,14 +5,13 @@ class TherapyConfig(AppConfig):
     # The package is ``sessions``; the label is not, because django.contrib.sessions owns it.
     name = "sessions"
     label = "therapy"
-    verbose_name = "Therapy sessions, measures, homework and notifications"
+    verbose_name = "Therapy sessions, measures and homework"
 
     def ready(self) -> None:
-        from ipt_clinic import staff_mail
         from patients import endings
 
-        from .outbox import on_staff_mail
+        from . import notices
         from .services import courses_close_loop
 
-        staff_mail.register_outbox(on_staff_mail)
+        notices.register()
         endings.register_closer(courses_close_loop)

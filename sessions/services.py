@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic
@@ -22,11 +22,13 @@ from ipt_clinic.submissions.services import (
     submission_done,
     submission_repeat_answer,
 )
+from notifications import outbox
+from notifications.models import Notification
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 from phases.services import contract_summary, course_update
 
-from . import outbox
+from . import notices
 from .attendance import refresh_attendance_figures, refresh_attendance_week
 from .models import (
     CANCELLED_STATUSES,
@@ -37,9 +39,6 @@ from .models import (
     Modality,
     NoteAddendum,
     NoteRevision,
-    Notification,
-    NotificationKind,
-    NotificationStatus,
     RiskLevel,
     SessionNote,
     SessionStatus,
@@ -312,7 +311,7 @@ def _book(
         summary=f"Session booked for {_format_local(start, course.clinic.tz)}",
         request=request,
     )
-    outbox.on_session_booked(session)
+    notices.on_session_booked(session)
     return session
 
 
@@ -371,7 +370,7 @@ def session_reschedule(
             changes=changes,
             request=request,
         )
-        outbox.on_session_rescheduled(session)
+        notices.on_session_rescheduled(session)
     return session
 
 
@@ -408,7 +407,7 @@ def session_cancel(
             changes={"status": [SessionStatus.SCHEDULED.value, session.status]},
             request=request,
         )
-        outbox.on_session_cancelled(session)
+        notices.on_session_cancelled(session)
     return session
 
 
@@ -763,7 +762,7 @@ def assignment_review(*, assignment: Assignment, session: TherapySession, status
         changes={"status": [old, status]},
     )
     if was_open:
-        outbox.on_assignment_closed(assignment)
+        notices.on_assignment_closed(assignment)
 
 
 def note_sign_refusals(note: SessionNote, *, by) -> list[str]:
@@ -1020,7 +1019,7 @@ def assignment_set(
             summary=f"Homework set: {assignment.title}",
             request=request,
         )
-        outbox.on_assignment_set(assignment)
+        notices.on_assignment_set(assignment)
     return assignment
 
 
@@ -1042,14 +1041,6 @@ class EndingPlan:
         return not (self.sessions or self.reminders or self.homework_notices)
 
 
-def _unstarted_notices(clinic_id: int):
-    # The rows outbox._cancel withdraws: pending, or claimed but not yet attempted.
-    return Notification.objects.filter(clinic_id=clinic_id).filter(
-        Q(status=NotificationStatus.PENDING)
-        | Q(status=NotificationStatus.SENDING, attempt_started_at__isnull=True)
-    )
-
-
 def ending_plan(*, clinic_id: int, course_ids: list[int]) -> EndingPlan:
     """What ``courses_close_loop`` would cancel now for these courses (the confirmation
     page lists it; the service cancels exactly this under the course row locks)."""
@@ -1065,21 +1056,21 @@ def ending_plan(*, clinic_id: int, course_ids: list[int]) -> EndingPlan:
     open_homework = Assignment.objects.filter(
         clinic_id=clinic_id, course_id__in=course_ids, status=AssignmentStatus.ASSIGNED
     ).values("pk")
-    notices = _unstarted_notices(clinic_id).order_by("due_at", "id")
+    unstarted = outbox.unstarted(clinic_id).order_by("due_at", "id")
     return EndingPlan(
         sessions=sessions,
         reminders=list(
-            notices.filter(
+            unstarted.filter(
                 about_type="session",
                 about_id__in=[session.pk for session in sessions],
-                kind=NotificationKind.SESSION_REMINDER,
+                kind=notices.SESSION_REMINDER,
             )
         ),
         homework_notices=list(
-            notices.filter(
+            unstarted.filter(
                 about_type="assignment",
                 about_id__in=open_homework,
-                kind__in=[NotificationKind.HOMEWORK_NEW, NotificationKind.HOMEWORK_DUE],
+                kind__in=notices.HOMEWORK_KINDS,
             )
         ),
     )
@@ -1101,12 +1092,12 @@ def courses_close_loop(
         session.status = SessionStatus.CANCELLED_CLINIC
         session.cancel_reason = COURSE_ENDED_REASON
         save_versioned(session, expected_version=None, fields=["status", "cancel_reason"])
-        outbox.on_session_cancelled(session)
+        notices.on_session_cancelled(session)
     for assignment in Assignment.objects.filter(
         clinic_id=clinic_id,
         pk__in={notice.about_id for notice in plan.homework_notices},
     ):
-        outbox.on_assignment_closed(assignment)
+        notices.on_assignment_closed(assignment)
     tz = Clinic.objects.get(pk=clinic_id).tz
     audit_record(
         action=AuditAction.UPDATE,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ending_views, notification_views, views
+from . import ending_views, views
 
 app_name = "therapy"
 
@@ -32,14 +32,4 @@ urlpatterns = [
     path("<int:pk>/measures/<str:instrument>/", views.measure_new, name="measure_new"),
     path("<int:pk>/homework/new/", views.assignment_new, name="assignment_new"),
     path("measures/<int:measure_pk>/risk/", views.risk_respond, name="risk_respond"),
-    path(
-        "notifications/",
-        notification_views.notification_log_view,
-        name="notification_log",
-    ),
-    path(
-        "notifications/retry/",
-        notification_views.notification_retry,
-        name="notification_retry",
-    ),
 ]

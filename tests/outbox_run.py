@@ -10,8 +10,8 @@ def deliver_due() -> list[str]:
     a test that commits (``transaction=True``) should capture it with the ``enqueued``
     fixture of ``tests/notifications/conftest.py``.
     """
-    from sessions.models import Notification, NotificationStatus
-    from sessions.notifications import notification_send, notifications_dispatch_due
+    from notifications.models import Notification, NotificationStatus
+    from notifications.sending import notification_send, notifications_dispatch_due
 
     notifications_dispatch_due()
     claimed = Notification.objects.filter(

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from caseload.dashboard_selectors import Window, dashboard_for_clinic
+from notifications.models import Notification, NotificationStatus
+from notifications.sending import notification_send
 from sessions import services
-from sessions.models import Notification, NotificationStatus
-from sessions.notifications import notification_send
 from tests.clock import AWKWARD_INSTANTS
 from tests.factories import SessionFactory
 

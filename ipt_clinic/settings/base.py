@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "ipt_clinic.accounts",
     "ipt_clinic.audit",
     "ipt_clinic.submissions",
+    "notifications",
     "patients",
     "phases",
     "sessions.apps.TherapyConfig",
@@ -282,7 +283,7 @@ MAILERS = mailers_from_url(_env("str", "EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = _env(
     "str", "DEFAULT_FROM_EMAIL", default="IPT Clinic <no-reply@ipt-clinic.invalid>"
 )
-SMS_BACKEND = _env("str", "SMS_BACKEND", default="sessions.sms.ConsoleSmsBackend")
+SMS_BACKEND = _env("str", "SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
 SITE_URL = _env("str", "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS_AFTER_COURSE = _positive_int("PORTAL_LINK_DAYS_AFTER_COURSE", 30)
 PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE = _positive_int("PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE", 20)
@@ -357,11 +358,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-notifications": {
-        "task": "therapy.dispatch_due_notifications",
+        "task": "notifications.dispatch_due_notifications",
         "schedule": _positive_int("DISPATCH_INTERVAL_SECONDS", 60),
     },
     "sweep-stuck-notifications": {
-        "task": "therapy.sweep_stuck_notifications",
+        "task": "notifications.sweep_stuck_notifications",
         "schedule": _positive_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 10),
     },
 }

@@ -16,7 +16,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = []
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-SMS_BACKEND = "sessions.sms.LocmemSmsBackend"
+SMS_BACKEND = "notifications.sms.LocmemSmsBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -28,6 +28,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # pytest-django holds each test in a transaction, idle while the test waits on what it
     # started (a worker, a browser): no limit on an idle transaction here.
     DATABASES["default"]["OPTIONS"]["idle_in_transaction_timeout"] = 0  # noqa: F405
+# The tests run as one role: a second ("owner") database would be the real one, not a test copy.
+DATABASES.pop("owner", None)  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: the tests that start Celery workers share the test database with
     # them (tests/notifications/test_faults.py).

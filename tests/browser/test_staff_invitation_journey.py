@@ -8,8 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from ipt_clinic.accounts.models import Role
-from sessions.models import Notification
-from sessions.notification_content import message_id
+from notifications.content import message_id
+from notifications.models import Notification
 from tests.factories import ClinicFactory
 from tests.notifications.conftest import smtp_to
 from tests.notifications.harness import SmtpReceiver

@@ -9,8 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from caseload.services import course_reassign
-from sessions import outbox
-from sessions.models import Notification, SessionStatus, TherapySession
+from notifications.models import Notification
+from sessions import notices
+from sessions.models import SessionStatus, TherapySession
 from tests.factories import CourseFactory, PatientFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_it_deactivates_only_after_reassignment(
 ):
     course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
     for days in (1, 8, 15):
-        outbox.on_session_booked(
+        notices.on_session_booked(
             SessionFactory(course=course, scheduled_start=NOW + timedelta(days=days, hours=1))
         )
 

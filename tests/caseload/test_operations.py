@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.models import Heartbeat, Notification
+from notifications.models import Heartbeat, Notification
 
 
 def _notification(patient, *, status, minutes_ago, key):
@@ -40,7 +40,7 @@ def test_it_shows_failed_and_overdue_notifications_of_the_clinic(
     assert response.context["failed_count"] == 1
     assert response.context["overdue_count"] == 1
     assert response.context["beat"].name == "dispatch"
-    assert reverse("therapy:notification_log") + "?status=failed" in response.content.decode()
+    assert reverse("caseload:notification_log") + "?status=failed" in response.content.decode()
     assert theirs.record_number not in response.content.decode()
 
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from ipt_clinic.accounts.models import Role
 from ipt_clinic.accounts.services import staff_invite
-from sessions import notifications
-from sessions.models import Notification
+from notifications import sending as notifications
+from notifications.models import Notification
 from tests.notifications.conftest import smtp_to
 from tests.notifications.harness import free_port
 from tests.outbox_run import deliver_due

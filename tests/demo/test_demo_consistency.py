@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditEvent
+from notifications.models import Notification
 from patients.models import LifeEvent, Patient, Relationship, RelationshipRevision
 from patients.selectors import circle_snapshots
 from phases.models import (
@@ -30,14 +31,7 @@ from phases.models import (
     RelapsePreventionPlan,
     TreatmentCourse,
 )
-from sessions.models import (
-    Assignment,
-    AttendanceWeek,
-    Measure,
-    Notification,
-    SessionNote,
-    TherapySession,
-)
+from sessions.models import Assignment, AttendanceWeek, Measure, SessionNote, TherapySession
 from sessions.scoring import score
 from sessions.selectors import week_start_for
 

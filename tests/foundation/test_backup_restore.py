@@ -20,8 +20,8 @@ import urllib.request
 import psycopg
 import pytest
 
-from sessions.models import Notification
-from sessions.notification_content import message_id
+from notifications.content import message_id
+from notifications.models import Notification
 from tests.notifications.harness import (
     ROOT,
     CeleryProcesses,
@@ -53,14 +53,14 @@ def _due_now_and_sent(database: str) -> tuple[str, list[str]]:
     return its dedupe key and those of the rows already sent."""
     with psycopg.connect(database, autocommit=True) as db:
         [key] = db.execute(
-            "UPDATE therapy_notification SET due_at = now() - interval '1 minute'"
-            " WHERE id = (SELECT id FROM therapy_notification"
+            "UPDATE notifications_notification SET due_at = now() - interval '1 minute'"
+            " WHERE id = (SELECT id FROM notifications_notification"
             "   WHERE status = 'pending' AND channel = 'email' AND kind = 'session_reminder'"
             "   ORDER BY due_at, id LIMIT 1)"
             " RETURNING dedupe_key"
         ).fetchone()
         sent = [row[0] for row in db.execute(
-            "SELECT dedupe_key FROM therapy_notification WHERE status = 'sent'"
+            "SELECT dedupe_key FROM notifications_notification WHERE status = 'sent'"
         )]  # fmt: skip
     return key, sent
 
@@ -160,7 +160,7 @@ def test_it_restores_a_dump_that_serves_the_app_and_resumes_the_outbox(tmp_path)
             still_sent = {
                 key
                 for (key,) in db.execute(
-                    "SELECT dedupe_key FROM therapy_notification WHERE status = 'sent'"
+                    "SELECT dedupe_key FROM notifications_notification WHERE status = 'sent'"
                 )
             }
         assert still_sent == {*sent_keys, pending_key}

@@ -69,9 +69,10 @@ class Row:
 
 
 def build_world() -> World:
+    from notifications.models import Notification
     from patients.models import PortalLink
     from phases.models import Phase
-    from sessions.models import Measure, Notification, SessionNote
+    from sessions.models import Measure, SessionNote
     from tests.conftest import ROLE_ADMIN, ROLE_THERAPIST
     from tests.factories import (
         AssignmentFactory,

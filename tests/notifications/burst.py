@@ -11,9 +11,10 @@ def write_due_burst(count: int, label: str = "burst") -> list[str]:
     from django.utils import timezone
 
     from ipt_clinic.accounts.models import Clinic, Role, User
+    from notifications.models import Notification
     from patients.models import Patient
     from phases.models import TreatmentCourse
-    from sessions.models import Notification, TherapySession
+    from sessions.models import TherapySession
 
     now = timezone.now()
     clinic = Clinic.objects.create(name="Burst Clinic", slug=f"{label}-clinic")

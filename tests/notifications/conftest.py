@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions import outbox
-from sessions.models import Notification
+from notifications.models import Notification
+from sessions import notices
 from tests.factories import SessionFactory
 
 
@@ -17,7 +17,7 @@ def enqueued(monkeypatch):
     sent: list[int] = []
 
     def publish(self, body, *args, headers=None, **kwargs):
-        assert headers["task"] == "therapy.send_notification"
+        assert headers["task"] == "notifications.send_notification"
         sent.append(body[0][0])
 
     monkeypatch.setattr(Producer, "publish", publish)
@@ -32,7 +32,7 @@ def session(course):
 @pytest.fixture
 def due_reminder(session) -> Notification:
     """A session reminder that is due now."""
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     Notification.objects.filter(pk=row.pk).update(due_at=timezone.now() - timedelta(seconds=1))
     row.refresh_from_db()
     return row
@@ -49,7 +49,7 @@ def claimed(row: Notification) -> Notification:
 
 def smtp_to(settings, port: int) -> None:
     """Send this process's mail by SMTP to 127.0.0.1:``port``, on a fresh connection."""
-    from sessions import notifications
+    from notifications import sending as notifications
 
     notifications._drop_mail_connection()
     settings.MAILERS = {
@@ -64,7 +64,7 @@ def smtp_to(settings, port: int) -> None:
 def mail_server(settings):
     """A real SMTP server the app sends to, not started yet (``mail_server.start()``): until
     then its port refuses connections, as a mail server that is down."""
-    from sessions import notifications
+    from notifications import sending as notifications
 
     from .harness import SmtpReceiver
 

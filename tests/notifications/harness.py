@@ -522,7 +522,7 @@ class CeleryProcesses:
             "REDIS_URL": broker,
             "CELERY_RESULT_BACKEND": "",
             "EMAIL_URL": mail,
-            "SMS_BACKEND": "sessions.sms.ConsoleSmsBackend",
+            "SMS_BACKEND": "notifications.sms.ConsoleSmsBackend",
             "LOG_LEVEL": "WARNING",
             "CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",

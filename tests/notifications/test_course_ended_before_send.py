@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from notifications.models import Notification
 from phases.models import CourseStatus, TreatmentCourse
-from sessions import outbox
-from sessions.models import Notification
+from sessions import notices
 from tests.factories import AssignmentFactory, CourseFactory, SessionFactory
 from tests.outbox_run import deliver_due
 
@@ -29,11 +29,11 @@ def test_it_never_sends_a_notice_of_a_course_that_ended_meanwhile(
     mail_server.start()
     ended = CourseFactory(patient__primary_therapist=therapist)
     going_on = CourseFactory(patient__primary_therapist=therapist)
-    reminder = outbox.on_session_booked(
+    reminder = notices.on_session_booked(
         SessionFactory(course=ended, scheduled_start=NOW + timedelta(hours=30))
     )
-    homework_notices = outbox.on_assignment_set(AssignmentFactory(course=ended))
-    control = outbox.on_session_booked(
+    homework_notices = notices.on_assignment_set(AssignmentFactory(course=ended))
+    control = notices.on_session_booked(
         SessionFactory(course=going_on, scheduled_start=NOW + timedelta(hours=30))
     )
     _due([reminder, *homework_notices, control])

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 
-from sessions import outbox
-from sessions.models import Notification
-from sessions.notifications import (
+from notifications.models import Notification
+from notifications.sending import (
     _claim_for_sending,
     notification_send,
     notifications_dispatch_due,
     notifications_sweep_stuck,
 )
+from sessions import notices
 from tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_it_sends_a_dead_workers_rows_again_within_a_minute(
 ):
     time_machine.move_to(CRASH, tick=False)
     held, half_sent = (
-        outbox.on_session_booked(
+        notices.on_session_booked(
             SessionFactory(course=course, scheduled_start=CRASH + timedelta(hours=hours))
         )
         for hours in (2, 3)

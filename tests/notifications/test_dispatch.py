@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions.models import Heartbeat, Notification
-from sessions.notifications import notifications_dispatch_due, notifications_sweep_stuck
+from notifications.models import Heartbeat, Notification
+from notifications.sending import notifications_dispatch_due, notifications_sweep_stuck
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,9 @@ def test_it_claims_due_rows_and_enqueues_them_after_commit(
 
 
 def test_it_leaves_rows_that_are_not_due(session, enqueued, django_capture_on_commit_callbacks):
-    from sessions import outbox
+    from sessions import notices
 
-    row = outbox.on_session_booked(session)  # due in six hours
+    row = notices.on_session_booked(session)  # due in six hours
     with django_capture_on_commit_callbacks(execute=True):
         assert notifications_dispatch_due() == 0
     row.refresh_from_db()
@@ -53,11 +53,11 @@ def test_it_claims_a_row_only_once(due_reminder, enqueued, django_capture_on_com
 
 
 def test_it_claims_in_batches(course, enqueued, django_capture_on_commit_callbacks):
-    from sessions import outbox
+    from sessions import notices
     from tests.factories import SessionFactory
 
     for hours in range(1, 8):
-        outbox.on_session_booked(
+        notices.on_session_booked(
             SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=hours))
         )
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,10 +113,10 @@ def test_it_refreshes_planner_statistics_after_a_big_claim(due_reminder, enqueue
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from sessions import notifications
+    from notifications import sending as notifications
 
     monkeypatch.setattr(notifications, "REANALYZE_AFTER", 1)
     with CaptureQueriesContext(connection) as queries:
         assert notifications_dispatch_due() == 1
     analyzed = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
-    assert analyzed == ["ANALYZE therapy_notification"]
+    assert analyzed == ['ANALYZE "notifications_notification"']

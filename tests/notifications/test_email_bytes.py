@@ -4,9 +4,11 @@ headers, parts and attachment as the message Django would have serialised."""
 from email import message_from_bytes, policy
 
 import pytest
+from django.utils import timezone
 
-from sessions.notification_content import NotificationEmail, email_message, render
-from sessions.notifications import _envelope_address
+from notifications import registry
+from notifications.content import NotificationEmail, email_message, render
+from notifications.sending import _envelope_address
 
 from .conftest import claimed
 
@@ -27,7 +29,9 @@ def _lf(text: str) -> str:
 
 def _reminder(due_reminder, session) -> NotificationEmail:
     row = claimed(due_reminder)
-    return email_message(row, render(row, session=session))
+    delivery = registry.kind(row.kind).compose(row, timezone.now())
+    assert delivery.starts_at == session.scheduled_start
+    return email_message(row, render(row, delivery))
 
 
 def test_it_writes_the_same_parts_as_django(due_reminder, session):

@@ -20,9 +20,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sessions import outbox
-from sessions.models import Notification
-from sessions.notification_content import message_id
+from notifications.content import message_id
+from notifications.models import Notification
+from sessions import notices
 from tests.factories import CourseFactory, PatientFactory, SessionFactory, UserFactory
 
 from .burst import write_due_burst
@@ -107,7 +107,7 @@ def _due_reminders(count: int) -> list[Notification]:
     for _ in range(count):
         course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
         session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=2))
-        rows.append(outbox.on_session_booked(session))
+        rows.append(notices.on_session_booked(session))
     return rows
 
 
@@ -253,11 +253,11 @@ def test_it_sends_nothing_from_a_rolled_back_transaction(rig):
     course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        doomed = outbox.on_session_booked(
+        doomed = notices.on_session_booked(
             SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=3))
         )
         raise RuntimeError("the booking fails after its reminder was written")
-    kept = outbox.on_session_booked(
+    kept = notices.on_session_booked(
         SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=4))
     )
 
@@ -283,7 +283,11 @@ def test_it_delivers_once_when_a_send_outlives_the_visibility_timeout(rig):
 
     _expect_each_once(receiver, rows, processes, timeout=60)
     received = sum(
-        len(re.findall(r"therapy\.send_notification\[[^\]]+\] received", processes.log_of(name)))
+        len(
+            re.findall(
+                r"notifications\.send_notification\[[^\]]+\] received", processes.log_of(name)
+            )
+        )
         for name in ("w1", "w2")
     )
     assert received > len(rows), "the broker never handed a message out a second time"
@@ -338,7 +342,9 @@ def test_it_delivers_each_once_when_postgresql_restarts_mid_burst(rig):
             "from tests.notifications.burst import write_due_burst; write_due_burst(600)",
         )
         with psycopg.connect(database) as db:
-            keys = [key for (key,) in db.execute("SELECT dedupe_key FROM therapy_notification")]
+            keys = [
+                key for (key,) in db.execute("SELECT dedupe_key FROM notifications_notification")
+            ]
         expected = _burst_ids(keys)
         receiver = rig.smtp(delay=0.05)
         processes = rig.celery(database=database)
@@ -354,7 +360,9 @@ def test_it_delivers_each_once_when_postgresql_restarts_mid_burst(rig):
         )
         with psycopg.connect(database) as db:
             statuses = dict(
-                db.execute("SELECT status, count(*) FROM therapy_notification GROUP BY status")
+                db.execute(
+                    "SELECT status, count(*) FROM notifications_notification GROUP BY status"
+                )
             )
         assert counts["lost"] == 0 and counts["strangers"] == [], processes.logs()
         assert counts["duplicates"] == 0, processes.logs()
@@ -367,8 +375,8 @@ def test_it_delivers_each_once_when_postgresql_restarts_mid_burst(rig):
 SEND_AGAIN_AFTER_A_BACKLOG = """
 from datetime import timedelta
 from django.utils import timezone
-from sessions.models import Notification
-from sessions.notifications import notifications_dispatch_due, notifications_sweep_stuck
+from notifications.models import Notification
+from notifications.sending import notifications_dispatch_due, notifications_sweep_stuck
 held = Notification.objects.order_by("-pk").first()
 Notification.objects.filter(pk=held.pk).update(due_at=timezone.now() + timedelta(days=1))
 notifications_dispatch_due()

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import User
 from ipt_clinic.audit.models import AuditEvent
-from sessions.models import Notification
-from sessions.notification_content import message_id
+from notifications.content import message_id
+from notifications.models import Notification
 from tests.outbox_run import deliver_due
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from sessions.models import Notification
-from sessions.notification_content import message_id
-from sessions.notifications import notification_send, notifications_sweep_stuck
+from notifications.content import message_id
+from notifications.models import Notification
+from notifications.sending import notification_send, notifications_sweep_stuck
 
 from .conftest import claimed
 from .harness import database_url, wait_until
@@ -72,7 +72,9 @@ def _hold_the_write_lock(monkeypatch, pk: int, seconds: float, held: list):
     def hold(_message_id: str) -> None:
         if vendor == "postgresql":
             locker = psycopg.connect(url)
-            locker.execute("SELECT id FROM therapy_notification WHERE id = %s FOR UPDATE", [pk])
+            locker.execute(
+                "SELECT id FROM notifications_notification WHERE id = %s FOR UPDATE", [pk]
+            )
         else:
             locker = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
             locker.execute("BEGIN EXCLUSIVE")

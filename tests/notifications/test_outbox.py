@@ -7,8 +7,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from sessions import outbox
-from sessions.models import Notification
+from notifications.models import Notification
+from patients.notices import on_portal_link_sent
+from sessions import notices
 from tests.factories import AssignmentFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def test_it_writes_a_reminder_lead_hours_before_the_session(course):
     start = timezone.now() + timedelta(days=3)
     session = SessionFactory(course=course, scheduled_start=start)
 
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
 
     assert row.kind == "session_reminder"
     assert row.channel == "email"
@@ -36,31 +37,31 @@ def test_it_follows_the_clinics_lead_time(course):
     course.clinic.reminder_lead_hours = 2
     course.clinic.save()
     start = timezone.now() + timedelta(days=1)
-    row = outbox.on_session_booked(SessionFactory(course=course, scheduled_start=start))
+    row = notices.on_session_booked(SessionFactory(course=course, scheduled_start=start))
     assert row.due_at == start - timedelta(hours=2)
 
 
 def test_it_makes_a_reminder_due_at_once_inside_the_lead_time(course):
     before = timezone.now()
     session = SessionFactory(course=course, scheduled_start=before + timedelta(hours=3))
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     assert before <= row.due_at <= timezone.now()
 
 
 def test_it_writes_one_row_however_often_the_hook_runs(course):
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(hours=3))
-    outbox.on_session_booked(session)
-    outbox.on_session_booked(session)
+    notices.on_session_booked(session)
+    notices.on_session_booked(session)
     assert len(_rows(about_type="session", about_id=session.pk)) == 1
 
 
 def test_it_moves_the_reminder_when_the_session_is_rescheduled(course):
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
-    old = outbox.on_session_booked(session)
+    old = notices.on_session_booked(session)
     session.scheduled_start += timedelta(days=2)
     session.save()
 
-    new = outbox.on_session_rescheduled(session)
+    new = notices.on_session_rescheduled(session)
 
     old.refresh_from_db()
     assert old.status == "cancelled"
@@ -72,11 +73,11 @@ def test_it_moves_the_reminder_when_the_session_is_rescheduled(course):
 def test_it_revives_the_old_reminder_when_moved_back(course):
     start = timezone.now() + timedelta(days=3)
     session = SessionFactory(course=course, scheduled_start=start)
-    first = outbox.on_session_booked(session)
+    first = notices.on_session_booked(session)
     session.scheduled_start = start + timedelta(days=1)
-    outbox.on_session_rescheduled(session)
+    notices.on_session_rescheduled(session)
     session.scheduled_start = start
-    again = outbox.on_session_rescheduled(session)
+    again = notices.on_session_rescheduled(session)
 
     assert again.pk == first.pk
     assert again.status == "pending"
@@ -85,8 +86,8 @@ def test_it_revives_the_old_reminder_when_moved_back(course):
 
 def test_it_cancels_the_reminder_of_a_cancelled_session(course):
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
-    row = outbox.on_session_booked(session)
-    outbox.on_session_cancelled(session)
+    row = notices.on_session_booked(session)
+    notices.on_session_cancelled(session)
     row.refresh_from_db()
     assert row.status == "cancelled"
     assert row.last_error == "Session cancelled."
@@ -94,7 +95,7 @@ def test_it_cancels_the_reminder_of_a_cancelled_session(course):
 
 def test_it_writes_nothing_for_a_session_in_the_past(course):
     session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
-    assert outbox.on_session_booked(session) is None
+    assert notices.on_session_booked(session) is None
     assert not _rows()
 
 
@@ -102,7 +103,7 @@ def test_it_writes_nothing_without_consent(course):
     course.patient.reminder_consent = False
     course.patient.save()
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
-    assert outbox.on_session_booked(session) is None
+    assert notices.on_session_booked(session) is None
     assert not _rows()
 
 
@@ -111,7 +112,7 @@ def test_it_writes_nothing_without_a_contact_for_the_preferred_channel(course):
     course.patient.phone = ""
     course.patient.save()
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
-    assert outbox.on_session_booked(session) is None
+    assert notices.on_session_booked(session) is None
 
 
 def test_it_uses_the_preferred_channel(course):
@@ -119,7 +120,7 @@ def test_it_uses_the_preferred_channel(course):
     course.patient.phone = "+447700900123"
     course.patient.save()
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     assert (row.channel, row.recipient) == ("sms", "+447700900123")
 
 
@@ -136,7 +137,7 @@ def test_it_moves_a_text_message_out_of_quiet_hours(course):
     day = (timezone.now() + timedelta(days=5)).astimezone(london).date()
     # A 09:00 session, 10 hours' lead: the reminder would fall at 23:00 the evening before.
     start = datetime.combine(day + timedelta(days=1), time(9, 0), tzinfo=london)
-    row = outbox.on_session_booked(SessionFactory(course=course, scheduled_start=start))
+    row = notices.on_session_booked(SessionFactory(course=course, scheduled_start=start))
     expected = datetime.combine(day + timedelta(days=1), time(8, 0), tzinfo=london)
     assert row.due_at.astimezone(london) == expected
 
@@ -146,7 +147,7 @@ def test_it_writes_new_homework_now_and_due_tomorrow_at_nine(course):
     due_date = timezone.now().astimezone(london).date() + timedelta(days=6)
     assignment = AssignmentFactory(course=course, due_date=due_date)
 
-    rows = outbox.on_assignment_set(assignment)
+    rows = notices.on_assignment_set(assignment)
 
     kinds = {row.kind: row for row in rows}
     assert set(kinds) == {"homework_new", "homework_due"}
@@ -158,14 +159,14 @@ def test_it_writes_new_homework_now_and_due_tomorrow_at_nine(course):
 
 def test_it_skips_due_tomorrow_for_homework_due_today(course):
     today = timezone.now().astimezone(course.clinic.tz).date()
-    rows = outbox.on_assignment_set(AssignmentFactory(course=course, due_date=today))
+    rows = notices.on_assignment_set(AssignmentFactory(course=course, due_date=today))
     assert [row.kind for row in rows] == ["homework_new"]
 
 
 def test_it_cancels_homework_notices_when_homework_is_closed(course):
     assignment = AssignmentFactory(course=course)
-    outbox.on_assignment_set(assignment)
-    outbox.on_assignment_closed(assignment)
+    notices.on_assignment_set(assignment)
+    notices.on_assignment_closed(assignment)
     assert {row.status for row in _rows(about_type="assignment")} == {"cancelled"}
 
 
@@ -175,8 +176,8 @@ def test_it_writes_a_portal_link_notice_once_per_minute(course, therapist):
     link = PortalLink.objects.create(
         clinic=course.clinic, patient=course.patient, token_hash="a" * 64, created_by=therapist
     )
-    first = outbox.on_portal_link_sent(link, "http://testserver/p/secret-token/")
-    second = outbox.on_portal_link_sent(link, "http://testserver/p/secret-token/")
+    first = on_portal_link_sent(link, "http://testserver/p/secret-token/")
+    second = on_portal_link_sent(link, "http://testserver/p/secret-token/")
     assert first.pk == second.pk
     assert first.kind == "portal_link"
     assert first.payload == {"url": "http://testserver/p/secret-token/"}
@@ -185,7 +186,7 @@ def test_it_writes_a_portal_link_notice_once_per_minute(course, therapist):
 def test_it_leaves_nothing_when_the_cause_rolls_back(course):
     session = SessionFactory(course=course, scheduled_start=timezone.now() + timedelta(days=3))
     with pytest.raises(RuntimeError), transaction.atomic():
-        outbox.on_session_booked(session)
+        notices.on_session_booked(session)
         raise RuntimeError("the booking failed after the hook ran")
     assert not _rows()
 
@@ -193,5 +194,5 @@ def test_it_leaves_nothing_when_the_cause_rolls_back(course):
 def test_it_keys_rows_by_what_kind_channel_and_due_time(course):
     start = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
     session = SessionFactory(course=course, scheduled_start=start)
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     assert row.dedupe_key == f"session:{session.pk}:session_reminder:email:20310303T100000Z"

@@ -10,10 +10,12 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.utils import timezone
 
-from sessions import outbox, sms
-from sessions.models import Notification
-from sessions.notification_content import message_id
-from sessions.notifications import notification_send, notifications_sweep_stuck, retry_delay
+from notifications import sms
+from notifications.content import message_id
+from notifications.models import Notification
+from notifications.sending import notification_send, notifications_sweep_stuck, retry_delay
+from patients.notices import on_portal_link_sent
+from sessions import notices
 from tests.factories import SessionFactory
 
 from .conftest import claimed
@@ -211,7 +213,7 @@ def test_it_sends_a_text_message_through_the_backend(session, patient):
     clinic = patient.clinic
     clinic.quiet_hours_start = clinic.quiet_hours_end = time(0, 0)  # no quiet hours
     clinic.save()
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
     assert notification_send(claimed(row).pk) == "sent"
     assert len(sms.outbox) == 1
@@ -230,7 +232,7 @@ def test_it_holds_a_text_message_until_quiet_hours_end(session, patient):
     clinic.quiet_hours_start = (now_local - timedelta(hours=1)).time().replace(microsecond=0)
     clinic.quiet_hours_end = (now_local + timedelta(hours=2)).time().replace(microsecond=0)
     clinic.save()
-    row = outbox.on_session_booked(session)
+    row = notices.on_session_booked(session)
     Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
     assert notification_send(claimed(row).pk) == "deferred"
     row.refresh_from_db()
@@ -245,7 +247,7 @@ def test_it_wipes_the_portal_link_once_sent(course, therapist):
     link = PortalLink.objects.create(
         clinic=course.clinic, patient=course.patient, token_hash="b" * 64, created_by=therapist
     )
-    row = outbox.on_portal_link_sent(link, "http://testserver/p/the-secret-token/")
+    row = on_portal_link_sent(link, "http://testserver/p/the-secret-token/")
     notification_send(claimed(row).pk)
     assert "http://testserver/p/the-secret-token/" in mail.outbox[0].body
     row.refresh_from_db()
@@ -257,7 +259,7 @@ def test_it_sends_homework_notices_without_the_homework(course):
     from tests.factories import AssignmentFactory
 
     assignment = AssignmentFactory(course=course, title="Talk to your sister about Sunday")
-    new, due = outbox.on_assignment_set(assignment)
+    new, due = notices.on_assignment_set(assignment)
     assert notification_send(claimed(new).pk) == "sent"
     body = mail.outbox[0].body + mail.outbox[0].alternatives[0][0]
     assert "sister" not in body
@@ -268,7 +270,7 @@ def test_it_cancels_homework_notices_once_the_homework_is_done(course):
     from tests.factories import AssignmentFactory
 
     assignment = AssignmentFactory(course=course)
-    new, due = outbox.on_assignment_set(assignment)
+    new, due = notices.on_assignment_set(assignment)
     claimed(new)
     assignment.status = "done"
     assignment.save()
@@ -276,7 +278,7 @@ def test_it_cancels_homework_notices_once_the_homework_is_done(course):
 
 
 def test_it_replaces_a_kept_mail_connection_the_server_dropped(due_reminder):
-    from sessions import notifications
+    from notifications import sending as notifications
 
     class DeadSmtp:
         def noop(self):
@@ -310,7 +312,7 @@ def test_it_keeps_sending_after_the_database_connection_is_replaced(course):
     from django.db import connection
 
     first, second = (
-        claimed(outbox.on_session_booked(SessionFactory(course=course, scheduled_start=start)))
+        claimed(notices.on_session_booked(SessionFactory(course=course, scheduled_start=start)))
         for start in (timezone.now() + timedelta(hours=30), timezone.now() + timedelta(hours=31))
     )
     assert notification_send(first.pk) == "sent"

@@ -1,4 +1,4 @@
-"""The sender's mail transaction (sessions.smtp_transaction) against a real SMTP server, with
+"""The sender's mail transaction (notifications.smtp_transaction) against a real SMTP server, with
 and without PIPELINING: what arrives, what a refusal raises, and that a kept connection
 carries the next message after a refusal."""
 
@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from sessions import smtp_transaction
+from notifications import smtp_transaction
 from tests.notifications.harness import SmtpReceiver
 
 

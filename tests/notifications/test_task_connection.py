@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection
 
-from sessions import tasks
+from notifications import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)  # autocommit, as in a worker
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from sessions.tasks import send_notification
+from notifications.tasks import send_notification
 
 ROOT = Path(__file__).resolve().parents[2]
 

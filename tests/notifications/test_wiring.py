@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions.models import Notification
+from notifications.models import Notification
 from sessions.services import assignment_set, session_book, session_cancel, session_reschedule
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
-from sessions import outbox
+from sessions import notices
 from sessions.models import AssignmentStatus
 from tests.factories import AssignmentFactory, SessionFactory
 
@@ -18,7 +18,7 @@ def test_it_lists_current_homework_with_its_instructions(portal_client, course):
 
 def test_it_marks_homework_done_with_a_reflection(portal_client, course, monkeypatch):
     closed = []
-    monkeypatch.setattr(outbox, "on_assignment_closed", closed.append)
+    monkeypatch.setattr(notices, "on_assignment_closed", closed.append)
     assignment = AssignmentFactory(course=course)
     url = reverse("portal:homework_detail", kwargs={"assignment_id": assignment.pk})
     response = portal_client.post(url, {"status": "done", "reflection": "It went better."})
@@ -40,7 +40,7 @@ def test_it_marks_homework_done_with_a_reflection(portal_client, course, monkeyp
 
 def test_it_changes_nothing_when_the_same_form_is_sent_twice(portal_client, course, monkeypatch):
     closed = []
-    monkeypatch.setattr(outbox, "on_assignment_closed", closed.append)
+    monkeypatch.setattr(notices, "on_assignment_closed", closed.append)
     assignment = AssignmentFactory(course=course)
     url = reverse("portal:homework_detail", kwargs={"assignment_id": assignment.pk})
     data = {"status": "not_done", "reflection": "No time this week."}

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
+from notifications.models import Notification
 from patients.models import PortalLink
 from patients.portal_links import hash_token, portal_link_create
-from sessions.models import Notification
 from tests.conftest import login
 
 from .conftest import open_portal

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.models import Notification
+from notifications.models import Notification
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +37,11 @@ def test_it_leaves_out_posted_ids_written_in_other_digits(clinic_admin, patient)
     notice = _failed_notice(patient)
     client = login(Client(), clinic_admin)
     for written in (str(notice.pk).translate(ARABIC_INDIC), "²", f"{notice.pk}²"):
-        response = client.post(reverse("therapy:notification_retry"), {"ids": [written]})
+        response = client.post(reverse("caseload:notification_retry"), {"ids": [written]})
         assert response.status_code == 302
         notice.refresh_from_db()
         assert notice.status == "failed", f"retried for {written!r}"
-    client.post(reverse("therapy:notification_retry"), {"ids": [str(notice.pk)]})
+    client.post(reverse("caseload:notification_retry"), {"ids": [str(notice.pk)]})
     notice.refresh_from_db()
     assert notice.status == "pending"
 

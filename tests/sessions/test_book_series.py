@@ -10,7 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from ipt_clinic.audit.models import AuditEvent
-from sessions.models import Notification, TherapySession
+from notifications.models import Notification
+from sessions.models import TherapySession
 from tests.factories import CourseFactory, PatientFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db

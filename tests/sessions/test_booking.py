@@ -182,7 +182,7 @@ def test_it_refuses_to_reschedule_into_a_clash(course, therapist):
 
 def test_it_cancels_and_calls_the_outbox(monkeypatch, course, therapist):
     called = []
-    monkeypatch.setattr("sessions.outbox.on_session_cancelled", called.append)
+    monkeypatch.setattr("sessions.notices.on_session_cancelled", called.append)
     session = SessionFactory(course=course)
     services.session_cancel(session=session, by=therapist, by_whom="clinic", reason="Therapist ill")
     session.refresh_from_db()

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from sessions import outbox, services
+from sessions import notices, services
 from sessions.models import TherapySession
 from tests.factories import CourseFactory, PatientFactory, UserFactory
 
@@ -23,14 +23,14 @@ def test_it_lets_only_one_of_two_concurrent_bookings_through(monkeypatch):
     second = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
     day = timezone.localdate() + timedelta(days=3)
     start = datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/London"))
-    real_hook = outbox.on_session_booked
+    real_hook = notices.on_session_booked
 
     def slow_hook(session):
         # Hold the first booking's transaction open while the second one checks.
         time.sleep(0.5)
         real_hook(session)
 
-    monkeypatch.setattr(outbox, "on_session_booked", slow_hook)
+    monkeypatch.setattr(notices, "on_session_booked", slow_hook)
     outcomes: dict = {}
 
     def book(course):

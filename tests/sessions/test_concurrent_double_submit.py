@@ -10,9 +10,10 @@ from django.db import connection
 from django.utils import timezone
 
 from ipt_clinic.submissions.services import AlreadySaved
+from notifications.models import Notification
 from patients.models import LifeEvent
 from patients.services import LIFE_EVENT_FORM, life_event_create
-from sessions.models import Assignment, Notification
+from sessions.models import Assignment
 from sessions.services import ASSIGNMENT_FORM, assignment_set
 from tests.factories import (
     ClinicFactory,

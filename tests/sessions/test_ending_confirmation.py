@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from notifications.models import Notification
 from phases.models import CourseStatus, Phase, TreatmentCourse
-from sessions import outbox
-from sessions.models import Notification, SessionStatus, TherapySession
+from sessions import notices
+from sessions.models import SessionStatus, TherapySession
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +29,10 @@ def _frozen():
 def _booked(therapist, phase=Phase.PROBLEM_SOLVING):
     course = CourseFactory(patient=PatientFactory(primary_therapist=therapist), phase=phase)
     for days in (1, 8):
-        outbox.on_session_booked(
+        notices.on_session_booked(
             SessionFactory(course=course, scheduled_start=NOW + timedelta(days=days, hours=4))
         )
-    outbox.on_assignment_set(AssignmentFactory(course=course))
+    notices.on_assignment_set(AssignmentFactory(course=course))
     return course
 
 

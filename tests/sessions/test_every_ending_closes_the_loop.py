@@ -8,12 +8,13 @@ import pytest
 import time_machine
 
 from ipt_clinic.audit.models import AuditEvent
+from notifications.models import Notification
 from patients.services import patient_archive, patient_discharge
 from phases.models import CourseStatus, Phase, TreatmentCourse
 from phases.services import course_advance, course_drop_out
 from portal.selectors import portal_upcoming_sessions
-from sessions import outbox
-from sessions.models import Notification, SessionStatus, TherapySession
+from sessions import notices
+from sessions.models import SessionStatus, TherapySession
 from sessions.services import COURSE_ENDED_REASON
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory, SessionFactory
 
@@ -41,9 +42,9 @@ def _booked(therapist, phase=Phase.PROBLEM_SOLVING):
         for days in (1, 8, 15)
     ]
     for session in ahead:
-        assert outbox.on_session_booked(session) is not None
+        assert notices.on_session_booked(session) is not None
     homework = AssignmentFactory(course=course)
-    assert len(outbox.on_assignment_set(homework)) == 2
+    assert len(notices.on_assignment_set(homework)) == 2
     return course
 
 

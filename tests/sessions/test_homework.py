@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_sets_homework_from_the_session_page(monkeypatch, therapist_client, course):
     set_hooks = []
-    monkeypatch.setattr("sessions.outbox.on_assignment_set", set_hooks.append)
+    monkeypatch.setattr("sessions.notices.on_assignment_set", set_hooks.append)
     session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
     sister = RelationshipFactory(patient=course.patient, name="Sister")
     area = ProblemAreaFactory(course=course)
@@ -100,7 +100,7 @@ def test_it_reviews_open_homework_in_the_next_note(
     monkeypatch, therapist_client, course, therapist
 ):
     closed = []
-    monkeypatch.setattr("sessions.outbox.on_assignment_closed", closed.append)
+    monkeypatch.setattr("sessions.notices.on_assignment_closed", closed.append)
     earlier = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(days=7))
     later = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
     homework = AssignmentFactory(course=course, session=earlier, title="Talk to Dan")

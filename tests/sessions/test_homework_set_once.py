@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.models import Assignment, Notification
+from notifications.models import Notification
+from sessions.models import Assignment
 from tests.factories import SessionFactory
 from tests.form_keys import key_on
 

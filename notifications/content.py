@@ -18,14 +18,26 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
-from .models import Assignment, Notification, NotificationKind, TherapySession
+from .models import Notification
+from .registry import Delivery
+
+# The kinds registered by the apps above (``notifications.registry``) whose words are here.
+SESSION_REMINDER = "session_reminder"
+HOMEWORK_NEW = "homework_new"
+HOMEWORK_DUE = "homework_due"
+PORTAL_LINK = "portal_link"
 
 SUBJECTS = {
-    NotificationKind.SESSION_REMINDER: "Reminder: your appointment on {when}",
-    NotificationKind.HOMEWORK_NEW: "Something new for you from {clinic}",
-    NotificationKind.HOMEWORK_DUE: "A reminder from {clinic}",
-    NotificationKind.PORTAL_LINK: "Your personal link from {clinic}",
+    SESSION_REMINDER: "Reminder: your appointment on {when}",
+    HOMEWORK_NEW: "Something new for you from {clinic}",
+    HOMEWORK_DUE: "A reminder from {clinic}",
+    PORTAL_LINK: "Your personal link from {clinic}",
 }
+
+
+def has_words(kind: str) -> bool:
+    """Whether this module words notices of ``kind`` (checked when a kind registers)."""
+    return kind in SUBJECTS
 
 
 @dataclass
@@ -68,10 +80,10 @@ def _when(moment: datetime, tz) -> str:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
 
 
-def session_ics(session: TherapySession, clinic, uid: str) -> str:
+def appointment_ics(starts_at: datetime, duration_minutes: int, clinic, uid: str) -> str:
     """A one-event calendar (RFC 5545): times in UTC, summary without clinical words."""
-    start = session.scheduled_start.astimezone(UTC)
-    end = start + timedelta(minutes=session.duration_minutes)
+    start = starts_at.astimezone(UTC)
+    end = start + timedelta(minutes=duration_minutes)
     stamp = timezone.now().astimezone(UTC)
 
     def fmt(moment: datetime) -> str:
@@ -106,7 +118,7 @@ def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
     """The plain-text body. Written out rather than rendered from a template: a send spends
     its time on the database and the mail server, not on a template engine."""
     lines = [f"Hello {first_name},", ""]
-    if kind == NotificationKind.SESSION_REMINDER:
+    if kind == SESSION_REMINDER:
         lines += [
             f"This is a reminder of your appointment with {clinic} on {when}.",
             "The calendar file attached adds it to your calendar.",
@@ -115,13 +127,13 @@ def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
         ]
         if phone:
             lines.append(f"To change or cancel, call {clinic} on {phone}.")
-    elif kind == NotificationKind.HOMEWORK_DUE:
+    elif kind == HOMEWORK_DUE:
         day = f", {due}" if due else ""
         lines += [
             f"A friendly reminder from {clinic}: something you agreed to do is due tomorrow{day}.",
             f"See it in your portal: {url}",
         ]
-    elif kind == NotificationKind.HOMEWORK_NEW:
+    elif kind == HOMEWORK_NEW:
         lines += [
             f"{clinic} has added something for you to do before your next appointment.",
             f"You can read it in your portal: {url}",
@@ -146,18 +158,18 @@ def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
     first_name, clinic, phone, url, when, due = map(
         escape_html, (first_name, clinic, phone, url, when, due)
     )
-    if kind == NotificationKind.SESSION_REMINDER:
+    if kind == SESSION_REMINDER:
         message = (
             f"<p>This is a reminder of your appointment with {clinic} on <strong>{when}</strong>."
             "</p>\n<p>The calendar file attached adds it to your calendar.</p>"
         )
-    elif kind == NotificationKind.HOMEWORK_DUE:
+    elif kind == HOMEWORK_DUE:
         day = f", {due}" if due else ""
         message = (
             f"<p>A friendly reminder from {clinic}: something you agreed to do is due tomorrow"
             f"{day}.</p>"
         )
-    elif kind == NotificationKind.HOMEWORK_NEW:
+    elif kind == HOMEWORK_NEW:
         message = (
             f"<p>{clinic} has added something for you to do before your next appointment. "
             "You can read it in your portal.</p>"
@@ -178,39 +190,43 @@ def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
 
 
 def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str) -> str:
-    if kind == NotificationKind.SESSION_REMINDER:
+    if kind == SESSION_REMINDER:
         call = f" To change it call {phone}." if phone else ""
         text = f"Hi {first_name}, reminder: your appointment with {clinic} is on {when}.{call}"
-    elif kind == NotificationKind.HOMEWORK_DUE:
+    elif kind == HOMEWORK_DUE:
         text = (
             f"Hi {first_name}, a reminder from {clinic}: something you agreed to do is due "
             f"tomorrow. {url}"
         )
-    elif kind == NotificationKind.HOMEWORK_NEW:
+    elif kind == HOMEWORK_NEW:
         text = f"Hi {first_name}, {clinic} has added something for you in your portal: {url}"
     else:
         text = f"Hi {first_name}, your personal {clinic} portal link (keep it private): {url}"
     return " ".join(text.split())
 
 
-def render(notification: Notification, *, session=None, assignment=None) -> Content:
-    """The subject, plain text, HTML and SMS body of one row."""
+def render(notification: Notification, delivery: Delivery) -> Content:
+    """The subject, plain text, HTML and SMS body of one row, from what its kind's ``compose``
+    gave (``notifications.registry``)."""
     clinic = notification.clinic
     kind = notification.kind
     when = due_day = ""
     ics = None
-    if kind == NotificationKind.SESSION_REMINDER and session is not None:
-        when = _when(session.scheduled_start, clinic.tz)
-        ics = session_ics(session, clinic, uid=f"session-{session.pk}@ipt-clinic")
-    if kind == NotificationKind.HOMEWORK_DUE and assignment is not None:
-        due = assignment.due_date
+    if delivery.starts_at is not None:
+        when = _when(delivery.starts_at, clinic.tz)
+        if delivery.calendar_uid:
+            ics = appointment_ics(
+                delivery.starts_at, delivery.duration_minutes, clinic, uid=delivery.calendar_uid
+            )
+    if delivery.due_date is not None:
+        due = delivery.due_date
         due_day = f"{due:%A} {due.day} {due:%B}"
     values = (
         kind,
-        str(notification.patient.first_name),
+        str(delivery.first_name),
         str(clinic.name),
         str(clinic.phone or ""),
-        str(notification.payload.get("url") or portal_url()),
+        str(delivery.url or portal_url()),
         when,
     )
     return Content(
@@ -381,12 +397,3 @@ def staff_email_message(notification: Notification, mail) -> NotificationEmail:
             "X-Auto-Response-Suppress": "All",
         },
     )
-
-
-def load_subject(notification: Notification) -> tuple[TherapySession | None, Assignment | None]:
-    """The session or homework a row is about (None when it is about something else)."""
-    if notification.about_type == "session":
-        return TherapySession.objects.filter(pk=notification.about_id).first(), None
-    if notification.about_type == "assignment":
-        return None, Assignment.objects.filter(pk=notification.about_id).first()
-    return None, None

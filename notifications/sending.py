@@ -69,29 +69,22 @@ from django.utils import timezone
 
 from ipt_clinic import staff_mail
 from ipt_clinic.rows import Columns, instances, statement
-from patients.models import PatientStatus
-from phases.models import CourseStatus, TreatmentCourse
 
-from . import smtp_transaction
-from .models import (
-    CANCELLED_STATUSES,
-    AssignmentStatus,
-    Heartbeat,
-    Notification,
-    NotificationChannel,
-    NotificationKind,
-    NotificationStatus,
-    SessionStatus,
-)
-from .notification_content import (
+from . import registry, smtp_transaction
+from .content import (
     email_message,
-    load_subject,
     message_id,
     render,
     staff_email_message,
 )
-from .outbox import contact_for
+from .models import (
+    Heartbeat,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
+)
 from .quiet_hours import quiet_hours_end
+from .registry import Delivery
 from .sms import SmsPermanentError, SmsTransientError, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -247,7 +240,7 @@ def notifications_dispatch_due(*, batch_size: int = DISPATCH_BATCH, budget_secon
         # one-row UPDATE from the partial status index instead of the primary key. (Seen on
         # PostgreSQL; SQLite's planner reads the statistics ANALYZE keeps the same way.)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE therapy_notification")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Notification._meta.db_table)}")
     heartbeat("dispatch", {"claimed": claimed})
     return claimed
 
@@ -396,25 +389,19 @@ def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
     # the time between these two statements.
     if notification.attempt_started_at != now:
         return None
-    notification._subject = load_subject(notification)
     return notification
 
 
 def _claim_sql() -> tuple[str, list[Columns]]:
-    """On PostgreSQL the claim and every read the send needs are one statement: the UPDATE
-    returns the row, joined to its patient (none for a staff mail), clinic and the session or
-    homework it is about."""
+    """On PostgreSQL the claim and the reads every send needs are one statement: the UPDATE
+    returns the row, joined to its patient (none for a staff mail) and clinic."""
     from ipt_clinic.accounts.models import Clinic
-    from patients.models import Patient
 
-    from .models import Assignment, TherapySession
-
+    patient_model = Notification._meta.get_field("patient").related_model
     parts = [
         Columns(Notification, "n"),
-        Columns(Patient, "p"),
+        Columns(patient_model, "p"),
         Columns(Clinic, "c"),
-        Columns(TherapySession, "s"),
-        Columns(Assignment, "a"),
     ]
     sql = (
         f"WITH n AS (UPDATE {Notification._meta.db_table}"  # noqa: S608 - names from the models, values as parameters  # nosec B608
@@ -423,12 +410,8 @@ def _claim_sql() -> tuple[str, list[Columns]]:
         " WHERE id = %s AND status = %s AND sent_at IS NULL AND attempt_started_at IS NULL"
         " RETURNING *)"
         f" SELECT {', '.join(part.sql for part in parts)} FROM n"
-        f" LEFT JOIN {Patient._meta.db_table} p ON p.id = n.patient_id"
+        f" LEFT JOIN {patient_model._meta.db_table} p ON p.id = n.patient_id"
         f" JOIN {Clinic._meta.db_table} c ON c.id = n.clinic_id"
-        f" LEFT JOIN {TherapySession._meta.db_table} s"
-        " ON n.about_type = 'session' AND s.id = n.about_id"
-        f" LEFT JOIN {Assignment._meta.db_table} a"
-        " ON n.about_type = 'assignment' AND a.id = n.about_id"
     )
     return sql, parts
 
@@ -459,10 +442,9 @@ def _claim_and_read(pk: int, now: datetime) -> Notification | None:
     row, _ = _prepared(sql, params, fetch=True)
     if row is None:
         return None
-    notification, patient, clinic, session, assignment = instances(row, parts)
+    notification, patient, clinic = instances(row, parts)
     notification.patient = patient
     notification.clinic = clinic
-    notification._subject = (session, assignment)
     return notification
 
 
@@ -506,39 +488,6 @@ def _mark_sent(pk: int, attempt: int, recipient: str, sent_at: datetime) -> bool
         ],
     )
     return count == 1
-
-
-def _reason_not_to_send(notification: Notification, session, assignment, now) -> str:
-    patient = notification.patient
-    if patient.status != PatientStatus.ACTIVE:
-        return "Patient is no longer active."
-    # Defence in depth: ending a course withdraws its notices, but a row claimed before (or
-    # a course ended by any other path) is caught here.
-    subject = session if notification.about_type == "session" else assignment
-    if (
-        notification.about_type in ("session", "assignment")
-        and subject is not None
-        and not TreatmentCourse.objects.filter(
-            pk=subject.course_id, status=CourseStatus.ACTIVE
-        ).exists()
-    ):
-        return "The course has ended."
-    if contact_for(patient) is None:
-        return "No consent to reminders or no contact for the preferred channel."
-    if contact_for(patient)[0] != notification.channel:
-        return "The patient's preferred channel changed."
-    if notification.about_type == "session":
-        if session is None or session.status in CANCELLED_STATUSES:
-            return "Session cancelled."
-        if session.status != SessionStatus.SCHEDULED or session.scheduled_start <= now:
-            return "Session already started."
-    if notification.kind == NotificationKind.PORTAL_LINK and not notification.payload.get("url"):
-        return "The link is no longer kept; send a new one from the patient's page."
-    if notification.about_type == "assignment" and (
-        assignment is None or assignment.status != AssignmentStatus.ASSIGNED
-    ):
-        return "Homework closed."
-    return ""
 
 
 def _classify_smtp(exc: Exception) -> Exception:
@@ -627,8 +576,8 @@ def _envelope_address(connection, address: str) -> str:
     return prepared
 
 
-def _deliver(notification: Notification, session, assignment) -> None:
-    content = render(notification, session=session, assignment=assignment)
+def _deliver(notification: Notification, delivery: Delivery) -> None:
+    content = render(notification, delivery)
     if notification.channel == NotificationChannel.SMS:
         try:
             get_sms_backend().send(
@@ -725,16 +674,22 @@ def notification_send(pk: int) -> str:
         return "skipped"
     now = notification.attempt_started_at
     attempt = notification.attempts
-    kind = staff_mail.kind(notification.kind)
-    if kind is not None:
-        message, reason = _staff_mail_or_reason(notification, kind)
+    staff_kind = staff_mail.kind(notification.kind)
+    notice_kind = registry.kind(notification.kind)
+    reason = ""
+    if staff_kind is not None:
+        message, reason = _staff_mail_or_reason(notification, staff_kind)
         deliver = partial(_deliver_email, message)
-    elif notification.patient is None:  # a staff kind no installed app registers
-        reason = f"No staff mail kind {notification.kind!r} is registered."
+    elif notice_kind is None or notification.patient is None:
+        reason = f"No notice kind {notification.kind!r} is registered."
     else:
-        session, assignment = notification._subject
-        reason = _reason_not_to_send(notification, session, assignment, now)
-        deliver = partial(_deliver, notification, session, assignment)
+        try:
+            delivery = notice_kind.compose(notification, now)
+        except registry.NothingToSend as exc:
+            reason = str(exc) or "It no longer applies."
+        else:
+            notification.recipient = delivery.recipient  # on file now, not when queued
+            deliver = partial(_deliver, notification, delivery)
     if reason:
         _finish(
             pk,
@@ -746,9 +701,6 @@ def notification_send(pk: int) -> str:
             payload={},
         )
         return "cancelled"
-    if kind is None:
-        contact = contact_for(notification.patient)
-        notification.recipient = contact[1]  # the contact on file now, not when it was queued
     if notification.channel == NotificationChannel.SMS:
         quiet_until = quiet_hours_end(notification.clinic, now)
         if quiet_until is not None:
@@ -839,27 +791,3 @@ def notifications_retry(*, clinic_id: int, ids: list[int], by) -> int:
             summary=f"Notification {pk} queued again after failing",
         )
     return moved
-
-
-__all__ = [
-    "NotificationKind",
-    "notification_send",
-    "notifications_dispatch_due",
-    "notifications_retry",
-    "notifications_sweep_stuck",
-]
-
-
-# ─── reads ───────────────────────────────────────────────────────────────────────────────
-
-
-def notification_log(*, clinic_id: int, status: str = "", kind: str = "", channel: str = ""):
-    """One clinic's notifications, newest due first, with the patient joined (one query)."""
-    rows = Notification.objects.filter(clinic_id=clinic_id)
-    if status:
-        rows = rows.filter(status=status)
-    if kind:
-        rows = rows.filter(kind=kind)
-    if channel:
-        rows = rows.filter(channel=channel)
-    return rows.select_related("patient").order_by("-due_at", "-id")

@@ -2,35 +2,22 @@
 failed ones. Anyone who is not an active clinic admin gets 404."""
 
 import re
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from ipt_clinic.params import record_ids
+from notifications.models import NotificationChannel, NotificationStatus, notification_kinds
+from notifications.selectors import notification_log
+from notifications.sending import notifications_retry
 
-from .models import NotificationChannel, NotificationStatus, notification_kinds
-from .notifications import notification_log, notifications_retry
+from .admin_access import clinic_admin_required
 
 _SAFE_QUERY = re.compile(r"\?[A-Za-z0-9_=&-]*")
-
-
-def _clinic_admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not (user.is_active and user.is_clinic_admin and user.clinic_id is not None):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _choice(value: str | None, choices: list[tuple[str, str]]) -> str:
@@ -38,7 +25,7 @@ def _choice(value: str | None, choices: list[tuple[str, str]]) -> str:
 
 
 @require_GET
-@_clinic_admin_only
+@clinic_admin_required
 def notification_log_view(request: HttpRequest) -> HttpResponse:
     kinds = notification_kinds()
     filters = {
@@ -51,7 +38,7 @@ def notification_log_view(request: HttpRequest) -> HttpResponse:
     query = "&".join(f"{name}={value}" for name, value in filters.items() if value)
     return render(
         request,
-        "notifications/log.html",
+        "caseload/notification_log.html",
         {
             "page": page,
             "filters": filters,
@@ -65,7 +52,7 @@ def notification_log_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@_clinic_admin_only
+@clinic_admin_required
 def notification_retry(request: HttpRequest) -> HttpResponse:
     ids = record_ids(request.POST.getlist("ids"))
     moved = notifications_retry(clinic_id=request.user.clinic_id, ids=ids, by=request.user)
@@ -74,7 +61,7 @@ def notification_retry(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "Nothing to retry: only failed notifications can be sent again.")
     back = request.POST.get("back", "")
-    target = reverse("therapy:notification_log")
+    target = reverse("caseload:notification_log")
     if _SAFE_QUERY.fullmatch(back):
         target += back
     return redirect(target)

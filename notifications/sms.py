@@ -55,7 +55,7 @@ _outbox_lock = threading.Lock()
 
 
 class LocmemSmsBackend(BaseSmsBackend):
-    """Keeps messages in ``sessions.sms.outbox`` (tests)."""
+    """Keeps messages in ``notifications.sms.outbox`` (tests)."""
 
     def send(self, to: str, body: str, *, message_id: str) -> str:
         with _outbox_lock:

@@ -1,0 +1,188 @@
+"""The notices about sessions and homework: when they are due, and whether they still apply
+when the outbox sends them.
+
+The hooks (``on_session_booked`` …) are called by the services in their own transactions; the
+kinds are registered with the outbox (``notifications.registry``) from the app's ``ready()``.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from notifications import outbox, registry
+from notifications.models import Notification
+from notifications.registry import Delivery, NothingToSend
+from patients.models import Patient
+from patients.notices import contact_for, notice_put, recipient_now, require_active
+from phases.models import CourseStatus
+
+from .models import CANCELLED_STATUSES, Assignment, AssignmentStatus, SessionStatus, TherapySession
+
+SESSION_REMINDER = "session_reminder"
+HOMEWORK_NEW = "homework_new"
+HOMEWORK_DUE = "homework_due"
+HOMEWORK_KINDS = [HOMEWORK_NEW, HOMEWORK_DUE]
+
+# When the "due tomorrow" homework reminder goes out, in the clinic's time zone.
+HOMEWORK_DUE_REMINDER_AT = time(9, 0)
+
+
+def _session_patient(session: TherapySession) -> Patient:
+    return Patient.objects.select_related("clinic").get(pk=session.course.patient_id)
+
+
+def _reminder_time(session: TherapySession, patient: Patient) -> datetime:
+    return session.scheduled_start - timedelta(hours=patient.clinic.reminder_lead_hours)
+
+
+def on_session_booked(session: TherapySession) -> Notification | None:
+    """Called inside the booking transaction. The reminder is due ``reminder_lead_hours``
+    before the start, or at once when the session is booked inside that window."""
+    if session.scheduled_start <= timezone.now():
+        return None
+    patient = _session_patient(session)
+    return notice_put(
+        patient=patient,
+        kind=SESSION_REMINDER,
+        about_type="session",
+        about_id=session.pk,
+        intended=_reminder_time(session, patient),
+    )
+
+
+def on_session_rescheduled(session: TherapySession) -> Notification | None:
+    """Called inside the rescheduling transaction (scheduled_start already changed): the old
+    reminder is cancelled and one for the new time written."""
+    patient = _session_patient(session)
+    contact = contact_for(patient)
+    keep = ""
+    if contact is not None:
+        keep = outbox.dedupe_key(
+            "session", session.pk, SESSION_REMINDER, contact[0], _reminder_time(session, patient)
+        )
+    outbox.outbox_cancel(
+        clinic_id=session.clinic_id,
+        about_type="session",
+        about_id=session.pk,
+        kinds=[SESSION_REMINDER],
+        reason="Session moved to another time.",
+        keep=keep,
+    )
+    return on_session_booked(session)
+
+
+def on_session_cancelled(session: TherapySession) -> None:
+    """Called inside the cancelling transaction."""
+    outbox.outbox_cancel(
+        clinic_id=session.clinic_id,
+        about_type="session",
+        about_id=session.pk,
+        kinds=[SESSION_REMINDER],
+        reason="Session cancelled.",
+    )
+
+
+def on_assignment_set(assignment: Assignment) -> list[Notification]:
+    """Called inside the transaction that sets homework: a "new homework" notice now and a
+    "due tomorrow" reminder on the day before it is due (none when it is due today or sooner)."""
+    patient = Patient.objects.select_related("clinic").get(pk=assignment.course.patient_id)
+    written = []
+    new = notice_put(
+        patient=patient,
+        kind=HOMEWORK_NEW,
+        about_type="assignment",
+        about_id=assignment.pk,
+        intended=assignment.created_at or timezone.now(),
+    )
+    if new is not None:
+        written.append(new)
+    tz = patient.clinic.tz
+    day_before = assignment.due_date - timedelta(days=1)
+    if day_before >= timezone.now().astimezone(tz).date():
+        due = notice_put(
+            patient=patient,
+            kind=HOMEWORK_DUE,
+            about_type="assignment",
+            about_id=assignment.pk,
+            intended=datetime.combine(day_before, HOMEWORK_DUE_REMINDER_AT, tzinfo=tz),
+        )
+        if due is not None:
+            written.append(due)
+    return written
+
+
+def on_assignment_closed(assignment: Assignment) -> None:
+    """Called when homework is marked done / not done / withdrawn (cancels its notices)."""
+    outbox.outbox_cancel(
+        clinic_id=assignment.clinic_id,
+        about_type="assignment",
+        about_id=assignment.pk,
+        kinds=HOMEWORK_KINDS,
+        reason="Homework closed.",
+    )
+
+
+# ─── at send time ────────────────────────────────────────────────────────────────────────
+
+
+def _course_ended(course) -> None:
+    # Defence in depth: ending a course withdraws its notices, but a row claimed before (or
+    # a course ended by any other path) is caught here.
+    if course.status != CourseStatus.ACTIVE:
+        raise NothingToSend("The course has ended.")
+
+
+def _compose_session_reminder(notification: Notification, now: datetime) -> Delivery:
+    require_active(notification)
+    session = (
+        TherapySession.objects.select_related("course").filter(pk=notification.about_id).first()
+    )
+    if session is not None:
+        _course_ended(session.course)
+    recipient = recipient_now(notification)
+    if session is None or session.status in CANCELLED_STATUSES:
+        raise NothingToSend("Session cancelled.")
+    if session.status != SessionStatus.SCHEDULED or session.scheduled_start <= now:
+        raise NothingToSend("Session already started.")
+    return Delivery(
+        recipient=recipient,
+        first_name=notification.patient.first_name,
+        starts_at=session.scheduled_start,
+        duration_minutes=session.duration_minutes,
+        calendar_uid=f"session-{session.pk}@ipt-clinic",
+    )
+
+
+def _compose_homework(notification: Notification, now: datetime) -> Delivery:
+    require_active(notification)
+    assignment = (
+        Assignment.objects.select_related("course").filter(pk=notification.about_id).first()
+    )
+    if assignment is not None:
+        _course_ended(assignment.course)
+    recipient = recipient_now(notification)
+    if assignment is None or assignment.status != AssignmentStatus.ASSIGNED:
+        raise NothingToSend("Homework closed.")
+    return Delivery(
+        recipient=recipient,
+        first_name=notification.patient.first_name,
+        due_date=assignment.due_date,
+    )
+
+
+def register() -> None:
+    registry.register(
+        name=SESSION_REMINDER,
+        label="Session reminder",
+        about_type="session",
+        compose=_compose_session_reminder,
+    )
+    registry.register(
+        name=HOMEWORK_NEW, label="New homework", about_type="assignment", compose=_compose_homework
+    )
+    registry.register(
+        name=HOMEWORK_DUE,
+        label="Homework due tomorrow",
+        about_type="assignment",
+        compose=_compose_homework,
+    )
