@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from portal.selectors import portal_activity_since
+from sessions.portal_activity import portal_activity_since
 
 from . import home_selectors
 

@@ -25,9 +25,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     """handler404: a missing record and a record this user may not see look alike."""
     if _in_portal(request):
-        from portal.decorators import portal_not_found
-
-        return portal_not_found(request)
+        # The portal's own page (its headers come from portal.middleware); by template name,
+        # as the project package imports no app.
+        return render(request, "portal/not_found.html", status=404)
     return render(request, "errors/404.html", status=404)
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from patients.access import get_patient_for_user
 from patients.forms import add_service_errors
 from patients.services import record_view
 
-from . import selectors, services
+from . import panels, selectors, services
 from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
 from .forms import (
     AdvanceForm,
@@ -59,6 +60,14 @@ def _render_course(request: HttpRequest, course, *, status: int = 200, **forms) 
         "drop_out_form": forms.get("drop_out_form") or (DropOutForm() if active else None),
         **page,
     }
+    context["course_panels"] = [
+        render_to_string(
+            panel.template,
+            {**context, **panel.context(course, transitions=page.get("transitions"))},
+            request=request,
+        )
+        for panel in panels.course_panels()
+    ]
     return render(request, "phases/course.html", context, status=status)
 
 

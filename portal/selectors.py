@@ -1,5 +1,6 @@
-"""Reads for the portal (scoped to the one patient of the portal session) and for the
-therapist's view of portal activity. Every query filters by clinic first.
+"""Reads for the portal (scoped to the one patient of the portal session). Every query
+filters by clinic first. (What patients did in the portal, as their therapist sees it, is
+read by ``sessions.portal_activity``.)
 
 The portal reads only what a patient may see: their scheduled sessions (time, length, how),
 their homework, their own self-reports and the relapse-prevention plan. Notes, the
@@ -7,13 +8,12 @@ formulation and staff-entered scores are never selected here.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from ipt_clinic.audit.models import AuditAction, AuditEvent
 from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_expiry
 from phases.models import CourseStatus, Phase, RelapsePreventionPlan, TreatmentCourse
@@ -28,8 +28,6 @@ from sessions.models import (
 from sessions.selectors import with_session_rank
 
 PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED)
-# With no "last looked" time yet, the therapist's home shows this much portal activity.
-ACTIVITY_DEFAULT_WINDOW = timedelta(days=14)
 
 
 def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
@@ -192,77 +190,8 @@ def portal_links_for_patient(patient: Patient) -> list[LinkRow]:
     return rows
 
 
-@dataclass(frozen=True)
-class PortalActivity:
-    at: datetime
-    kind: str  # "homework" or "self_report"
-    patient: Patient
-    assignment: Assignment | None = None
-    measure: Measure | None = None
-
-    @property
-    def risk_flag(self) -> bool:
-        return self.measure is not None and self.measure.risk_flag
-
-
-def portal_activity_since(therapist, since: datetime | None = None) -> list[PortalActivity]:
-    """Homework the therapist's patients closed and questionnaires they filled in through the
-    portal since the therapist last looked (``caseload_seen_at``), newest first."""
-    if therapist.clinic_id is None:
-        return []
-    since = since or therapist.caseload_seen_at or timezone.now() - ACTIVITY_DEFAULT_WINDOW
-    clinic_id = therapist.clinic_id
-    measures = (
-        Measure.objects.filter(
-            clinic_id=clinic_id,
-            course__patient__primary_therapist_id=therapist.pk,
-            entered_by_kind=EnteredBy.PATIENT,
-            created_at__gt=since,
-            superseded_at__isnull=True,
-        )
-        .select_related("course__patient")
-        .order_by("-created_at")[:50]
-    )
-    # Homework closed by the patient (not by staff in a session): the portal's audit events
-    # name it. Asked per assignment of this therapist's patients, so a busy clinic's other
-    # activity can never push it out of the list.
-    closed_in_portal = AuditEvent.objects.filter(
-        clinic_id=clinic_id,
-        object_type=Assignment._meta.label_lower,
-        object_id=OuterRef("pk"),
-        action=AuditAction.PORTAL_ACTION,
-        actor_kind="patient",
-        at__gt=since,
-    )
-    assignments = (
-        Assignment.objects.filter(
-            clinic_id=clinic_id,
-            course__patient__primary_therapist_id=therapist.pk,
-            status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE],
-        )
-        .filter(Exists(closed_in_portal))
-        .select_related("course__patient")
-        .order_by("-completed_at")[:50]
-    )
-    items = [
-        PortalActivity(at=m.created_at, kind="self_report", patient=m.course.patient, measure=m)
-        for m in measures
-    ] + [
-        PortalActivity(
-            at=a.completed_at or a.updated_at,
-            kind="homework",
-            patient=a.course.patient,
-            assignment=a,
-        )
-        for a in assignments
-    ]
-    return sorted(items, key=lambda item: item.at, reverse=True)
-
-
 __all__ = [
     "LinkRow",
-    "PortalActivity",
-    "portal_activity_since",
     "portal_active_course",
     "portal_current_assignments",
     "portal_get_assignment",

@@ -9,9 +9,14 @@ class TherapyConfig(AppConfig):
 
     def ready(self) -> None:
         from patients import endings
+        from phases import panels
 
         from . import notices
         from .services import courses_close_loop
+        from .views import course_sessions_context
 
         notices.register()
         endings.register_closer(courses_close_loop)
+        panels.register_course_panel(
+            template="sessions/_course_panel.html", context=course_sessions_context
+        )

@@ -7,6 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
+from patients.templatetags.course_words import held_words
+
 from .models import CANCELLED_STATUSES, Measure, SessionStatus
 
 _INSTRUMENT_LABELS = dict(Measure._meta.get_field("instrument").flatchoices)
@@ -94,8 +96,6 @@ def count_for_session(session, *, now: datetime | None = None) -> str:
 
 
 def held_count(*, held: int, planned: int) -> str:
-    """The course's own figure: "session 3 of 12" once three sessions were held (the same
-    words as the third attended session's), until then "no session held yet (12 planned)"."""
-    if held <= 0:
-        return f"no session held yet ({planned} planned)"
-    return f"session {held} of {planned}"
+    """The course's own figure (the words live with the patient's page, the lowest that
+    shows them: ``patients.templatetags.course_words``)."""
+    return held_words(held=held, planned=planned)

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
-from portal.selectors import portal_activity_since
 from sessions.measures import measure_form_binding, measure_record
+from sessions.portal_activity import portal_activity_since
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
 from tests.form_keys import fresh_key
 

@@ -3,8 +3,8 @@
 from django.test import Client
 from django.urls import reverse
 
-from portal.selectors import portal_activity_since
 from sessions.models import EnteredBy, Measure
+from sessions.portal_activity import portal_activity_since
 from sessions.scoring import PHQ9
 from tests.form_keys import key_on
 

@@ -5,8 +5,8 @@ the crisis information and the therapist sees an open risk flag."""
 from django.urls import reverse
 
 from ipt_clinic.audit.models import AuditEvent
-from portal.selectors import portal_activity_since
 from sessions.models import Measure
+from sessions.portal_activity import portal_activity_since
 from tests.form_keys import key_on
 
 URL = reverse("portal:questionnaire", kwargs={"instrument": "phq9"})

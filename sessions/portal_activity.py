@@ -1,0 +1,84 @@
+"""What a therapist's patients did in the portal since the therapist last looked: homework
+they closed and questionnaires they filled in. Read for the therapist's home (caseload),
+below both entry points so that neither imports the other."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from ipt_clinic.audit.models import AuditAction, AuditEvent
+from patients.models import Patient
+
+from .models import Assignment, AssignmentStatus, EnteredBy, Measure
+
+# With no "last looked" time yet, the therapist's home shows this much portal activity.
+ACTIVITY_DEFAULT_WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class PortalActivity:
+    at: datetime
+    kind: str  # "homework" or "self_report"
+    patient: Patient
+    assignment: Assignment | None = None
+    measure: Measure | None = None
+
+    @property
+    def risk_flag(self) -> bool:
+        return self.measure is not None and self.measure.risk_flag
+
+
+def portal_activity_since(therapist, since: datetime | None = None) -> list[PortalActivity]:
+    """Homework the therapist's patients closed and questionnaires they filled in through the
+    portal since the therapist last looked (``caseload_seen_at``), newest first."""
+    if therapist.clinic_id is None:
+        return []
+    since = since or therapist.caseload_seen_at or timezone.now() - ACTIVITY_DEFAULT_WINDOW
+    clinic_id = therapist.clinic_id
+    measures = (
+        Measure.objects.filter(
+            clinic_id=clinic_id,
+            course__patient__primary_therapist_id=therapist.pk,
+            entered_by_kind=EnteredBy.PATIENT,
+            created_at__gt=since,
+            superseded_at__isnull=True,
+        )
+        .select_related("course__patient")
+        .order_by("-created_at")[:50]
+    )
+    # Homework closed by the patient (not by staff in a session): the portal's audit events
+    # name it. Asked per assignment of this therapist's patients, so a busy clinic's other
+    # activity can never push it out of the list.
+    closed_in_portal = AuditEvent.objects.filter(
+        clinic_id=clinic_id,
+        object_type=Assignment._meta.label_lower,
+        object_id=OuterRef("pk"),
+        action=AuditAction.PORTAL_ACTION,
+        actor_kind="patient",
+        at__gt=since,
+    )
+    assignments = (
+        Assignment.objects.filter(
+            clinic_id=clinic_id,
+            course__patient__primary_therapist_id=therapist.pk,
+            status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE],
+        )
+        .filter(Exists(closed_in_portal))
+        .select_related("course__patient")
+        .order_by("-completed_at")[:50]
+    )
+    items = [
+        PortalActivity(at=m.created_at, kind="self_report", patient=m.course.patient, measure=m)
+        for m in measures
+    ] + [
+        PortalActivity(
+            at=a.completed_at or a.updated_at,
+            kind="homework",
+            patient=a.course.patient,
+            assignment=a,
+        )
+        for a in assignments
+    ]
+    return sorted(items, key=lambda item: item.at, reverse=True)
