@@ -193,15 +193,16 @@ def _with_fallback(operation):
 
 def _is_known_address(request: HttpRequest, user) -> bool:
     """Did ``user`` complete a login from this request's address within KNOWN_ADDRESS_DAYS?
-    Read only once the account-wide ceiling is reached."""
+    Read only once the account-wide ceiling is reached. A name nobody has (``user`` None)
+    asks too, and finds nothing: the refusal takes as long whatever the name."""
     address = client_address(request)
-    if user is None or address is None:
+    if address is None:
         return False
     since = _moment(_now()) - timedelta(days=KNOWN_ADDRESS_DAYS)
     return AuditEvent.objects.filter(
-        clinic_id=user.clinic_id,
+        clinic_id=getattr(user, "clinic_id", None),
         action=AuditAction.LOGIN,
-        actor_id=user.pk,
+        actor_id=getattr(user, "pk", None),
         ip_address=address,
         at__gte=since,
     ).exists()

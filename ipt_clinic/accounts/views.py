@@ -13,7 +13,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.encoding import force_str
@@ -65,11 +65,12 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 
 def _find_staff(identifier: str) -> User | None:
-    """The account a username or email address names, if any."""
+    """The account a username or email address names, if any (the exact username first).
+    One query whatever the name turns out to be, so that finding it takes as long for a
+    username, an email address and a name nobody has."""
     return (
-        User.objects.filter(username=identifier).first()
-        or User.objects.filter(Q(email__iexact=identifier) | Q(username__iexact=identifier))
-        .order_by("pk")
+        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))
+        .order_by(Case(When(username=identifier, then=0), default=1), "pk")
         .first()
     )
 
