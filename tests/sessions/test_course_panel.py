@@ -1,20 +1,23 @@
-"""The course page of the phases area shows this area's panel through a template tag."""
+"""The course page of the phases area shows this area's panel, which the sessions app registers
+with ``phases.panels``."""
 
 import pytest
 from django.db import connection
-from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 
+from phases import panels
 from tests.sessions.test_query_counts import _history
 
 pytestmark = pytest.mark.django_db
 
-PANEL = Template("{% load therapy %}{% course_sessions_panel course %}")
-
 
 def _render(course) -> tuple[str, int]:
+    [panel] = [p for p in panels.course_panels() if p.template == "sessions/_course_panel.html"]
     with CaptureQueriesContext(connection) as context:
-        html = PANEL.render(Context({"course": course, "csrf_token": "t"}))
+        html = render_to_string(
+            panel.template, {"course": course, **panel.context(course, transitions=None)}
+        )
     return html, len(context.captured_queries)
 
 
