@@ -4,15 +4,30 @@ closed loopback port (or an unopenable file), never a stubbed check."""
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
+import redis
+import time_machine
 from django.db import connections
 from django.db.utils import load_backend
 from django.test import Client
 
+from ipt_clinic import health
 from ipt_clinic.celery import app as celery_app
 
 from .helpers import free_port
+
+
+@pytest.fixture(autouse=True)
+def _fresh_probe():
+    # /readyz reuses its answer for a moment: each test checks its own dependencies, and
+    # leaves no answer (or count) behind for the next test of the process.
+    health.readiness.forget()
+    health.readyz_throttle.forget()
+    yield
+    health.readiness.forget()
+    health.readyz_throttle.forget()
 
 
 def _readyz(database: dict | None = None, within: float = 10):
@@ -63,6 +78,52 @@ def test_it_is_ready_with_database_and_broker_up(client):
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": True, "broker": True}
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.django_db
+def test_it_names_no_part_of_the_set_up(client, settings):
+    body = client.get("/readyz").content.decode()
+    assert body == '{"status": "ready", "checks": {"database": true, "broker": true}}'
+    scheme = settings.CELERY_BROKER_URL.split(":", 1)[0]  # redis, or filesystem without it
+    assert scheme not in body
+
+
+@pytest.mark.django_db
+def test_it_answers_a_burst_from_one_check(client, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the database check's SELECT 1, once
+        for _ in range(20):
+            assert client.get("/readyz").status_code == 200
+    # Once the answer is older than the interval, the next request checks again.
+    time.sleep(health.READY_CACHE_SECONDS + 0.1)
+    with django_assert_num_queries(1):
+        assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_opens_one_broker_connection_for_a_burst(client, monkeypatch, redis_url):
+    monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
+    broker = redis.Redis.from_url(redis_url)
+    before = broker.info("stats")["total_connections_received"]
+    for _ in range(20):
+        assert client.get("/readyz").json()["checks"] == {"database": True, "broker": True}
+    assert broker.info("stats")["total_connections_received"] - before == 1
+    broker.close()
+
+
+@pytest.mark.django_db
+def test_it_throttles_one_address_and_not_the_others():
+    prober, other = Client(REMOTE_ADDR="203.0.113.9"), Client(REMOTE_ADDR="203.0.113.10")
+    # 10:00:20, so the minute does not end during the burst.
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, 20, tzinfo=UTC), tick=False):
+        for _ in range(health.READYZ_LIMIT_PER_MINUTE):
+            assert prober.get("/readyz").status_code == 200
+        refused = prober.get("/readyz")
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "40"
+        assert "checks" not in refused.json()
+        assert other.get("/readyz").status_code == 200
+    with time_machine.travel(datetime(2026, 3, 2, 10, 1, 0, tzinfo=UTC), tick=False):
+        assert prober.get("/readyz").status_code == 200  # a new minute
 
 
 @pytest.mark.django_db
