@@ -173,7 +173,13 @@ class Patient(HttpUser):
     def on_start(self) -> None:
         url = random.choice(PORTAL_URLS)  # noqa: S311
         path = "/" + url.split("/", 3)[3]
-        self.client.get(path, name="portal link exchange")
+        # The link's page, then its "Open my page" button (the POST opens the portal).
+        landing = self.client.get(path, name="portal link page")
+        self.client.post(
+            path,
+            {"csrfmiddlewaretoken": csrf_from(landing.text)},
+            name="portal link exchange",
+        )
         self.homework_ids: list[str] = []
 
     @task(3)

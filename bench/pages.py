@@ -155,7 +155,8 @@ def portal_client(patient) -> Client:
         url = reverse("portal:exchange", kwargs={"token": token})
     except NoReverseMatch as exc:
         raise NotAvailable("portal:exchange is not there") from exc
-    response = client.get(url, follow=True)
+    client.get(url)  # the link's page; its button's POST opens the portal
+    response = client.post(url, follow=True)
     if response.status_code != 200:
         raise NotAvailable(f"the portal link answered {response.status_code}")
     return client

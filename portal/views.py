@@ -3,7 +3,6 @@ token exchange): the patient is ``request.patient``, and every read is scoped to
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,9 +44,15 @@ KEY_REFUSED = (
 
 
 @portal_response
-@require_GET
+@require_http_methods(["GET", "POST"])
 def exchange(request: HttpRequest, token: str) -> HttpResponse:
-    """Trade the link's token for a portal session, then leave the token out of the address."""
+    """The personal link. A GET only shows a page with one button, "Open my page": a mail
+    scanner or a link preview that fetches the link opens nothing, marks nothing used and
+    touches no session. The button's POST trades the token for a portal session, then leaves
+    the token out of the address.
+
+    A browser holding a staff session keeps it and is told to use a private window (403):
+    the portal is not opened there, see ``_staff_browser``."""
     try:
         link = portal_link_verify(token)
     except PortalLinkInvalid as invalid:
@@ -64,16 +69,45 @@ def exchange(request: HttpRequest, token: str) -> HttpResponse:
             logger.info("Unknown portal token from %s", client_address(request))
         return portal_not_found(request)
     except PortalLinkExpired as expired:
-        request.session.flush()
         _audit_link(request, expired.link, "Expired portal link used")
         return portal_expired(request, expired.link)
-    # A new session (new key): nothing from before, staff login included, carries over.
+    if request.user.is_authenticated:
+        return _staff_browser(request, link)
+    if request.method == "GET":
+        _audit_link(request, link, "Personal link followed; its landing page shown")
+        return render(request, "portal/landing.html", {"clinic": link.patient.clinic})
+    # A new session (new key): nothing from before carries over.
     request.session.flush()
     request.session[PORTAL_LINK_SESSION_KEY] = link.pk
     request.session.set_expiry(PORTAL_SESSION_SECONDS)
     portal_link_touch(link)
     _audit_link(request, link, "Portal opened with the personal link")
     return redirect("portal:home")
+
+
+def _staff_browser(request: HttpRequest, link) -> HttpResponse:
+    """A patient's link followed in a browser where staff are signed in. Opening the portal
+    there would have to end the staff session (one session per browser, and a staff session
+    never carries a portal identity): a clinician checking a link loses unsaved work and is
+    logged out. Keeping both in one browser instead would put a patient's page and the
+    clinical record one cookie apart, each ended by the other's logout, and the audit trail
+    could not tell the patient's actions from the clinician's. So neither is touched: the
+    page says so and points to a private window, where the link opens as the patient's."""
+    audit_record(
+        action=AuditAction.PORTAL_ACCESS,
+        clinic_id=link.clinic_id,
+        actor=request.user,
+        patient_id=link.patient_id,
+        target=link,
+        summary="Personal link followed in a staff session; not opened there",
+        request=request,
+    )
+    return render(
+        request,
+        "portal/landing.html",
+        {"clinic": link.patient.clinic, "staff_session": True},
+        status=403,
+    )
 
 
 def _audit_link(request, link, summary: str) -> None:
@@ -238,8 +272,6 @@ def questionnaire_thanks(request: HttpRequest, measure_id: int) -> HttpResponse:
             "clinic": patient.clinic,
             "measure": measure,
             "crisis": measure.risk_flag,
-            "emergency_number": settings.PORTAL_EMERGENCY_NUMBER,
-            "crisis_line": settings.PORTAL_CRISIS_LINE,
         },
     )
 

@@ -56,6 +56,10 @@ def test_it_lets_a_patient_report_homework_answer_a_phq9_and_read_the_plan(
     page.set_viewport_size({"width": 390, "height": 844})
 
     page.goto(link_path)
+    # The link's own page shows nothing of the patient until its button is pressed.
+    expect(page.get_by_role("heading", name="Your personal page")).to_be_visible()
+    checked(page)
+    page.get_by_role("button", name="Open my page").click()
     expect(page.get_by_role("heading", name="Hello Jamie")).to_be_visible()
     assert link_path not in page.url  # the token leaves the address bar at once
     checked(page)

@@ -52,6 +52,8 @@ def test_it_takes_a_portal_phq9_changed_after_going_back_as_a_correction(
     _link, url = portal_link_create(patient=course.patient, by=therapist)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(urlsplit(url).path)
+    page.get_by_role("button", name="Open my page").click()
+    page.wait_for_url("**/p/")
     page.goto("/p/questionnaires/phq9/")
     _answer(page, [1] * 8 + [0])
     page.get_by_role("button", name="Send my answers").click()

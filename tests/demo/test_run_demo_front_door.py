@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -73,6 +74,13 @@ def test_it_prints_the_address_logins_and_portal_link_after_the_worker_is_ready(
         assert link and "Margaret Doyle" in block
         portal = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         with portal.open(link.group(0), timeout=10) as response:
+            assert response.status == 200
+            [csrf] = re.findall(
+                r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()
+            )
+        # The link's "Open my page" button; its redirect leads to her page.
+        button = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf}).encode()
+        with portal.open(link.group(0), button, timeout=10) as response:
             assert response.status == 200
             assert b"Margaret" in response.read()
         assert "sweep_stuck_notifications" not in output

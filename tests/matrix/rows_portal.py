@@ -14,7 +14,11 @@ ROWS = {
     ],
     "portal:activity_seen": [Row(audience="staff", method="post")],
     # The patient's side: a staff session carries no portal identity.
-    "portal:exchange": [Row(kwargs=lambda w: {"token": w.portal_token}, audience="portal")],
+    # The link's landing page (GET) and its "Open my page" button (POST).
+    "portal:exchange": [
+        Row(kwargs=lambda w: {"token": w.portal_token}, audience="portal"),
+        Row(kwargs=lambda w: {"token": w.portal_token}, method="post", audience="portal"),
+    ],
     "portal:home": [Row(audience="portal")],
     "portal:sessions": [Row(audience="portal")],
     "portal:session_ics": [Row(kwargs=lambda w: {"session_id": w.session.pk}, audience="portal")],

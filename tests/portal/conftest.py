@@ -1,17 +1,14 @@
 """Portal fixtures: a patient's live link and a browser that has opened it."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from patients.portal_links import portal_link_create
 
+from .links import open_portal
 
-def open_portal(client: Client, url: str):
-    """Follow a portal link as a patient would; returns the response to the exchange."""
-    return client.get(urlsplit(url).path)
+__all__ = ["open_portal"]
 
 
 @pytest.fixture(autouse=True)

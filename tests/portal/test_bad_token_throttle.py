@@ -1,10 +1,10 @@
 """Guessing tokens: past the limit in a minute, one address gets 429 with Retry-After."""
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+
+from .links import open_portal
 
 
 def _bad(client, n):
@@ -22,10 +22,9 @@ def test_it_throttles_an_address_after_too_many_bad_tokens(portal_link, monkeypa
     assert throttled.status_code == 429
     assert throttled["Retry-After"] == "40"
     # A real token still opens: only wrong ones are throttled.
-    real = guesser.get(urlsplit(portal_link[1]).path)
-    assert real.status_code == 302
+    assert open_portal(guesser, portal_link[1]).status_code == 302
     # Another address is not affected.
-    assert Client(REMOTE_ADDR="198.51.100.2").get(urlsplit(portal_link[1]).path).status_code == 302
+    assert open_portal(Client(REMOTE_ADDR="198.51.100.2"), portal_link[1]).status_code == 302
 
 
 def test_it_lets_the_address_try_again_in_the_next_minute(portal_link, monkeypatch):
@@ -43,5 +42,5 @@ def test_it_does_not_count_good_tokens(portal_link):
     limit = settings.PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE
     client = Client(REMOTE_ADDR="203.0.113.8")
     for _ in range(limit + 5):
-        assert client.get(urlsplit(portal_link[1]).path).status_code == 302
+        assert open_portal(client, portal_link[1]).status_code == 302
     assert _bad(client, 0).status_code == 404

@@ -45,6 +45,87 @@ def test_it_exchanges_the_token_for_a_session_and_drops_it_from_the_address(port
     ).exists()
 
 
+def test_it_opens_nothing_on_a_get_of_the_link(portal_link):
+    # A mail scanner or a link preview fetches the link, perhaps more than once.
+    link, url = portal_link
+    scanner = Client()
+    for _ in range(2):
+        landing = scanner.get(urlsplit(url).path)
+        assert landing.status_code == 200
+        body = landing.content.decode()
+        assert "Open my page" in body and 'method="post"' in body
+        assert "Jamie" not in body  # nothing of the patient before the button
+        assert settings.SESSION_COOKIE_NAME not in landing.cookies
+    assert scanner.get(reverse("portal:home")).status_code == 404
+    link.refresh_from_db()
+    assert link.last_used_at is None
+    assert not AuditEvent.objects.filter(summary="Portal opened with the personal link").exists()
+    # The patient's own press of the button afterwards opens the portal.
+    patient = Client()
+    assert open_portal(patient, url).status_code == 302
+    assert patient.get(reverse("portal:home")).status_code == 200
+
+
+def test_it_opens_the_portal_only_by_a_post_carrying_the_csrf_token(portal_link):
+    _, url = portal_link
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(urlsplit(url).path)
+    assert browser.post(urlsplit(url).path).status_code == 403
+    assert browser.get(reverse("portal:home")).status_code == 404
+    assert open_portal(browser, url).status_code == 302
+
+
+def _staff_page_ok(client) -> bool:
+    return client.get(reverse("patients:list")).status_code == 200
+
+
+def test_it_keeps_a_staff_session_and_does_not_open_the_portal_in_its_browser(
+    portal_link, therapist_client
+):
+    link, url = portal_link
+    key = therapist_client.session.session_key
+    landing = therapist_client.get(urlsplit(url).path)
+    assert landing.status_code == 403
+    body = landing.content.decode()
+    assert "You are signed in as a member of staff" in body
+    assert "private window" in body and "have not been signed out" in body
+    assert "Open my page" not in body
+    # The button's request, sent anyway, is refused the same way.
+    assert therapist_client.post(urlsplit(url).path).status_code == 403
+    assert therapist_client.session.session_key == key
+    assert _staff_page_ok(therapist_client)
+    assert therapist_client.get(reverse("portal:home")).status_code == 404
+    link.refresh_from_db()
+    assert link.last_used_at is None
+    assert AuditEvent.objects.filter(
+        object_id=link.pk,
+        actor__isnull=False,
+        summary="Personal link followed in a staff session; not opened there",
+    ).exists()
+
+
+def test_it_leaves_a_staff_session_alone_on_an_expired_or_unknown_link(
+    portal_link, therapist_client
+):
+    link, url = portal_link
+    PortalLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    key = therapist_client.session.session_key
+    assert therapist_client.get(urlsplit(url).path).status_code == 410
+    unknown = reverse("portal:exchange", kwargs={"token": "x" * 43})
+    assert therapist_client.get(unknown).status_code == 404
+    assert therapist_client.session.session_key == key
+    assert _staff_page_ok(therapist_client)
+
+
+def test_it_leaves_an_open_portal_alone_on_an_expired_link(portal_link, portal_client, therapist):
+    # A patient with two links (one old and expired) keeps the page the live one opened.
+    other = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    old, old_url = portal_link_create(patient=other.patient, by=therapist)
+    PortalLink.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert portal_client.get(urlsplit(old_url).path).status_code == 410
+    assert portal_client.get(reverse("portal:home")).status_code == 200
+
+
 def test_it_stores_only_the_hash_of_a_long_random_token(portal_link):
     link, url = portal_link
     token = _token(url)

@@ -1,12 +1,11 @@
 """Who may use a matrix row, and a client for them (the rows are tests/matrix/rows_*.py)."""
 
-from urllib.parse import urlsplit
-
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import login
+from tests.portal.links import open_portal
 from tests.test_access_matrix import ROWS
 
 
@@ -28,7 +27,7 @@ def allowed_client(world, row, **client_kwargs) -> Client:
     if row.audience == "portal":
         cache.clear()  # the bad-token counter lives in the cache
         exchange = reverse("portal:exchange", kwargs={"token": world.portal_token})
-        assert client.get(urlsplit(exchange).path).status_code == 302
+        assert open_portal(client, exchange).status_code == 302
         return client
     if row.audience == "admin":
         return login(client, world.clinic_admin)

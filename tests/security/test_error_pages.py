@@ -2,8 +2,6 @@
 inline code), that tells the user what happened and what to do, and says nothing about the
 record asked for. Patients get the portal's wording, not the staff start page."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -14,6 +12,7 @@ from ipt_clinic.urls import urlpatterns as app_urlpatterns
 from patients.portal_links import portal_link_create
 from tests.conftest import login
 from tests.factories import PatientFactory
+from tests.portal.links import open_portal
 
 from .test_no_inline_code import inline_code
 
@@ -71,7 +70,7 @@ def test_an_unknown_address_gets_the_not_found_page():
 def test_a_patient_gets_the_portals_pages_not_the_staff_ones(course, therapist):
     client = Client(enforce_csrf_checks=True)
     _, url = portal_link_create(patient=course.patient, by=therapist)
-    assert client.get(urlsplit(url).path).status_code == 302
+    assert open_portal(client, url).status_code == 302
 
     expired = client.post(reverse("portal:leave"))
     missing = client.get(reverse("portal:home") + "no/such/page/")

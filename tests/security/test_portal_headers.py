@@ -1,13 +1,12 @@
 """Every answer under /p/ carries the portal's private headers, also those no portal view
 wrote: a CSRF refusal, a wrong method, an unknown address."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from patients.portal_links import portal_link_create
+from tests.portal.links import open_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def _assert_private(response) -> None:
 def portal_csrf_client(course, therapist) -> Client:
     client = Client(enforce_csrf_checks=True)
     _link, url = portal_link_create(patient=course.patient, by=therapist)
-    assert client.get(urlsplit(url).path).status_code == 302
+    assert open_portal(client, url).status_code == 302
     return client
 
 

@@ -4,8 +4,6 @@ with ``Origin: null``; the portal accepts that only from its own pages (Fetch Me
 The browser journey in tests/browser/test_patient_journey.py posts the same forms from
 Chromium."""
 
-from urllib.parse import urlsplit
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +12,7 @@ from patients.portal_links import portal_link_create
 from sessions.models import Assignment
 from tests.conftest import login
 from tests.factories import AssignmentFactory
+from tests.portal.links import open_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ SAME_ORIGIN = {"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin"}
 def portal(course, therapist):
     client = Client(enforce_csrf_checks=True)
     _link, url = portal_link_create(patient=course.patient, by=therapist)
-    assert client.get(urlsplit(url).path).status_code == 302
+    assert open_portal(client, url).status_code == 302
     assignment = AssignmentFactory(course=course)
     page = reverse("portal:homework_detail", kwargs={"assignment_id": assignment.pk})
     client.get(page)
