@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from patients.services import record_list_view
+
 from .admin_access import clinic_admin_required
 from .charts import bar_chart
 from .dashboard_selectors import (
@@ -195,6 +197,12 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 def _course_list(request: HttpRequest, metric) -> HttpResponse:
     form, filters, matching = filtered_courses(request)
     page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    record_list_view(
+        request=request,
+        patient_ids=(course.patient_id for course in page.object_list),
+        summary=f"{metric.label if metric else 'Caseload'} viewed (page {page.number})",
+    )
     return render(
         request,
         "caseload/courses.html",

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from sessions.portal_activity import portal_activity_since
 
 from . import home_selectors
+from .home_audit import record_home_view
 
 
 @login_required
@@ -22,4 +23,5 @@ def therapist_home(request: HttpRequest) -> HttpResponse:
     context.update(home_selectors.therapist_day(user))
     # --- panels from other areas (one line each) ---
     context["portal_activity"] = portal_activity_since(user)
+    record_home_view(request, context)  # one audit event naming every patient shown
     return render(request, "caseload/home.html", context)

@@ -12,6 +12,7 @@ from ipt_clinic.accounts.models import Role, User
 from ipt_clinic.accounts.services import staff_deactivate, staff_invite
 from ipt_clinic.params import record_id
 from patients.models import Patient
+from patients.services import record_list_view
 from phases.models import CourseStatus
 
 from .admin_access import clinic_admin_required
@@ -140,16 +141,28 @@ def reassign(request: HttpRequest) -> HttpResponse:
             target = reverse("caseload:reassign")
             return redirect(f"{target}?from={from_therapist.pk}" if from_therapist else target)
 
-    return render(
+    return _render_reassign(
         request,
-        "caseload/reassign.html",
         {
             "therapists": therapists,
             "from_therapist": from_therapist,
-            "patients": patients_of(clinic_id, from_therapist.pk) if from_therapist else [],
+            "patients": list(patients_of(clinic_id, from_therapist.pk)) if from_therapist else [],
             "form": error_form or ReassignForm(clinic_id=clinic_id),
         },
     )
+
+
+def _render_reassign(request: HttpRequest, context: dict) -> HttpResponse:
+    """The reassignment page, audited as a look at every patient it names (the therapist's
+    list, or the preview's patients)."""
+    preview = context.get("preview")
+    shown = [move.patient for move in preview.patients] if preview else context["patients"]
+    record_list_view(
+        request=request,
+        patient_ids=(patient.pk for patient in shown),
+        summary="Reassignment preview viewed" if preview else "Reassignment list viewed",
+    )
+    return render(request, "caseload/reassign.html", context)
 
 
 def _move(request: HttpRequest, from_therapist: User, therapists, *, confirm: bool):
@@ -191,15 +204,14 @@ def _move(request: HttpRequest, from_therapist: User, therapists, *, confirm: bo
             to_therapist=to_therapist,
             patient_ids=[patient.pk for patient in only] if only else None,
         )
-    return render(
+    return _render_reassign(
         request,
-        "caseload/reassign.html",
         {
             "therapists": therapists,
             "from_therapist": from_therapist,
             "preview": preview,
             "move_form": form,
-            "patients": [] if preview else patients_of(clinic.pk, from_therapist.pk),
+            "patients": [] if preview else list(patients_of(clinic.pk, from_therapist.pk)),
             "form": ReassignForm(clinic_id=clinic.pk),
         },
     )

@@ -11,6 +11,17 @@ from django.http import Http404
 from .models import LifeEvent, Patient, Relationship
 
 
+class RecordRefused(Http404):
+    """The access helpers' 404: the visitor gets the same page whether the record is missing
+    or forbidden, while ``patients.middleware.RefusalAuditMiddleware`` audits the refusal
+    (who asked for which record, from where). ``record_id`` is the id as asked for."""
+
+    def __init__(self, message: str, *, model: type, record_id) -> None:
+        super().__init__(message)
+        self.model = model
+        self.record_id = record_id
+
+
 def patients_visible_to(user) -> QuerySet[Patient]:
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
         return Patient.objects.none()
@@ -29,7 +40,7 @@ def get_patient_for_user(user, patient_id) -> Patient:
             .get(pk=int(patient_id))
         )
     except (Patient.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such patient.") from None
+        raise RecordRefused("No such patient.", model=Patient, record_id=patient_id) from None
 
 
 def scoped_to_user(queryset: QuerySet, user, patient_path: str = "patient") -> QuerySet:
@@ -48,7 +59,7 @@ def get_scoped_or_404(queryset: QuerySet, user, pk, patient_path: str = "patient
     try:
         return scoped_to_user(queryset, user, patient_path).get(pk=int(pk))
     except (queryset.model.DoesNotExist, ValueError, TypeError):
-        raise Http404("Not found.") from None
+        raise RecordRefused("Not found.", model=queryset.model, record_id=pk) from None
 
 
 def get_relationship_for_user(user, relationship_id):

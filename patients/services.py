@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ipt_clinic import params
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
 from ipt_clinic.submissions.services import (
@@ -76,6 +77,51 @@ def record_view(*, request, clinic_id: int, patient_id: int, target, summary: st
         patient_id=patient_id,
         target=target,
         summary=summary,
+        request=request,
+    )
+
+
+def record_list_view(*, request, patient_ids, summary: str) -> None:
+    """Audit one look at a page listing named patients (a caseload, a week, a search): one
+    event naming every patient the page showed (``changes["patients_shown"]``, ids in
+    ascending order), written as one INSERT however long the page is. Written for an empty
+    page too, so the page's cost does not depend on what it found."""
+    user = request.user
+    audit_record(
+        action=AuditAction.VIEW,
+        clinic_id=user.clinic_id,
+        actor=user,
+        summary=summary,
+        changes={"patients_shown": sorted(set(patient_ids))},
+        request=request,
+    )
+
+
+# The audit action of a refused record request. Not yet among AuditAction's choices (adding
+# it there needs a migration of the audit app); the column takes any short text, and the same
+# value as a choice later needs no change to the rows already written.
+REFUSED = "denied"
+
+
+def record_refusal(*, request, model, record_id) -> None:
+    """Audit a record request the access helpers refused (missing or forbidden alike): who
+    asked, for which record (``object_type``, ``object_id``; an id that is no record id at
+    all is kept as typed in ``changes["asked_for"]``), from where and on which page."""
+    user = request.user
+    number = params.record_id(str(record_id))
+    audit_record(
+        action=REFUSED,
+        clinic_id=user.clinic_id,
+        actor=user,
+        # An unsaved instance only names the model and the id asked for: nothing is read.
+        target=model(pk=number) if number is not None else None,
+        summary=f"Refused: {model._meta.verbose_name} {record_id}"[:300],
+        changes={
+            "asked_for": str(record_id)[:100],
+            "object_type": model._meta.label_lower,
+            "method": request.method,
+            "path": request.path[:300],
+        },
         request=request,
     )
 

@@ -50,6 +50,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     for patient in page.object_list:
         patient.phase_label = phase_labels.get(patient.current_phase, "")
+    services.record_list_view(
+        request=request,
+        patient_ids=(patient.pk for patient in page.object_list),
+        summary=f"Patient list viewed (page {page.number})",
+    )
     return render(request, "patients/list.html", {"filters": filters, "page_obj": page})
 
 

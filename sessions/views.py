@@ -18,7 +18,8 @@ from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import StaleEditError
 from ipt_clinic.params import record_id
 from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
-from patients.access import get_scoped_or_404
+from patients.access import RecordRefused, get_scoped_or_404
+from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
@@ -81,7 +82,7 @@ def _session_for_its_therapist(request: HttpRequest, pk, *, with_note=False) -> 
     note = getattr(session, "note", None) if with_note else None
     writer_id = note.signer_id if note is not None and note.signer_id else session.therapist_id
     if writer_id != request.user.pk:
-        raise Http404("Not found.")
+        raise RecordRefused("Not found.", model=TherapySession, record_id=pk)
     return session
 
 
@@ -132,6 +133,11 @@ def week(request: HttpRequest) -> HttpResponse:
         start = timezone.localdate(timezone=tz)
     start = selectors.week_start_for(start)
     days = selectors.therapist_week(therapist=therapist, start=start, tz=tz)
+    record_list_view(
+        request=request,
+        patient_ids=(session.course.patient_id for day in days for session in day.sessions),
+        summary=f"Week of {therapist.display_name} from {start.isoformat()} viewed",
+    )
     return render(
         request,
         "sessions/week.html",

@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so its process_exception sees a view's refusal first: it audits and passes it on.
+    "patients.middleware.RefusalAuditMiddleware",
 ]
 
 ROOT_URLCONF = "ipt_clinic.urls"
