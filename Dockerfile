@@ -1,7 +1,8 @@
 # The production image: gunicorn serving Django, and the same image runs the Celery worker
 # and beat (see docker-compose.yml and scripts/serve). Settings come from the environment.
 
-# Front-end assets from the npm lock file, copied where the app serves them (no CDN).
+# Front-end assets from the npm lock file (npm ci checks each package's integrity hash),
+# copied where the app serves them (no CDN).
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -19,11 +20,10 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 WORKDIR /app
 
-# The runtime dependencies of pyproject.toml, at the versions of requirements.lock.
-COPY pyproject.toml requirements.lock ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -c requirements.lock -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# The runtime dependencies, at the versions of requirements.lock, each file checked against its
+# hash in requirements-production.lock (both written by make lock); nothing else is installed.
+COPY requirements-production.lock ./
+RUN pip install --require-hashes --no-deps -r requirements-production.lock
 
 # The code stays owned by root: the app user can read it, not change it.
 COPY . .

@@ -10,15 +10,19 @@ PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*
 
 .PHONY: install assets browser migrate demo run test lint lock check-lock bench load clean
 
+# Every dependency from requirements.lock, each file checked against the lock's hashes (pip
+# refuses anything unpinned or unhashed); then the project itself, editable, adding nothing
+# (--no-deps), built by the locked setuptools (--no-build-isolation: no unchecked download).
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 or python3.13 on PATH, or PYTHON=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c requirements.lock -e '.[dev]'
+	$(PIP) install -q --require-hashes -r requirements.lock
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed assets
 
+# npm ci installs exactly package-lock.json and checks each package against its integrity hash.
 static/vendor/.installed: package.json package-lock.json scripts/vendor-assets.sh
 	npm ci --no-audit --no-fund --loglevel=error
 	bash scripts/vendor-assets.sh
@@ -56,20 +60,24 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Rewrite requirements.lock from the venv after adding or upgrading a dependency.
-lock:
-	$(PY) scripts/lock.py
+# Rewrite requirements.lock and requirements-production.lock (uv pip compile, with hashes)
+# after adding a dependency to pyproject.toml; the pins already there are kept.
+# make lock UPGRADE=--upgrade (or UPGRADE="--upgrade-package django") takes newer releases.
+lock: install
+	UPGRADE="$(UPGRADE)" UV=$(abspath $(VENV))/bin/uv bash scripts/lock.sh
 
-check-lock:
-	$(PY) scripts/lock.py --check
+# Both lock files are exactly what make lock writes from pyproject.toml (every declared
+# dependency pinned, every hash as the index has it); needs the package index.
+check-lock: install
+	UV=$(abspath $(VENV))/bin/uv bash scripts/lock.sh --check
 
 # bench/results/latest.json, then the README's and bench/README's tables written from it.
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/report.py
 
+# The load extra (locust) is in requirements.lock, installed by make install.
 load: install
-	$(PIP) install -q -c requirements.lock -e '.[dev,load]'
 	$(PY) bench/load.py
 
 clean:
