@@ -11,7 +11,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt_clinic import staff_mail
-from ipt_clinic.audit.services import AuditAction, audit_record
+from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
+from ipt_clinic.editing import save_versioned
 
 from .mail import INVITE, invitation_pending
 from .models import Clinic, Role, StaffSession, User
@@ -206,3 +207,61 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
             summary="Replaced recovery codes",
         )
     return codes
+
+
+CLINIC_SETTINGS_FIELDS = [
+    "time_zone",
+    "reminder_lead_hours",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "sender_name",
+    "phone",
+    "duty_staff",
+    "duty_name",
+    "duty_email",
+    "duty_phone",
+    "escalation_minutes",
+    "emergency_number",
+    "crisis_line_name",
+    "crisis_line_number",
+]
+
+
+def clinic_settings_update(
+    *, clinic: Clinic, by: User, expected_version: int | None, request=None, **fields
+) -> dict[str, list]:
+    """Change the clinic's settings (``CLINIC_SETTINGS_FIELDS`` only) while the clinic row is
+    still at ``expected_version`` (the settings form's; ``None``: no check, internal callers
+    only), with one audit event listing each changed field as ``[old, new]``. Returns those
+    changes; with none, nothing is written. Refused with ``StaleEditError`` when another
+    admin saved in between and what was asked for differs from what is stored now, with
+    ValidationError for a value the clinic's rules refuse, and with PermissionDenied unless
+    ``by`` is an active clinic admin of this clinic."""
+    _check_admin_of(by, clinic.pk)
+    unknown = set(fields) - set(CLINIC_SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"clinic_settings_update() cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        row = Clinic.objects.select_for_update().get(pk=clinic.pk)
+        before = {name: getattr(row, name) for name in CLINIC_SETTINGS_FIELDS}
+        for name, value in fields.items():
+            setattr(row, name, value)
+        changes = diff_fields(before, row, CLINIC_SETTINGS_FIELDS)
+        if not changes:
+            return {}
+        row.full_clean()
+        save_versioned(row, expected_version=expected_version, fields=list(changes))
+        labels = ", ".join(Clinic._meta.get_field(name).verbose_name for name in changes)
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=row.pk,
+            actor=by,
+            target=row,
+            summary=f"Clinic settings changed: {labels}",
+            changes=changes,
+            request=request,
+        )
+    clinic.version = row.version
+    for name in changes:
+        setattr(clinic, name, getattr(row, name))
+    return changes

@@ -3,13 +3,16 @@
 A bad value stops start-up with a message naming the variable (see ``_env``).
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from ipt_clinic.phones import phone_problem
+from ipt_clinic.quiet_hours import parse_quiet_hours, quiet_hours_problem
 
 from .email_url import mailers_from_url
 
@@ -289,12 +292,50 @@ SMS_BACKEND = _env("str", "SMS_BACKEND", default="notifications.sms.ConsoleSmsBa
 SITE_URL = _env("str", "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS_AFTER_COURSE = _positive_int("PORTAL_LINK_DAYS_AFTER_COURSE", 30)
 PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE = _positive_int("PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE", 20)
-# What a patient who answers PHQ-9 item 9 above zero is told to call, besides the clinic: the
-# defaults are the United Kingdom's; a clinic elsewhere sets its own.
-PORTAL_EMERGENCY_NUMBER = _env("str", "PORTAL_EMERGENCY_NUMBER", default="999")
-PORTAL_CRISIS_LINE = _env(
-    "str", "PORTAL_CRISIS_LINE", default="Samaritans, free, day or night: 116 123."
-)
+
+
+def _phone(name: str, default: str) -> str:
+    """A number to dial (empty for none), checked as the clinic settings page checks it."""
+    value = _env("str", name, default=default).strip()
+    problem = phone_problem(value) if value else None
+    if problem:
+        raise ImproperlyConfigured(f"Environment variable {name} has a bad value: {problem}")
+    return value
+
+
+def _quiet_hours(name: str, default: str) -> tuple[time, time]:
+    try:
+        start, end = parse_quiet_hours(_env("str", name, default=default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} has a bad value: {exc}") from exc
+    problem = quiet_hours_problem(start, end)
+    if problem:
+        raise ImproperlyConfigured(f"Environment variable {name} has a bad value: {problem}")
+    return start, end
+
+
+# Each clinic's own settings (its admin's Settings page: Clinic in ipt_clinic/accounts) start
+# from these when the clinic is made (TIME_ZONE above is its time zone); a clinic that leaves
+# its emergency number or crisis line blank gives patients these. What a patient who answers
+# PHQ-9 item 9 above zero is told to call, besides the clinic: the defaults are the United
+# Kingdom's.
+CLINIC_REMINDER_LEAD_HOURS = _positive_int("CLINIC_REMINDER_LEAD_HOURS", 24)
+CLINIC_QUIET_HOURS = _quiet_hours("CLINIC_QUIET_HOURS", "21:00-08:00")
+RISK_ESCALATION_MINUTES = _positive_int("RISK_ESCALATION_MINUTES", 240)
+PORTAL_EMERGENCY_NUMBER = _phone("PORTAL_EMERGENCY_NUMBER", "999")
+if not PORTAL_EMERGENCY_NUMBER:
+    raise ImproperlyConfigured("Environment variable PORTAL_EMERGENCY_NUMBER must not be empty")
+PORTAL_CRISIS_LINE_NAME = _env(
+    "str", "PORTAL_CRISIS_LINE_NAME", default="Samaritans (free, day or night)"
+).strip()
+PORTAL_CRISIS_LINE_NUMBER = _phone("PORTAL_CRISIS_LINE_NUMBER", "116 123")
+if env.str("PORTAL_CRISIS_LINE", default=""):
+    # The crisis line became a name and a number (a tap-to-call link needs the number alone).
+    raise ImproperlyConfigured(
+        "Environment variable PORTAL_CRISIS_LINE is no longer read: set "
+        "PORTAL_CRISIS_LINE_NAME and PORTAL_CRISIS_LINE_NUMBER instead"
+    )
+
 
 # Security headers (the production module turns on the HTTPS-only parts).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -44,6 +44,19 @@ def _manage(*args: str, settings: str = "ipt_clinic.settings.local", **env: str)
             "SESSION_IDLE_MINUTES must not be longer than SESSION_ABSOLUTE_MINUTES",
         ),
         ({"TIME_ZONE": "Mars/Base"}, "TIME_ZONE is not a known time zone"),
+        # A new clinic's defaults (each clinic then changes its own on its Settings page).
+        (
+            {"CLINIC_QUIET_HOURS": "08:00-21:00"},
+            "CLINIC_QUIET_HOURS has a bad value: Quiet hours are for the night",
+        ),
+        (
+            {"CLINIC_QUIET_HOURS": "late"},
+            "CLINIC_QUIET_HOURS has a bad value: expected HH:MM-HH:MM",
+        ),
+        ({"PORTAL_EMERGENCY_NUMBER": "nine nine nine"}, "PORTAL_EMERGENCY_NUMBER has a bad value"),
+        ({"PORTAL_CRISIS_LINE_NUMBER": "12"}, "PORTAL_CRISIS_LINE_NUMBER has a bad value"),
+        ({"PORTAL_CRISIS_LINE": "Samaritans: 116 123"}, "PORTAL_CRISIS_LINE is no longer read"),
+        ({"RISK_ESCALATION_MINUTES": "0"}, "RISK_ESCALATION_MINUTES must be a positive integer"),
         ({"EMAIL_URL": "pigeon://loft"}, "EMAIL_URL has a bad value: unknown scheme"),
         ({"LOGIN_THROTTLE_PER_ACCOUNT": "0"}, "LOGIN_THROTTLE_PER_ACCOUNT must be a positive"),
         (

@@ -2,13 +2,33 @@
 clinic. Writes name a record of the world's clinic: another clinic's admin gets an invalid
 choice (nothing changes), which ``tests/caseload`` checks in detail."""
 
-from tests.matrix import Row
+from tests.matrix import Row, version_of
+
+
+def _settings_form(world) -> dict:
+    """The settings form of the world's clinic with one change. Another clinic's admin
+    posting it changes their own clinic (the page names no clinic)."""
+    clinic = world.clinic
+    return {
+        "version": version_of(clinic),
+        "time_zone": clinic.time_zone,
+        "reminder_lead_hours": 12,
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+        "escalation_minutes": 240,
+    }
+
 
 ROWS = {
-    "caseload:dashboard": [Row(audience="admin")],
+    "caseload:dashboard": [
+        Row(audience="admin"),
+        Row(audience="admin", query="sort=risk_open&dir=desc&page=2"),
+    ],
     "caseload:drilldown": [
         Row(audience="admin", query="metric=active"),
         Row(audience="admin", query="metric=risk_open"),
+        # The open risk flags, from page 2 of the dashboard sorted by them.
+        Row(audience="admin", query="metric=risk_open&from=risk_open.desc.2"),
     ],
     "caseload:courses": [Row(audience="admin"), Row(audience="admin", query="risk=open&page=2")],
     "caseload:export_courses": [Row(audience="admin")],
@@ -64,6 +84,10 @@ ROWS = {
     ],
     "caseload:staff_deactivate": [
         Row(audience="admin", method="post", data=lambda w: {"member": w.other_therapist.pk})
+    ],
+    "caseload:clinic_settings": [
+        Row(audience="admin"),
+        Row(audience="admin", method="post", data=_settings_form),
     ],
     "caseload:operations": [Row(audience="admin")],
     # Ids are posted; only the admin's own clinic's failed staff mails move.

@@ -83,14 +83,27 @@ def test_it_shows_crisis_resources_and_flags_the_therapist_on_item_9(
 
 
 def test_a_clinic_elsewhere_gives_its_own_emergency_number_and_crisis_line(
-    portal_client, course, settings
+    portal_client, course, clinic
 ):
-    settings.PORTAL_EMERGENCY_NUMBER = "112"
-    settings.PORTAL_CRISIS_LINE = "Telefonseelsorge: 0800 111 0 111."
+    clinic.emergency_number = "112"
+    clinic.crisis_line_name = "Telefonseelsorge"
+    clinic.crisis_line_number = "0800 111 0 111"
+    clinic.save()
     body = _phq9_with_item_9(portal_client, 2)
-    assert "112" in body
-    assert "Telefonseelsorge: 0800 111 0 111." in body
-    assert "Samaritans" not in body
+    assert '<a href="tel:112">112</a>' in body
+    assert 'Telefonseelsorge: call <strong><a href="tel:08001110111">0800 111 0 111</a>' in body
+    assert "Samaritans" not in body and "999" not in body
+
+
+def test_a_clinic_that_set_no_numbers_gives_the_defaults_as_tap_to_call_links(
+    portal_client, course, clinic
+):
+    clinic.phone = "020 7946 0000"
+    clinic.save()
+    body = _phq9_with_item_9(portal_client, 1)
+    assert '<a href="tel:999">999</a>' in body
+    assert 'Samaritans (free, day or night): call <strong><a href="tel:116123">116 123</a>' in body
+    assert '<a href="tel:02079460000">020 7946 0000</a>' in body
 
 
 def test_it_refuses_incomplete_answers(portal_client, course):
