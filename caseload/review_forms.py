@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
+from ipt_clinic.accounts.models import Role
 from ipt_clinic.dates import HistoryDatesMixin
 from patients.models import Patient, PatientStatus
 from phases.models import CourseStatus, Phase, ProblemAreaKind, TreatmentCourse
@@ -140,6 +141,15 @@ class InviteForm(forms.Form):
     email = forms.EmailField()
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
+    role = forms.TypedChoiceField(
+        choices=Role.choices,
+        initial=Role.THERAPIST,
+        required=False,
+        empty_value=Role.THERAPIST,
+        widget=forms.RadioSelect,
+        help_text="A clinic admin sees every caseload of the clinic and manages its staff "
+        "and settings.",
+    )
 
 
 class DeactivateForm(forms.Form):

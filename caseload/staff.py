@@ -1,15 +1,17 @@
-"""The clinic admin's staff page (invite, deactivate) and the reassignment page."""
+"""The clinic admin's staff page (invite a therapist or a clinic admin, send an invitation
+again, deactivate) and the reassignment page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.accounts.models import Role, User
-from ipt_clinic.accounts.services import staff_deactivate, staff_invite
+from ipt_clinic.accounts.services import staff_deactivate, staff_invite, staff_invite_resend
 from ipt_clinic.params import record_id
 from patients.models import Patient
 from patients.services import record_list_view
@@ -39,7 +41,11 @@ def _render_staff(request: HttpRequest, invite_form: InviteForm, status: int = 2
     return render(
         request,
         "caseload/staff.html",
-        {"staff": _staff_of(request.user.clinic_id), "invite_form": invite_form},
+        {
+            "staff": _staff_of(request.user.clinic_id),
+            "invite_form": invite_form,
+            "invite_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        },
         status=status,
     )
 
@@ -60,7 +66,7 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
-                role=Role.THERAPIST,
+                role=form.cleaned_data["role"],
                 by=request.user,
             )
         except ValidationError as error:
@@ -80,6 +86,25 @@ def staff_invite_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("caseload:staff")
     return _render_staff(request, form, status=200)
+
+
+@clinic_admin_required
+@require_POST
+def staff_invite_resend_view(request: HttpRequest) -> HttpResponse:
+    member = get_object_or_404(
+        User, clinic_id=request.user.clinic_id, pk=record_id(request.POST.get("member"))
+    )
+    try:
+        staff_invite_resend(user=member, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Invitation queued again for {member.email}, with a new link valid for "
+            f"{settings.PASSWORD_RESET_TIMEOUT // 86400} days from when it is sent.",
+        )
+    return redirect("caseload:staff")
 
 
 @clinic_admin_required

@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
         from ipt_clinic import staff_mail
 
         from . import signals  # noqa: F401
-        from .mail import INVITE, invitation_mail
+        from .mail import INVITE, RESET_MAIL, invitation_mail, password_reset_mail
 
         staff_mail.register_kind(name=INVITE, label="Staff invitation", compose=invitation_mail)
+        staff_mail.register_kind(
+            name=RESET_MAIL, label="Password reset link", compose=password_reset_mail
+        )

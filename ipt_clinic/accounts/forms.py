@@ -59,6 +59,20 @@ class InviteAcceptForm(SetPasswordForm):
     """Choose a password (Django's validators apply) to activate an invited account."""
 
 
+class PasswordResetRequestForm(forms.Form):
+    """The "forgot password" form: the address a reset link goes to, if an account uses it."""
+
+    email = forms.EmailField(
+        label="Your work email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Choose a new password through a reset link (Django's validators apply)."""
+
+
 def _time_zone_choices(current: str) -> list:
     """Every IANA zone named Region/City, grouped by region (the select's type-ahead finds
     "Europe/London" by typing it), and the clinic's own even if it is an older alias."""

@@ -10,9 +10,10 @@ from django.utils.http import urlsafe_base64_encode
 from ipt_clinic.staff_mail import NothingToSend, StaffMail
 
 from .models import User
-from .tokens import invite_token_generator
+from .tokens import invite_token_generator, password_reset_token_generator
 
 INVITE = "staff_invite"
+RESET_MAIL = "staff_password_reset"
 
 
 def invitation_pending(user: User) -> bool:
@@ -47,4 +48,30 @@ def invitation_mail(user_id: int) -> StaffMail:
         recipient=user.email,
         subject=render_to_string("accounts/email/invite_subject.txt", context).strip(),
         text=render_to_string("accounts/email/invite.txt", context),
+    )
+
+
+def password_reset_mail(user_id: int) -> StaffMail:
+    """The "forgot password" mail to ``user_id``, with a link whose token is made now (never
+    stored, never logged): valid STAFF_PASSWORD_RESET_MINUTES from the moment it is sent."""
+    user = User.objects.select_related("clinic").filter(pk=user_id).first()
+    if user is None or not user.is_active or user.deactivated_at is not None:
+        raise NothingToSend("The account is no longer active.")
+    url = settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": password_reset_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "clinic": user.clinic,
+        "url": url,
+        "minutes": settings.STAFF_PASSWORD_RESET_MINUTES,
+    }
+    return StaffMail(
+        recipient=user.email,
+        subject=render_to_string("accounts/email/password_reset_subject.txt", context).strip(),
+        text=render_to_string("accounts/email/password_reset.txt", context),
     )

@@ -14,7 +14,7 @@ from ipt_clinic import staff_mail
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
 
-from .mail import INVITE, invitation_pending
+from .mail import INVITE, RESET_MAIL, invitation_pending
 from .models import Clinic, Role, StaffSession, User
 
 logger = logging.getLogger(__name__)
@@ -207,6 +207,88 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
             summary="Replaced recovery codes",
         )
     return codes
+
+
+def staff_invite_resend(*, user: User, by: User) -> User:
+    """Queue ``user``'s invitation again (a lost or expired mail): its link, made when the
+    mail leaves, is valid STAFF_INVITE_DAYS from then. Refused once the invitation was
+    accepted or withdrawn. ``by`` must be an active clinic admin of the user's clinic."""
+    _check_admin_of(by, user.clinic_id)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not invitation_pending(user):
+            raise ValidationError("This invitation was accepted or withdrawn: nothing to resend.")
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=by,
+            target=user,
+            summary=f"Sent the invitation to {user.get_full_name() or user.email} again",
+        )
+        staff_mail.queue(
+            kind=INVITE, about_id=user.pk, clinic_id=user.clinic_id, recipient=user.email
+        )
+    return user
+
+
+def password_reset_candidates(email: str):
+    """The accounts a "forgot password" request for ``email`` is for: active members of a
+    clinic's staff with a password (an invitation not yet accepted is resent by the admin)."""
+    return User.objects.filter(
+        email__iexact=email.strip(), is_active=True, deactivated_at=None, clinic__isnull=False
+    ).order_by("pk")
+
+
+def staff_password_reset_request(*, email: str, request=None) -> None:
+    """Queue a "forgot password" mail to each account of ``email`` (at most one, the address
+    being unique), in one transaction with its audit event. The link's token is made when
+    the mail leaves (``mail.password_reset_mail``) and never stored. An address no account
+    uses changes nothing but the audit trail, and the caller answers the same either way."""
+    with transaction.atomic():
+        found = [user for user in password_reset_candidates(email) if user.has_usable_password()]
+        for user in found:
+            audit_record(
+                action=AuditAction.STAFF,
+                clinic_id=user.clinic_id,
+                target=user,
+                summary="Asked for a password reset link by email",
+                request=request,
+            )
+            staff_mail.queue(
+                kind=RESET_MAIL,
+                about_id=user.pk,
+                clinic_id=user.clinic_id,
+                recipient=user.email,
+            )
+        if not found:
+            audit_record(
+                action=AuditAction.STAFF,
+                clinic_id=None,
+                summary="Asked for a password reset link for an address no active account uses",
+                request=request,
+            )
+
+
+def staff_password_reset_complete(*, user: User, password: str, request=None) -> User:
+    """Set the password of ``user``, who opened a valid reset link (the caller checked the
+    token and validated the password), and end every session they had: whoever knew the old
+    password is logged out. The second factor stays as it was: the next login asks for it."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active or user.deactivated_at is not None:
+            raise ValidationError("This account is not active: its password cannot be reset.")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ended = staff_sessions_end_all(user=user)
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=user,
+            target=user,
+            summary=f"Reset their password through an email link; {ended} session(s) ended",
+            request=request,
+        )
+    return user
 
 
 CLINIC_SETTINGS_FIELDS = [

@@ -12,10 +12,19 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import (
+    PasswordResetCompleteView as DjangoPasswordResetCompleteView,
+)
+from django.contrib.auth.views import (
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Q, When
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
@@ -26,13 +35,22 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 
-from .forms import CodeForm, EnrolForm, InviteAcceptForm, LoginForm
+from .forms import (
+    CodeForm,
+    EnrolForm,
+    InviteAcceptForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+)
 from .middleware import LOGOUT_REASON_ATTR
 from .models import User
 from .services import (
     mfa_enrol_confirm,
     recovery_codes_regenerate,
     staff_invite_accept,
+    staff_password_reset_complete,
+    staff_password_reset_request,
     staff_session_rotate,
 )
 from .throttle import (
@@ -42,7 +60,7 @@ from .throttle import (
     throttle_record_failure,
     throttle_wait_seconds,
 )
-from .tokens import invite_token_generator
+from .tokens import invite_token_generator, password_reset_token_generator
 
 SESSION_NEXT = "staff_login_next"
 SESSION_NEW_CODES = "staff_new_recovery_codes"
@@ -319,3 +337,90 @@ def invite_accept(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
         return redirect(settings.LOGIN_URL)
     context = {"valid_link": True, "form": form, "invited": invited}
     return render(request, "accounts/invite_accept.html", context)
+
+
+# "Forgot password": Django's own views, with the mail sent through the outbox
+# (``staff_password_reset_request``), a throttle, and a link that only sets the password: the
+# next login still asks for the second factor.
+
+
+def _reset_throttle_account(email: str) -> str:
+    # Counted by the address typed, whether or not an account uses it, so the throttle
+    # answers the same for both; apart from the login's counts of the same name.
+    return f"password-reset:{email.strip().lower()}"
+
+
+class PasswordResetRequestView(PasswordResetView):
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        account = _reset_throttle_account(email)
+        wait = throttle_wait_seconds(self.request, account)
+        if wait:
+            audit_record(
+                action=AuditAction.LOGIN_FAILED,
+                clinic_id=None,
+                summary="Refused a password reset request: too many from this address or for "
+                "this email",
+                request=self.request,
+            )
+            response = render(
+                self.request,
+                "accounts/password_reset_throttled.html",
+                {"wait_minutes": -(-wait // 60)},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        # Every request counts, found or not: it sends mail, so it is limited like a guess.
+        throttle_record_failure(self.request, account)
+        staff_password_reset_request(email=email, request=self.request)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetSentView(PasswordResetDoneView):
+    """The same page whether or not an account uses the address."""
+
+    template_name = "accounts/password_reset_sent.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "minutes": settings.STAFF_PASSWORD_RESET_MINUTES,
+        }
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """Django's confirmation: the token moves from the address into the session at once (so
+    it is not in the next page's Referer), then the new password is set."""
+
+    form_class = NewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    token_generator = password_reset_token_generator
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None or not user.is_active or user.deactivated_at is not None:
+            return None
+        return user
+
+    def form_valid(self, form):
+        try:
+            staff_password_reset_complete(
+                user=self.user, password=form.cleaned_data["new_password1"], request=self.request
+            )
+        except ValidationError:
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+        # Whatever this browser held (the reset token, a session of the same person) goes:
+        # the next step is a full login, second factor included.
+        self.request.session.flush()
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetCompleteView(DjangoPasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

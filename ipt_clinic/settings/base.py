@@ -243,6 +243,8 @@ MFA_REQUIRED = _bool("MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "IPT Clinic"
 # Staff invitations (password-setting links) stay valid this long.
 PASSWORD_RESET_TIMEOUT = _positive_int("STAFF_INVITE_DAYS", 7) * 24 * 3600
+# A "forgot password" link stays valid this long from the moment its mail is sent.
+STAFF_PASSWORD_RESET_MINUTES = _positive_int("STAFF_PASSWORD_RESET_MINUTES", 60)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 # The client's address (throttles, the audit trail) is taken this many hops back
 # (ipt_clinic.client_address).

@@ -26,6 +26,16 @@ def _invite_kwargs(world) -> dict:
     }
 
 
+def _reset_kwargs(world) -> dict:
+    """A live "forgot password" link of the owner's."""
+    from ipt_clinic.accounts.tokens import password_reset_token_generator
+
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(world.owner.pk)),
+        "token": password_reset_token_generator.make_token(world.owner),
+    }
+
+
 ROWS = {
     "accounts:login": [Row(audience="public")],
     "accounts:logout": [Row(audience="staff", method="post")],
@@ -34,4 +44,12 @@ ROWS = {
     "accounts:mfa_enrol": [Row(audience="staff")],
     "accounts:recovery_codes": [Row(audience="staff"), Row(audience="staff", method="post")],
     "accounts:invite_accept": [Row(audience="public", kwargs=_invite_kwargs)],
+    # Forgot password: open to anyone, the same answer whoever asks (tests/accounts).
+    "accounts:password_reset": [
+        Row(audience="public"),
+        Row(audience="public", method="post", data=lambda w: {"email": w.owner.email}),
+    ],
+    "accounts:password_reset_sent": [Row(audience="public")],
+    "accounts:password_reset_confirm": [Row(audience="public", kwargs=_reset_kwargs)],
+    "accounts:password_reset_complete": [Row(audience="public")],
 }

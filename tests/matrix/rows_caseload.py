@@ -5,6 +5,24 @@ choice (nothing changes), which ``tests/caseload`` checks in detail."""
 from tests.matrix import Row, version_of
 
 
+def _invited(world):
+    """An invitation not yet answered, in the world's clinic (made once per world)."""
+    from ipt_clinic.accounts.models import User
+
+    invited = world.extra.get("invited_to_resend")
+    if invited is None:
+        invited = User(
+            username="waiting@example.org",
+            email="waiting@example.org",
+            clinic=world.clinic,
+            is_active=False,
+        )
+        invited.set_unusable_password()
+        invited.save()
+        world.extra["invited_to_resend"] = invited
+    return invited
+
+
 def _settings_form(world) -> dict:
     """The settings form of the world's clinic with one change. Another clinic's admin
     posting it changes their own clinic (the page names no clinic)."""
@@ -84,6 +102,14 @@ ROWS = {
     ],
     "caseload:staff_deactivate": [
         Row(audience="admin", method="post", data=lambda w: {"member": w.other_therapist.pk})
+    ],
+    "caseload:staff_invite_resend": [
+        Row(
+            audience="admin",
+            method="post",
+            names_staff=True,
+            data=lambda w: {"member": _invited(w).pk},
+        )
     ],
     "caseload:clinic_settings": [
         Row(audience="admin"),
