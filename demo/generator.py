@@ -51,6 +51,7 @@ from patients.models import (
 )
 from phases.models import (
     CourseStatus,
+    DisputeStageEntry,
     Goal,
     GoalStatus,
     Phase,
@@ -288,6 +289,7 @@ WRITE_ORDER = (
     RelationshipRevision,
     LifeEvent,
     ProblemArea,
+    DisputeStageEntry,
     PhaseTransition,
     Goal,
     TherapySession,
@@ -673,7 +675,9 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 clinic=clinic,
                 patient=patient,
                 name=loss[1] or _pick_name(rng, taken_names),
-                kind="deceased",
+                kind=loss[0],
+                deceased=True,
+                died_on=death_date,
                 ring=1 if loss[0] in ("parent", "partner") else 2,
                 satisfying=rng.choice(REMEMBERED),
                 unsatisfying=rng.choice(REGRETS),
@@ -698,6 +702,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 kind=person.kind,
                 ring=person.ring,
                 is_support=person.is_support,
+                deceased=person.deceased,
             )
         )
     # A role dispute is with someone close and alive; homework and notes name the living.
@@ -750,7 +755,6 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                     kind=kind,
                     is_primary=position == 0,
                     deceased=deceased if kind == "grief" else None,
-                    death_date=death_date if kind == "grief" else None,
                     mourning_status=rng.choice(MOURNING) if kind == "grief" else "",
                     other_party=party if kind == "role_dispute" else None,
                     dispute_stage=rng.choice(("impasse", "renegotiation")) if kind == "role_dispute" else "",
@@ -762,6 +766,19 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
                 )
             )  # fmt: skip
             areas.append(area)
+            if kind == "role_dispute":
+                # The stage as first recorded: the start of the dispute's stage history.
+                pending.add(
+                    DisputeStageEntry(
+                        clinic=clinic,
+                        course=course,
+                        problem_area=area,
+                        stage=area.dispute_stage,
+                        recorded_on=chosen_at.astimezone(tz).date(),
+                        by=therapist,
+                        at=chosen_at,
+                    )
+                )
             for text in AREA_TEXT[kind][1:]:
                 goals.append(
                     pending.add(

@@ -416,7 +416,9 @@ def margaret(t: Teller) -> None:
     def inventory():
         people["frank"] = t.person(
             name="Frank",
-            kind="deceased",
+            kind="partner",
+            deceased=True,
+            died_on=died,
             ring=1,
             shared_activities="Married 38 years: the allotment, Sunday drives, the choir where they met.",
             satisfying="He was steady and kind; she could tell him anything.",
@@ -511,7 +513,6 @@ def margaret(t: Teller) -> None:
         areas["grief"] = t.area(
             kind="grief",
             deceased=people["frank"],
-            death_date=died,
             mourning_status=(
                 "Stuck: avoids his workshop and the choir, keeps his coat on the hook, and "
                 "cannot talk about the last year of his illness."

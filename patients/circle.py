@@ -33,7 +33,6 @@ KIND_STYLE = {
     RelationshipKind.COLLEAGUE: ("CO", "#6c4a1d"),
     RelationshipKind.NEIGHBOUR: ("NB", "#5c636a"),
     RelationshipKind.PROFESSIONAL: ("PR", "#1f4e79"),
-    RelationshipKind.DECEASED: ("DE", "#212529"),
     RelationshipKind.OTHER: ("OT", "#495057"),
 }
 
@@ -47,6 +46,7 @@ class CirclePerson:
     kind: str
     ring: int
     is_support: bool = False
+    deceased: bool = False
 
     @classmethod
     def from_relationship(cls, relationship) -> "CirclePerson":
@@ -56,6 +56,7 @@ class CirclePerson:
             relationship.kind,
             relationship.ring,
             relationship.is_support,
+            relationship.deceased,
         )
 
     @classmethod
@@ -66,6 +67,7 @@ class CirclePerson:
             revision.kind,
             revision.ring,
             revision.is_support,
+            revision.deceased,
         )
 
 
@@ -96,7 +98,8 @@ def circle_svg(
         by_ring[person.ring if person.ring in RING_RADII else 3].append(person)
     kinds = [kind for kind in KIND_STYLE if any(p.kind == kind for p in people)]
     has_support = any(p.is_support for p in people)
-    legend_rows = math.ceil(len(kinds) / 2) + (1 if has_support else 0)
+    has_deceased = any(p.deceased for p in people)
+    legend_rows = math.ceil(len(kinds) / 2) + (1 if has_support else 0) + (1 if has_deceased else 0)
     height = SIZE + (legend_rows * LEGEND_ROW + 16 if legend_rows else 0)
 
     parts: list[str] = [
@@ -160,7 +163,7 @@ def circle_svg(
             parts.append(
                 format_html(
                     '<g class="person" data-relationship-id="{}" data-ring="{}" data-kind="{}">'
-                    "<title>{} — {}, ring {}{}</title>"
+                    "<title>{} — {}{}, ring {}{}</title>"
                     '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="{}"/>'
                     '<text x="{}" y="{}" font-size="9" font-weight="bold" fill="#ffffff" '
                     'text-anchor="middle">{}</text>'
@@ -171,6 +174,7 @@ def circle_svg(
                     person.kind,
                     person.name,
                     kind_label,
+                    ", has died" if person.deceased else "",
                     ring,
                     ", a source of support" if person.is_support else "",
                     x,
@@ -184,7 +188,7 @@ def circle_svg(
                     code,
                     x,
                     y + DOT_RADIUS + 11,
-                    _short(person.name),
+                    _short(person.name) + (" †" if person.deceased else ""),
                 )
             )
     if legend_rows:
@@ -221,6 +225,9 @@ def circle_svg(
                     y + 13,
                 )
             )
+        if has_deceased:
+            y = top + (math.ceil(len(kinds) / 2) + (1 if has_support else 0)) * LEGEND_ROW
+            parts.append(format_html('<text x="14" y="{}">† after a name: has died</text>', y + 13))
         parts.append(mark_safe("</g>"))  # noqa: S308 - a constant closing tag  # nosec B308
     parts.append(mark_safe("</svg>"))  # noqa: S308 - a constant closing tag  # nosec B308
     return mark_safe("".join(parts))  # noqa: S308 - every part above is format_html output  # nosec B308 B703

@@ -78,7 +78,6 @@ class RelationshipKind(models.TextChoices):
     COLLEAGUE = "colleague", "Colleague / fellow student"
     NEIGHBOUR = "neighbour", "Neighbour / community"
     PROFESSIONAL = "professional", "Professional (GP, teacher, carer)"
-    DECEASED = "deceased", "Deceased"
     OTHER = "other", "Other"
 
 
@@ -123,6 +122,10 @@ class Relationship(models.Model):
     changed_near_onset = models.BooleanField("changed near symptom onset", default=False)
     change_when = models.CharField("when it changed", max_length=120, blank=True)
     is_support = models.BooleanField("a source of support", default=False)
+    # A person who has died stays who they were to the patient ("mother, died 2025"): death
+    # is a state of the person, not a kind of relationship. The date may be unknown.
+    deceased = models.BooleanField("has died", default=False)
+    died_on = models.DateField("died on", null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -132,8 +135,18 @@ class Relationship(models.Model):
     class Meta:
         ordering = ["ring", "name", "id"]
         indexes = [models.Index(fields=["clinic", "patient", "removed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(died_on__isnull=True) | models.Q(deceased=True),
+                name="relationship_died_on_only_if_deceased",
+                violation_error_message="A date of death needs the person marked as died.",
+            ),
+        ]
 
     def __str__(self) -> str:
+        if self.deceased:
+            died = f", died {self.died_on.year}" if self.died_on else ", died"
+            return f"{self.name} ({self.get_kind_display().lower()}{died})"
         return f"{self.name} ({self.get_kind_display()})"
 
 
@@ -157,6 +170,7 @@ class RelationshipRevision(models.Model):
     kind = models.CharField(max_length=20, choices=RelationshipKind.choices)
     ring = models.PositiveSmallIntegerField(choices=Ring.choices)
     is_support = models.BooleanField(default=False)
+    deceased = models.BooleanField(default=False)
     removed = models.BooleanField(default=False)
 
     class Meta:

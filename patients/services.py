@@ -59,6 +59,8 @@ RELATIONSHIP_FIELDS = [
     "changed_near_onset",
     "change_when",
     "is_support",
+    "deceased",
+    "died_on",
 ]
 LIFE_EVENT_FIELDS = ["occurred_on", "description", "relationship", "mood_effect"]
 
@@ -333,8 +335,15 @@ def _revision(relationship: Relationship, *, by, at: datetime) -> RelationshipRe
         kind=relationship.kind,
         ring=relationship.ring,
         is_support=relationship.is_support,
+        deceased=relationship.deceased,
         removed=relationship.removed_at is not None,
     )
+
+
+def _died_means_deceased(relationship: Relationship) -> None:
+    # A date of death says the person has died; the box need not be ticked as well.
+    if relationship.died_on is not None:
+        relationship.deceased = True
 
 
 @transaction.atomic
@@ -358,6 +367,7 @@ def relationship_create(
             claim, Relationship, describe=lambda person: f"{quoted(person.name)} in the inventory"
         )
     relationship = Relationship(clinic_id=patient.clinic_id, patient=patient, **fields)
+    _died_means_deceased(relationship)
     relationship.full_clean()
     relationship.save()
     submission_done(claim, relationship)
@@ -390,6 +400,7 @@ def relationship_update(
     before = {name: getattr(relationship, name) for name in RELATIONSHIP_FIELDS}
     for name, value in fields.items():
         setattr(relationship, name, value)
+    _died_means_deceased(relationship)
     changes = diff_fields(before, relationship, RELATIONSHIP_FIELDS)
     if not changes:
         return relationship

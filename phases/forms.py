@@ -80,8 +80,6 @@ class ProblemAreaForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
             "kind",
             "is_primary",
             "deceased",
-            "deceased_name",
-            "death_date",
             "mourning_status",
             "other_party",
             "dispute_stage",
@@ -91,7 +89,6 @@ class ProblemAreaForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "death_date": DateInput(),
             "transition_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
@@ -116,8 +113,6 @@ class ProblemAreaForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
             Fieldset(
                 "Grief",
                 "deceased",
-                "deceased_name",
-                "death_date",
                 "mourning_status",
                 css_class="kind-fields",
                 data_kind="grief",

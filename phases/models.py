@@ -39,6 +39,14 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
 
 
+class EndingDecision(models.TextChoices):
+    CONTINUE = "continue_ipt", "Continue or extend IPT"
+    MEDICATION_REVIEW = "medication_review", "Medication review"
+    REFERRAL = "referral", "Referral elsewhere"
+    MAINTENANCE = "maintenance_ipt", "Maintenance IPT"
+    NONE = "none", "None (with a reason)"
+
+
 class TreatmentCourse(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
     patient = models.ForeignKey(
@@ -82,6 +90,19 @@ class TreatmentCourse(models.Model):
     previous_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.TextField(blank=True)
+    # The initial assessment asks whether medication and a referral elsewhere were weighed
+    # (severity, preference, risk), and records what was decided.
+    medication_considered = models.BooleanField("medication considered", default=False)
+    referral_considered = models.BooleanField("referral elsewhere considered", default=False)
+    medication_referral_notes = models.TextField(
+        "what was decided about medication and referral", blank=True
+    )
+    # A decided ending (phases.services.course_advance into completed): what comes next for
+    # a patient whose PHQ-9 did not fall by half; optional for one who responded.
+    ending_decision = models.CharField(
+        "what comes next", max_length=20, choices=EndingDecision.choices, blank=True
+    )
+    ending_decision_reason = models.TextField("why", blank=True)
     # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -138,8 +159,13 @@ class DisputeStage(models.TextChoices):
     DISSOLUTION = "dissolution", "Dissolution"
 
 
+class Mourning(models.TextChoices):
+    NORMAL = "normal", "Normal mourning"
+    COMPLICATED = "complicated", "Complicated (delayed, distorted or chronic)"
+
+
 class ProblemArea(models.Model):
-    """One agreed problem area, with the fields its kind needs."""
+    """One agreed problem area, with the manual's fields for its kind."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
     course = models.ForeignKey(
@@ -147,7 +173,7 @@ class ProblemArea(models.Model):
     )
     kind = models.CharField(max_length=30, choices=ProblemAreaKind.choices)
     is_primary = models.BooleanField(default=True)
-    # Grief
+    # Grief: the person who died is a person of the inventory marked as died.
     deceased = models.ForeignKey(
         "patients.Relationship",
         on_delete=models.PROTECT,
@@ -156,12 +182,19 @@ class ProblemArea(models.Model):
         related_name="+",
         verbose_name="who died",
     )
-    deceased_name = models.CharField(
-        "who died (if not in the inventory)", max_length=120, blank=True
+    relationship_reconstructed = models.TextField(
+        "the relationship with them, reconstructed",
+        blank=True,
+        help_text="What they did together, the good and the disappointing, as the patient "
+        "tells it now.",
     )
-    death_date = models.DateField("when", null=True, blank=True)
-    mourning_status = models.CharField(max_length=200, blank=True)
-    # Role dispute
+    mourning = models.CharField(max_length=12, choices=Mourning.choices, blank=True)
+    mourning_status = models.CharField("how the mourning shows", max_length=200, blank=True)
+    anniversaries = models.TextField(
+        "anniversaries", blank=True, help_text="Dates that may be hard: the death, birthdays."
+    )
+    # Role dispute: the other party is a living person of the inventory. ``dispute_stage``
+    # is the stage now, the latest of its ``stage_entries``.
     other_party = models.ForeignKey(
         "patients.Relationship",
         on_delete=models.PROTECT,
@@ -171,11 +204,29 @@ class ProblemArea(models.Model):
         verbose_name="the other party",
     )
     dispute_stage = models.CharField(max_length=15, choices=DisputeStage.choices, blank=True)
+    non_reciprocal_expectations = models.TextField(
+        "non-reciprocal expectations",
+        blank=True,
+        help_text="What each expects of the other that the other does not share.",
+    )
+    dispute_options = models.TextField("options the patient sees", blank=True)
     # Role transition
     old_role = models.CharField(max_length=200, blank=True)
     new_role = models.CharField(max_length=200, blank=True)
     transition_date = models.DateField("when the transition happened", null=True, blank=True)
-    # Interpersonal deficits / sensitivity, and any kind
+    old_role_losses = models.TextField("the old role: what is lost with it", blank=True)
+    old_role_gains = models.TextField("the old role: what leaving it gains", blank=True)
+    new_role_losses = models.TextField("the new role: what it costs", blank=True)
+    new_role_gains = models.TextField("the new role: what it offers", blank=True)
+    new_role_skills = models.TextField("skills the new role needs", blank=True)
+    new_role_supports = models.TextField("supports the new role needs", blank=True)
+    # Interpersonal deficits / sensitivity
+    social_isolation = models.TextField(
+        "social isolation",
+        blank=True,
+        help_text="How few and how distant the patient's relationships are, and since when.",
+    )
+    # Any kind
     notes = models.TextField(blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
@@ -190,10 +241,38 @@ class ProblemArea(models.Model):
         return self.get_kind_display()
 
 
+class DisputeStageEntry(models.Model):
+    """The stage of a role dispute as recorded at one middle-phase session: the dispute's
+    history, drawn on the course page. The latest entry's stage is the area's
+    ``dispute_stage``."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="+")
+    problem_area = models.ForeignKey(
+        ProblemArea, on_delete=models.PROTECT, related_name="stage_entries"
+    )
+    stage = models.CharField(max_length=15, choices=DisputeStage.choices)
+    recorded_on = models.DateField("date")
+    # The session it was recorded at, when recorded from one. Sessions sit above phases: an
+    # id, as the outbox keeps what a notice is about.
+    session_id = models.BigIntegerField(null=True, blank=True)
+    note = models.TextField("what showed the stage", blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_on", "at", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "recorded_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} on {self.recorded_on}"
+
+
 class GoalStatus(models.TextChoices):
     OPEN = "open", "Working on it"
     ACHIEVED = "achieved", "Achieved"
     PARTLY = "partly", "Partly achieved"
+    NOT_ACHIEVED = "not_met", "Not achieved"
     DROPPED = "dropped", "Set aside"
 
 
@@ -268,3 +347,43 @@ class RelapsePreventionPlan(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class FocusDecision(models.TextChoices):
+    KEPT = "kept", "Focus kept"
+    CHANGED = "changed", "Focus changed"
+
+
+class MidCourseReview(models.Model):
+    """The review at the contract's halfway session: the scores against baseline and the
+    goals as they stood (snapshots), whether the focus is kept, and the plan for the
+    sessions left. One per course."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="mid_course_reviews"
+    )
+    # The session it was held at, when known (an id: sessions sit above phases), and the
+    # number of sessions held by then against the contract.
+    session_id = models.BigIntegerField(null=True, blank=True)
+    sessions_held = models.PositiveSmallIntegerField()
+    planned_sessions = models.PositiveSmallIntegerField()
+    baseline_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
+    phq9 = models.PositiveSmallIntegerField("PHQ-9 at the review", null=True, blank=True)
+    baseline_gad7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    gad7 = models.PositiveSmallIntegerField("GAD-7 at the review", null=True, blank=True)
+    # [{"id", "text", "status", "progress"}] for each live goal at the review.
+    goals = models.JSONField(default=list, blank=True)
+    goals_progress = models.TextField("the goals' progress")
+    focus = models.CharField(max_length=10, choices=FocusDecision.choices)
+    focus_reason = models.TextField("why")
+    plan = models.TextField("plan for the remaining sessions")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course"], name="one_mid_course_review_per_course")
+        ]
+        indexes = [models.Index(fields=["clinic", "course"])]

@@ -57,22 +57,53 @@ PROBLEM_AREA_FIELDS = [
     "kind",
     "is_primary",
     "deceased",
-    "deceased_name",
-    "death_date",
+    "relationship_reconstructed",
+    "mourning",
     "mourning_status",
+    "anniversaries",
     "other_party",
     "dispute_stage",
+    "non_reciprocal_expectations",
+    "dispute_options",
     "old_role",
     "new_role",
     "transition_date",
+    "old_role_losses",
+    "old_role_gains",
+    "new_role_losses",
+    "new_role_gains",
+    "new_role_skills",
+    "new_role_supports",
+    "social_isolation",
     "notes",
 ]
 # The fields each kind of problem area keeps; the others are cleared on save.
 KIND_FIELDS = {
-    ProblemAreaKind.GRIEF: {"deceased", "deceased_name", "death_date", "mourning_status"},
-    ProblemAreaKind.ROLE_DISPUTE: {"other_party", "dispute_stage"},
-    ProblemAreaKind.ROLE_TRANSITION: {"old_role", "new_role", "transition_date"},
-    ProblemAreaKind.DEFICITS: set(),
+    ProblemAreaKind.GRIEF: {
+        "deceased",
+        "relationship_reconstructed",
+        "mourning",
+        "mourning_status",
+        "anniversaries",
+    },
+    ProblemAreaKind.ROLE_DISPUTE: {
+        "other_party",
+        "dispute_stage",
+        "non_reciprocal_expectations",
+        "dispute_options",
+    },
+    ProblemAreaKind.ROLE_TRANSITION: {
+        "old_role",
+        "new_role",
+        "transition_date",
+        "old_role_losses",
+        "old_role_gains",
+        "new_role_losses",
+        "new_role_gains",
+        "new_role_skills",
+        "new_role_supports",
+    },
+    ProblemAreaKind.DEFICITS: {"social_isolation"},
 }
 GOAL_FIELDS = ["text", "status", "progress"]
 # The goal form carries one-time keys bound to the problem area (ipt_clinic.submissions).
@@ -525,8 +556,8 @@ def _apply_problem_area(area: ProblemArea, fields: dict) -> None:
         field = ProblemArea._meta.get_field(name)
         setattr(area, name, None if field.null else "")
     errors = {}
-    if area.kind == ProblemAreaKind.GRIEF and not (area.deceased_id or area.deceased_name):
-        errors["deceased"] = "Say who died: pick them from the inventory or write their name."
+    if area.kind == ProblemAreaKind.GRIEF and not area.deceased_id:
+        errors["deceased"] = "Choose who died from the inventory (a person marked as died)."
     if area.kind == ProblemAreaKind.ROLE_DISPUTE:
         if not area.other_party_id:
             errors["other_party"] = "Choose the other party from the inventory."

@@ -260,18 +260,22 @@ def test_it_grieves_only_the_dead_and_leans_only_on_the_living(demo):
         person = area.deceased
         # The one who died is in the inventory, marked deceased: nobody grieves a living
         # partner (or a name that is nobody in the inventory).
-        assert person is not None and person.kind == "deceased", area.pk
+        assert person is not None and person.deceased, area.pk
         assert person.patient_id == area.course.patient_id
-        assert area.death_date is not None and area.death_date < area.course.start_date
+        # Still who they were to the patient ("Mum, died 2025"), not a kind of their own.
+        assert person.kind in ("parent", "partner", "sibling", "child", "family"), area.pk
+        assert person.died_on is not None and person.died_on < area.course.start_date
     for patient_id in ProblemArea.objects.filter(kind="grief", deceased__isnull=False).values_list(
         "course__patient_id", flat=True
     ):
-        late = Relationship.objects.filter(patient_id=patient_id, kind="deceased")
+        late = Relationship.objects.filter(patient_id=patient_id, deceased=True)
         widowed = ("partner", "husband", "wife")
         if any(word in person.change_when for person in late for word in widowed):
             # Widowed: no living partner in the same inventory.
-            assert not Relationship.objects.filter(patient_id=patient_id, kind="partner").exists()
-    dead = Relationship.objects.filter(kind="deceased")
+            assert not Relationship.objects.filter(
+                patient_id=patient_id, kind="partner", deceased=False
+            ).exists()
+    dead = Relationship.objects.filter(deceased=True)
     assert dead.exists()
     # The dead are remembered, not met: no contact, no support, nothing they do now.
     assert not dead.exclude(contact_frequency="").exists()
@@ -283,10 +287,10 @@ def test_it_grieves_only_the_dead_and_leans_only_on_the_living(demo):
             | Q(wants_to_change__icontains=phrase)
         ).exists(), phrase
     assert not RelapsePreventionPlan.supports.through.objects.filter(
-        relationship__kind="deceased"
+        relationship__deceased=True
     ).exists()
-    assert not Assignment.objects.filter(relationship__kind="deceased").exists()
-    assert not ProblemArea.objects.filter(other_party__kind="deceased").exists()
+    assert not Assignment.objects.filter(relationship__deceased=True).exists()
+    assert not ProblemArea.objects.filter(other_party__deceased=True).exists()
     assert not ProblemArea.objects.filter(kind="role_dispute", other_party__isnull=True).exists()
 
 
@@ -327,7 +331,7 @@ def test_it_dates_the_timeline_before_it_was_recorded(demo):
         assert LifeEvent.objects.filter(
             patient_id=area.course.patient_id,
             relationship=area.deceased,
-            occurred_on=area.death_date,
+            occurred_on=area.deceased.died_on,
         ).exists(), area.pk
     transitions = ProblemArea.objects.filter(kind="role_transition").select_related("course")
     assert transitions.exists()

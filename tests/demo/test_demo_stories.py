@@ -68,8 +68,11 @@ def test_it_tells_one_course_per_problem_area_each_at_another_phase(stories):
 def test_it_mourns_frank_and_plans_for_the_end_with_the_living(stories):
     margaret = _course(stories["NG-0001"])
     grief = margaret.problem_areas.get()
-    assert grief.deceased.name == "Frank" and grief.deceased.kind == "deceased"
-    assert not stories["NG-0001"].relationships.filter(kind="partner").exists()
+    frank = grief.deceased
+    assert (frank.name, frank.kind, frank.deceased) == ("Frank", "partner", True)
+    assert frank.died_on is not None and frank.died_on < margaret.start_date
+    # Widowed: her only partner in the inventory is Frank, who died.
+    assert list(stories["NG-0001"].relationships.filter(kind="partner")) == [frank]
     plan = margaret.relapse_plan
     assert sorted(plan.supports.values_list("name", flat=True)) == ["Claire", "Jean", "Pat"]
     assert (margaret.baseline_phq9, margaret.latest_phq9) == (19, 7)

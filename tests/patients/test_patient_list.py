@@ -37,7 +37,9 @@ def test_it_searches_by_name_and_record_number(therapist, therapist_client):
 def test_it_filters_by_phase_status_and_problem_area(therapist, therapist_client):
     grief = PatientFactory(primary_therapist=therapist, last_name="Griefcase")
     ProblemAreaFactory(
-        course=CourseFactory(patient=grief, phase=Phase.SOCIAL), kind="grief", deceased_name="Dad"
+        course=CourseFactory(patient=grief, phase=Phase.SOCIAL),
+        kind="grief",
+        deceased=RelationshipFactory(patient=grief, name="Dad", kind="parent", deceased=True),
     )
     dispute = PatientFactory(primary_therapist=therapist, last_name="Disputant")
     ProblemAreaFactory(

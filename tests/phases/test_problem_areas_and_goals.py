@@ -23,13 +23,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_keeps_only_the_fields_of_the_kind(course, therapist):
-    mother = RelationshipFactory(patient=course.patient, kind="deceased", name="Mum")
+    mother = RelationshipFactory(
+        patient=course.patient, kind="parent", name="Mum", deceased=True, died_on=date(2025, 11, 1)
+    )
     area = problem_area_create(
         course=course,
         by=therapist,
         kind="grief",
         deceased=mother,
-        death_date=date(2025, 11, 1),
         mourning_status="Avoids the grave; cannot speak of her",
         old_role="stray value from a switched kind",
     )
