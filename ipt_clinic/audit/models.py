@@ -33,6 +33,14 @@ class AuditEvent(models.Model):
     below every clinical app and outlives anything it mentions. ``changes`` holds
     ``{field: [old, new]}`` for updates: this is the change history of clinical records.
     On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE as well.
+
+    ``hash`` chains the trail: the SHA-256 of the previous event's hash followed by this
+    event's content (every column but ``hash``, as text: ``audit_event_content`` on
+    PostgreSQL, the ``audit_eventcontent`` view on SQLite). The database computes it in an
+    insert trigger (migration 0003), whichever way the row is inserted, so whatever the app
+    passes is overwritten; ``manage.py audit_verify`` walks the chain. A column added here
+    must be added to the content in a migration, and on SQLite a migration that remakes the
+    table must create the trigger again.
     """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -49,6 +57,7 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
