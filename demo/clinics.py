@@ -18,6 +18,8 @@ from patients.portal_links import hash_token, portal_link_create, portal_link_ur
 from phases.models import TreatmentCourse
 from sessions.models import Assignment, Measure, TherapySession
 
+from .guard import refuse_in_production
+
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the published password of fictional demo staff  # nosec B105
 BATCH_SIZE = 2000
 
@@ -116,6 +118,7 @@ def ensure_clinic(spec: ClinicSpec) -> Clinic:
 
 def ensure_staff(clinic: Clinic, specs: Iterable[StaffSpec], password_hash: str) -> dict:
     """Create the staff that are missing (one bulk insert); return all of them by username."""
+    refuse_in_production()
     specs = list(specs)
     existing = {
         u.username: u for u in User.objects.filter(username__in=[s.username for s in specs])

@@ -19,6 +19,10 @@ if (
         "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
     )
 
+# seed_demo, demo_logins and anything else that makes demo accounts refuse to run (demo/guard.py):
+# the demo's staff share a published password. Deliberately not read from the environment.
+DEMO_DATA_ALLOWED = False
+
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = _positive_int("SECURE_HSTS_SECONDS", 31536000)

@@ -6,6 +6,7 @@ patient's portal link."""
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import clinics, seed
+from demo.guard import DemoRefused, refuse_in_production
 from ipt_clinic.accounts.models import User
 from patients.models import Patient
 
@@ -19,6 +20,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, address: str, **options):
+        try:
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from exc
         users = {
             u.username: u
             for u in User.objects.filter(username__in=[clinics.TOUR_THERAPIST, clinics.TOUR_ADMIN])

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import clinics, seed
+from demo.guard import DemoRefused, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale: int, **options):
+        try:
+            refuse_in_production()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from exc
         if scale < 0:
             raise CommandError("--scale must be 0 or more.")
         started = time.monotonic()
