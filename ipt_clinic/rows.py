@@ -120,3 +120,13 @@ def statement(key: str, build) -> tuple[str, list[Columns]]:
     if found is None:
         found = _statements[cache_key] = build()
     return found
+
+def prepares_statements() -> bool:
+    """Whether this connection may prepare statements on the server: PostgreSQL with
+    DATABASE_SERVER_SIDE_BINDING on (the settings turn it off behind a pooler in transaction
+    mode, where a statement prepared on one server connection is unknown on the next). Code
+    that prepares by hand (psycopg's ``prepare=True``) asks this first."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
+    )

@@ -198,6 +198,13 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
     if _bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", _positive_int("DATABASE_PREPARE_THRESHOLD", 5))
+    else:
+        # Behind a pooler in transaction mode the next statement may run on another server
+        # connection, which has never heard of a statement prepared on this one: nothing is
+        # prepared, whatever the URL's own options say (code that prepares by hand asks
+        # ipt_clinic.rows.prepares_statements() first).
+        options["server_side_binding"] = False
+        options["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _env("str", "REDIS_URL", default="")

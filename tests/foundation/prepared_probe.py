@@ -1,0 +1,71 @@
+"""Run by test_prepared_statements.py in a process of its own, against an empty migrated
+PostgreSQL database, with DATABASE_SERVER_SIDE_BINDING as the test sets it: a staff member
+and a patient in the portal each open their pages more often than DATABASE_PREPARE_THRESHOLD
+(every request loads the session, the user with their clinic and the second-factor device,
+and writes an audit event), a statement is run by hand through psycopg as code that prepares
+by hand does (asking ``rows.prepares_statements()``), then every statement prepared on the
+connection is printed as JSON. ``python -m tests.foundation.prepared_probe``"""
+
+import json
+import os
+
+import django
+import psycopg
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipt_clinic.settings.test")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from ipt_clinic import rows  # noqa: E402
+from ipt_clinic.accounts.models import Role  # noqa: E402
+from patients.portal_links import portal_link_create  # noqa: E402
+from tests.conftest import login  # noqa: E402
+from tests.factories import ClinicFactory, CourseFactory, PatientFactory, UserFactory  # noqa: E402
+from tests.portal.links import open_portal  # noqa: E402
+
+# More than any threshold the settings allow by default (5): a statement that would be
+# prepared automatically is prepared by then.
+REQUESTS = 8
+
+
+def main() -> None:
+    setup_test_environment()  # as pytest-django does: the test client's host is allowed
+    clinic = ClinicFactory()
+    therapist = UserFactory(clinic=clinic, role=Role.THERAPIST)
+    patient = PatientFactory(clinic=clinic, primary_therapist=therapist)
+    CourseFactory(patient=patient, therapist=therapist)
+    _, url = portal_link_create(patient=patient, by=therapist)
+
+    staff = login(Client(), therapist)
+    portal = Client()
+    opened = open_portal(portal, url)
+    assert opened.status_code == 302, (opened.status_code, opened.content[:300])
+    pages = [
+        (staff, reverse("patients:detail", args=[patient.pk])),
+        (staff, reverse("patients:list")),
+        (portal, reverse("portal:home")),
+    ]
+    for _ in range(REQUESTS):
+        for client, page in pages:
+            assert client.get(page).status_code == 200, page
+
+    # By hand, on the same connection: prepared when rows.prepares_statements() says so, else
+    # left to psycopg's own rule (prepare=None: the connection's threshold), which the
+    # settings set to None, never, with binding off.
+    prepare = True if rows.prepares_statements() else None
+    with psycopg.Cursor(connection.connection) as cursor:
+        for _ in range(REQUESTS):
+            cursor.execute("SELECT %s::int AS by_hand", [1], prepare=prepare)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    print(json.dumps({"prepared": prepared}))
+
+
+if __name__ == "__main__":
+    main()
