@@ -1,14 +1,15 @@
-"""Model instances from fixed SQL statements, for the few lookups made on every request or
-every message.
+"""Fixed SQL statements over the models' own columns, and their rows turned back into model
+instances the way the ORM does it (the backend's and the fields' database converters, then
+``Model.from_db``).
 
-The ORM builds and compiles its SQL anew for each query: about half a millisecond for a
-lookup by key on this project's machine, where the statement's round trip to PostgreSQL
-costs a fifth of that. A lookup that runs on every staff request (the session, the user
-with their clinic, the second-factor device) or for every notification sent is written
-once here as SQL over the models' own column lists and turned back into instances the way
-the ORM does (the backend's and the fields' database converters, then ``Model.from_db``). Queries still go
+Hand-made SQL is the exception: a caller uses this module only where ``make bench`` showed
+a target missed through the ORM, says so beside the call, and has a test comparing its
+result with the ORM's on SQLite and PostgreSQL (tests/foundation/test_rows.py covers the
+conversion here). The per-request lookups (the
+session, the user with their clinic, the second-factor device, the portal link) went back
+to the ORM when the benchmark showed every page within its target without them. Queries go
 through Django's cursor: its error translation, its query log and, on PostgreSQL, its
-prepared statements apply.
+statement preparing (only with DATABASE_SERVER_SIDE_BINDING on) apply.
 """
 
 from __future__ import annotations
@@ -61,25 +62,6 @@ def instances(row: Sequence, parts: Sequence[Columns]) -> list:
     return found
 
 
-def fetch_one(sql: str, params: Sequence, parts: Sequence[Columns]) -> list | None:
-    """Run ``sql`` (selecting ``parts``' columns in order) and return the first row's
-    instances, or None when there is no row."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else instances(row, parts)
-
-
-def select_where(model, *conditions: tuple[str, str]) -> tuple[str, list[Columns]]:
-    """The statement selecting every column of ``model`` whose rows meet each condition, a
-    (column, operator) pair compared to one parameter: ``("session_key", "=")``."""
-    quote = connection.ops.quote_name
-    part = Columns(model, "t")
-    where = " AND ".join(f"t.{quote(column)} {operator} %s" for column, operator in conditions)
-    sql = f"SELECT {part.sql} FROM {quote(model._meta.db_table)} t WHERE {where}"  # noqa: S608 - names from the model, operators from the code  # nosec B608
-    return sql, [part]
-
-
 def insert(model, values: dict) -> None:
     """Insert one row of ``model``: ``values`` by attribute name (``clinic_id``), every other
     column its field's default (``auto_now_add`` and ``auto_now``: now), each value prepared
@@ -120,6 +102,7 @@ def statement(key: str, build) -> tuple[str, list[Columns]]:
     if found is None:
         found = _statements[cache_key] = build()
     return found
+
 
 def prepares_statements() -> bool:
     """Whether this connection may prepare statements on the server: PostgreSQL with

@@ -16,10 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from ipt_clinic import rows
-from ipt_clinic.accounts.models import Clinic
 from ipt_clinic.audit.services import AuditAction, audit_record
-from patients.models import Patient, PortalLink
+from patients.models import PortalLink
 from patients.portal_links import (
     PortalLinkExpired,
     PortalLinkInvalid,
@@ -59,42 +57,18 @@ def portal_response(view):
     return wrapper
 
 
-def _link_statement():
-    from django.db import connection
-
-    quote = connection.ops.quote_name
-    link, patient, clinic = (
-        rows.Columns(PortalLink, "l"),
-        rows.Columns(Patient, "p"),
-        rows.Columns(Clinic, "c"),
-    )
-    sql = (
-        f"SELECT {link.sql}, {patient.sql}, {clinic.sql}"  # noqa: S608 - names from the models  # nosec B608
-        f" FROM {quote(PortalLink._meta.db_table)} l"
-        f" JOIN {quote(Patient._meta.db_table)} p ON p.{quote('id')} = l.{quote('patient_id')}"
-        f" JOIN {quote(Clinic._meta.db_table)} c ON c.{quote('id')} = p.{quote('clinic_id')}"
-        f" WHERE l.{quote('id')} = %s"
-    )
-    return sql, [link, patient, clinic]
-
-
 def current_portal_link(request: HttpRequest) -> PortalLink | None:
     """The link this browser's portal session was opened with (with its patient and their
-    clinic), un-checked. Every portal request reads it, so by one fixed statement
-    (``ipt_clinic.rows``) rather than an ORM query compiled each time."""
+    clinic, in the same query), un-checked."""
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         return None  # a staff session never carries a portal identity
     link_id = request.session.get(PORTAL_LINK_SESSION_KEY)
     if not isinstance(link_id, int):
         return None
-    sql, parts = rows.statement("portal-link", _link_statement)
-    found = rows.fetch_one(sql, [link_id], parts)
-    if found is None:
+    try:
+        return PortalLink.objects.select_related("patient__clinic").get(pk=link_id)
+    except PortalLink.DoesNotExist:
         return None
-    link, patient, clinic = found
-    Patient._meta.get_field("clinic").set_cached_value(patient, clinic)
-    PortalLink._meta.get_field("patient").set_cached_value(link, patient)
-    return link
 
 
 def portal_page(view):

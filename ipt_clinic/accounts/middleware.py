@@ -11,10 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
-
-from ipt_clinic import rows
 
 SESSION_LOGIN_AT = "staff_login_at"
 SESSION_LAST_SEEN = "staff_last_seen"
@@ -170,27 +169,28 @@ class MFARequiredMiddleware:
 
 
 class StaffOTPMiddleware(OTPMiddleware):
-    """django-otp's middleware, with the session's second-factor device read by one fixed
-    statement per device model (``ipt_clinic.rows``) instead of the ORM's lookup: it runs on
-    every staff request. The device is still read on every request, so a device removed or
-    unconfirmed (recovery codes regenerated, second factor reset) ends verification at once,
-    and django-otp's own checks (the device belongs to this user and is confirmed) run
-    unchanged."""
+    """django-otp's middleware, with one refusal added: a session naming something that is
+    not a second-factor device has no second factor. django-otp's own lookup answers None for
+    a device that is gone or a name it cannot read, but fails with an AttributeError (a
+    server error) on the name of a model that is not a device."""
 
-    def _device_from_persistent_id(self, persistent_id: str):
-        persistent_id = self._normalize_persistent_id(persistent_id)
-        try:
-            model_label, device_id = persistent_id.rsplit("/", 1)
-            app_label, model_name = model_label.split(".")
-            model = apps.get_model(app_label, model_name)
-            pk = int(device_id)
-        except (ValueError, LookupError):
-            return None
-        if not issubclass(model, Device):
-            return None
-        sql, parts = rows.statement(
-            f"otp-device:{model._meta.label_lower}",
-            lambda: rows.select_where(model, (model._meta.pk.column, "=")),
-        )
-        found = rows.fetch_one(sql, [pk], parts)
-        return None if found is None else found[0]
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        # Only a session the browser names (a staff or portal session, read for its user
+        # anyway): a request without one loads nothing here.
+        if session is not None and session.session_key is not None:
+            persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+            if persistent_id and not _names_a_device_model(persistent_id):
+                del session[DEVICE_ID_SESSION_KEY]
+        return super().__call__(request)
+
+
+def _names_a_device_model(persistent_id: str) -> bool:
+    """False only when ``persistent_id`` (``app_label.model_name/pk``, as
+    ``Device.persistent_id`` writes it) names a model that is not a device; a name that is
+    unreadable or of no model is left to django-otp, which answers None for it."""
+    try:
+        model = apps.get_model(persistent_id.rsplit("/", 1)[0])
+    except (AttributeError, ValueError, LookupError):
+        return True
+    return issubclass(model, Device)

@@ -1,35 +1,16 @@
-"""Django's database sessions, with the per-request load as one fixed statement.
+"""Django's database sessions, with an outage told apart from a deleted session.
 
-``SESSION_ENGINE`` names this module. Everything but the load is Django's own
-(``django.contrib.sessions.backends.db``): saving, key rotation at login, expiry, the
-``clearsessions`` command. Every staff request loads its session, so the lookup is written
-once as SQL (see ``ipt_clinic.rows``) instead of compiled by the ORM each time; it asks
-exactly what Django's does: the row with this key whose expiry is still ahead.
+``SESSION_ENGINE`` names this module. Everything but the error handling of ``save`` is
+Django's own (``django.contrib.sessions.backends.db``): loading, saving, key rotation at
+login, expiry, the ``clearsessions`` command.
 """
 
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
-
-from ipt_clinic import rows
-
-
-def _load_statement():
-    from django.contrib.sessions.models import Session
-
-    return rows.select_where(Session, ("session_key", "="), ("expire_date", ">"))
 
 
 class SessionStore(DatabaseSessionStore):
-    def _get_session_from_db(self):
-        sql, parts = rows.statement("session-load", _load_statement)
-        found = rows.fetch_one(sql, [self.session_key, timezone.now()], parts)
-        if found is None:
-            self._session_key = None  # as Django's store: an unknown or expired key is dropped
-            return None
-        return found[0]
-
     def save(self, must_create=False):
         """Django's save, except when the database cannot be reached: Django turns every
         database error of an update into ``UpdateError``, which the session middleware
