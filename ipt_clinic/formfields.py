@@ -1,18 +1,24 @@
 """Bootstrap 5 form fields rendered in Python: the markup of crispy-forms' bootstrap5
-``field.html`` (``{{ field|as_crispy_field }}``) and ``uni_form.html``
-(``{{ form|crispy }}``), without their dozen template includes per field.
+``field.html`` (``{{ field|as_crispy_field }}``), without its dozen template includes per
+field. Used by one page only, the session note form (templates/sessions/note_form.html);
+every other form is rendered by crispy-forms itself.
 
-The same elements, classes, ids and attributes come out (label or legend, the asterisk of a
-required field, help text with its ``_helptext`` id, errors in ``invalid-feedback`` with the
-``_error`` id that ``aria-describedby`` names, ``is-invalid`` and ``aria-invalid``), only
-without crispy's runs of blank space between tags; tests/foundation/test_formfields.py
-compares the two renderings element by element. Widgets are rendered from Django's own
+Why that page: it renders a dozen fields and more, and through crispy its Python time
+doubled in ``make bench`` (about 2.1 times at p50, A/B in one run on the same machine),
+putting its p95 at the 25-ms target of a note page; the other forms showed no measurable
+cost and use crispy.
+
+The same elements, classes, ids and attributes come out as crispy's (label or legend, the
+asterisk of a required field, help text with its ``_helptext`` id, errors in
+``invalid-feedback`` with the ``_error`` id that ``aria-describedby`` names, ``is-invalid``
+and ``aria-invalid``), only without crispy's runs of blank space between tags;
+tests/foundation/test_formfields.py compares the two renderings element by element, for
+every field of the note form in each phase too. Widgets are rendered from Django's own
 ``get_context()`` (values, ``required``, ``aria-*``), formatted here the way Django's widget
 templates format them. A field whose widget this module does not know (a file input, a
 multi-widget, any widget with its own template) is handed to crispy-forms unchanged.
 
-In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}`` or
-``{{ form|bs5_form }}``.
+In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}``.
 """
 
 from __future__ import annotations
@@ -268,25 +274,6 @@ def render_field(bf: BoundField) -> SafeString:
     return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
 
 
-def render_form(form) -> SafeString:
-    """A whole form as crispy's ``{{ form|crispy }}`` (bootstrap5 ``uni_form.html``): the
-    non-field errors, then every field (hidden ones as they are)."""
-    parts = []
-    non_field = form.non_field_errors()
-    if non_field:
-        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in non_field)
-        parts.append(
-            f'<div class="alert alert-block alert-danger"><ul class="m-0">{items}</ul></div>'
-        )
-    parts.extend(render_field(bf) for bf in form)
-    return mark_safe("\n".join(parts))  # noqa: S308 - escaped errors, rendered fields  # nosec B308 B703
-
-
 @register.filter(name="bs5_field")
 def bs5_field(bf: BoundField) -> SafeString:
     return render_field(bf)
-
-
-@register.filter(name="bs5_form")
-def bs5_form(form) -> SafeString:
-    return render_form(form)

@@ -1,15 +1,16 @@
-"""ipt_clinic/formfields.py renders the markup of crispy-forms' bootstrap5 pack: the same
-elements, attributes and text, element by element (only the blank space between tags may
-differ), for every kind of field the app uses, unbound and with errors."""
+"""ipt_clinic/formfields.py, the note form's field renderer, gives the markup of crispy-forms'
+bootstrap5 pack: the same elements, attributes and text, element by element (only the blank
+space between tags may differ), for every kind of field, unbound and with errors, and for
+every field the note form shows in each phase."""
 
 from html.parser import HTMLParser
 
 import pytest
-from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
 from django.template import Context, Template
 
-from ipt_clinic.formfields import render_field, render_form
+from ipt_clinic.formfields import render_field
 
 
 class _Events(HTMLParser):
@@ -122,12 +123,6 @@ def test_each_field_is_what_crispy_renders(form):
         assert ours == theirs, bound.name
 
 
-def test_a_whole_form_is_what_crispy_renders():
-    form = Everything(BAD)
-    assert not form.is_valid()
-    assert _events(render_form(form)) == _events(as_crispy_form(form))
-
-
 def test_errors_are_tied_to_their_field_for_assistive_technology():
     form = Everything(BAD)
     form.is_valid()
@@ -140,15 +135,13 @@ def test_errors_are_tied_to_their_field_for_assistive_technology():
     assert 'id="id_level_helptext"' in html
 
 
-def test_the_template_filters():
+def test_the_template_filter():
     form = Everything(BAD)
     form.is_valid()
-    out = Template("{% load formfields %}{{ form.title|bs5_field }}|{{ form|bs5_form }}").render(
+    out = Template("{% load formfields %}{{ form.title|bs5_field }}").render(
         Context({"form": form})
     )
-    field, whole = out.split("|", 1)
-    assert _events(field) == _events(as_crispy_field(form["title"]))
-    assert _events(whole) == _events(as_crispy_form(form))
+    assert _events(out) == _events(as_crispy_field(form["title"]))
 
 
 def test_an_unknown_widget_goes_to_crispy():
@@ -168,3 +161,56 @@ def test_labels_and_errors_are_escaped_but_help_text_is_markup():
     assert "Notes &amp; &lt;more&gt;" in html
     assert "line &lt;two&gt;" in html
     assert "<em>as is</em>" in str(render_field(form["title"]))
+
+
+def _note_forms(course, therapist, phase, data=None):
+    """The forms of the note page (tests the view's own helpers: what it renders) for a
+    session held an hour ago in ``phase``, with a goal and a homework to review."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions import services
+    from sessions.views import _contract_form, _note_form
+    from tests.factories import AssignmentFactory, GoalFactory, ProblemAreaFactory, SessionFactory
+
+    course.phase = phase
+    course.save()
+    area = ProblemAreaFactory(course=course)
+    GoalFactory(problem_area=area)
+    AssignmentFactory(course=course)
+    session = SessionFactory(course=course, scheduled_start=timezone.now() - timedelta(hours=1))
+    note = services.note_start(session=session, by=therapist)
+    note.session = session
+    form = _note_form(note, data)
+    contract = _contract_form(note, data)
+    return form, contract
+
+
+def _note_page_fields(form, contract) -> list:
+    """Every field note_form.html renders through ``bs5_field``, in its order."""
+    return [
+        *form.phase_bound_fields(),
+        *(contract.visible_fields() if contract else []),
+        *form.goal_bound_fields(),
+        *form.homework_bound_fields(),
+        *form.common_bound_fields(),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("phase", ["initial", "social", "problem_solving", "termination"])
+@pytest.mark.parametrize("bound", [False, True], ids=["unbound", "errors"])
+def test_each_field_of_the_note_form_is_what_crispy_renders(course, therapist, phase, bound):
+    # Sent with a bad version and a risk level that is no choice: the page shows errors.
+    data = {"version": "x", "risk_level": "nope", "course-planned_sessions": "-1"}
+    form, contract = _note_forms(course, therapist, phase, data if bound else None)
+    if bound:
+        form.is_valid()
+        if contract:
+            contract.is_valid()
+    fields = _note_page_fields(form, contract)
+    assert len(fields) > 5
+    assert not bound or any(field.errors for field in fields)
+    for field in fields:
+        assert _events(render_field(field)) == _events(as_crispy_field(field)), field.name
