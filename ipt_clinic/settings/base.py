@@ -205,6 +205,36 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # ipt_clinic.rows.prepares_statements() first).
         options["server_side_binding"] = False
         options["prepare_threshold"] = None
+# Two roles on PostgreSQL (README, "Two database roles"): DATABASE_URL is the app's, a role that
+# owns nothing; MIGRATE_DATABASE_URL the owner of the schema's, given only to the process that
+# migrates (scripts/serve migrate), and the "owner" database of manage.py db_roles, which sets
+# the app's role up.
+if _env("str", "MIGRATE_DATABASE_URL", default=""):
+    _owner = _env("db_url", "MIGRATE_DATABASE_URL")
+    _app = DATABASES["default"]
+    if not (_app["ENGINE"] == "ipt_clinic.postgresql" and _owner["ENGINE"].endswith("postgresql")):
+        raise ImproperlyConfigured(
+            "MIGRATE_DATABASE_URL is for PostgreSQL: DATABASE_URL and it must both be postgres://"
+        )
+    if (_owner["NAME"], _owner["HOST"], str(_owner["PORT"] or 5432)) != (
+        _app["NAME"],
+        _app["HOST"],
+        str(_app["PORT"] or 5432),
+    ):
+        raise ImproperlyConfigured(
+            "MIGRATE_DATABASE_URL must name the same database (host, port, name) as DATABASE_URL"
+        )
+    if _owner["USER"] == _app["USER"]:
+        raise ImproperlyConfigured(
+            "MIGRATE_DATABASE_URL and DATABASE_URL name the same role: the app needs its own"
+        )
+    DATABASES["owner"] = {
+        **_app,
+        "USER": _owner["USER"],
+        "PASSWORD": _owner["PASSWORD"],
+        # The app's options (time limits, statement preparing), and any the owner's URL adds.
+        "OPTIONS": _app["OPTIONS"] | _owner.setdefault("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _env("str", "REDIS_URL", default="")
@@ -345,7 +375,6 @@ if env.str("PORTAL_CRISIS_LINE", default=""):
         "PORTAL_CRISIS_LINE_NAME and PORTAL_CRISIS_LINE_NUMBER instead"
     )
 
-
 # Security headers (the production module turns on the HTTPS-only parts).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -439,11 +468,48 @@ if NOTIFICATION_LEASE_SECONDS <= NOTIFICATION_SEND_TIME_LIMIT:
     )
 NOTIFICATION_MAX_ATTEMPTS = _positive_int("NOTIFICATION_MAX_ATTEMPTS", 6)
 
+# Every handler redacts the tokens of the links sent to people (portal, invitation, password
+# reset) from what it writes (ipt_clinic/log_redaction.py): Django logs the path of each failed
+# request ("Not Found: /p/<token>/"). Django's own handlers (DEFAULT_LOGGING: the error mail, the development
+# server's request lines) are replaced here by the same ones with the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "redact_secrets": {"()": "ipt_clinic.log_redaction.RedactSecrets"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": _env("str", "LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# The error mail's report, with the same tokens removed (also from the frames' variables).
+DEFAULT_EXCEPTION_REPORTER = "ipt_clinic.log_redaction.RedactingExceptionReporter"
