@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Around the staff session's own middleware below, so that their redirects are covered.
+    "ipt_clinic.private_pages.PrivatePagesMiddleware",
     "ipt_clinic.accounts.middleware.StaffOTPMiddleware",
     "ipt_clinic.accounts.middleware.SessionTimeoutMiddleware",
     "ipt_clinic.accounts.middleware.MFARequiredMiddleware",
