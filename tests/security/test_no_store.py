@@ -1,16 +1,12 @@
 """Nothing a staff member is shown stays in the browser's cache: on a shared workstation,
 Back or the history after logout must not bring a clinical page back
-(ipt_clinic/private_pages.py). Pages whose address holds a link's token are not stored
-either."""
+(ipt_clinic/private_pages.py)."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.http import urlsafe_base64_encode
 
 import tests.matrix as matrix
-from ipt_clinic.accounts.models import User
-from ipt_clinic.accounts.tokens import invite_token_generator
 from tests.conftest import login
 
 from .helpers import allowed_client, rows_with, url_for
@@ -53,6 +49,10 @@ def test_it_stores_nothing_through_the_login_and_the_logout(therapist, patient):
     shown = client.get(record)
     assert shown.status_code == 200 and patient.last_name in shown.content.decode()
     assert _not_stored(shown)
+    # Only what is private: the stylesheet the page loads keeps its cache.
+    stylesheet = client.get("/static/css/app.css")
+    assert stylesheet.status_code == 200
+    assert "no-store" not in stylesheet.get("Cache-Control", "")
 
     logout = client.post(reverse("accounts:logout"))
     assert logout.status_code == 302
@@ -62,32 +62,3 @@ def test_it_stores_nothing_through_the_login_and_the_logout(therapist, patient):
     assert again.status_code == 302
     assert again["Location"].startswith(reverse("accounts:login"))
     assert patient.last_name not in again.content.decode()
-
-
-def test_it_keeps_the_invitation_page_private(clinic):
-    invited = User.objects.create(
-        username="new.colleague", email="new@clinic.example", clinic=clinic, is_active=False
-    )
-    invited.set_unusable_password()
-    invited.save()
-    url = reverse(
-        "accounts:invite_accept",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(str(invited.pk).encode()),
-            "token": invite_token_generator.make_token(invited),
-        },
-    )
-    page = Client().get(url)
-    assert page.status_code == 200
-    assert "password" in page.content.decode().lower()
-    # Its Referer goes to this site only (whose logs redact the token); no-referrer would
-    # send its password form with "Origin: null", which the CSRF check refuses.
-    assert page["Referrer-Policy"] == "same-origin"
-    assert _not_stored(page)
-
-
-def test_it_leaves_static_files_cacheable_for_staff(therapist_client):
-    # Only what is private is kept out of caches: the stylesheet a staff page loads is not.
-    stylesheet = therapist_client.get("/static/css/app.css")
-    assert stylesheet.status_code == 200
-    assert "no-store" not in stylesheet.get("Cache-Control", "")
