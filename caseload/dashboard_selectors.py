@@ -12,18 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
     F,
+    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
@@ -65,12 +64,25 @@ class Metric:
     # "course": counted over active courses by course therapist; "session"/"note"/"risk":
     # counted over sessions, notes or measures by the therapist they belong to.
     source: str
+    # The table's column heading, short enough for the table to fit a 1366-px screen.
+    short: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.short or self.label
 
 
 METRICS: list[Metric] = [
-    Metric("active", "Active courses", "Courses with status active.", "course"),
+    Metric("active", "Active courses", "Courses with status active.", "course", "Active"),
     *[
-        Metric(f"phase_{phase.value}", phase.label, f"Active courses in {phase.label}.", "course")
+        Metric(
+            f"phase_{phase.value}",
+            phase.label,
+            f"Active courses in {phase.label}.",
+            "course",
+            # "Initial", "Social", "Problem-solving", "Termination"
+            phase.label.split()[0],
+        )
         for phase in ACTIVE_PHASES
     ],
     Metric(
@@ -78,6 +90,7 @@ METRICS: list[Metric] = [
         "Sessions this week",
         "Sessions booked from Monday to Sunday of this week (clinic time), not cancelled.",
         "session",
+        "This week",
     ),
     Metric(
         "no_show_rate",
@@ -86,12 +99,14 @@ METRICS: list[Metric] = [
         f"{NO_SHOW_WINDOW_WEEKS - 1} weeks before it, from Monday, clinic time (cancellations "
         f"left out). The list shows patients with a no-show in that time.",
         "session",
+        f"No-shows ({NO_SHOW_WINDOW_WEEKS} wk)",
     ),
     Metric(
         "unsigned_notes",
         f"Unsigned notes > {UNSIGNED_NOTE_HOURS} h",
         f"Session notes not yet signed whose session was more than {UNSIGNED_NOTE_HOURS} hours ago.",
         "note",
+        f"Unsigned > {UNSIGNED_NOTE_HOURS} h",
     ),
     Metric(
         "no_session_14",
@@ -99,22 +114,30 @@ METRICS: list[Metric] = [
         f"Active courses at least {NO_SESSION_DAYS} days old with no attended session in the "
         f"last {NO_SESSION_DAYS} days.",
         "course",
+        f"No session {NO_SESSION_DAYS} d",
     ),
     Metric(
         "past_planned",
         "Past planned sessions",
         "Active courses whose attended sessions have reached the planned number.",
         "course",
+        "Past planned",
     ),
     Metric(
         "risk_open",
         "Open risk flags",
         "Patients with a PHQ-9 item-9 risk flag that no clinician has responded to yet.",
         "risk",
+        "Open risk",
     ),
     Metric("phq9_overdue", "PHQ-9 overdue", PHQ9_OVERDUE_RULE, "course"),
 ]
 METRICS_BY_KEY = {metric.key: metric for metric in METRICS}
+# The figures that matter most lead the dashboard, and its table's columns.
+LEAD_KEYS = ["risk_open", "unsigned_notes", "phq9_overdue"]
+TABLE_METRICS = [METRICS_BY_KEY[key] for key in LEAD_KEYS] + [
+    metric for metric in METRICS if metric.key not in LEAD_KEYS
+]
 
 
 @dataclass
@@ -218,6 +241,22 @@ def _written_by(therapist_id: int) -> Q:
     return Q(signer_id=therapist_id) | Q(signer__isnull=True, session__therapist_id=therapist_id)
 
 
+# When a risk flag was raised: when its questionnaire entered the record.
+RISK_RAISED_AT = "created_at"
+
+
+def age_text(age: timedelta) -> str:
+    """A flag's age as the dashboard writes it: "2 d 3 h", "5 h 20 min", "12 min"."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
 def _open_risk_measures() -> QuerySet[Measure]:
     # Superseded measures included: answers the patient gave and then corrected were still
     # given, and a flag they raised stays open until a clinician responds to it.
@@ -229,6 +268,9 @@ def _open_risk_measures() -> QuerySet[Measure]:
 
 # The figures a row counts (the no-show rate is worked out from two of them).
 COUNTED_KEYS = [m.key for m in METRICS if m.key != "no_show_rate"]
+# A figure that changes with time alone changes one microsecond after the moment its
+# condition names (``last_attended_at < now - 14 days`` first holds just after it).
+_JUST_AFTER = timedelta(microseconds=1)
 
 
 def _zero_counts() -> dict[str, int]:
@@ -244,11 +286,26 @@ class TherapistRow:
     counts: dict[str, int] = field(default_factory=_zero_counts)
     attended_recent: int = 0  # in the no-show rate's window
     no_show_recent: int = 0
+    # A therapist of the clinic (listed even with nothing to count); False for someone else
+    # the clinic's records still name (listed only while they count something).
+    on_staff: bool = True
+    # When the oldest of the open risk flags counted here was raised.
+    risk_oldest_at: datetime | None = None
+    # The first moment after which a figure of this row changes with time alone.
+    valid_until: datetime | None = None
 
     @property
     def no_show_rate(self) -> float | None:
         seen = self.attended_recent + self.no_show_recent
         return None if seen == 0 else self.no_show_recent / seen
+
+    @property
+    def listed(self) -> bool:
+        return (
+            self.on_staff
+            or any(self.counts.values())
+            or bool(self.attended_recent + self.no_show_recent)
+        )
 
     def value(self, key: str):
         if key == "no_show_rate":
@@ -269,42 +326,99 @@ class Dashboard:
 COURSE_METRIC_KEYS = [m.key for m in METRICS if m.source == "course"]
 
 
-def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = None) -> Dashboard:
-    """Per-therapist figures and clinic totals in six grouped queries, whatever the size."""
+def phase_counts_of(totals: TherapistRow) -> list[tuple[str, str, int]]:
+    return [
+        (phase.value, phase.label, totals.counts.get(f"phase_{phase.value}", 0))
+        for phase in ACTIVE_PHASES
+    ]
+
+
+def dashboard_for_clinic(
+    clinic_id: int,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    therapist_ids: list[int] | None = None,
+) -> Dashboard:
+    """Per-therapist figures and their totals, worked out from the clinic's records in six
+    grouped queries, whatever the size: for every therapist of the clinic and everyone else
+    its records count something for, or only for ``therapist_ids`` (whoever they are; the
+    totals are then theirs). ``caseload.figures`` keeps the rows; this is how it works them
+    out, and the plain way its test compares them with."""
     window = Window.for_clinic(tz, now)
+    now = window.now
     rows: dict[int, TherapistRow] = {}
 
-    staff = (
-        User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST)
-        .order_by("last_name", "first_name", "pk")
-        .values_list("pk", "first_name", "last_name", "username", "is_active", "deactivated_at")
+    staff = User.objects.filter(clinic_id=clinic_id, role=Role.THERAPIST)
+    if therapist_ids is not None:
+        staff = User.objects.filter(pk__in=therapist_ids)
+    staff = staff.order_by("last_name", "first_name", "pk").values_list(
+        "pk",
+        "first_name",
+        "last_name",
+        "username",
+        "is_active",
+        "deactivated_at",
+        "clinic_id",
+        "role",
     )
-    for pk, first_name, last_name, username, is_active, deactivated_at in staff:
+    for pk, first_name, last_name, username, is_active, deactivated_at, clinic, role in staff:
         rows[pk] = TherapistRow(
             therapist_id=pk,
             name=f"{first_name} {last_name}".strip() or username,
             deactivated=not is_active or deactivated_at is not None,
+            on_staff=clinic == clinic_id and role == Role.THERAPIST,
         )
 
     def row_for(therapist_id: int) -> TherapistRow:
         # A course may sit with someone who is not (or no longer) a therapist: still counted.
         if therapist_id not in rows:
-            rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="")
+            rows[therapist_id] = TherapistRow(therapist_id=therapist_id, name="", on_staff=False)
         return rows[therapist_id]
 
+    def soon(row: TherapistRow, moment: datetime | None) -> None:
+        if moment is not None and (row.valid_until is None or moment < row.valid_until):
+            row.valid_until = moment
+
+    def only(path: str) -> Q:
+        return Q() if therapist_ids is None else Q(**{f"{path}__in": therapist_ids})
+
+    # The course figures, and when each would change with time alone: a PHQ-9 or an attended
+    # session turning 14 days old, a course reaching 14 days (at midnight, clinic time).
+    recent = now - timedelta(days=PHQ9_MAX_AGE_DAYS)
     per_course = (
-        TreatmentCourse.objects.filter(clinic_id=clinic_id, status=CourseStatus.ACTIVE)
+        TreatmentCourse.objects.filter(only("therapist_id"), clinic_id=clinic_id)
+        .filter(status=CourseStatus.ACTIVE)
         .order_by()
         .values_list("therapist_id")
         .annotate(
-            **{key: Count("pk", filter=metric_condition(key, window)) for key in COURSE_METRIC_KEYS}
+            **{
+                key: Count("pk", filter=metric_condition(key, window)) for key in COURSE_METRIC_KEYS
+            },
+            next_phq9=Min("latest_phq9_at", filter=Q(latest_phq9_at__gte=recent)),
+            next_seen=Min(
+                "last_attended_at",
+                filter=Q(last_attended_at__gte=now - timedelta(days=NO_SESSION_DAYS)),
+            ),
+            next_start=Min(
+                "start_date",
+                filter=Q(start_date__gt=window.today - timedelta(days=NO_SESSION_DAYS)),
+            ),
         )
     )
-    for therapist_id, *values in _integer_rows(per_course):
-        row_for(therapist_id).counts.update(zip(COURSE_METRIC_KEYS, values, strict=True))
+    for therapist_id, *values in per_course:
+        *counts, next_phq9, next_seen, next_start = values
+        row = row_for(therapist_id)
+        row.counts.update(zip(COURSE_METRIC_KEYS, counts, strict=True))
+        soon(row, _after(next_phq9, timedelta(days=PHQ9_MAX_AGE_DAYS)))
+        soon(row, _after(next_seen, timedelta(days=NO_SESSION_DAYS)))
+        if next_start is not None and next_start <= date.max - timedelta(days=NO_SESSION_DAYS):
+            # Both rules name the same age (14 days): the course's start reaches it at the
+            # midnight that begins that day, clinic time.
+            soon(row, week_bounds(next_start + timedelta(days=NO_SESSION_DAYS), tz)[0])
 
     per_session = (
         TherapySession.objects.filter(
+            only("therapist_id"),
             # Cancelled sessions count nowhere here; naming the others lets the
             # (clinic, status, scheduled_start, therapist) index bound the scan to this week,
             # and rows are counted by scheduled_start (never null) rather than by key, so the
@@ -318,13 +432,14 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
         .values_list("therapist_id")
         .annotate(sessions_week=Count("scheduled_start"))
     )
-    for therapist_id, sessions_week in _integer_rows(per_session):
+    for therapist_id, sessions_week in per_session:
         row_for(therapist_id).counts["sessions_week"] = sessions_week
 
     # Attendance in the no-show window from the therapists' weeks (sessions.attendance keeps
     # them): about 13 rows a therapist, where their sessions would be some 150.
     per_week = (
         AttendanceWeek.objects.filter(
+            only("therapist_id"),
             clinic_id=clinic_id,
             week_start__gte=window.no_show_since.date(),
             week_start__lte=window.week_start.date(),
@@ -333,69 +448,103 @@ def dashboard_for_clinic(clinic_id: int, tz: ZoneInfo, now: datetime | None = No
         .values_list("therapist_id")
         .annotate(attended=Sum("attended"), no_show=Sum("no_show"))
     )
-    for therapist_id, attended, no_show in _integer_rows(per_week):
+    for therapist_id, attended, no_show in per_week:
         row = row_for(therapist_id)
-        row.attended_recent = attended
-        row.no_show_recent = no_show
+        row.attended_recent = attended or 0
+        row.no_show_recent = no_show or 0
 
-    per_note = (
-        SessionNote.objects.filter(
-            clinic_id=clinic_id,
-            signed_at__isnull=True,
-            session__scheduled_start__lt=window.now - timedelta(hours=UNSIGNED_NOTE_HOURS),
+    # Unsigned notes, counted under whoever is to sign them, and when the next of them passes
+    # 48 hours: those handed to someone when the course moved (``SessionNote.signer``) under
+    # them, the others under their session's therapist. The second set is read from the
+    # therapists' sessions, each looked up in the notes by its key: for a few therapists that
+    # is their sessions, where reading the clinic's unsigned notes grows with the clinic.
+    cutoff = now - timedelta(hours=UNSIGNED_NOTE_HOURS)
+    unsigned = {
+        "n": Count("pk", filter=Q(scheduled_start__lt=cutoff)),
+        "next_due": Min("scheduled_start", filter=Q(scheduled_start__gte=cutoff)),
+    }
+    handed = (
+        SessionNote.objects.filter(only("signer_id"), clinic_id=clinic_id, signed_at__isnull=True)
+        .exclude(signer__isnull=True)
+        .order_by()
+        .values_list("signer_id")
+        .annotate(
+            n=Count("pk", filter=Q(session__scheduled_start__lt=cutoff)),
+            next_due=Min(
+                "session__scheduled_start", filter=Q(session__scheduled_start__gte=cutoff)
+            ),
+        )
+    )
+    own = (
+        TherapySession.objects.filter(only("therapist_id"), clinic_id=clinic_id)
+        .filter(
+            Exists(
+                SessionNote.objects.filter(
+                    session=OuterRef("pk"), signed_at__isnull=True, signer__isnull=True
+                )
+            )
         )
         .order_by()
-        # Counted under whoever is to sign the note (the one it was handed to, if any).
-        .values_list(Coalesce("signer_id", "session__therapist_id"))
-        .annotate(n=Count("pk"))
+        .values_list("therapist_id")
+        .annotate(**unsigned)
     )
-    for therapist_id, n in _integer_rows(per_note):
-        row_for(therapist_id).counts["unsigned_notes"] = n
+    for therapist_id, n, next_due in [*handed, *own]:
+        row = row_for(therapist_id)
+        row.counts["unsigned_notes"] += n
+        soon(row, _after(next_due, timedelta(hours=UNSIGNED_NOTE_HOURS)))
 
     per_risk = (
         _open_risk_measures()
-        .filter(clinic_id=clinic_id)
+        .filter(only("course__therapist_id"), clinic_id=clinic_id)
         .order_by()
         .values_list("course__therapist_id")
-        .annotate(n=Count("course__patient_id", distinct=True))
+        .annotate(n=Count("course__patient_id", distinct=True), oldest=Min(RISK_RAISED_AT))
     )
-    for therapist_id, n in _integer_rows(per_risk):
-        row_for(therapist_id).counts["risk_open"] = n
+    for therapist_id, n, oldest in per_risk:
+        row = row_for(therapist_id)
+        row.counts["risk_open"] = n
+        row.risk_oldest_at = oldest
 
-    _name_strays(rows)
+    _name_strays(rows, clinic_id)
     ordered = list(rows.values())
     totals = TherapistRow(therapist_id=None, name="Clinic total")
     for row in ordered:
+        # This week's figures and the no-show window move on at the start of the next week.
+        soon(row, window.week_end)
         for key, value in row.counts.items():
             totals.counts[key] = totals.counts.get(key, 0) + value
         totals.attended_recent += row.attended_recent
         totals.no_show_recent += row.no_show_recent
-    phase_counts = [
-        (phase.value, phase.label, totals.counts.get(f"phase_{phase.value}", 0))
-        for phase in ACTIVE_PHASES
-    ]
-    return Dashboard(window=window, rows=ordered, totals=totals, phase_counts=phase_counts)
+        if row.risk_oldest_at is not None and (
+            totals.risk_oldest_at is None or row.risk_oldest_at < totals.risk_oldest_at
+        ):
+            totals.risk_oldest_at = row.risk_oldest_at
+    return Dashboard(
+        window=window, rows=ordered, totals=totals, phase_counts=phase_counts_of(totals)
+    )
 
 
-def _integer_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a grouped count (a therapist's id and integers) as the database returns
-    them: the ORM builds the statement, and its per-value converters, which would only turn
-    integers into integers, are skipped (about a millisecond at a clinic of 200 therapists,
-    where the dashboard reads five such sets of rows)."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _after(moment: datetime | None, age: timedelta) -> datetime | None:
+    """The first instant at which ``moment`` is more than ``age`` ago; None for none (or
+    past the calendar's end)."""
+    if moment is None:
+        return None
+    try:
+        return moment + age + _JUST_AFTER
+    except OverflowError:
+        return None
 
 
-def _name_strays(rows: dict[int, TherapistRow]) -> None:
-    """Name the rows of people who are not therapists of the clinic (one query, only if any)."""
+def _name_strays(rows: dict[int, TherapistRow], clinic_id: int) -> None:
+    """Name the rows of people the staff query did not read (one query, only if any)."""
     strays = [pk for pk, row in rows.items() if not row.name]
     if not strays:
         return
     for member in User.objects.filter(pk__in=strays):
-        rows[member.pk].name = member.display_name
-        rows[member.pk].deactivated = not member.is_active or member.deactivated_at is not None
+        row = rows[member.pk]
+        row.name = member.display_name
+        row.deactivated = not member.is_active or member.deactivated_at is not None
+        row.on_staff = member.clinic_id == clinic_id and member.role == Role.THERAPIST
 
 
 SORT_KEYS = ["therapist", *[m.key for m in METRICS]]
@@ -483,6 +632,18 @@ def courses_for_review(clinic_id: int, filters: CourseFilters, window: Window) -
             )
         )
         .order_by("therapist__last_name", "therapist__first_name", "patient__last_name", "pk")
+    )
+
+
+def open_risk_flags(clinic_id: int, therapist_id: int | None = None) -> QuerySet[Measure]:
+    """The clinic's open risk flags, oldest first (by when each was raised), each with its
+    patient and the course's therapist: those of ``therapist_id``'s courses when given (the
+    flags the dashboard counts under them)."""
+    flags = _open_risk_measures().filter(clinic_id=clinic_id)
+    if therapist_id is not None:
+        flags = flags.filter(course__therapist_id=therapist_id)
+    return flags.select_related("course__patient", "course__therapist", "session").order_by(
+        RISK_RAISED_AT, "pk"
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role
 from ipt_clinic.audit.services import AuditAction, audit_record
+from patients.caseload_figures import figures_changed
 from patients.models import Patient
 from phases.models import CourseStatus, TreatmentCourse
 from sessions.models import SessionStatus, TherapySession
@@ -106,6 +107,9 @@ def course_reassign(
         patient.save(update_fields=["primary_therapist", "updated_at"])
         moved = TherapySession.objects.filter(pk__in=[s.pk for s in future]).update(
             therapist=to_therapist, updated_at=timezone.now()
+        )
+        figures_changed(
+            clinic_id=course.clinic_id, therapist_ids=[from_therapist_id, to_therapist.pk]
         )
         notes_handed = notes_hand_over(patient=patient, signer=notes_signer, by=by, request=request)
         audit_record(

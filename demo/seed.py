@@ -20,6 +20,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from caseload.figures import figures_rebuild
+from caseload.models import TherapistFigures
 from ipt_clinic.accounts.models import Clinic, Role, User
 from notifications.models import Notification
 from patients.models import Patient
@@ -178,8 +180,9 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
                 stdout.write(f"  {spec.name}: {stop - 1} of {target} generated patients")
         if report.created_patients > created_before:
             # The generated sessions were written in bulk: the therapists' attendance weeks
-            # worked out again from every session of the clinic.
+            # worked out again from every session of the clinic, then the dashboard's figures.
             rebuild_attendance_weeks(clinic.pk, clinic.tz)
+            figures_rebuild(clinic_id=clinic.pk, tz=clinic.tz)
     if report.created_patients and connection.vendor == "postgresql":
         # After a bulk load, leave the tables as autovacuum would on a running database. Fresh
         # statistics: the planner would otherwise plan the caseload queries for the empty
@@ -188,7 +191,13 @@ def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
         # cannot run inside a transaction (a test's, say): statistics alone there.
         statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (*generator.WRITE_ORDER, AttendanceWeek, Notification, User):
+            for model in (
+                *generator.WRITE_ORDER,
+                AttendanceWeek,
+                Notification,
+                User,
+                TherapistFigures,
+            ):
                 cursor.execute(f"{statement} {connection.ops.quote_name(model._meta.db_table)}")
     slug, record_number = PORTAL_PATIENT
     report.portal_patient = Patient.objects.filter(

@@ -24,6 +24,7 @@ from ipt_clinic.submissions.services import (
     submission_repeat_answer,
 )
 from patients import endings
+from patients.caseload_figures import figures_changed
 from patients.models import Patient, PatientStatus, Relationship
 from patients.services import portal_links_expire_after_course
 
@@ -140,6 +141,8 @@ def _lock_course(course: TreatmentCourse) -> TreatmentCourse:
 def _transition(
     course: TreatmentCourse, *, kind: str, from_phase: str, to_phase: str, by, at, **extra
 ) -> PhaseTransition:
+    # Every start, phase change and ending passes here: the dashboard's figures follow it.
+    figures_changed(clinic_id=course.clinic_id, therapist_ids=[course.therapist_id])
     return PhaseTransition.objects.create(
         clinic_id=course.clinic_id,
         course=course,
@@ -244,6 +247,8 @@ def course_update(
     if changes:
         course.full_clean(validate_constraints=False)
         save_versioned(course, expected_version=expected_version, fields=list(changes))
+        # The start date and the planned sessions count in the dashboard's figures.
+        figures_changed(clinic_id=course.clinic_id, therapist_ids=[course.therapist_id])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=course.clinic_id,

@@ -15,6 +15,7 @@ from ipt_clinic.submissions.services import (
     submission_claim,
     submission_done,
 )
+from patients.caseload_figures import figures_changed
 from patients.models import Patient
 from phases.models import TreatmentCourse
 
@@ -115,6 +116,7 @@ def measure_record(
         corrected.save(update_fields=["superseded_at"])
     submission_done(claim, measure)
     _refresh_course_figures(course)
+    figures_changed(clinic_id=course.clinic_id, therapist_ids=[course.therapist_id])
     flag = "; item 9 positive — risk flag raised" if measure.risk_flag else ""
     label = measure.get_instrument_display()
     if corrected is None:
@@ -203,6 +205,7 @@ def risk_flag_respond(*, measure: Measure, by, response: str, request=None) -> M
     measure.risk_responded_by = by
     measure.risk_responded_at = timezone.now()
     measure.save(update_fields=["risk_response", "risk_responded_by", "risk_responded_at"])
+    figures_changed(clinic_id=measure.clinic_id, therapist_ids=[measure.course.therapist_id])
     audit_record(
         action=AuditAction.UPDATE,
         clinic_id=measure.clinic_id,

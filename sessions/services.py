@@ -24,6 +24,7 @@ from ipt_clinic.submissions.services import (
 )
 from notifications import outbox
 from notifications.models import Notification
+from patients.caseload_figures import figures_changed
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
 from phases.services import contract_summary, course_update
@@ -302,6 +303,7 @@ def _book(
     )
     session.full_clean()
     session.save()
+    figures_changed(clinic_id=session.clinic_id, therapist_ids=[session.therapist_id])
     audit_record(
         action=AuditAction.CREATE,
         clinic_id=course.clinic_id,
@@ -360,6 +362,7 @@ def session_reschedule(
             return session
         session.full_clean(exclude=["created_by"])
         save_versioned(session, expected_version=expected_version, fields=list(changes))
+        figures_changed(clinic_id=session.clinic_id, therapist_ids=[session.therapist_id])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=session.clinic_id,
@@ -397,6 +400,7 @@ def session_cancel(
         session.status = statuses[by_whom]
         session.cancel_reason = reason[:300]
         save_versioned(session, expected_version=None, fields=["status", "cancel_reason"])
+        figures_changed(clinic_id=session.clinic_id, therapist_ids=[session.therapist_id])
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=session.clinic_id,
@@ -439,6 +443,10 @@ def session_record_attendance(
         if old != status:
             tz = Clinic.objects.get(pk=session.clinic_id).tz
             refresh_attendance_week(session, tz)
+            figures_changed(
+                clinic_id=session.clinic_id,
+                therapist_ids=[session.therapist_id, session.course.therapist_id],
+            )
             audit_record(
                 action=AuditAction.UPDATE,
                 clinic_id=session.clinic_id,
@@ -485,6 +493,7 @@ def note_start(*, session: TherapySession, by, request=None) -> SessionNote:
         )
         note.full_clean(exclude=["updated_by", "signed_by"])
         note.save()
+        figures_changed(clinic_id=note.clinic_id, therapist_ids=[session.therapist_id])
         NoteRevision.objects.create(
             clinic_id=note.clinic_id,
             note=note,
@@ -818,6 +827,7 @@ def note_sign(*, note: SessionNote, by, request=None) -> SessionNote:
         note.signed_at = timezone.now()
         note.signed_by = by
         note.save(update_fields=["signed_at", "signed_by"])
+        figures_changed(clinic_id=note.clinic_id, therapist_ids=[note.writer_id])
         audit_record(
             action=AuditAction.SIGN,
             clinic_id=note.clinic_id,
@@ -903,8 +913,10 @@ def notes_hand_over(*, patient, signer, by, request=None) -> int:
             .order_by("session__scheduled_start", "pk")
         )
         handed = 0
+        writers = {signer.pk}
         for note in notes:
             writer_id = note.writer_id
+            writers.add(writer_id)
             if note.signer_id != signer.pk:
                 note.signer = signer
                 note.save(update_fields=["signer"])
@@ -921,6 +933,7 @@ def notes_hand_over(*, patient, signer, by, request=None) -> int:
                 changes={"signer": [writer_id, signer.pk]},
                 request=request,
             )
+        figures_changed(clinic_id=patient.clinic_id, therapist_ids=writers)
     return handed
 
 
@@ -1092,6 +1105,7 @@ def courses_close_loop(
         session.status = SessionStatus.CANCELLED_CLINIC
         session.cancel_reason = COURSE_ENDED_REASON
         save_versioned(session, expected_version=None, fields=["status", "cancel_reason"])
+        figures_changed(clinic_id=clinic_id, therapist_ids=[session.therapist_id])
         notices.on_session_cancelled(session)
     for assignment in Assignment.objects.filter(
         clinic_id=clinic_id,

@@ -250,3 +250,121 @@ def test_its_no_show_rate_covers_this_week_and_the_twelve_before(
     body = admin_client.get(reverse("caseload:dashboard")).content.decode()
     assert "No-show rate (13 wk)" in body
     assert "50% (1/2)" in body
+
+
+def _flag(course, hours_ago: float):
+    """An open risk flag raised ``hours_ago`` (when its questionnaire entered the record)."""
+    from sessions.models import Measure
+
+    measure = Measure.objects.create(
+        clinic=course.clinic,
+        course=course,
+        instrument="phq9",
+        answers=[1, 1, 1, 1, 1, 1, 1, 1, 1],
+        total=9,
+        severity="mild",
+        risk_flag=True,
+        taken_at=timezone.now() - timedelta(hours=hours_ago),
+    )
+    Measure.objects.filter(pk=measure.pk).update(
+        created_at=timezone.now() - timedelta(hours=hours_ago)
+    )
+    return measure
+
+
+def test_it_leads_with_the_figures_that_matter_most(
+    make, clinic, therapist, clinic_admin, admin_client
+):
+    """Open risk flags with the oldest one's age (marked once past the clinic's escalation
+    window, 4 hours by default), unsigned notes over 48 hours and PHQ-9 overdue, above the
+    table, each linked to its patients."""
+    _flag(make(therapist, phq9_days_ago=1), hours_ago=3.5)
+    make(therapist, unsigned_note_days_ago=3, phq9_days_ago=20)
+    response = admin_client.get(reverse("caseload:dashboard"))
+    lead = {figure["key"]: figure for figure in response.context["lead"]}
+    assert [figure["key"] for figure in response.context["lead"]] == [
+        "risk_open",
+        "unsigned_notes",
+        "phq9_overdue",
+    ]
+    assert (lead["risk_open"]["count"], lead["unsigned_notes"]["count"]) == (1, 1)
+    assert lead["phq9_overdue"]["count"] == 1
+    assert lead["risk_open"]["oldest"] == "3 h 30 min"
+    assert not lead["risk_open"]["overdue"]
+    body = response.content.decode()
+    assert "Oldest raised 3 h 30 min ago: within the escalation window (4 hours)" in body
+    assert body.index("Open risk flags") < body.index("<table")
+
+    # An hour later, with a second flag raised meanwhile through the portal's own service.
+    from django.test import Client
+
+    from sessions.measures import measure_record
+    from tests.conftest import login
+
+    with time_machine.travel(WEDNESDAY_AFTERNOON + timedelta(hours=1), tick=False):
+        measure_record(
+            course=make(therapist, phq9_days_ago=1),
+            instrument="phq9",
+            answers=[0, 0, 0, 0, 0, 0, 0, 0, 1],
+            entered_by_kind="patient",
+        )
+        # (logged in again: the first login has been idle past its limit)
+        response = login(Client(), clinic_admin).get(reverse("caseload:dashboard"))
+    risk = response.context["lead"][0]
+    assert (risk["count"], risk["oldest"], risk["overdue"]) == (2, "4 h 30 min", True)
+    assert "lead-figure-overdue" in response.content.decode()
+    assert risk["url"] == reverse("caseload:drilldown") + "?metric=risk_open&from=therapist.asc.1"
+
+
+def test_it_pages_the_table_and_keeps_its_order_in_the_links(make, clinic, admin_client):
+    from ipt_clinic.accounts.models import Role
+    from tests.factories import UserFactory
+
+    staff = [
+        UserFactory(
+            username=f"t{n:02d}", first_name=f"T{n:02d}", clinic=clinic, role=Role.THERAPIST
+        )
+        for n in range(30)
+    ]
+    for n, member in enumerate(staff):
+        for _ in range(n % 4):
+            make(member)
+    url = reverse("caseload:dashboard")
+    first = admin_client.get(url, {"sort": "active", "dir": "desc"})
+    assert len(first.context["rows"]) == 25
+    assert [row.counts["active"] for row in first.context["rows"]][:8] == [3] * 7 + [2]
+    body = first.content.decode()
+    assert 'href="?sort=active&amp;dir=desc&amp;page=2"' in body
+    assert "Therapists 1–25 of 30" in body
+    assert "&amp;from=active.desc.1" in body  # each figure's link hands the order on
+
+    second = admin_client.get(url, {"sort": "active", "dir": "desc", "page": 2})
+    assert [row.counts["active"] for row in second.context["rows"]] == [0] * 5
+    assert 'href="?sort=active&amp;dir=desc&amp;page=1"' in second.content.decode()
+    shown = [row.therapist_id for row in first.context["rows"] + second.context["rows"]]
+    assert sorted(shown) == sorted(member.pk for member in staff)
+
+    drilldown = admin_client.get(
+        reverse("caseload:drilldown"), {"metric": "active", "from": "active.desc.2"}
+    )
+    assert 'href="/caseload/clinic/?sort=active&amp;dir=desc&amp;page=2"' in (
+        drilldown.content.decode().replace(reverse("caseload:dashboard"), "/caseload/clinic/")
+    )
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["up", "down"])
+def test_it_sorts_by_every_figure_on_the_server(scene, clinic, admin_client, descending):
+    """The kept table's order is the plain sort of every therapist's figures, whichever
+    figure and direction (rows without a no-show rate last both ways)."""
+    from caseload.dashboard_selectors import SORT_KEYS, sort_rows
+    from ipt_clinic.accounts.models import Role
+    from tests.factories import UserFactory
+
+    UserFactory(username="zed", first_name="Zed", clinic=clinic, role=Role.THERAPIST)
+    plain = dashboard_for_clinic(clinic.pk, clinic.tz).rows
+    for key in SORT_KEYS:
+        expected = [row.therapist_id for row in sort_rows(plain, key, descending)]
+        response = admin_client.get(
+            reverse("caseload:dashboard"), {"sort": key, "dir": "desc" if descending else "asc"}
+        )
+        assert [row.therapist_id for row in response.context["rows"]] == expected, key

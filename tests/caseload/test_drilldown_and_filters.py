@@ -1,10 +1,15 @@
 from django.urls import reverse
 
 from phases.models import CourseStatus, Phase
+from sessions.models import Measure
 
 
 def _listed(response) -> set[int]:
-    return {course.pk for course in response.context["page"].object_list}
+    """The courses a drill-down lists (the risk flags' courses for the open-risk figure)."""
+    return {
+        item.course_id if isinstance(item, Measure) else item.pk
+        for item in response.context["page"].object_list
+    }
 
 
 def test_it_lists_the_patients_behind_a_number(
@@ -122,3 +127,75 @@ def test_it_lists_courses_past_their_planned_sessions(make, admin_client, therap
     )
     assert _listed(response) == {done.pk}
     assert "8 / 8" in response.content.decode()
+
+
+def test_it_lists_open_risk_flags_oldest_first_with_their_age(
+    make, admin_client, clinic, therapist, other_therapist
+):
+    """The risk drill-down lists each open flag with its age, oldest first, marked once it is
+    past the clinic's escalation window (4 hours by default)."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from sessions.models import Measure
+
+    now = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        flags = {}
+        raised = (("Recent", therapist, 1), ("Old", other_therapist, 30), ("Edge", therapist, 4))
+        for name, therapist_of, hours in raised:
+            course = make(therapist_of, first_name=name)
+            flags[name] = Measure.objects.create(
+                clinic=course.clinic,
+                course=course,
+                instrument="phq9",
+                answers=[0] * 8 + [1],
+                total=1,
+                severity="minimal",
+                risk_flag=True,
+                taken_at=now,
+            )
+            Measure.objects.filter(pk=flags[name].pk).update(
+                created_at=now - timedelta(hours=hours, minutes=1 if name == "Edge" else 0)
+            )
+        response = admin_client.get(reverse("caseload:drilldown"), {"metric": "risk_open"})
+    listed = response.context["page"].object_list
+    assert [flag.pk for flag in listed] == [flags["Old"].pk, flags["Edge"].pk, flags["Recent"].pk]
+    assert [flag.age_text for flag in listed] == ["1 d 6 h", "4 h 1 min", "1 h"]
+    assert [flag.overdue for flag in listed] == [True, True, False]
+    body = response.content.decode()
+    assert body.count('class="risk-flag-overdue"') == 2
+    assert "past window" in body
+    assert "Back to the dashboard" in body
+
+
+def test_it_marks_flags_by_the_clinics_own_escalation_window(make, admin_client, clinic, therapist):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from sessions.models import Measure
+
+    clinic.escalation_minutes = 60
+    clinic.save()
+    now = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        course = make(therapist)
+        flag = Measure.objects.create(
+            clinic=clinic,
+            course=course,
+            instrument="phq9",
+            answers=[0] * 8 + [1],
+            total=1,
+            severity="minimal",
+            risk_flag=True,
+            taken_at=now,
+        )
+        Measure.objects.filter(pk=flag.pk).update(created_at=now - timedelta(minutes=90))
+        listed = admin_client.get(reverse("caseload:drilldown"), {"metric": "risk_open"})
+        board = admin_client.get(reverse("caseload:dashboard"))
+    assert [f.overdue for f in listed.context["page"].object_list] == [True]
+    assert "escalation window (1 hour)" in listed.content.decode()
+    assert board.context["lead"][0]["overdue"]
+    assert "past the escalation window (1 hour)" in board.content.decode()
