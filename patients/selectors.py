@@ -4,9 +4,12 @@
 (``courses``, ``courses__problem_areas``) by name, never by importing the higher app.
 """
 
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
@@ -62,13 +65,161 @@ def patient_list(
     if phase:
         patients = patients.filter(current_phase=phase)
     if problem_area:
-        with_area = Patient.objects.filter(
-            courses__status=ACTIVE_COURSE,
-            courses__problem_areas__kind=problem_area,
-            courses__problem_areas__removed_at__isnull=True,
-        ).values("pk")
-        patients = patients.filter(pk__in=with_area)
+        patients = patients.filter(pk__in=_with_problem_area(problem_area))
     return patients.order_by("last_name", "first_name", "id")
+
+
+# --- the list's pages ------------------------------------------------------------------------
+
+
+@dataclass
+class ListPage:
+    """One page of the patient list, in the list's order (last name, first name, id), found
+    from the previous page's last row (or the next page's first) rather than counted:
+    ``after`` / ``before`` are the opaque keys the page's links carry."""
+
+    object_list: list[Patient]
+    number: int
+    after: str = ""  # the next page starts after this row
+    before: str = ""  # the previous page ends before this one
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.after)
+
+    @property
+    def has_previous(self) -> bool:
+        return bool(self.before)
+
+
+def _key(patient_key: tuple[str, str, int]) -> str:
+    return urlsafe_b64encode(json.dumps(list(patient_key)).encode()).decode().rstrip("=")
+
+
+def _unkey(text: str) -> tuple[str, str, int] | None:
+    """The row a link's key names; None for anything else (then the first page is shown)."""
+    try:
+        last, first, pk = json.loads(urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not (isinstance(last, str) and isinstance(first, str) and isinstance(pk, int)):
+        return None
+    return last, first, pk
+
+
+def _beyond(key: tuple[str, str, int], *, forward: bool) -> Q:
+    """The rows after ``key`` in the list's order (before it when not ``forward``); the
+    first condition alone bounds the index scan by last name."""
+    last, first, pk = key
+    if forward:
+        return Q(last_name__gte=last) & (
+            Q(last_name__gt=last)
+            | Q(last_name=last, first_name__gt=first)
+            | Q(last_name=last, first_name=first, pk__gt=pk)
+        )
+    return Q(last_name__lte=last) & (
+        Q(last_name__lt=last)
+        | Q(last_name=last, first_name__lt=first)
+        | Q(last_name=last, first_name=first, pk__lt=pk)
+    )
+
+
+def patient_list_page(
+    *,
+    user,
+    search: str = "",
+    status: str = "",
+    phase: str = "",
+    problem_area: str = "",
+    after: str = "",
+    before: str = "",
+    number: int = 1,
+    size: int = 25,
+) -> ListPage:
+    """A page of ``patient_list``, whatever the size of the clinic: no count, no offset.
+
+    Each status shown (active and discharged without a status filter) is read on its own,
+    in the list's order through the (clinic, status, last name) index, from the key of the
+    row the page starts after (``after``) or ends before (``before``), ``size`` + 1 rows
+    each; the first ``size`` of them merged are the page, then read in full (therapist,
+    active course) by id. The merge is the database's (UNION ALL, so that its collation
+    orders the names as its keys compare them) where it can order inside a union; SQLite
+    cannot, and its binary collation is Python's order. ``number`` is the page's number as
+    its link says (heading, audit); with neither key, a ``number`` above 1 is reached by
+    skipping rows (an old link), the one case whose cost grows with the page."""
+    filters = dict(search=search, status=status, phase=phase, problem_area=problem_area)
+    forward_from = _unkey(after) if after else None
+    backward_from = _unkey(before) if before and not forward_from else None
+    skip = 0 if (forward_from or backward_from) else max(0, number - 1) * size
+    order = ["last_name", "first_name", "id"]
+    if backward_from:
+        order = [f"-{name}" for name in order]
+    branches = []
+    for shown in [status] if status else [PatientStatus.ACTIVE, PatientStatus.DISCHARGED]:
+        rows = _lean_list(user=user, **{**filters, "status": shown})
+        if forward_from or backward_from:
+            rows = rows.filter(_beyond(forward_from or backward_from, forward=not backward_from))
+        branches.append(
+            rows.order_by(*order).values_list("last_name", "first_name", "id")[: skip + size + 1]
+        )
+    if len(branches) == 1:
+        keys = list(branches[0])[skip:]
+    elif connection.features.supports_slicing_ordering_in_compound:
+        keys = list(
+            branches[0].union(*branches[1:], all=True).order_by(*order)[skip : skip + size + 1]
+        )
+    else:
+        keys = sorted((key for branch in branches for key in branch), reverse=bool(backward_from))
+        keys = keys[skip : skip + size + 1]
+    more = len(keys) > size
+    keys = keys[:size]
+    if backward_from:
+        if not more:
+            # Back at the start: the first page, full.
+            return patient_list_page(user=user, **filters, size=size)
+        keys.reverse()
+    by_id = {
+        patient.pk: patient
+        for patient in patient_list(user=user, **filters).filter(pk__in=[k[2] for k in keys])
+    }
+    page = ListPage(
+        object_list=[by_id[key[2]] for key in keys if key[2] in by_id],
+        number=max(1, number),
+    )
+    if keys:
+        has_next = True if backward_from else more
+        has_previous = True if backward_from else bool(forward_from or skip)
+        page.after = _key(keys[-1]) if has_next else ""
+        page.before = _key(keys[0]) if has_previous else ""
+    return page
+
+
+def _lean_list(*, user, search: str, status: str, phase: str, problem_area: str) -> QuerySet:
+    """The rows of ``patient_list`` for one status, without what only the page shows."""
+    patients = patients_visible_to(user).filter(status=status)
+    for term in search.split():
+        patients = patients.filter(
+            Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(record_number__icontains=term)
+        )
+    if phase:
+        patients = patients.filter(
+            pk__in=_course_model()
+            .objects.filter(status=ACTIVE_COURSE, phase=phase)
+            .values("patient_id")
+        )
+    if problem_area:
+        patients = patients.filter(pk__in=_with_problem_area(problem_area))
+    return patients.order_by("last_name", "first_name", "id")
+
+
+def _with_problem_area(problem_area: str) -> QuerySet:
+    return Patient.objects.filter(
+        courses__status=ACTIVE_COURSE,
+        courses__problem_areas__kind=problem_area,
+        courses__problem_areas__removed_at__isnull=True,
+    ).values("pk")
 
 
 def active_relationships(patient: Patient) -> QuerySet[Relationship]:

@@ -34,18 +34,30 @@ def _audit_view(request: HttpRequest, patient, summary: str, target=None) -> Non
     )
 
 
+def _page_number(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     filters = PatientFilterForm(request.GET or None)
     criteria = filters.cleaned_data if filters.is_valid() else {}
-    patients = selectors.patient_list(
+    # Paged from the previous page's last row, never counted: a clinic admin's list is the
+    # whole clinic's.
+    page = selectors.patient_list_page(
         user=request.user,
         search=criteria.get("q", ""),
         status=criteria.get("status", ""),
         phase=criteria.get("phase", ""),
         problem_area=criteria.get("problem_area", ""),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        number=_page_number(request.GET.get("page")),
+        size=PAGE_SIZE,
     )
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     phase_labels = dict(selectors.phase_choices())
     page.object_list = list(page.object_list)
     for patient in page.object_list:

@@ -7,7 +7,11 @@ PERSON = lambda w: {"relationship_id": w.relationship.pk}  # noqa: E731
 EVENT = lambda w: {"life_event_id": w.life_event.pk}  # noqa: E731
 
 ROWS = {
-    "patients:list": [Row(audience="staff")],
+    "patients:list": [
+        Row(audience="staff"),
+        # The page after the row ("A", "A", id 0): a key the list's Next link carries.
+        Row(audience="staff", query="after=WyJBIiwgIkEiLCAwXQ&page=2"),
+    ],
     "patients:create": [Row(audience="staff")],
     "patients:detail": [Row(kwargs=PATIENT)],
     "patients:edit": [
