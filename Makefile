@@ -30,8 +30,12 @@ static/vendor/.installed: package.json package-lock.json scripts/vendor-assets.s
 
 assets: static/vendor/.installed
 
+# As scripts/serve migrate runs it in production. On PostgreSQL the database URL's role owns
+# the schema and migrates, and the app runs as a role of its own (scripts/demo-db-env).
 migrate: install
-	MFA_REQUIRED=false $(PY) manage.py migrate --noinput
+	export PATH="$(abspath $(VENV))/bin:$$PATH" py="$(PY)" && source scripts/demo-db-env && \
+	  DJANGO_SETTINGS_MODULE="$${DJANGO_SETTINGS_MODULE:-ipt_clinic.settings.local}" \
+	  MFA_REQUIRED=false scripts/serve migrate
 
 demo: migrate
 	MFA_REQUIRED=false $(PY) manage.py seed_demo

@@ -16,6 +16,10 @@ export SITE_URL="${SITE_URL:-$url}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-ipt_clinic.settings.local}"
 
 [ -x "$py" ] || { echo "No virtualenv at $venv: run 'make run' (it installs first)." >&2; exit 1; }
+# On PostgreSQL the web app and the worker connect as the app's own role (make migrate set it
+# up), and are not given the owner's URL.
+source scripts/demo-db-env
+unset MIGRATE_DATABASE_URL
 if "$py" - "$host" "$port" <<'PY'; then
 import socket, sys
 with socket.socket() as s:
