@@ -47,6 +47,7 @@ from .generator import (
     generated_therapists,
     write,
 )
+from .guard import refuse_in_production
 from .stories import tell_stories
 
 # The demo patient whose portal link the commands print (a hand-written story).
@@ -129,7 +130,9 @@ def _generated_plans(spec, clinic, staff, therapist_specs, start, stop) -> list[
 
 
 def seed_demo(*, scale: int = 0, stdout=None) -> SeedReport:
-    """Create whatever part of the demo is missing. Safe to run any number of times."""
+    """Create whatever part of the demo is missing. Safe to run any number of times; never
+    under production settings (``demo.guard``)."""
+    refuse_in_production()
     now = timezone.now().replace(second=0, microsecond=0)
     today = timezone.localdate(now)
     password_hash = make_password(DEMO_PASSWORD)
