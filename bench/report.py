@@ -144,6 +144,63 @@ def _dashboard_line(results: dict) -> str | None:
     )
 
 
+def _kb(size: int) -> str:
+    return f"{size / 1000:,.0f} KB"
+
+
+def _http_lines(results: dict) -> list[str]:
+    """The HTTP pass (bench/http_pass.py): the largest clinic's clinic-wide pages over
+    gunicorn, at both scales."""
+    figures = results.get("http")
+    if not figures:
+        return []
+    if "pages" not in figures:
+        return [_paragraph(f"HTTP pass: not available ({figures.get('not_available')}).")]
+    clinics = figures["clinics"]
+    scales = sorted(clinics, key=int)
+    targets = figures["targets"]
+    sizes = " and ".join(
+        f"{_int(clinics[key]['patients'])} patients at scale {key}" for key in scales
+    )
+    names = {clinics[key]["clinic_name"] for key in scales}
+    lines = [
+        _paragraph(
+            f"Over HTTP ({figures['server']}), the clinic admin of the largest clinic "
+            f"({' / '.join(sorted(names))}: {sizes}), {figures['requests_per_page']} requests "
+            "per page, timed from connecting to the last byte:"
+        ),
+        "",
+        "| page | "
+        + " | ".join(f"scale {key} p50 / p95 (ms), size" for key in scales)
+        + " | p95 ratio | target | verdict |",
+        "|---|" + "---|" * len(scales) + "---|---|---|",
+    ]
+    target = f"≤ {targets['p95_ms']:g} ms, ≤ {_kb(targets['bytes'])}" + (
+        f", ≤ {targets['ratio']:g}×" if len(scales) > 1 else ""
+    )
+    for row in figures["pages"]:
+        cells = [
+            f"{_ms(row[f'scale_{key}']['p50_ms'])} / {_ms(row[f'scale_{key}']['p95_ms'])}, "
+            f"{_kb(row[f'scale_{key}']['bytes'])}"
+            for key in scales
+        ]
+        missed = [
+            reason
+            for flag, reason in (
+                ("p95_ok", "p95 over target"),
+                ("bytes_ok", "size over target"),
+                ("ratio_ok", "ratio over target"),
+            )
+            if row.get(flag) is False
+        ]
+        verdict = "pass" if row["pass"] else "**FAIL** (" + ", ".join(missed) + ")"
+        ratio = f"{row['p95_ratio']:.2f}" if "p95_ratio" in row else "–"
+        lines.append(
+            f"| {row['label']} | " + " | ".join(cells) + f" | {ratio} | {target} | {verdict} |"
+        )
+    return lines
+
+
 def _notifications_line(results: dict) -> str:
     _, high = _scales(results)
     figures = results["scales"][high].get("notifications", {})
@@ -186,7 +243,8 @@ def _paragraph(text: str) -> str:
 
 
 def summary(results: dict) -> str:
-    """README.md's block: the run, the pages' table, the dashboard pair, the notifications."""
+    """README.md's block: the run, the pages' table, the dashboard pair, the HTTP pass, the
+    notifications."""
     lines = [_paragraph(_run_line(results)), ""]
     busy = _busy_note(results)
     if busy:
@@ -195,6 +253,9 @@ def summary(results: dict) -> str:
     dashboard = _dashboard_line(results)
     if dashboard:
         lines += [_paragraph(dashboard), ""]
+    http = _http_lines(results)
+    if http:
+        lines += [*http, ""]
     lines.append(_paragraph(_notifications_line(results)))
     return "\n".join(lines)
 

@@ -7,8 +7,9 @@ in-process through Django's test Client, logged in as the user who would open it
 within a round page by page, at both scales one after the other, so that the machine's load
 weighs on both scales alike. Prints p50/p95 server time and the SQL query count at both
 scales, the ratio, and each figure against its target; adds the dashboard at a large against
-a small clinic and the notification figures; writes all of it to
-``bench/results/latest.json``.
+a small clinic, the HTTP pass (``bench/http_pass.py``: the largest clinic's dashboard and
+patient list from gunicorn with production settings) and the notification figures; writes all
+of it to ``bench/results/latest.json``.
 
     .venv/bin/python bench/run.py [--requests 50] [--scales 1,100] [--keep] [--reuse]
 
@@ -26,6 +27,7 @@ import importlib.util
 import json
 import os
 import platform
+import secrets
 import subprocess
 import sys
 import time
@@ -55,6 +57,9 @@ def _configure_environment() -> str:
     # The database's time limits stay on (pages run under them as in production), but long
     # enough for the ANALYZE and CHECKPOINT this process runs after a scale-100 seed.
     os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "120")
+    # One signing key for this process and the servers of the HTTP pass (bench/http_pass.py),
+    # which take the sessions made here.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
     return url
 
 
@@ -253,6 +258,39 @@ def _dashboard_pair(requests: int) -> dict:
     return figures
 
 
+def _http_pass(url: str, names: dict, requests: int) -> dict:
+    """bench/http_pass.py: the largest clinic's dashboard and patient list over HTTP
+    (gunicorn, production settings), on every bench database."""
+    from bench import http_pass
+
+    try:
+        return http_pass.run(
+            base_url=url,
+            names=names,
+            requests=requests,
+            use_database=_use_database,
+            log_dir=RESULTS.parent,
+        )
+    except Exception as error:  # noqa: BLE001 - reported, the other figures still count
+        return {"not_available": f"error: {type(error).__name__}: {error}"}
+
+
+def _print_http(figures: dict) -> None:
+    if "pages" not in figures:
+        print(f"HTTP pass: not available ({figures.get('not_available')})")
+        return
+    print(f"HTTP pass ({figures['server']}):")
+    for row in figures["pages"]:
+        cells = [
+            f"s{key.removeprefix('scale_')} p50 {value['p50_ms']:.1f} p95 {value['p95_ms']:.1f} "
+            f"{value['bytes'] / 1000:.0f} KB"
+            for key, value in row.items()
+            if key.startswith("scale_")
+        ]
+        ratio = f"ratio {row['p95_ratio']:.2f}" if "p95_ratio" in row else ""
+        print(f"  {row['label']:<44} {'; '.join(cells)} {ratio} -> {_mark(row['pass'])}")
+
+
 def _notifications(count: int | None):
     """bench/notifications.py's figures (outbox claim rate, delivery through real workers),
     measured on the scale-100 database after the pages."""
@@ -283,7 +321,7 @@ def _verdicts(pages, scale_results: dict, low: int, high: int) -> list[dict]:
     return rows
 
 
-def _overall(rows: list[dict], dashboard: dict, notifications: dict) -> dict:
+def _overall(rows: list[dict], dashboard: dict, notifications: dict, http: dict) -> dict:
     """Which targets the run met, in one place (the tables give each figure)."""
     measured = [row for row in rows if "pass" in row]
     return {
@@ -296,6 +334,7 @@ def _overall(rows: list[dict], dashboard: dict, notifications: dict) -> dict:
             else None
         ),
         "notifications_pass": notifications.get("pass"),
+        "http_pass": all(row["pass"] for row in http["pages"]) if "pages" in http else None,
     }
 
 
@@ -438,6 +477,9 @@ def main() -> None:
     print("== clinic dashboard, large clinic against small clinic")
     high_entry["dashboard_by_clinic_size"] = _dashboard_pair(args.requests)
     print(f"   {high_entry['dashboard_by_clinic_size']}")
+    print("== HTTP pass: the largest clinic's dashboard and patient list over gunicorn")
+    results["http"] = _http_pass(url, names, args.requests)
+    _print_http(results["http"])
     print("== notifications")
     high_entry["notifications"] = _notifications(args.notification_count)
     print(f"   {high_entry['notifications']}")
@@ -465,8 +507,11 @@ def main() -> None:
               f"{small['p50_ms']:.1f} p95 {small['p95_ms']:.1f} ({small['queries']} q); ratio "
               f"{dashboard['p95_ratio']:.2f} -> p95 {_mark(dashboard['p95_ok'])}, "
               f"ratio {_mark(dashboard['ratio_ok'])} (targets 150 ms, 3x)")  # fmt: skip
+    _print_http(results.get("http", {}))
     print(f"Machine: {results['machine']}")
-    results["verdict"] = _overall(rows, dashboard, high_entry.get("notifications", {}))
+    results["verdict"] = _overall(
+        rows, dashboard, high_entry.get("notifications", {}), results.get("http", {})
+    )
     print(f"Verdict: {results['verdict']}")
     target = args.output or (RESULTS.with_name("reuse.json") if args.reuse else RESULTS)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -152,3 +152,66 @@ def test_it_says_when_the_machine_was_busy(run):
     run["load_average_before_pages"] = [6.4, 5.0, 3.1]
     prose = " ".join(report.summary(run).split())
     assert "busy with other work (load average 6.4 on 2 CPUs" in prose
+
+
+def _http(dashboard_low, dashboard_high, list_low, list_high):
+    """The HTTP pass as bench/http_pass.py writes it: (p50, p95, bytes) per scale."""
+
+    def scale(p50, p95, size):
+        return {"p50_ms": p50, "p95_ms": p95, "bytes": size, "requests": 100, "statuses": [200]}
+
+    def row(key, label, low, high):
+        ratio = round(high[1] / low[1], 2)
+        return {
+            "key": key,
+            "label": label,
+            "scale_1": scale(*low),
+            "scale_100": scale(*high),
+            "p95_ok": high[1] <= 50,
+            "bytes_ok": high[2] <= 200_000,
+            "p95_ratio": ratio,
+            "ratio_ok": ratio <= 1.5,
+            "pass": high[1] <= 50 and high[2] <= 200_000 and ratio <= 1.5,
+        }
+
+    return {
+        "server": "gunicorn, 2 sync workers, production settings, loopback",
+        "requests_per_page": 100,
+        "targets": {"p95_ms": 50, "bytes": 200_000, "ratio": 1.5},
+        "clinics": {
+            "1": {"clinic": "demo-southbank", "clinic_name": "Southbank", "patients": 162},
+            "100": {"clinic": "demo-southbank", "clinic_name": "Southbank", "patients": 15012},
+        },
+        "pages": [
+            row("dashboard", "Clinic dashboard", dashboard_low, dashboard_high),
+            row("patient_list", "Patient list", list_low, list_high),
+        ],
+    }
+
+
+def test_it_publishes_the_http_pass_of_the_largest_clinic(run, readmes):
+    run["http"] = _http((9.1, 12.0, 40_000), (10.2, 14.5, 71_000), (6.0, 8.0, 11_000),
+                        (7.5, 61.0, 1_172_000))  # fmt: skip
+    report.write(run, readmes)
+    summary = readmes["summary"].read_text()
+    prose = " ".join(summary.split())
+    assert "Over HTTP (gunicorn, 2 sync workers, production settings, loopback)" in prose
+    assert "Southbank: 162 patients at scale 1 and 15,012 patients at scale 100" in prose
+    assert (
+        "| Clinic dashboard | 9.1 / 12.0, 40 KB | 10.2 / 14.5, 71 KB | 1.21 | "
+        "≤ 50 ms, ≤ 200 KB, ≤ 1.5× | pass |"
+    ) in summary
+    assert (
+        "| Patient list | 6.0 / 8.0, 11 KB | 7.5 / 61.0, 1,172 KB | 7.62 | ≤ 50 ms, ≤ 200 KB, "
+        "≤ 1.5× | **FAIL** (p95 over target, size over target, ratio over target) |"
+    ) in summary
+    assert report.differences(run, readmes) == []
+
+
+def test_it_says_when_the_http_pass_could_not_run(run):
+    run["http"] = {"not_available": "error: RuntimeError: gunicorn stopped"}
+    assert "HTTP pass: not available (error: RuntimeError: gunicorn stopped)." in report.summary(
+        run
+    )
+    del run["http"]
+    assert "HTTP" not in report.summary(run)
