@@ -4,7 +4,8 @@ sender name, the numbers patients are given, and who hears of a risk flag and wh
 The clinic row belongs to the accounts (``clinic_settings_update`` checks, writes and audits
 it); what this entry point adds is what the lower layers cannot do for themselves: a new
 time zone moves every therapist's attendance weeks (Monday to Sunday, clinic time), so they
-are worked out again in the same transaction.
+are worked out again in the same transaction, and the dashboard's kept figures (whose weeks and
+days move too) on its next request.
 """
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from patients.forms import add_service_errors
 from sessions.attendance import rebuild_attendance_weeks
 
 from .admin_access import clinic_admin_required
+from .figures import figures_mark_clinic
 
 
 def clinic_settings_save(
@@ -34,6 +36,7 @@ def clinic_settings_save(
         )
         if "time_zone" in changes:
             rebuild_attendance_weeks(clinic.pk, clinic.tz)
+            figures_mark_clinic(clinic_id=clinic.pk)
     return changes
 
 

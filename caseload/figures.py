@@ -74,6 +74,12 @@ def figures_mark(*, clinic_id: int, therapist_ids: Sequence[int]) -> None:
             )
 
 
+def figures_mark_clinic(*, clinic_id: int) -> int:
+    """Every row of the clinic to be worked out again on the dashboard's next request: its
+    time zone changed, which moves its weeks and its days. Returns the number of rows."""
+    return TherapistFigures.objects.filter(clinic_id=clinic_id).update(valid_until=None)
+
+
 def staff_figures_changed(sender, instance: User, created: bool, update_fields=None, **kwargs):
     """A member of staff saved (``post_save``): a therapist of a clinic gets a row when made;
     a change of name, role or activity is shown on their row. Logins (``last_login``) and

@@ -237,3 +237,25 @@ def test_it_counts_a_change_made_while_the_row_is_worked_out(monkeypatch):
 
     assert _kept(clinic, therapist).risk_open == 1
     _agrees(clinic)
+
+
+def test_it_works_every_row_out_again_when_the_clinics_time_zone_changes(
+    wednesday, clinic, therapist, clinic_admin
+):
+    """Monday 02:00 UTC is this week in London and last week (Sunday evening) in Los
+    Angeles: the session moves out of "this week" with the new time zone."""
+    from caseload.clinic_settings import clinic_settings_save
+
+    course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+    SessionFactory(course=course, scheduled_start=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    figures_rebuild(clinic_id=clinic.pk, tz=clinic.tz)
+    assert _kept(clinic, therapist).sessions_week == 1
+    clinic_settings_save(
+        clinic=clinic,
+        by=clinic_admin,
+        expected_version=clinic.version,
+        time_zone="America/Los_Angeles",
+    )
+    clinic.refresh_from_db()
+    assert _kept(clinic, therapist).sessions_week == 0
+    _agrees(clinic)
