@@ -6,7 +6,9 @@ kinds are registered with the outbox (``notifications.registry``) from the app's
 """
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 
 from notifications import outbox, registry
@@ -149,7 +151,9 @@ def _compose_session_reminder(notification: Notification, now: datetime) -> Deli
         first_name=notification.patient.first_name,
         starts_at=session.scheduled_start,
         duration_minutes=session.duration_minutes,
-        calendar_uid=f"session-{session.pk}@ipt-clinic",
+        # The portal's calendar file's UID (portal/ics.py): one appointment is one event in
+        # the patient's calendar, whichever file added it, and the UID names no treatment.
+        calendar_uid=f"session-{session.pk}@{urlsplit(settings.SITE_URL).hostname}",
     )
 
 
