@@ -70,7 +70,7 @@ from django.utils import timezone
 from ipt_clinic import staff_mail
 from ipt_clinic.rows import Columns, instances, statement
 
-from . import registry, smtp_transaction
+from . import registry
 from .content import (
     email_message,
     message_id,
@@ -363,14 +363,20 @@ def _forget_accepted(pairs: list[tuple[int, int]]) -> None:
 
 
 def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
-    """Take the row for one attempt (attempts + 1) and return it, or None when it is not ours
-    to send (already sent, cancelled, or an attempt is under way).
+    """Take the row for one attempt (attempts + 1) and return it with its patient and clinic,
+    or None when it is not ours to send (already sent, cancelled, or an attempt is under way).
 
     An attempt under way is never taken over here, even after its lease: the server may
     have accepted it, and only the sweeper (which looks for the acceptance marker first)
     reopens such a row."""
     if connection.vendor == "postgresql":
         return _claim_and_read(pk, now)
+    return _claim_with_orm(pk, now)
+
+
+def _claim_with_orm(pk: int, now: datetime) -> Notification | None:
+    """The claim as the ORM writes it: a conditional UPDATE, then the row with its patient and
+    clinic (the embedded database; on PostgreSQL ``_claim_and_read`` does both at once)."""
     taken = Notification.objects.filter(
         pk=pk,
         status=NotificationStatus.SENDING,
@@ -394,7 +400,16 @@ def _claim_for_sending(pk: int, now: datetime) -> Notification | None:
 
 def _claim_sql() -> tuple[str, list[Columns]]:
     """On PostgreSQL the claim and the reads every send needs are one statement: the UPDATE
-    returns the row, joined to its patient (none for a staff mail) and clinic."""
+    returns the row, joined to its patient (none for a staff mail) and clinic.
+
+    Kept by measurement (issue 18): through the ORM (``_claim_with_orm``: the UPDATE, then
+    the row with select_related) the sending process spent 1.4-1.9 times the CPU per message
+    (A/B on PostgreSQL, a real SMTP receiver, alternating rounds), and make bench's delivery,
+    at about half its no-op ceiling, fell to two thirds of its rate (22% against 31% of the
+    ceiling on a loaded machine). tests/notifications/test_send_path_on_postgresql.py checks
+    that both ways claim the same row with the same fields. It runs through Django's cursor:
+    with DATABASE_SERVER_SIDE_BINDING on it is prepared like any repeated query (planned
+    once per connection), with it off nothing is."""
     from ipt_clinic.accounts.models import Clinic
 
     patient_model = Notification._meta.get_field("patient").related_model
@@ -416,30 +431,12 @@ def _claim_sql() -> tuple[str, list[Columns]]:
     return sql, parts
 
 
-def _prepared(sql: str, params: list, *, fetch: bool = False) -> tuple[tuple | None, int]:
-    """Run one of the send path's fixed statements as a server-side prepared statement on
-    this connection (psycopg prepares it on first use and keeps it for the connection's
-    life): PostgreSQL then plans the claim's five-table join once per connection instead of
-    once per message, which was most of the database's work per send. Returns the first row
-    (or None; only asked for with ``fetch``) and the row count. Errors are Django's, as through ``connection.cursor()``."""
-    import psycopg
-
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django turns automatic preparing off (None); a threshold no query reaches keeps
-        # it off for everything but the statements executed with ``prepare=True`` here.
-        raw.prepare_threshold = 2**31 - 1
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone() if fetch else None
-        return row, cursor.rowcount
-
-
 def _claim_and_read(pk: int, now: datetime) -> Notification | None:
     sql, parts = statement("notification-claim", _claim_sql)
     params = [now, now + lease(), now, pk, NotificationStatus.SENDING.value]
-    row, _ = _prepared(sql, params, fetch=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
     if row is None:
         return None
     notification, patient, clinic = instances(row, parts)
@@ -459,35 +456,31 @@ def _finish(pk: int, attempt: int, **changes) -> bool:
 
 
 def _mark_sent(pk: int, attempt: int, recipient: str, sent_at: datetime) -> bool:
-    """``_finish(..., status=SENT, ...)``; on PostgreSQL as a fixed statement, because the
-    ORM's UPDATE compiler costs more than the round trip on this path."""
-    if connection.vendor != "postgresql":
-        return _finish(
-            pk,
-            attempt,
-            status=NotificationStatus.SENT,
-            sent_at=sent_at,
-            recipient=recipient,
-            last_error="",
-            lease_until=None,
-            attempt_started_at=None,
-            payload={},
+    """``_finish(..., status=SENT, ...)`` as one fixed statement, on either database.
+
+    Kept by measurement (issue 18): through ``_finish`` (the ORM compiling the same UPDATE
+    of nine columns for every message) the sending process spent 1.13-1.15 times the CPU
+    per reminder in two A/B runs of three on PostgreSQL with a real SMTP receiver
+    (alternating rounds; the third within its noise), where make bench's delivery sits at
+    about half its no-op ceiling. tests/notifications/test_mark_sent.py checks that both
+    leave the same row, on SQLite and PostgreSQL."""
+    moment = Notification._meta.get_field("sent_at").get_db_prep_save(sent_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608 - the name from the model  # nosec B608
+            " recipient = %s, last_error = '', lease_until = NULL, attempt_started_at = NULL,"
+            " payload = '{}', updated_at = %s WHERE id = %s AND status = %s AND attempts = %s",
+            [
+                NotificationStatus.SENT.value,
+                moment,
+                recipient,
+                moment,
+                pk,
+                NotificationStatus.SENDING.value,
+                attempt,
+            ],
         )
-    _, count = _prepared(
-        f"UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s,"  # noqa: S608 - the name from the model  # nosec B608
-        " recipient = %s, last_error = '', lease_until = NULL, attempt_started_at = NULL,"
-        " payload = '{}', updated_at = %s WHERE id = %s AND status = %s AND attempts = %s",
-        [
-            NotificationStatus.SENT.value,
-            sent_at,
-            recipient,
-            sent_at,
-            pk,
-            NotificationStatus.SENDING.value,
-            attempt,
-        ],
-    )
-    return count == 1
+        return cursor.rowcount == 1
 
 
 def _classify_smtp(exc: Exception) -> Exception:
@@ -528,38 +521,38 @@ def _drop_mail_connection() -> None:
 
 
 def _send_email(message) -> None:
-    connection = getattr(_mail, "connection", None)
+    """Send ``message`` on this thread's kept connection (``_mail``: each thread has its own
+    backend from ``mailers.default``, so nothing here is shared between threads)."""
+    backend = getattr(_mail, "connection", None)
     idle = time.monotonic() - getattr(_mail, "used_at", 0.0)
-    if connection is not None and idle > MAIL_CONNECTION_IDLE_CHECK_SECONDS:
+    if backend is not None and idle > MAIL_CONNECTION_IDLE_CHECK_SECONDS:
         # The server may have hung up on an idle connection: check before sending, so a
         # dead connection never looks like a failed delivery.
-        smtp = getattr(connection, "connection", None)
+        smtp = getattr(backend, "connection", None)
         try:
             if smtp is not None and smtp.noop()[0] != 250:
                 _drop_mail_connection()
         except (smtplib.SMTPException, OSError):
             _drop_mail_connection()
-        connection = getattr(_mail, "connection", None)
-    if connection is None:
-        connection = mailers.default
-        connection.open()
-        _mail.connection = connection
-    raw = message.smtp_bytes() if isinstance(connection, SmtpBackend) else None
+        backend = getattr(_mail, "connection", None)
+    if backend is None:
+        backend = mailers.default
+        backend.open()
+        _mail.connection = backend
+    raw = message.smtp_bytes() if isinstance(backend, SmtpBackend) else None
     if raw is None:
-        connection.send_messages([message])
+        backend.send_messages([message])
     else:
-        # What the SMTP backend's send_messages does, with the message serialised by
-        # NotificationEmail.smtp_bytes() instead of the email package (see there why) and
-        # the exchange in smtp_transaction (pipelined where the server allows it).
-        with connection._lock:
-            if connection.connection is None:
-                connection.open()
-            smtp_transaction.send(
-                connection.connection,
-                _envelope_address(connection, message.from_email),
-                [_envelope_address(connection, address) for address in message.recipients()],
-                raw,
-            )
+        # What the SMTP backend's send_messages does, with the bytes of smtp_bytes() (see
+        # NotificationEmail why). Django has no public way to hand its backend a message
+        # already serialised: this uses the smtplib connection its open() keeps as
+        # ``connection``, and smtplib's own sendmail.
+        backend.open()
+        backend.connection.sendmail(
+            _envelope_address(backend, message.from_email),
+            [_envelope_address(backend, address) for address in message.recipients()],
+            raw,
+        )
     _mail.used_at = time.monotonic()
 
 
