@@ -27,12 +27,21 @@ SESSION_REMINDER = "session_reminder"
 HOMEWORK_NEW = "homework_new"
 HOMEWORK_DUE = "homework_due"
 PORTAL_LINK = "portal_link"
+# Alerts to staff about a patient's safety: no name, no clinical content, only a link to the
+# flag, which opens after login.
+RISK_ALERT = "risk_alert"
+RISK_ESCALATION = "risk_escalation"
+STAFF_ALERT_WORDS = {
+    RISK_ALERT: "A patient's answers need review today",
+    RISK_ESCALATION: "Still not acknowledged: a patient's answers need review today",
+}
 
 SUBJECTS = {
     SESSION_REMINDER: "Reminder: your appointment on {when}",
     HOMEWORK_NEW: "Something new for you from {clinic}",
     HOMEWORK_DUE: "A reminder from {clinic}",
     PORTAL_LINK: "Your personal link from {clinic}",
+    **{kind: words for kind, words in STAFF_ALERT_WORDS.items()},
 }
 
 
@@ -200,10 +209,25 @@ def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: st
     return " ".join(text.split())
 
 
+def _staff_alert(kind: str, clinic: str, url: str) -> Content:
+    words = STAFF_ALERT_WORDS[kind]
+    text = f"{words}: {url}\n\nSign in to see the flag and acknowledge it.\n\n{clinic}\n{FOOTER_TEXT}\n"
+    html = (
+        '<!doctype html>\n<html lang="en">\n'
+        f'<head><meta charset="utf-8"><title>{escape_html(clinic)}</title></head>\n<body>\n'
+        f'<p>{escape_html(words)}: <a href="{escape_html(url)}">open the flag</a>.</p>\n'
+        "<p>Sign in to see the flag and acknowledge it.</p>\n"
+        f"<p>{escape_html(clinic)}</p>\n<p><small>{FOOTER_TEXT}</small></p>\n</body>\n</html>\n"
+    )
+    return Content(subject=words, text=text, html=html, sms=f"{clinic}: {words}: {url}")
+
+
 def render(notification: Notification, delivery: Delivery) -> Content:
     """The subject, plain text, HTML and SMS body of one row, from what its kind's ``compose``
     gave (``notifications.registry``)."""
     clinic = notification.clinic
+    if notification.kind in STAFF_ALERT_WORDS:
+        return _staff_alert(notification.kind, str(clinic.name), delivery.url)
     kind = notification.kind
     when = due_day = ""
     ics = None

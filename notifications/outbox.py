@@ -35,15 +35,21 @@ def outbox_put(
     about_id: int,
     intended: datetime,
     payload: dict | None = None,
+    audience: str = "",
+    quiet_hours: bool = True,
 ) -> Notification:
-    """Write one patient notice (or find the one already there). ``intended`` is the due time
-    the rules give; a time already past is due now, and an SMS is moved out of the clinic's
-    quiet hours (``patient.clinic`` is read)."""
+    """Write one notice about ``patient`` (or find the one already there). ``intended`` is the
+    due time the rules give; a time already past is due now, and an SMS is moved out of the
+    clinic's quiet hours (``patient.clinic`` is read) unless ``quiet_hours`` is False (staff
+    alerts). ``audience`` tells apart notices of one kind about one thing to different people
+    (the treating therapist, the duty contact…): it is part of the unique key."""
     now = timezone.now()
     due_at = max(intended, now)
-    if channel == NotificationChannel.SMS:
+    if channel == NotificationChannel.SMS and quiet_hours:
         due_at = after_quiet_hours(patient.clinic, due_at)
     key = dedupe_key(about_type, about_id, kind, channel, intended)
+    if audience:
+        key = f"{key}:{audience}"
     notification, created = Notification.objects.get_or_create(
         dedupe_key=key,
         defaults={

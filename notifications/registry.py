@@ -6,6 +6,8 @@ registers its kinds here from its ``ready()``:
 
 * ``name`` (the row's ``kind``, at most 20 characters) and a ``label`` for the admin's pages;
 * ``about_type``, the row's ``about_type`` for this kind;
+* ``quiet_hours``: whether a text message of the kind waits out the clinic's quiet hours
+  (patients' notices do; a staff alert about a patient's safety does not);
 * ``compose(notification, now)``, called at send time with the claimed row (its ``patient``
   and ``clinic`` loaded): it loads the thing the row is about, decides whether the notice
   still applies and answers a ``Delivery`` (the address on file now and the words' values),
@@ -40,7 +42,7 @@ class Delivery:
     calendar_uid: str = ""
     # Homework: the day it is due.
     due_date: date | None = None
-    # A link other than the portal's own address (a new portal link).
+    # A link other than the portal's own address (a new portal link, a staff alert's page).
     url: str = ""
 
 
@@ -50,13 +52,21 @@ class NoticeKind:
     label: str
     about_type: str
     compose: Callable[..., Delivery]
+    # A text message of this kind waits out the clinic's quiet hours (patients' notices);
+    # an alert to staff about a patient's safety does not.
+    quiet_hours: bool = True
 
 
 _kinds: dict[str, NoticeKind] = {}
 
 
 def register(
-    *, name: str, label: str, about_type: str, compose: Callable[..., Delivery]
+    *,
+    name: str,
+    label: str,
+    about_type: str,
+    compose: Callable[..., Delivery],
+    quiet_hours: bool = True,
 ) -> NoticeKind:
     """Called from the owning app's ``ready()``; registering a name again replaces it."""
     from .content import has_words
@@ -66,7 +76,7 @@ def register(
     if not has_words(name):
         raise ImproperlyConfigured(f"notifications.content has no words for kind {name!r}")
     registered = _kinds[name] = NoticeKind(
-        name=name, label=label, about_type=about_type, compose=compose
+        name=name, label=label, about_type=about_type, compose=compose, quiet_hours=quiet_hours
     )
     return registered
 

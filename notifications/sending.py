@@ -245,6 +245,32 @@ def notifications_dispatch_due(*, batch_size: int = DISPATCH_BATCH, budget_secon
     return claimed
 
 
+def notifications_send_now(ids: list[int]) -> None:
+    """Once the caller's transaction commits, claim these rows (if still pending and due) and
+    enqueue their sends ahead of the queue, without waiting for the dispatcher's next run:
+    for alerts that must go at once. A row whose enqueue fails (the broker away) is left
+    claimed, and the sweeper sends it when its lease runs out, as for any lost message."""
+    if ids:
+        transaction.on_commit(partial(_claim_now, list(ids)), robust=True)
+
+
+def _claim_now(ids: list[int]) -> None:
+    now = timezone.now()
+    claimed = [
+        pk
+        for pk in ids
+        if Notification.objects.filter(
+            pk=pk, status=NotificationStatus.PENDING, due_at__lte=now
+        ).update(
+            status=NotificationStatus.SENDING,
+            lease_until=now + lease(),
+            attempt_started_at=None,
+            updated_at=now,
+        )
+    ]
+    _enqueue(claimed, SWEEP_PRIORITY)
+
+
 def heartbeat(name: str, detail: dict) -> None:
     now = timezone.now()
     if Heartbeat.objects.filter(name=name).update(last_run_at=now, detail=detail):
@@ -694,7 +720,8 @@ def notification_send(pk: int) -> str:
             payload={},
         )
         return "cancelled"
-    if notification.channel == NotificationChannel.SMS:
+    waits_out_quiet_hours = notice_kind is None or notice_kind.quiet_hours
+    if notification.channel == NotificationChannel.SMS and waits_out_quiet_hours:
         quiet_until = quiet_hours_end(notification.clinic, now)
         if quiet_until is not None:
             _finish(

@@ -4,8 +4,11 @@ from collections import defaultdict
 
 from django.db.models import Q
 
+from patients.templatetags.course_words import held_words
+
 from .models import (
     PHASE_ORDER,
+    CourseStatus,
     Goal,
     Phase,
     PhaseTransition,
@@ -72,4 +75,30 @@ def course_page(course: TreatmentCourse) -> dict:
             .filter(~Q(pk=course.pk))
             .order_by("-start_date")
         ),
+    }
+
+
+def header_course(patient) -> dict:
+    """The patient header's part (``patients.header``): the active course, its phase and how
+    far it has come. One query."""
+    course = (
+        TreatmentCourse.objects.filter(
+            clinic_id=patient.clinic_id, patient_id=patient.pk, status=CourseStatus.ACTIVE
+        )
+        .only(
+            "pk",
+            "clinic_id",
+            "patient_id",
+            "phase",
+            "status",
+            "planned_sessions",
+            "sessions_attended",
+        )
+        .first()
+    )
+    if course is None:
+        return {"course": None}
+    return {
+        "course": course,
+        "held": held_words(held=course.sessions_attended, planned=course.planned_sessions),
     }

@@ -19,6 +19,7 @@ from patients.portal_links import (
     portal_link_verify,
 )
 from sessions.measures import measure_form_binding
+from sessions.risk import risk_alerted
 from sessions.scoring import INSTRUMENTS
 
 from . import selectors, services
@@ -272,6 +273,7 @@ def questionnaire_thanks(request: HttpRequest, measure_id: int) -> HttpResponse:
             "clinic": patient.clinic,
             "measure": measure,
             "crisis": measure.risk_flag,
+            "alerted": risk_alerted(measure) if measure.risk_flag else {},
         },
     )
 

@@ -9,14 +9,17 @@ class TherapyConfig(AppConfig):
 
     def ready(self) -> None:
         from patients import endings
+        from patients.header import register_header_part
         from phases import panels
 
         from . import notices
+        from .selectors import header_sessions
         from .services import courses_close_loop
         from .views import course_sessions_context
 
         notices.register()
         endings.register_closer(courses_close_loop)
+        register_header_part("sessions", header_sessions)
         panels.register_course_panel(
             template="sessions/_course_panel.html", context=course_sessions_context
         )

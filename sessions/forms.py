@@ -11,7 +11,15 @@ from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.models import Relationship
 from phases.models import GoalStatus, ProblemArea
 
-from .models import AssignmentKind, Modality, RiskLevel, SessionNote, SessionStatus, Technique
+from .models import (
+    AssignmentKind,
+    Modality,
+    RiskAction,
+    RiskLevel,
+    SessionNote,
+    SessionStatus,
+    Technique,
+)
 from .scoring import ANSWER_CHOICES, INSTRUMENTS
 from .services import (
     COMMON_FIELDS,
@@ -309,11 +317,28 @@ class MeasureForm(FormKeyMixin, forms.Form):
 
 
 class RiskResponseForm(forms.Form):
+    """Closing a risk flag: what was done, and in words (required for "other")."""
+
+    action = forms.ChoiceField(
+        label="What was done",
+        choices=RiskAction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what was done about the risk flag."},
+    )
     response = forms.CharField(
-        label="What you did in response",
+        label="Details (required for other)",
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
+        required=False,
     )
+    # The note whose risk assessment closes the flag, when it is closed from the note.
+    note = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == RiskAction.OTHER and not cleaned.get("response", "").strip():
+            self.add_error("response", "Say what was done.")
+        return cleaned
 
 
 class AddendumForm(FormKeyMixin, forms.Form):

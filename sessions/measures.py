@@ -20,6 +20,7 @@ from patients.models import Patient
 from phases.models import TreatmentCourse
 
 from .models import EnteredBy, Measure, TherapySession
+from .risk import risk_flag_raised
 from .scoring import INSTRUMENTS, phq9_item9_positive, score
 
 # Questionnaire forms carry one-time keys (ipt_clinic.submissions): a therapist's form is
@@ -117,6 +118,10 @@ def measure_record(
     submission_done(claim, measure)
     _refresh_course_figures(course)
     figures_changed(clinic_id=course.clinic_id, therapist_ids=[course.therapist_id])
+    if measure.risk_flag and not (corrected is not None and corrected.risk_flag):
+        # A correction of answers that already raised a flag keeps that flag (and its
+        # alerts) open instead of alerting again.
+        risk_flag_raised(measure=measure, request=request)
     flag = "; item 9 positive — risk flag raised" if measure.risk_flag else ""
     label = measure.get_instrument_display()
     if corrected is None:
@@ -188,31 +193,3 @@ def _refresh_course_figures(course: TreatmentCourse) -> None:
     TreatmentCourse.objects.filter(pk=course.pk).update(**fields)
     for name, value in fields.items():
         setattr(course, name, value)
-
-
-@transaction.atomic
-def risk_flag_respond(*, measure: Measure, by, response: str, request=None) -> Measure:
-    """A clinician records what they did about a positive item 9; the flag then closes."""
-    response = (response or "").strip()
-    if not response:
-        raise ValidationError("Write what you did in response to the risk flag.")
-    measure = Measure.objects.select_for_update().get(pk=measure.pk)
-    if not measure.risk_flag:
-        raise ValidationError("This questionnaire raised no risk flag.")
-    if measure.risk_responded_at is not None:
-        raise ValidationError("A response to this risk flag is already recorded.")
-    measure.risk_response = response
-    measure.risk_responded_by = by
-    measure.risk_responded_at = timezone.now()
-    measure.save(update_fields=["risk_response", "risk_responded_by", "risk_responded_at"])
-    figures_changed(clinic_id=measure.clinic_id, therapist_ids=[measure.course.therapist_id])
-    audit_record(
-        action=AuditAction.UPDATE,
-        clinic_id=measure.clinic_id,
-        actor=by,
-        patient_id=measure.course.patient_id,
-        target=measure,
-        summary="Risk flag response recorded",
-        request=request,
-    )
-    return measure

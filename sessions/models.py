@@ -218,6 +218,15 @@ class Instrument(models.TextChoices):
     GAD7 = "gad7", "GAD-7"
 
 
+class RiskAction(models.TextChoices):
+    """What a clinician did about a risk flag, recorded when they close it."""
+
+    CONTACTED_PATIENT = "contacted_patient", "Contacted the patient"
+    SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed"
+    EMERGENCY_SERVICES = "emergency_services", "Emergency services involved"
+    OTHER = "other", "Other (say what)"
+
+
 class EnteredBy(models.TextChoices):
     STAFF = "staff", "Therapist"
     PATIENT = "patient", "Patient (portal)"
@@ -246,13 +255,27 @@ class Measure(models.Model):
     )
     taken_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
-    # PHQ-9 item 9 above 0 raises a flag that stays open until a clinician responds.
+    # PHQ-9 item 9 above 0 raises a flag: raised -> acknowledged (who, when) -> closed with
+    # the action taken (``sessions.risk``). "Responded" is closed; a flag is open until then.
     risk_flag = models.BooleanField(default=False)
+    risk_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    risk_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Set when the flag went unacknowledged past the clinic's escalation window and the
+    # clinic admins and duty contact were alerted again.
+    risk_escalated_at = models.DateTimeField(null=True, blank=True)
+    risk_action = models.CharField(max_length=24, choices=RiskAction.choices, blank=True)
+    # What was done, in the clinician's words (the reason, for "other").
     risk_response = models.TextField(blank=True)
     risk_responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     risk_responded_at = models.DateTimeField(null=True, blank=True)
+    # The session note whose risk assessment closed the flag, when it was closed there.
+    risk_closed_in_note = models.ForeignKey(
+        "SessionNote", on_delete=models.PROTECT, null=True, blank=True, related_name="closed_flags"
+    )
     submission_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # A corrected questionnaire (the same submission sent again with other answers) is kept
     # beside the first: the correction points at what it corrects, and the corrected one is
@@ -270,6 +293,17 @@ class Measure(models.Model):
                 fields=["clinic", "course"],
                 condition=Q(risk_flag=True, risk_responded_at__isnull=True),
                 name="measure_open_risk_idx",
+            ),
+            # The escalation sweep: open flags nobody has acknowledged or escalated yet.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(
+                    risk_flag=True,
+                    risk_responded_at__isnull=True,
+                    risk_acknowledged_at__isnull=True,
+                    risk_escalated_at__isnull=True,
+                ),
+                name="measure_unescalated_risk_idx",
             ),
         ]
 

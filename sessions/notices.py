@@ -9,8 +9,10 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
+from ipt_clinic.accounts.models import User
 from notifications import outbox, registry
 from notifications.models import Notification
 from notifications.registry import Delivery, NothingToSend
@@ -18,7 +20,15 @@ from patients.models import Patient
 from patients.notices import contact_for, notice_put, recipient_now, require_active
 from phases.models import CourseStatus
 
-from .models import CANCELLED_STATUSES, Assignment, AssignmentStatus, SessionStatus, TherapySession
+from .models import (
+    CANCELLED_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Measure,
+    SessionStatus,
+    TherapySession,
+)
+from .risk import DUTY, RISK_ALERT, RISK_ESCALATION, THERAPIST, audience_of
 
 SESSION_REMINDER = "session_reminder"
 HOMEWORK_NEW = "homework_new"
@@ -175,6 +185,7 @@ def _compose_homework(notification: Notification, now: datetime) -> Delivery:
 
 
 def register() -> None:
+    register_risk_alerts()
     registry.register(
         name=SESSION_REMINDER,
         label="Session reminder",
@@ -190,3 +201,51 @@ def register() -> None:
         about_type="assignment",
         compose=_compose_homework,
     )
+
+
+# ─── alerts to staff about a risk flag (sessions.risk) ──────────────────────────────────
+
+
+def _compose_risk_alert(notification: Notification, now: datetime) -> Delivery:
+    """An alert or escalation about a risk flag, to whom its key names, at the address or
+    number on file now. Not sent once the flag is closed; an escalation not once someone
+    acknowledged the flag."""
+    measure = (
+        Measure.objects.select_related("course__therapist", "course__clinic")
+        .filter(clinic_id=notification.clinic_id, pk=notification.about_id)
+        .first()
+    )
+    if measure is None or measure.risk_responded_at is not None:
+        raise NothingToSend("The risk flag was closed.")
+    if notification.kind == RISK_ESCALATION and measure.risk_acknowledged_at is not None:
+        raise NothingToSend("The risk flag was acknowledged.")
+    audience = audience_of(notification)
+    if audience == THERAPIST:
+        person = measure.course.therapist
+        email, phone = person.email, person.mobile
+    elif audience == DUTY:
+        duty = measure.course.clinic.duty_contact
+        email, phone = (duty.email, duty.phone) if duty is not None else ("", "")
+    else:
+        admin = User.objects.filter(
+            clinic_id=notification.clinic_id, pk=int(audience.removeprefix("admin-"))
+        ).first()
+        if admin is None or not admin.is_active:
+            raise NothingToSend("That clinic admin's account is no longer active.")
+        email, phone = admin.email, admin.mobile
+    recipient = email if notification.channel == "email" else phone
+    if not recipient:
+        raise NothingToSend("No address or number on file for this channel any more.")
+    link = settings.SITE_URL + reverse("therapy:risk_flag", args=[measure.pk])
+    return Delivery(recipient=recipient, first_name="", url=link)
+
+
+def register_risk_alerts() -> None:
+    for name, label in ((RISK_ALERT, "Risk alert"), (RISK_ESCALATION, "Risk escalation")):
+        registry.register(
+            name=name,
+            label=label,
+            about_type="risk_flag",
+            compose=_compose_risk_alert,
+            quiet_hours=False,
+        )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from patients.access import scoped_to_user
 from patients.models import LifeEvent
-from phases.models import Goal, PhaseTransition, TreatmentCourse
+from phases.models import CourseStatus, Goal, PhaseTransition, TreatmentCourse
 
 from .models import (
     CANCELLED_STATUSES,
@@ -190,7 +190,9 @@ def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
             course_id=course.pk,
             risk_flag=True,
             risk_responded_at__isnull=True,
-        ).order_by("taken_at", "pk")
+        )
+        .select_related("risk_acknowledged_by")
+        .order_by("taken_at", "pk")
     )
 
 
@@ -202,7 +204,24 @@ def session_open_risk_flags(session: TherapySession) -> list[Measure]:
             session_id=session.pk,
             risk_flag=True,
             risk_responded_at__isnull=True,
-        ).order_by("taken_at", "pk")
+        )
+        .select_related("risk_acknowledged_by")
+        .order_by("taken_at", "pk")
+    )
+
+
+def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]:
+    """Every open flag of the patient, across their courses, oldest first (the session note's
+    risk assessment lists them: the note closes them with the same record)."""
+    return list(
+        Measure.objects.filter(
+            clinic_id=clinic_id,
+            course__patient_id=patient_id,
+            risk_flag=True,
+            risk_responded_at__isnull=True,
+        )
+        .select_related("risk_acknowledged_by")
+        .order_by("taken_at", "pk")
     )
 
 
@@ -483,3 +502,35 @@ def unsigned_notes_overdue(therapist) -> list[TherapySession]:
         .select_related("course__patient", "clinic", "note")
         .order_by("scheduled_start", "pk")
     )
+
+
+def header_sessions(patient) -> dict:
+    """The patient header's part (``patients.header``): the next appointment of the active
+    course and the open risk flags. Two queries."""
+    next_session = (
+        TherapySession.objects.filter(
+            clinic_id=patient.clinic_id,
+            course__patient_id=patient.pk,
+            course__status=CourseStatus.ACTIVE,
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=timezone.now(),
+        )
+        .only("pk", "scheduled_start")
+        .order_by("scheduled_start", "pk")
+        .first()
+    )
+    flags = list(
+        Measure.objects.filter(
+            clinic_id=patient.clinic_id,
+            course__patient_id=patient.pk,
+            risk_flag=True,
+            risk_responded_at__isnull=True,
+        )
+        .order_by("taken_at", "pk")
+        .values_list("pk", flat=True)[:50]
+    )
+    return {
+        "next_session": next_session,
+        "open_flags": len(flags),
+        "first_flag": {"pk": flags[0]} if flags else None,
+    }

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic
@@ -37,6 +37,7 @@ from .models import (
     AssignmentKind,
     AssignmentStatus,
     GoalReview,
+    Measure,
     Modality,
     NoteAddendum,
     NoteRevision,
@@ -774,6 +775,19 @@ def assignment_review(*, assignment: Assignment, session: TherapySession, status
         notices.on_assignment_closed(assignment)
 
 
+def _flags_for_the_note(note: SessionNote):
+    """The open flags a note must settle: answers filed under its session, and answers the
+    patient gave in the portal before the session ended."""
+    session = note.session
+    ended = session.scheduled_start + timedelta(minutes=session.duration_minutes)
+    return Measure.objects.filter(
+        clinic_id=note.clinic_id,
+        course__patient_id=session.course.patient_id,
+        risk_flag=True,
+        risk_responded_at__isnull=True,
+    ).filter(Q(session_id=session.pk) | Q(session__isnull=True, created_at__lte=ended))
+
+
 def note_sign_refusals(note: SessionNote, *, by) -> list[str]:
     """Why ``by`` cannot sign ``note`` now, one sentence each; empty when they can. A note is
     signed by its writer (the session's therapist, or the signer named when the course
@@ -792,6 +806,11 @@ def note_sign_refusals(note: SessionNote, *, by) -> list[str]:
     if not note.risk_level:
         refusals.append("Record the risk check before signing the note.")
     session = note.session
+    if _flags_for_the_note(note).exists():
+        refusals.append(
+            "A risk flag raised before or in this session is still open: close it in the "
+            "note's risk section, saying what was done."
+        )
     if session.status in CANCELLED_STATUSES:
         refusals.append("A cancelled session's note cannot be signed.")
     elif session.scheduled_start > timezone.now():

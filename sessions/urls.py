@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ending_views, views
+from . import ending_views, risk_views, views
 
 app_name = "therapy"
 
@@ -31,5 +31,9 @@ urlpatterns = [
     path("<int:pk>/note/history/", views.note_history, name="note_history"),
     path("<int:pk>/measures/<str:instrument>/", views.measure_new, name="measure_new"),
     path("<int:pk>/homework/new/", views.assignment_new, name="assignment_new"),
-    path("measures/<int:measure_pk>/risk/", views.risk_respond, name="risk_respond"),
+    path("risk/<int:measure_pk>/", risk_views.risk_flag, name="risk_flag"),
+    path(
+        "risk/<int:measure_pk>/acknowledge/", risk_views.risk_acknowledge, name="risk_acknowledge"
+    ),
+    path("measures/<int:measure_pk>/risk/", risk_views.risk_respond, name="risk_respond"),
 ]

@@ -33,14 +33,13 @@ from .forms import (
     CancelForm,
     MeasureForm,
     NoteForm,
-    RiskResponseForm,
     SeriesForm,
     SlotForm,
 )
-from .measures import measure_form_binding, measure_record, risk_flag_respond
+from .measures import measure_form_binding, measure_record
 from .models import (
     EnteredBy,
-    Measure,
+    RiskAction,
     RiskLevel,
     SessionNote,
     SessionStatus,
@@ -384,7 +383,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if note is not None and note.signed_at is not None
                 else None
             ),
-            "risk_form": RiskResponseForm(),
+            "risk_actions": RiskAction.choices,
             "is_its_therapist": writer_id == request.user.pk,
             "sign_refusals": (
                 _sign_refusals(session, note, request.user)
@@ -534,7 +533,7 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
         "outcome": selectors.course_outcome(course),
         # From the course, not the chart: a flag raised by answers corrected afterwards stays.
         "open_risk_flags": selectors.open_risk_flags(course),
-        "risk_form": RiskResponseForm(),
+        "risk_actions": RiskAction.choices,
         "tz_name": tz.key,
     }
 
@@ -625,6 +624,14 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "contract_form": contract_form,
             "conflict": conflict,
+            "open_flags": selectors.patient_open_risk_flags(
+                clinic_id=session.clinic_id, patient_id=session.course.patient_id
+            ),
+            "closed_flags": list(
+                note.closed_flags.select_related("risk_responded_by").order_by("taken_at")
+            ),
+            "risk_actions": RiskAction.choices,
+            "tz_name": session.clinic.time_zone,
         },
         status=409 if contract_form is not None and contract_form.conflict else 200,
     )
@@ -966,35 +973,6 @@ def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
         "sessions/measure_form.html",
         {"session": session, "form": form, "spec": form.spec},
     )
-
-
-@login_required
-@require_POST
-def risk_respond(request: HttpRequest, measure_pk: int) -> HttpResponse:
-    measure = get_scoped_or_404(
-        Measure.objects.select_related("course"),
-        request.user,
-        measure_pk,
-        patient_path="course__patient",
-    )
-    form = RiskResponseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Write what you did in response to the risk flag.")
-    else:
-        try:
-            risk_flag_respond(
-                measure=measure,
-                by=request.user,
-                response=form.cleaned_data["response"],
-                request=request,
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, "Response to the risk flag recorded.")
-    if measure.session_id:
-        return redirect("therapy:session", pk=measure.session_id)
-    return redirect("therapy:course_sessions", course_id=measure.course_id)
 
 
 # --------------------------------------------------------------------------- homework

@@ -249,6 +249,8 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.THERAPIST)
     email = models.EmailField("email address", unique=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # For alerts about a patient's safety (a text message beside the email); blank for none.
+    mobile = models.CharField("mobile for urgent alerts", max_length=40, blank=True)
     caseload_seen_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -440,6 +440,12 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Risk flags nobody acknowledged within their clinic's window go to the admins and the
+    # duty contact (sessions.risk).
+    "escalate-risk-flags": {
+        "task": "sessions.escalate_risk_flags",
+        "schedule": _positive_int("RISK_ESCALATION_CHECK_SECONDS", 60),
+    },
     "dispatch-due-notifications": {
         "task": "notifications.dispatch_due_notifications",
         "schedule": _positive_int("DISPATCH_INTERVAL_SECONDS", 60),

@@ -154,7 +154,14 @@ ROWS = {
         Row(
             kwargs=lambda w: {"measure_pk": w.measure.pk},
             method="post",
-            data=lambda w: {"response": "Safety plan reviewed; GP informed."},
+            data=lambda w: {
+                "action": "safety_plan_reviewed",
+                "response": "Safety plan reviewed; GP informed.",
+            },
         )
+    ],
+    "therapy:risk_flag": [Row(kwargs=lambda w: {"measure_pk": w.measure.pk})],
+    "therapy:risk_acknowledge": [
+        Row(kwargs=lambda w: {"measure_pk": w.measure.pk}, method="post", data=lambda w: {})
     ],
 }

@@ -111,6 +111,44 @@ def _due_reminders(count: int) -> list[Notification]:
     return rows
 
 
+def _risk_alerts(count: int) -> list[Notification]:
+    """``count`` item-9 answers given in the portal, each alerting the treating therapist and
+    the clinic's duty contact by email at once (``sessions.risk``): 2 x ``count`` rows."""
+    from sessions.measures import measure_record
+    from sessions.models import EnteredBy
+
+    therapist = UserFactory()
+    clinic = therapist.clinic
+    clinic.duty_email = "duty@clinic.example"
+    clinic.save(update_fields=["duty_email"])
+    for _ in range(count):
+        course = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+        measure_record(
+            course=course,
+            instrument="phq9",
+            answers=[1] * 8 + [2],
+            entered_by_kind=EnteredBy.PATIENT,
+        )
+    # The web process also enqueues them the moment it commits, to its own broker, which
+    # these workers do not read: as if that message were lost with Redis, the rows go back to
+    # the outbox's own path (they would come back through the sweeper after their lease).
+    alerts = Notification.objects.filter(kind="risk_alert")
+    alerts.update(status="pending", lease_until=None)
+    rows = list(alerts.order_by("pk"))
+    assert len(rows) == 2 * count
+    return rows
+
+
+# Every fault below is proved for the patients' reminders and for staff risk alerts.
+NOTICES = pytest.mark.parametrize(
+    "due_rows",
+    [
+        pytest.param(lambda count: _due_reminders(count), id="reminders"),
+        pytest.param(lambda count: _risk_alerts(max(count // 2, 2)), id="risk-alerts"),
+    ],
+)
+
+
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "notifications" / "faults.jsonl"
 
 
@@ -184,9 +222,10 @@ def _expect_each_once(receiver: SmtpReceiver, rows, processes, timeout: float = 
     assert Notification.objects.filter(status="sent").count() == len(expected)
 
 
-def test_it_delivers_each_once_when_a_worker_is_killed_mid_send(rig):
+@NOTICES
+def test_it_delivers_each_once_when_a_worker_is_killed_mid_send(rig, due_rows):
     receiver = rig.smtp(delay=0.4)
-    rows = _due_reminders(16)
+    rows = due_rows(16)
     processes = rig.celery()
     processes.beat("beat")
     processes.worker("doomed", concurrency=2, loglevel="INFO")
@@ -215,9 +254,10 @@ def test_it_delivers_each_once_when_a_worker_is_killed_mid_send(rig):
     _expect_each_once(receiver, rows, processes)
 
 
-def test_it_delivers_no_duplicates_with_two_beats(rig):
+@NOTICES
+def test_it_delivers_no_duplicates_with_two_beats(rig, due_rows):
     receiver = rig.smtp(delay=0.05)
-    rows = _due_reminders(30)
+    rows = due_rows(30)
     processes = rig.celery()
     processes.beat("beat-one")
     processes.beat("beat-two")
@@ -227,9 +267,10 @@ def test_it_delivers_no_duplicates_with_two_beats(rig):
     _expect_each_once(receiver, rows, processes)
 
 
-def test_it_loses_nothing_when_redis_restarts_empty(rig):
+@NOTICES
+def test_it_loses_nothing_when_redis_restarts_empty(rig, due_rows):
     receiver = rig.smtp(delay=0.2)
-    rows = _due_reminders(20)
+    rows = due_rows(20)
     processes = rig.celery()
     processes.beat("beat")
     processes.worker("w1", concurrency=2)

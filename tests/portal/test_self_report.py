@@ -158,3 +158,22 @@ def test_it_puts_the_item_9_flag_on_the_therapists_home(portal_client, course, t
     body = home.content.decode()
     assert "Item 9 positive" in body
     assert "Jamie Rivers" in body
+
+
+def test_it_tells_the_patient_who_was_alerted_and_how_to_get_help_now(
+    portal_client, course, clinic
+):
+    body = _phq9_with_item_9(portal_client, 1)
+    assert "We have told your therapist about your answers now." in body
+    assert "at your next appointment" not in body  # not a promise to wait
+    assert "If you need help before then" in body
+    from notifications.models import Notification
+
+    assert Notification.objects.filter(kind="risk_alert").exists()
+
+
+def test_it_names_the_duty_clinician_when_the_clinic_has_one(portal_client, course, clinic):
+    clinic.duty_email = "duty@clinic.example"
+    clinic.save()
+    body = _phq9_with_item_9(portal_client, 2)
+    assert "your therapist and the clinic's duty clinician about your answers now" in body

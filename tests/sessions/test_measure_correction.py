@@ -104,6 +104,7 @@ def test_it_keeps_the_flag_of_answers_corrected_afterwards_open_until_a_response
     assert "changed these answers afterwards" in session_page.content.decode()
 
     therapist_client.post(
-        reverse("therapy:risk_respond", args=[first.pk]), {"response": "Called her: safe."}
+        reverse("therapy:risk_respond", args=[first.pk]),
+        {"action": "contacted_patient", "response": "Called her: safe."},
     )
     assert selectors.open_risk_flags(course) == []

@@ -22,8 +22,19 @@ NOW = datetime(2027, 1, 13, 12, 0, tzinfo=UTC)
 COUNT = re.compile(r"(next: |booked: )?session (\d+) of 12", re.IGNORECASE)
 
 
+HEADER = re.compile(r'<section class="patient-header.*?</section>', re.DOTALL)
+
+
 def _figures(html: str) -> set[tuple[str, int]]:
-    return {((prefix or "").lower(), int(number)) for prefix, number in COUNT.findall(html)}
+    """The figures in the page's own content (the patient header, with the course's figure,
+    is checked on its own)."""
+    content = HEADER.sub("", html)
+    return {((prefix or "").lower(), int(number)) for prefix, number in COUNT.findall(content)}
+
+
+def _header_figures(html: str) -> set[tuple[str, int]]:
+    [header] = HEADER.findall(html)
+    return {((prefix or "").lower(), int(number)) for prefix, number in COUNT.findall(header)}
 
 
 @pytest.fixture
@@ -81,8 +92,10 @@ def test_it_writes_the_same_figure_on_every_page(therapist, visit):
         cancelled_page = page(reverse("therapy:session", args=[cancelled.pk]))
         portal_page = page(reverse("portal:sessions"), portal)
 
-    # The course's figure: three sessions held.
-    for html in (home, patient, course_page):
+    # The course's figure: three sessions held, in the patient header of every page about her.
+    for html in (patient, course_page, session_list, held_page, next_page, no_show_page):
+        assert _header_figures(html) == {("", 3)}
+    for html in (home, course_page):
         assert ("", 3) in _figures(html)
     # Every session numbered the one way, wherever it appears.
     assert _figures(session_list) == {("", 1), ("", 2), ("", 3), ("next: ", 4), ("booked: ", 5)}

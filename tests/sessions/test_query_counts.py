@@ -45,6 +45,13 @@ def _history(therapist, sessions: int):
         session = SessionFactory(
             course=course, scheduled_start=first + timedelta(days=7 * index), status="attended"
         )
+        AssignmentFactory(course=course, session=session, reflection="Went fine")
+        note = services.note_start(session=session, by=therapist)
+        note = services.note_save(
+            note=note, by=therapist, data={"risk_level": "none"}, expected_version=note.version
+        )
+        services.note_sign(note=note, by=therapist)
+        # Scores after the note is signed: the first session's flag stays open on the pages.
         for instrument, answers in (("phq9", [2] * 8 + [1]), ("gad7", [1] * 7)):
             Measure.objects.create(
                 clinic=course.clinic,
@@ -58,12 +65,6 @@ def _history(therapist, sessions: int):
                 taken_at=session.scheduled_start + timedelta(minutes=5),
                 entered_by=therapist,
             )
-        AssignmentFactory(course=course, session=session, reflection="Went fine")
-        note = services.note_start(session=session, by=therapist)
-        note = services.note_save(
-            note=note, by=therapist, data={"risk_level": "none"}, expected_version=note.version
-        )
-        services.note_sign(note=note, by=therapist)
         services.note_add_addendum(note=note, by=therapist, text="Later thought")
         made.append(session)
     return course, made

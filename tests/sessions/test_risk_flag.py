@@ -33,8 +33,8 @@ def test_it_shows_the_open_flag_on_the_session_and_course_pages(
         reverse("therapy:course_sessions", args=[course.pk]),
     ):
         page = therapist_client.get(url).content.decode()
-        assert "no clinician response recorded yet" in page
-        assert "Record the response" in page
+        assert "Not acknowledged yet." in page
+        assert "Close the flag" in page
 
 
 def test_it_closes_the_flag_with_the_clinicians_response(therapist_client, course, therapist):
@@ -44,14 +44,14 @@ def test_it_closes_the_flag_with_the_clinicians_response(therapist_client, cours
     )
     response = therapist_client.post(
         reverse("therapy:risk_respond", args=[measure.pk]),
-        {"response": "Safety plan agreed; crisis line given."},
+        {"action": "safety_plan_reviewed", "response": "Safety plan agreed; crisis line given."},
     )
     assert response.status_code == 302
     measure.refresh_from_db()
     assert measure.risk_responded_by == therapist
     assert measure.risk_response == "Safety plan agreed; crisis line given."
     page = therapist_client.get(reverse("therapy:session", args=[session.pk])).content.decode()
-    assert "no clinician response recorded yet" not in page
+    assert "Not acknowledged yet." not in page
     assert "Safety plan agreed; crisis line given." in page
 
 
@@ -59,7 +59,9 @@ def test_it_refuses_an_empty_response(therapist_client, course, therapist):
     measure = measure_record(
         course=course, instrument="phq9", answers=[1] * 9, entered_by=therapist
     )
-    therapist_client.post(reverse("therapy:risk_respond", args=[measure.pk]), {"response": " "})
+    therapist_client.post(
+        reverse("therapy:risk_respond", args=[measure.pk]), {"action": "other", "response": " "}
+    )
     measure.refresh_from_db()
     assert measure.risk_responded_at is None
 
