@@ -20,7 +20,8 @@ from caseload.services import course_reassign
 from ipt_clinic.accounts.services import staff_deactivate
 from phases import services as phases_services
 from sessions import services
-from sessions.measures import measure_record, risk_flag_respond
+from sessions.measures import measure_record
+from sessions.risk import risk_flag_close
 from sessions.models import SessionNote, SessionStatus
 from tests.factories import CourseFactory, PatientFactory, SessionFactory, UserFactory
 
@@ -93,7 +94,12 @@ def test_it_keeps_every_figure_through_the_services(
     assert (kept.risk_open, kept.phq9_overdue, kept.no_session_14) == (1, 0, 0)
     assert kept.risk_oldest_at == measure.created_at
     _agrees(clinic)
-    risk_flag_respond(measure=measure, by=therapist, response="Called her: safe, plan agreed.")
+    risk_flag_close(
+        measure=measure,
+        by=therapist,
+        action="contacted_patient",
+        response="Called her: safe, plan agreed.",
+    )
     assert _kept(clinic, therapist).risk_open == 0
     _agrees(clinic)
 
