@@ -148,6 +148,9 @@ class MFARequiredMiddleware:
         ("accounts", "invite_accept"),
         ("", "healthz"),
         ("", "readyz"),
+        # A patient's link followed by staff mid-login: the link's own page says the browser
+        # holds a staff session (nothing of the patient is shown, nothing is opened).
+        ("portal", "exchange"),
     }
 
     def __init__(self, get_response):

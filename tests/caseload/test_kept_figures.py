@@ -21,8 +21,8 @@ from ipt_clinic.accounts.services import staff_deactivate
 from phases import services as phases_services
 from sessions import services
 from sessions.measures import measure_record
-from sessions.risk import risk_flag_close
 from sessions.models import SessionNote, SessionStatus
+from sessions.risk import risk_flag_close
 from tests.factories import CourseFactory, PatientFactory, SessionFactory, UserFactory
 
 WEDNESDAY_AFTERNOON = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)

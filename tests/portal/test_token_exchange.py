@@ -240,3 +240,14 @@ def test_a_portal_request_reads_its_link_patient_and_clinic_as_the_orm_would(por
         for field in type(want)._meta.concrete_fields:
             got, value = getattr(loaded, field.attname), getattr(want, field.attname)
             assert (got, type(got)) == (value, type(value)), field.name
+
+
+def test_it_tells_staff_midway_through_their_login_too(portal_link, therapist, settings):
+    """Staff who typed their password but not yet their second factor see the same page
+    (their session kept), not the second-factor step."""
+    settings.MFA_REQUIRED = True
+    client = Client()
+    client.force_login(therapist)  # a password-only session
+    landing = client.get(urlsplit(portal_link[1]).path)
+    assert landing.status_code == 403
+    assert "You are signed in as a member of staff" in landing.content.decode()

@@ -116,3 +116,32 @@ def test_it_keeps_tokens_out_of_the_error_mail(settings):
         assert TOKEN not in text
         assert INVITE_TOKEN not in text
     assert f"/p/{MARKER}/" in message.body
+
+
+def test_it_redacts_the_celery_workers_log_too():
+    """A worker replaces the settings' log handlers with its own when it starts
+    (after_setup_logger); ipt_clinic.celery puts the filter back on them: the console SMS
+    backend, which logs each message, would otherwise print a portal link."""
+    import io
+
+    from celery.signals import after_setup_logger
+
+    import ipt_clinic.celery  # noqa: F401 - connects the signal
+    from notifications.sms import ConsoleSmsBackend
+
+    stream = io.StringIO()
+    logger = logging.getLogger("notifications.sms")
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO)
+        ConsoleSmsBackend().send(
+            "+447700900123", f"Your link: https://clinic.example/p/{TOKEN}/", message_id="m1"
+        )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert TOKEN not in stream.getvalue()
+    assert f"/p/{MARKER}/" in stream.getvalue()
