@@ -16,6 +16,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Failed login"
     STAFF = "staff", "Staff change"
+    DENIED = "denied", "Access refused"
 
 
 class AuditEventQuerySet(models.QuerySet):
