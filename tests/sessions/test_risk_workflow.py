@@ -63,9 +63,7 @@ def _flag(course, therapist, **kwargs):
     )
 
 
-def test_it_alerts_the_therapist_and_the_duty_contact_at_once(
-    course, reachable_therapist, duty
-):
+def test_it_alerts_the_therapist_and_the_duty_contact_at_once(course, reachable_therapist, duty):
     with time_machine.travel(NOW, tick=False):
         measure = _flag(course, reachable_therapist)
     assert _alerts() == sorted(
@@ -167,9 +165,7 @@ def test_it_does_not_escalate_an_acknowledged_flag(course, reachable_therapist, 
     assert not Notification.objects.filter(kind=RISK_ESCALATION).exists()
 
 
-def test_it_closes_the_flag_from_the_note_with_the_same_record(
-    course, reachable_therapist, duty
-):
+def test_it_closes_the_flag_from_the_note_with_the_same_record(course, reachable_therapist, duty):
     client = login(Client(), reachable_therapist)
     session = SessionFactory(course=course, scheduled_start=NOW - timedelta(hours=2))
     with time_machine.travel(NOW, tick=False):
