@@ -104,6 +104,8 @@ def _unkey(text: str) -> tuple[str, str, int] | None:
         return None
     if not (isinstance(last, str) and isinstance(first, str) and isinstance(pk, int)):
         return None
+    if not -(2**63) <= pk < 2**63:  # no row has it, and no database compares it
+        return None
     return last, first, pk
 
 

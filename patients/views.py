@@ -34,9 +34,14 @@ def _audit_view(request: HttpRequest, patient, summary: str, target=None) -> Non
     )
 
 
+# An old numbered link reaches its page by skipping rows; a number past any clinic's list
+# (or past what the database's LIMIT takes) shows an empty page, not an error.
+MAX_PAGE_NUMBER = 10_000
+
+
 def _page_number(value) -> int:
     try:
-        return max(1, int(value))
+        return min(max(1, int(value)), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         return 1
 

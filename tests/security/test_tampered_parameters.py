@@ -46,6 +46,10 @@ def _names_read_from_get() -> set[str]:
 
 
 def _is_request_get(node) -> bool:
+    """``request.GET``, or a helper's ``query`` parameter that is handed it (the dashboard's
+    ``BoardState.from_query(request.GET)``)."""
+    if isinstance(node, ast.Name):
+        return node.id == "query"
     return isinstance(node, ast.Attribute) and node.attr == "GET"
 
 
