@@ -53,6 +53,34 @@ def main() -> None:
         for client, page in pages:
             assert client.get(page).status_code == 200, page
 
+    # The outbox's send path (its claim is a fixed statement): rows due, claimed as the
+    # dispatcher claims them, each sent by the send task's own function.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import Notification, NotificationStatus
+    from notifications.sending import lease, notification_send
+    from sessions.models import TherapySession
+
+    session = TherapySession.objects.create(
+        clinic=clinic,
+        course=patient.courses.get(),
+        therapist=therapist,
+        scheduled_start=timezone.now() + timedelta(days=2),
+    )
+    now = timezone.now()
+    due = Notification.objects.bulk_create(
+        Notification(
+            clinic=clinic, patient=patient, kind="session_reminder", channel="email",
+            recipient=patient.email, about_type="session", about_id=session.pk,
+            due_at=now, dedupe_key=f"probe:{n}", status=NotificationStatus.SENDING,
+            lease_until=now + lease(),
+        )
+        for n in range(REQUESTS)
+    )  # fmt: skip
+    assert [notification_send(row.pk) for row in due] == ["sent"] * REQUESTS
+
     # By hand, on the same connection: prepared when rows.prepares_statements() says so, else
     # left to psycopg's own rule (prepare=None: the connection's threshold), which the
     # settings set to None, never, with binding off.
