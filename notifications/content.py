@@ -81,7 +81,7 @@ def message_id(notification: Notification) -> str:
     redelivery of the row carries the same id, so whoever receives a repeat can drop it. A
     new copy of a staff mail is a new row, with a new key and id."""
     digest = hashlib.sha256(notification.dedupe_key.encode()).hexdigest()[:40]
-    domain = urlsplit(settings.SITE_URL).hostname or "ipt-clinic.invalid"
+    domain = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
     return f"<notice-{digest}@{domain}>"
 
 

@@ -52,7 +52,7 @@ def _utc(moment: datetime) -> str:
 def session_ics(session: TherapySession, clinic_name: str) -> str:
     start = session.scheduled_start
     end = start + timedelta(minutes=session.duration_minutes)
-    host = urlsplit(settings.SITE_URL).hostname or "ipt-clinic.invalid"
+    host = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
