@@ -642,9 +642,9 @@ def open_risk_flags(clinic_id: int, therapist_id: int | None = None) -> QuerySet
     flags = _open_risk_measures().filter(clinic_id=clinic_id)
     if therapist_id is not None:
         flags = flags.filter(course__therapist_id=therapist_id)
-    return flags.select_related("course__patient", "course__therapist", "session").order_by(
-        RISK_RAISED_AT, "pk"
-    )
+    return flags.select_related(
+        "course__patient", "course__therapist", "risk_acknowledged_by"
+    ).order_by(RISK_RAISED_AT, "pk")
 
 
 def clinic_therapists(clinic_id: int) -> QuerySet[User]:

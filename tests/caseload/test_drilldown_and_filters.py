@@ -168,6 +168,17 @@ def test_it_lists_open_risk_flags_oldest_first_with_their_age(
     assert body.count('class="risk-flag-overdue"') == 2
     assert "past window" in body
     assert "Back to the dashboard" in body
+    # Each flag opens on its own page, where it is acknowledged and closed; an acknowledged
+    # flag is still open, and says who acknowledged it.
+    assert reverse("therapy:risk_flag", args=[flags["Old"].pk]) in body
+    assert body.count("Not yet") == 3
+    from sessions.risk import risk_flag_acknowledge
+
+    with time_machine.travel(now, tick=False):
+        risk_flag_acknowledge(measure=flags["Old"], by=other_therapist)
+        body = admin_client.get(reverse("caseload:drilldown"), {"metric": "risk_open"}).content
+    assert body.decode().count("Not yet") == 2
+    assert "Wed 25 Nov, 14:00 by Bob Quinn" in body.decode()
 
 
 def test_it_marks_flags_by_the_clinics_own_escalation_window(make, admin_client, clinic, therapist):
