@@ -111,6 +111,11 @@ def ensure_clinic(spec: ClinicSpec) -> Clinic:
             "phone": spec.phone,
             "sender_name": spec.name,
             "sender_email": f"appointments@{spec.slug}.example.org",
+            # Who is alerted, with the treating therapist, when a patient's answers raise a
+            # risk flag (sessions.risk): the clinic's duty clinician line.
+            "duty_name": "Duty clinician",
+            "duty_email": f"duty@{spec.slug}.example.org",
+            "duty_phone": "07700 900" + spec.phone[-3:],
         },
     )
     return clinic
