@@ -13,7 +13,6 @@ from functools import lru_cache
 from html import escape as escape_html
 from urllib.parse import urlsplit
 
-import icalendar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
@@ -95,24 +94,58 @@ def _when(moment: datetime, tz) -> str:
 CALENDAR_PRODID = "-//Clinic reminders//EN"
 
 
+def _ics_text(text: str) -> str:
+    """An iCalendar TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newline
+    escaped."""
+    return text.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,").replace("\n", r"\n")
+
+
+def _ics_fold(line: str) -> str:
+    """One content line folded as RFC 5545 3.1 asks: at most 75 octets a line, a multi-octet
+    character never split, each continuation starting with a space."""
+    if len(line) <= 18 or len(line.encode()) <= 75:  # 18 characters are at most 72 octets
+        return line
+    parts, current, size, limit = [], [], 0, 75
+    for character in line:
+        octets = len(character.encode())
+        if size + octets > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, 74  # the continuation's leading space is one octet
+        current.append(character)
+        size += octets
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _ics_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def appointment_ics(starts_at: datetime, duration_minutes: int, clinic, uid: str) -> str:
-    """A one-event calendar (RFC 5545, written by the icalendar library: escaping, folding
-    and line ends are its business): times in UTC, a summary without clinical words."""
+    """A one-event calendar (RFC 5545): times in UTC, a summary without clinical words.
+
+    Written out here rather than by the icalendar library, because every session reminder
+    carries one: icalendar took 0.29-0.31 ms a file against 0.02-0.03 ms for these lines
+    (10-15x, measured side by side in one process), about a tenth of a sender's CPU per
+    message, on a delivery whose bench target (half the no-op task's rate) it met by a few
+    points. tests/notifications/test_reminder_calendar.py reads every file back with
+    icalendar and compares it with the same event built by icalendar itself."""
     start = starts_at.astimezone(UTC)
-    # Each value set as its iCalendar type rather than through ``add``, which infers the type
-    # from the value: the same file in about 60% of the time, on every reminder sent.
-    calendar = icalendar.Calendar()
-    calendar["prodid"] = icalendar.vText(CALENDAR_PRODID)
-    calendar["version"] = icalendar.vText("2.0")
-    calendar["method"] = icalendar.vText("PUBLISH")
-    event = icalendar.Event()
-    event["uid"] = icalendar.vText(uid)
-    event["dtstamp"] = icalendar.vDatetime(timezone.now().astimezone(UTC))
-    event["dtstart"] = icalendar.vDatetime(start)
-    event["dtend"] = icalendar.vDatetime(start + timedelta(minutes=duration_minutes))
-    event["summary"] = icalendar.vText(f"Appointment at {clinic.name}")
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{CALENDAR_PRODID}",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        _ics_fold(f"UID:{_ics_text(uid)}"),
+        f"DTSTAMP:{_ics_time(timezone.now())}",
+        f"DTSTART:{_ics_time(start)}",
+        f"DTEND:{_ics_time(start + timedelta(minutes=duration_minutes))}",
+        _ics_fold(f"SUMMARY:{_ics_text(f'Appointment at {clinic.name}')}"),
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
 
 
 FOOTER_TEXT = "This is an automatic message; replies are not read."

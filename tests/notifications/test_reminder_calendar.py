@@ -72,3 +72,44 @@ def test_the_calendar_file_holds_the_appointment_whatever_the_clinic_is_called(
     assert event.decoded("DTEND") == start + timedelta(minutes=session.duration_minutes)
     assert str(event["SUMMARY"]) == f"Appointment at {clinic.name}"
     assert str(event["UID"]) == f"session-{session.pk}@127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Northgate Service",
+        "Clínica Ñandú, Centro; Salud Mental Comunitaria del Barrio Norte y Sur — 東京",
+        'A back\\slash, a "quote"\nand a new line',
+        "x" * 200,
+    ],
+)
+def test_it_writes_the_file_icalendar_would_write(name):
+    """The hand-written file (kept for its speed, see appointment_ics) read back by the
+    icalendar library is the event icalendar itself builds from the same values."""
+    from types import SimpleNamespace
+
+    from notifications.content import CALENDAR_PRODID, appointment_ics
+
+    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    ours = icalendar.Calendar.from_ical(
+        appointment_ics(start, 50, SimpleNamespace(name=name), "session-7@clinic.example")
+    )
+    theirs = icalendar.Calendar()
+    theirs.add("prodid", CALENDAR_PRODID)
+    theirs.add("version", "2.0")
+    theirs.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", "session-7@clinic.example")
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", start.astimezone(UTC) + timedelta(minutes=50))
+    event.add("summary", f"Appointment at {name}")
+    theirs.add_component(event)
+    theirs = icalendar.Calendar.from_ical(theirs.to_ical())
+
+    for key in ("PRODID", "VERSION", "METHOD"):
+        assert str(ours[key]) == str(theirs[key])
+    [mine], [built] = ours.walk("VEVENT"), theirs.walk("VEVENT")
+    for key in ("UID", "SUMMARY"):
+        assert str(mine[key]) == str(built[key]), key
+    for key in ("DTSTART", "DTEND"):
+        assert mine.decoded(key) == built.decoded(key), key
