@@ -4,6 +4,7 @@ the relapse-prevention plan. The rules that move a course between phases live in
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,9 @@ class Phase(models.TextChoices):
     PROBLEM_SOLVING = "problem_solving", "Problem-solving strategies"
     TERMINATION = "termination", "Termination / relapse prevention"
     COMPLETED = "completed", "Completed"
+    # Maintenance IPT's own first phase (``MAINTENANCE_PHASE_ORDER``); sessions keep the
+    # acute phases for their notes (``SESSION_PHASES``).
+    MAINTENANCE = "maintenance", "Maintenance"
 
 
 PHASE_ORDER = [
@@ -24,6 +28,30 @@ PHASE_ORDER = [
     Phase.TERMINATION,
     Phase.COMPLETED,
 ]
+# Maintenance IPT (IPT-M): monthly sessions that keep the gains of a completed course, then
+# an ending that is the manual's termination (gains reviewed, the relapse plan brought up to
+# date), then completed.
+MAINTENANCE_PHASE_ORDER = [Phase.MAINTENANCE, Phase.TERMINATION, Phase.COMPLETED]
+# The phases a session's note can be in: a maintenance session works on the problem areas as
+# the middle phase does, and its note is the middle phase's (sessions.services.note_start).
+SESSION_PHASES = [(value, label) for value, label in Phase.choices if value != Phase.MAINTENANCE]
+
+
+class CourseType(models.TextChoices):
+    ACUTE = "acute", "IPT"
+    MAINTENANCE = "maintenance", "Maintenance IPT (IPT-M)"
+
+
+# The contract's number of sessions: an acute course of IPT is brief (the manual's 12 to 16,
+# with room either side); a maintenance contract runs monthly for up to three years.
+PLANNED_SESSIONS = {CourseType.ACUTE: (8, 20), CourseType.MAINTENANCE: (6, 36)}
+
+
+def phase_order(course) -> list[str]:
+    """The phases ``course`` moves through, in order, by its type."""
+    if course.course_type == CourseType.MAINTENANCE:
+        return MAINTENANCE_PHASE_ORDER
+    return PHASE_ORDER
 
 
 class CourseStatus(models.TextChoices):
@@ -58,12 +86,24 @@ class TreatmentCourse(models.Model):
     status = models.CharField(
         max_length=12, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
     )
+    course_type = models.CharField(
+        "type of course", max_length=12, choices=CourseType.choices, default=CourseType.ACUTE
+    )
+    # A maintenance course: the completed acute course it carries on from.
+    maintenance_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="maintenance_courses",
+        verbose_name="maintenance of",
+    )
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.INITIAL)
     phase_started_at = models.DateTimeField(null=True, blank=True)
     start_date = models.DateField()
-    # The treatment contract.
+    # The treatment contract. The limits of each type of course are checked in ``clean``.
     planned_sessions = models.PositiveSmallIntegerField(
-        default=16, validators=[MinValueValidator(8), MaxValueValidator(20)]
+        default=16, validators=[MinValueValidator(6), MaxValueValidator(36)]
     )
     frequency = models.CharField(max_length=15, choices=Frequency.choices, default=Frequency.WEEKLY)
     session_minutes = models.PositiveSmallIntegerField(
@@ -143,7 +183,20 @@ class TreatmentCourse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"IPT course for {self.patient} from {self.start_date}"
+        return f"{self.get_course_type_display()} course for {self.patient} from {self.start_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        low, high = PLANNED_SESSIONS.get(self.course_type, PLANNED_SESSIONS[CourseType.ACUTE])
+        if self.planned_sessions is not None and not low <= self.planned_sessions <= high:
+            kind = "A maintenance contract" if self.is_maintenance else "A course of IPT"
+            raise ValidationError(
+                {"planned_sessions": f"{kind} is contracted for {low} to {high} sessions."}
+            )
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.course_type == CourseType.MAINTENANCE
 
 
 class ProblemAreaKind(models.TextChoices):
@@ -387,3 +440,26 @@ class MidCourseReview(models.Model):
             models.UniqueConstraint(fields=["course"], name="one_mid_course_review_per_course")
         ]
         indexes = [models.Index(fields=["clinic", "course"])]
+
+
+class MaintenanceBooster(models.Model):
+    """A session added to a maintenance contract because warning signs came back: which sign
+    (``warning_sign``, as the relapse plan words it, or in the clinician's words; empty when
+    none was named, which the course's fidelity flags show) and the session booked for it."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="boosters")
+    # The session booked (an id: sessions sit above phases, as the outbox keeps what a notice
+    # is about).
+    session_id = models.BigIntegerField(null=True, blank=True)
+    warning_sign = models.CharField("the warning sign that returned", max_length=300, blank=True)
+    note = models.TextField("what the patient noticed", blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "at"])]
+
+    def __str__(self) -> str:
+        return f"Booster: {self.warning_sign or 'no warning sign named'}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from phases.models import Phase
+from phases.models import SESSION_PHASES
 
 
 class Modality(models.TextChoices):
@@ -38,7 +38,7 @@ class TherapySession(models.Model):
     status = models.CharField(
         max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
     )
-    phase = models.CharField("phase at the time", max_length=20, choices=Phase.choices, blank=True)
+    phase = models.CharField("phase at the time", max_length=20, choices=SESSION_PHASES, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -135,7 +135,7 @@ class SessionNote(models.Model):
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
     session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
-    phase = models.CharField(max_length=20, choices=Phase.choices)
+    phase = models.CharField(max_length=20, choices=SESSION_PHASES)
     # Initial assessment
     symptoms_reviewed = models.TextField(blank=True)
     sick_role = models.TextField("sick role discussed", blank=True)

@@ -489,6 +489,9 @@ def note_start(*, session: TherapySession, by, request=None) -> SessionNote:
         phase = session.course.phase
         if phase == Phase.COMPLETED:
             phase = Phase.TERMINATION
+        elif phase == Phase.MAINTENANCE:
+            # A maintenance session keeps working on the problem areas: the middle phase's note.
+            phase = Phase.PROBLEM_SOLVING
         note = SessionNote(
             clinic_id=session.clinic_id, session=session, phase=phase, version=1, updated_by=by
         )
