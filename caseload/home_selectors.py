@@ -6,17 +6,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import (
+    Count,
     Exists,
     F,
     OuterRef,
     Q,
     Subquery,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.access import patients_visible_to, scoped_to_user
 from patients.models import PatientStatus
-from phases.models import PHASE_ORDER, CourseStatus, Phase, ProblemArea, TreatmentCourse
+from phases.maintenance import maintenance_flags
+from phases.models import (
+    PHASE_ORDER,
+    CourseStatus,
+    MaintenanceBooster,
+    Phase,
+    ProblemArea,
+    TreatmentCourse,
+)
 from sessions.models import CANCELLED_STATUSES, Measure, SessionStatus, TherapySession
 from sessions.selectors import OVERDUE_AFTER, with_session_rank
 
@@ -62,9 +72,19 @@ def caseload_courses(user):
     courses = scoped_to_user(TreatmentCourse.objects.all(), user, "patient").filter(
         patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE
     )
+    boosters = (
+        MaintenanceBooster.objects.filter(clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk"))
+        .order_by()
+        .values("course_id")
+    )
     return (
-        courses.select_related("patient")
+        courses.select_related("patient", "clinic")
         .annotate(
+            # A maintenance course's boosters, and those without a warning sign recorded.
+            booster_count=Coalesce(Subquery(boosters.annotate(n=Count("pk")).values("n")), 0),
+            unnamed_boosters=Coalesce(
+                Subquery(boosters.filter(warning_sign="").annotate(n=Count("pk")).values("n")), 0
+            ),
             # Kept by the sessions layer as attendance is recorded (sessions.attendance).
             attended_sessions=F("sessions_attended"),
             next_session_at=Subquery(next_session),
@@ -97,6 +117,16 @@ def course_flags(course) -> list[tuple[str, str]]:
     n = course.attended_sessions
     if course.has_open_risk:
         flags.append(("risk", "Open risk flag (PHQ-9 item 9)"))
+    if course.is_maintenance:
+        # Maintenance IPT keeps its own contract: its flags take the acute pacing's place.
+        tz = course.clinic.tz
+        return flags + maintenance_flags(
+            course,
+            boosters=course.booster_count,
+            unnamed_boosters=course.unnamed_boosters,
+            today=timezone.localdate(timezone=tz),
+            tz=tz,
+        )
     if n >= PROBLEM_AREA_BY_SESSION and not course.has_problem_area:
         flags.append(("pacing", f"No problem area by session {PROBLEM_AREA_BY_SESSION}"))
     if n >= PHQ9_EVERY_SESSIONS:
@@ -126,7 +156,7 @@ def therapist_home(user) -> dict:
     """The caseload grouped by phase (in phase order), plus active patients with no course."""
     groups = {
         phase: PhaseGroup(phase, Phase(phase).label)
-        for phase in PHASE_ORDER
+        for phase in [*PHASE_ORDER, Phase.MAINTENANCE]
         if phase != Phase.COMPLETED
     }
     flagged = 0

@@ -9,7 +9,15 @@ from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.forms import DateInput
 from patients.models import Relationship
 
-from .models import PHASE_ORDER, Goal, Phase, ProblemArea, RelapsePreventionPlan, TreatmentCourse
+from .models import (
+    PLANNED_SESSIONS,
+    Goal,
+    Phase,
+    ProblemArea,
+    RelapsePreventionPlan,
+    TreatmentCourse,
+    phase_order,
+)
 from .services import CONTRACT_FIELDS
 
 
@@ -51,6 +59,13 @@ class CourseForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
                 "sessions, how often, how long and this date."
             ),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A maintenance contract runs longer than a course of IPT (TreatmentCourse.clean).
+        low, high = PLANNED_SESSIONS[self.instance.course_type]
+        self.fields["planned_sessions"].widget.attrs.update(min=low, max=high)
+        self.fields["planned_sessions"].label = f"Planned sessions ({low} to {high})"
 
 
 class ContractForm(CourseForm):
@@ -205,8 +220,8 @@ class MoveBackForm(forms.Form):
     def __init__(self, *args, course, **kwargs):
         kwargs.setdefault("auto_id", "back_%s")  # the drop-out form on the page has "reason" too
         super().__init__(*args, **kwargs)
-        index = PHASE_ORDER.index(course.phase)
-        earlier = list(reversed(PHASE_ORDER[:index]))
+        order = phase_order(course)
+        earlier = list(reversed(order[: order.index(course.phase)]))
         self.fields["to_phase"].choices = [(p, Phase(p).label) for p in earlier]
 
 

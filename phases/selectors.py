@@ -6,8 +6,8 @@ from django.db.models import Q
 
 from patients.templatetags.course_words import held_words
 
+from .maintenance import maintenance_page
 from .models import (
-    PHASE_ORDER,
     CourseStatus,
     Goal,
     Phase,
@@ -15,6 +15,7 @@ from .models import (
     ProblemArea,
     RelapsePreventionPlan,
     TreatmentCourse,
+    phase_order,
 )
 from .services import exit_checklist, next_phase
 
@@ -52,14 +53,15 @@ def course_page(course: TreatmentCourse) -> dict:
     plan = RelapsePreventionPlan.objects.filter(course=course).prefetch_related("supports").first()
     goals = course_goals(course)
     checklist = exit_checklist(course, goals=goals) if course.status == "active" else []
-    current = PHASE_ORDER.index(course.phase)
+    order = phase_order(course)
+    current = order.index(course.phase)
     phase_steps = [
         {
             "label": Phase(phase).label,
             "current": index == current and course.status == "active",
             "done": index < current or course.phase == Phase.COMPLETED,
         }
-        for index, phase in enumerate(PHASE_ORDER)
+        for index, phase in enumerate(order)
     ]
     return {
         "phase_steps": phase_steps,
@@ -75,6 +77,7 @@ def course_page(course: TreatmentCourse) -> dict:
             .filter(~Q(pk=course.pk))
             .order_by("-start_date")
         ),
+        **maintenance_page(course, plan=plan),
     }
 
 

@@ -29,6 +29,7 @@ from patients.models import Patient, PatientStatus, Relationship
 from patients.services import portal_links_expire_after_course
 
 from .models import (
+    MAINTENANCE_PHASE_ORDER,
     PHASE_ORDER,
     CourseStatus,
     Frequency,
@@ -41,6 +42,7 @@ from .models import (
     RelapsePreventionPlan,
     TransitionKind,
     TreatmentCourse,
+    phase_order,
 )
 
 COURSE_FIELDS = [
@@ -333,6 +335,10 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
     if phase == Phase.TERMINATION:
         has_plan = RelapsePreventionPlan.objects.filter(course=course).exists()
         return [("A relapse-prevention plan is written", has_plan)]
+    if phase == Phase.MAINTENANCE:
+        from .maintenance import maintenance_exit_checklist  # it builds on this module
+
+        return maintenance_exit_checklist(course)
     return []
 
 
@@ -342,8 +348,10 @@ def exit_criteria(course: TreatmentCourse) -> list[str]:
 
 
 def next_phase(phase: str) -> str | None:
-    index = PHASE_ORDER.index(phase)
-    return PHASE_ORDER[index + 1] if index + 1 < len(PHASE_ORDER) else None
+    # Both orders end termination -> completed: the phase alone says which one it is in.
+    order = MAINTENANCE_PHASE_ORDER if phase == Phase.MAINTENANCE else PHASE_ORDER
+    index = order.index(phase)
+    return order[index + 1] if index + 1 < len(order) else None
 
 
 def _require_active(course: TreatmentCourse) -> None:
@@ -477,11 +485,12 @@ def course_move_back(
     course = _lock_course(course)
     _require_active(course)
     _require_phase(course, expected_phase)
-    index = PHASE_ORDER.index(course.phase)
+    order = phase_order(course)
+    index = order.index(course.phase)
     if index == 0:
         raise TransitionRefused("The course is in its first phase: there is nowhere to go back to.")
-    to_phase = to_phase or PHASE_ORDER[index - 1]
-    if to_phase not in PHASE_ORDER or PHASE_ORDER.index(to_phase) >= index:
+    to_phase = to_phase or order[index - 1]
+    if to_phase not in order or order.index(to_phase) >= index:
         raise TransitionRefused("Choose an earlier phase to move back to.")
     from_phase = course.phase
     now = timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import maintenance_views, views
 
 app_name = "phases"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("<int:course_id>/move-back/", views.course_move_back, name="move_back"),
     path("<int:course_id>/drop-out/", views.course_drop_out, name="drop_out"),
     path("<int:course_id>/relapse-plan/", views.relapse_plan_edit, name="relapse_plan"),
+    path(
+        "<int:course_id>/maintenance/new/",
+        maintenance_views.maintenance_start,
+        name="maintenance_start",
+    ),
     path(
         "<int:course_id>/problem-areas/new/",
         views.problem_area_create,

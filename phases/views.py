@@ -25,7 +25,7 @@ from .forms import (
     ProblemAreaForm,
     RelapsePlanForm,
 )
-from .models import CourseStatus, Phase, RelapsePreventionPlan
+from .models import CourseStatus, RelapsePreventionPlan, phase_order
 
 
 def _audit_view(request: HttpRequest, course, summary: str, target=None) -> None:
@@ -54,7 +54,7 @@ def _render_course(request: HttpRequest, course, *, status: int = 200, **forms) 
         "move_back_form": forms.get("move_back_form")
         or (
             MoveBackForm(course=course, initial={"expected_phase": course.phase})
-            if active and course.phase != Phase.INITIAL
+            if active and course.phase != phase_order(course)[0]
             else None
         ),
         "drop_out_form": forms.get("drop_out_form") or (DropOutForm() if active else None),
@@ -192,7 +192,7 @@ def course_advance(request: HttpRequest, course_id: int) -> HttpResponse:
 @require_POST
 def course_move_back(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_user(request.user, course_id)
-    if course.status != CourseStatus.ACTIVE or course.phase == Phase.INITIAL:
+    if course.status != CourseStatus.ACTIVE or course.phase == phase_order(course)[0]:
         messages.error(request, "This course cannot move back.")
         return redirect("phases:course", course_id=course.pk)
     form = MoveBackForm(request.POST, course=course)

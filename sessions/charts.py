@@ -32,6 +32,7 @@ PHASE_SHORT = {
     Phase.PROBLEM_SOLVING: "Problem-solving",
     Phase.TERMINATION: "Termination",
     Phase.COMPLETED: "Completed",
+    Phase.MAINTENANCE: "Maintenance",
 }
 BAND_FILLS = ("#eef1f5", "#fbfbfc")
 # The chart draws what lies within the years a date may be typed in (ipt_clinic.dates); a

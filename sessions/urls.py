@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ending_views, risk_views, views
+from . import booster_views, ending_views, risk_views, views
 
 app_name = "therapy"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("course/<int:course_id>/", views.course_sessions, name="course_sessions"),
     path("course/<int:course_id>/book/", views.book, name="book"),
     path("course/<int:course_id>/book/series/", views.book_series, name="book_series"),
+    path(
+        "course/<int:course_id>/book/booster/",
+        booster_views.booster_book_view,
+        name="booster_book",
+    ),
     path(
         "course/<int:course_id>/end/<slug:ending>/",
         ending_views.course_end_confirm,
