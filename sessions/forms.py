@@ -21,6 +21,7 @@ from .models import (
     Technique,
 )
 from .scoring import ANSWER_CHOICES, INSTRUMENTS
+from .series import MAX_SERIES, SERIES_INTERVAL_CHOICES
 from .services import (
     COMMON_FIELDS,
     FROM_THE_COURSE,
@@ -89,16 +90,14 @@ WEEKDAYS = [(str(n), name) for n, name in enumerate(calendar.day_name)]
 
 class SeriesForm(forms.Form):
     """A contracted series: ``count`` sessions on one weekday and time from ``first_day``,
-    weekly or every two weeks, the last ``taper_last`` every two weeks (the termination
-    taper). Read from the query string for the preview, posted again to book."""
+    weekly, every two weeks or monthly, the last ``taper_last`` every two weeks (the
+    termination taper). Read from the query string for the preview, posted again to book."""
 
     first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
     weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, coerce=int)
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
-    interval = forms.ChoiceField(
-        label="How often", choices=(("weekly", "Weekly"), ("fortnightly", "Every two weeks"))
-    )
-    count = forms.IntegerField(label="Sessions", min_value=1, max_value=20)
+    interval = forms.ChoiceField(label="How often", choices=SERIES_INTERVAL_CHOICES)
+    count = forms.IntegerField(label="Sessions", min_value=1, max_value=MAX_SERIES)
     taper_last = forms.IntegerField(
         label="Taper: the last sessions every two weeks",
         min_value=0,

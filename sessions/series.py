@@ -1,5 +1,5 @@
-"""Planning a course's sessions ahead: the dates of a contracted series (weekly or every two
-weeks, on one weekday and time, with an optional taper at the end), each date's clashes with
+"""Planning a course's sessions ahead: the dates of a contracted series (weekly, every two
+weeks or monthly, on one weekday and time, with an optional taper at the end), each date's clashes with
 the therapist's other sessions and the next free slot that day, and the date one interval
 after a session ("book the next one"). Reads only; ``services.session_series_book`` books."""
 
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from ipt_clinic.dates import last_booking_day
-from phases.models import Frequency, Phase, TreatmentCourse
+from phases.models import PLANNED_SESSIONS, Frequency, MaintenanceBooster, Phase, TreatmentCourse
 
 from .models import CANCELLED_STATUSES, Modality, SessionStatus, TherapySession
 from .services import MAX_DURATION
@@ -22,7 +22,15 @@ FREQUENCY_DAYS = {
     Frequency.FORTNIGHTLY: 14,
     Frequency.MONTHLY: 28,
 }
-SERIES_INTERVALS = {"weekly": 7, "fortnightly": 14}
+# A monthly series keeps its weekday: every four weeks (a maintenance contract's sessions).
+SERIES_INTERVALS = {"weekly": 7, "fortnightly": 14, "monthly": FREQUENCY_DAYS[Frequency.MONTHLY]}
+SERIES_INTERVAL_CHOICES = (
+    ("weekly", "Weekly"),
+    ("fortnightly", "Every two weeks"),
+    ("monthly", "Monthly (every four weeks)"),
+)
+# The longest series: a maintenance contract (phases.models.PLANNED_SESSIONS).
+MAX_SERIES = max(high for _, high in PLANNED_SESSIONS.values())
 TAPER_DAYS = 14
 
 
@@ -60,12 +68,28 @@ def next_start_after(session: TherapySession, frequency: str, tz) -> datetime | 
 def remaining_sessions(course: TreatmentCourse, sessions: list[TherapySession]) -> int:
     """Sessions of the contract neither held nor booked ahead: planned, less the attended
     (the course's kept figure), less the scheduled ones still ahead in ``sessions`` (all
-    of the course's)."""
+    of the course's). A maintenance course's boosters come on top of its contract."""
     now = timezone.now()
+    boosters = _booster_session_ids(course)
     ahead = sum(
-        1 for s in sessions if s.status == SessionStatus.SCHEDULED and s.scheduled_start >= now
+        1
+        for s in sessions
+        if s.status == SessionStatus.SCHEDULED and s.scheduled_start >= now and s.pk not in boosters
     )
-    return max(0, course.planned_sessions - course.sessions_attended - ahead)
+    held = course.sessions_attended - sum(
+        1 for s in sessions if s.pk in boosters and s.status == SessionStatus.ATTENDED
+    )
+    return max(0, course.planned_sessions - held - ahead)
+
+
+def _booster_session_ids(course: TreatmentCourse) -> set[int]:
+    if not course.is_maintenance:
+        return set()
+    return set(
+        MaintenanceBooster.objects.filter(
+            clinic_id=course.clinic_id, course=course, session_id__isnull=False
+        ).values_list("session_id", flat=True)
+    )
 
 
 def series_days(
@@ -191,13 +215,28 @@ class SeriesChoice:
 def series_defaults(course: TreatmentCourse, sessions: list[TherapySession], tz) -> dict:
     """The series the page opens with: the remaining sessions of the contract, on the weekday
     and at the time of the course's latest session, one interval after it (from tomorrow at
-    the earliest), weekly, or every two weeks for a fortnightly contract or in termination."""
+    the earliest), weekly, every two weeks for a fortnightly contract or in an acute course's
+    termination, monthly for a monthly contract (a maintenance course's, ending included). A
+    maintenance course with no session yet goes on from the last of the course before it."""
     tomorrow = timezone.localdate(timezone=tz) + timedelta(days=1)
     latest = next((s for s in reversed(sessions) if s.status not in CANCELLED_STATUSES), None)
+    if latest is None and course.maintenance_of_id is not None:
+        # A new maintenance course goes on from the last session of the course before it.
+        latest = (
+            TherapySession.objects.filter(
+                clinic_id=course.clinic_id, course_id=course.maintenance_of_id
+            )
+            .exclude(status__in=CANCELLED_STATUSES)
+            .order_by("-scheduled_start", "-pk")
+            .first()
+        )
     first, at = tomorrow, time(10, 0)
     duration, modality = course.session_minutes, Modality.IN_PERSON
     weekday = tomorrow.weekday()
-    fortnightly = course.frequency == Frequency.FORTNIGHTLY or course.phase == Phase.TERMINATION
+    monthly = course.frequency == Frequency.MONTHLY
+    fortnightly = not monthly and (
+        course.frequency == Frequency.FORTNIGHTLY or course.phase == Phase.TERMINATION
+    )
     if latest is not None:
         local = timezone.localtime(latest.scheduled_start, tz)
         at, weekday = local.time().replace(second=0, microsecond=0), local.weekday()
@@ -217,7 +256,7 @@ def series_defaults(course: TreatmentCourse, sessions: list[TherapySession], tz)
         "first_day": first.isoformat(),
         "weekday": str(weekday),
         "time": f"{at:%H:%M}",
-        "interval": "fortnightly" if fortnightly else "weekly",
+        "interval": "monthly" if monthly else "fortnightly" if fortnightly else "weekly",
         "count": str(max(1, remaining_sessions(course, sessions))),
         "taper_last": "0",
         "duration_minutes": str(duration),
