@@ -26,6 +26,7 @@ SESSION_REMINDER = "session_reminder"
 HOMEWORK_NEW = "homework_new"
 HOMEWORK_DUE = "homework_due"
 PORTAL_LINK = "portal_link"
+MAINTENANCE_CHECKIN = "maintenance_checkin"
 # Alerts to staff about a patient's safety: no name, no clinical content, only a link to the
 # flag, which opens after login.
 RISK_ALERT = "risk_alert"
@@ -40,6 +41,7 @@ SUBJECTS = {
     HOMEWORK_NEW: "Something new for you from {clinic}",
     HOMEWORK_DUE: "A reminder from {clinic}",
     PORTAL_LINK: "Your personal link from {clinic}",
+    MAINTENANCE_CHECKIN: "A short questionnaire from {clinic}",
     **{kind: words for kind, words in STAFF_ALERT_WORDS.items()},
 }
 
@@ -177,6 +179,11 @@ def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
         ]
         if phone:
             lines.append(f"Questions? Call {clinic} on {phone}.")
+    elif kind == MAINTENANCE_CHECKIN:
+        lines += [
+            f"{clinic} asks you to fill in a short questionnaire this month.",
+            f"It is in your portal: {url}",
+        ]
     else:
         lines += [
             f"Here is your personal link to the {clinic} portal:",
@@ -211,6 +218,11 @@ def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
             f"<p>{clinic} has added something for you to do before your next appointment. "
             "You can read it in your portal.</p>"
         )
+    elif kind == MAINTENANCE_CHECKIN:
+        message = (
+            f"<p>{clinic} asks you to fill in a short questionnaire this month. It is in your "
+            "portal.</p>"
+        )
     else:
         message = (
             f"<p>Here is your personal link to the {clinic} portal. Keep it private: anyone "
@@ -237,6 +249,8 @@ def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: st
         )
     elif kind == HOMEWORK_NEW:
         text = f"Hi {first_name}, {clinic} has added something for you in your portal: {url}"
+    elif kind == MAINTENANCE_CHECKIN:
+        text = f"Hi {first_name}, a short questionnaire from {clinic} is in your portal: {url}"
     else:
         text = f"Hi {first_name}, your personal {clinic} portal link (keep it private): {url}"
     return " ".join(text.split())

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_expiry
+from phases.maintenance import checkin_now
 from phases.models import CourseStatus, Phase, RelapsePreventionPlan, TreatmentCourse
 from sessions.models import (
     Assignment,
@@ -27,7 +28,8 @@ from sessions.models import (
 )
 from sessions.selectors import with_session_rank
 
-PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED)
+# A maintenance course carries its plan over from the course before it: the patient keeps it.
+PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED, Phase.MAINTENANCE)
 
 
 def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
@@ -99,6 +101,7 @@ def _plan_is_shown(course: TreatmentCourse | None) -> bool:
 class PortalHome:
     has_active_course: bool  # the questionnaires are offered while a course runs
     has_plan: bool  # as ``portal_relapse_plan`` would find one
+    checkin_due: bool = False  # a maintenance course's monthly PHQ-9 is asked for
 
 
 def portal_home(patient: Patient) -> PortalHome:
@@ -113,13 +116,20 @@ def portal_home(patient: Patient) -> PortalHome:
                 )
             )
         )
-        .only("id", "status", "phase", "start_date")
+        .only("id", "status", "phase", "start_date", "course_type", "latest_phq9_at")
         .order_by("-start_date", "-id")
     )
     latest = courses[0] if courses else None
+    tz = patient.clinic.tz
+    today = timezone.localdate(timezone=tz)
     return PortalHome(
         has_active_course=any(c.status == CourseStatus.ACTIVE for c in courses),
         has_plan=_plan_is_shown(latest) and latest.has_plan,
+        checkin_due=any(
+            checkin.due
+            for checkin in (checkin_now(c, today=today, tz=tz) for c in courses)
+            if checkin is not None
+        ),
     )
 
 

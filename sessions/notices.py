@@ -18,7 +18,8 @@ from notifications.models import Notification
 from notifications.registry import Delivery, NothingToSend
 from patients.models import Patient
 from patients.notices import contact_for, notice_put, recipient_now, require_active
-from phases.models import CourseStatus
+from phases.maintenance import checkin_at, checkin_now
+from phases.models import CourseStatus, CourseType, TreatmentCourse
 
 from .models import (
     CANCELLED_STATUSES,
@@ -34,6 +35,8 @@ SESSION_REMINDER = "session_reminder"
 HOMEWORK_NEW = "homework_new"
 HOMEWORK_DUE = "homework_due"
 HOMEWORK_KINDS = [HOMEWORK_NEW, HOMEWORK_DUE]
+# A maintenance course's monthly PHQ-9, asked for through the portal (phases.maintenance).
+MAINTENANCE_CHECKIN = "maintenance_checkin"
 
 # When the "due tomorrow" homework reminder goes out, in the clinic's time zone.
 HOMEWORK_DUE_REMINDER_AT = time(9, 0)
@@ -184,6 +187,47 @@ def _compose_homework(notification: Notification, now: datetime) -> Delivery:
     )
 
 
+def maintenance_checkins_request(*, now: datetime | None = None) -> int:
+    """Ask for this month's PHQ-9 of every active maintenance course whose check-in has come
+    and is not answered: one notice each, meant for 09:00 on the check-in's day, clinic time
+    (``phases.maintenance.checkin_now``). Run by beat every hour; a notice already written for
+    a month is not written again (its key names the month's day). Returns how many courses
+    were asked."""
+    now = now or timezone.now()
+    courses = TreatmentCourse.objects.filter(
+        course_type=CourseType.MAINTENANCE, status=CourseStatus.ACTIVE
+    ).select_related("patient__clinic")
+    asked = 0
+    for course in courses:
+        tz = course.patient.clinic.tz
+        checkin = checkin_now(course, today=timezone.localdate(now, tz), tz=tz)
+        if checkin is None or checkin.answered:
+            continue
+        notice = notice_put(
+            patient=course.patient,
+            kind=MAINTENANCE_CHECKIN,
+            about_type="course",
+            about_id=course.pk,
+            intended=checkin_at(checkin.day, tz),
+        )
+        asked += notice is not None
+    return asked
+
+
+def _compose_maintenance_checkin(notification: Notification, now: datetime) -> Delivery:
+    require_active(notification)
+    course = TreatmentCourse.objects.filter(pk=notification.about_id).first()
+    if course is None:
+        raise NothingToSend("The course is gone.")
+    _course_ended(course)
+    recipient = recipient_now(notification)
+    tz = notification.clinic.tz
+    checkin = checkin_now(course, today=timezone.localdate(now, tz), tz=tz)
+    if checkin is None or checkin.answered:
+        raise NothingToSend("This month's questionnaire is already filled in.")
+    return Delivery(recipient=recipient, first_name=notification.patient.first_name)
+
+
 def register() -> None:
     register_risk_alerts()
     registry.register(
@@ -200,6 +244,12 @@ def register() -> None:
         label="Homework due tomorrow",
         about_type="assignment",
         compose=_compose_homework,
+    )
+    registry.register(
+        name=MAINTENANCE_CHECKIN,
+        label="Monthly questionnaire",
+        about_type="course",
+        compose=_compose_maintenance_checkin,
     )
 
 

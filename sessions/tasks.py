@@ -3,7 +3,15 @@
 from celery import shared_task
 from django.db import close_old_connections
 
+from . import notices
 from .risk import risk_flags_escalate
+
+
+@shared_task(name="sessions.request_maintenance_checkins", ignore_result=True)
+def request_maintenance_checkins() -> int:
+    """Beat, every hour: this month's PHQ-9 check-in notices of maintenance courses."""
+    close_old_connections()
+    return notices.maintenance_checkins_request()
 
 
 @shared_task(name="sessions.escalate_risk_flags", ignore_result=True)

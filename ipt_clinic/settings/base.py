@@ -454,6 +454,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.sweep_stuck_notifications",
         "schedule": _positive_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 10),
     },
+    # A maintenance course's monthly check-in is meant for 09:00 on its day: written by the
+    # first run of that day, it waits in the outbox for its time; an hour is precision enough.
+    "request-maintenance-checkins": {
+        "task": "sessions.request_maintenance_checkins",
+        "schedule": 3600,
+    },
 }
 # The outbox's timings. A row in "sending" is held by a lease; once it runs out, the sweeper
 # (every NOTIFICATION_SWEEP_INTERVAL_SECONDS) sends the row again, so a dead worker's rows,
