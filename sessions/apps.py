@@ -16,10 +16,14 @@ class TherapyConfig(AppConfig):
         from .selectors import header_sessions
         from .services import courses_close_loop
         from .views import course_sessions_context
+        from .worksheets import course_worksheets_context
 
         notices.register()
         endings.register_closer(courses_close_loop)
         register_header_part("sessions", header_sessions)
         panels.register_course_panel(
             template="sessions/_course_panel.html", context=course_sessions_context
+        )
+        panels.register_course_panel(
+            template="sessions/worksheet_panel.html", context=course_worksheets_context
         )

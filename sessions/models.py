@@ -1,6 +1,7 @@
 """Therapy sessions, their notes, symptom measures and homework."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -400,3 +401,140 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class WorksheetKind(models.TextChoices):
+    """The middle phase's structured techniques. Each value is also a ``Technique``: a
+    worksheet of a session is that technique used in it (the note's tick)."""
+
+    COMMUNICATION_ANALYSIS = Technique.COMMUNICATION_ANALYSIS.value, "Communication analysis"
+    DECISION_ANALYSIS = Technique.DECISION_ANALYSIS.value, "Decision analysis"
+    ROLE_PLAY = Technique.ROLE_PLAY.value, "Role play"
+
+
+MAX_DECISION_OPTIONS = 8
+
+
+def validate_decision_options(value) -> None:
+    """A decision analysis's options: a list of ``{"option", "pros", "cons"}``, each option
+    named, at most ``MAX_DECISION_OPTIONS``; the pros and cons may still be empty."""
+    if not isinstance(value, list):
+        raise ValidationError("The options must be a list.")
+    if len(value) > MAX_DECISION_OPTIONS:
+        raise ValidationError(f"At most {MAX_DECISION_OPTIONS} options.")
+    for number, option in enumerate(value, start=1):
+        if not isinstance(option, dict) or set(option) != {"option", "pros", "cons"}:
+            raise ValidationError(f"Option {number} must have an option, its pros and its cons.")
+        if not all(isinstance(text, str) for text in option.values()):
+            raise ValidationError(f"Option {number}: each part must be text.")
+        if not option["option"].strip():
+            raise ValidationError(f"Option {number} needs to say what the option is.")
+        if any(len(text) > 2000 for text in option.values()):
+            raise ValidationError(f"Option {number}: each part must be at most 2,000 characters.")
+
+
+# What each kind of worksheet records, in the order it is worked through.
+WORKSHEET_FIELDS: dict[str, tuple[str, ...]] = {
+    WorksheetKind.COMMUNICATION_ANALYSIS: (
+        "incident",
+        "patient_said",
+        "patient_meant",
+        "other_said",
+        "how_heard",
+        "patient_felt",
+        "alternatives",
+        "will_try",
+    ),
+    WorksheetKind.DECISION_ANALYSIS: ("decision", "options", "choice", "first_step"),
+    WorksheetKind.ROLE_PLAY: ("scene", "roles", "rehearsed", "how_it_went", "follow_on"),
+}
+
+
+class Worksheet(models.Model):
+    """One piece of structured middle-phase work done in a session (``sessions.worksheets``):
+    a communication analysis, a decision analysis or a role play, about one problem area of
+    the course and, where it applies, one person of the inventory.
+
+    Only the fields of its ``kind`` are filled (``WORKSHEET_FIELDS``); the model refuses the
+    others. Never deleted: ``removed_at``. ``version`` is bumped by every save (optimistic
+    locking, ``ipt_clinic.editing``). A role play's follow-on homework, once set, is a real
+    ``Assignment`` (``assignment``)."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        "phases.TreatmentCourse", on_delete=models.PROTECT, related_name="worksheets"
+    )
+    session = models.ForeignKey(TherapySession, on_delete=models.PROTECT, related_name="worksheets")
+    kind = models.CharField(max_length=30, choices=WorksheetKind.choices)
+    problem_area = models.ForeignKey(
+        "phases.ProblemArea", on_delete=models.PROTECT, related_name="+"
+    )
+    relationship = models.ForeignKey(
+        "patients.Relationship",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="the person (from the inventory)",
+    )
+    # Communication analysis: one exchange, step by step.
+    incident = models.TextField("the incident", blank=True)
+    patient_said = models.TextField("what the patient said", blank=True)
+    patient_meant = models.TextField("what the patient meant", blank=True)
+    other_said = models.TextField("what the other person said", blank=True)
+    how_heard = models.TextField("how it was heard", blank=True)
+    patient_felt = models.TextField("what the patient felt", blank=True)
+    alternatives = models.TextField("alternatives considered", blank=True)
+    will_try = models.TextField("what the patient will try", blank=True)
+    # Decision analysis: ``options`` holds each option with its pros and cons.
+    decision = models.TextField("the decision", blank=True)
+    options = models.JSONField(default=list, blank=True, validators=[validate_decision_options])
+    choice = models.TextField("the choice", blank=True)
+    first_step = models.TextField("the first step", blank=True)
+    # Role play
+    scene = models.TextField("the scene", blank=True)
+    roles = models.TextField("who played whom", blank=True)
+    rehearsed = models.TextField("what was rehearsed", blank=True)
+    how_it_went = models.TextField("how it went", blank=True)
+    follow_on = models.TextField("follow-on homework", blank=True)
+    assignment = models.OneToOneField(
+        Assignment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="worksheet",
+        verbose_name="homework set from it",
+    )
+    # Optimistic locking (ipt_clinic.editing): bumped by every save, checked in its UPDATE.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "session"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=WorksheetKind.values), name="worksheet_kind_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def clean(self) -> None:
+        wanted = WORKSHEET_FIELDS.get(self.kind, ())
+        stray = [
+            name
+            for fields in WORKSHEET_FIELDS.values()
+            for name in fields
+            if name not in wanted and getattr(self, name) not in ("", [], None)
+        ]
+        if stray:
+            raise ValidationError(
+                f"A {self.get_kind_display().lower()} does not hold: {', '.join(stray)}."
+            )

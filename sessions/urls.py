@@ -1,10 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import booster_views, ending_views, risk_views, views
 
 app_name = "therapy"
 
 urlpatterns = [
+    # Worksheets written in a session (sessions/worksheets_urls.py).
+    path("", include("sessions.worksheets_urls")),
     path("week/", views.week, name="week"),
     path("course/<int:course_id>/", views.course_sessions, name="course_sessions"),
     path("course/<int:course_id>/book/", views.book, name="book"),

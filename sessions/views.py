@@ -23,7 +23,7 @@ from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
-from . import selectors, series, services
+from . import selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg
 from .display import count_for_session, day_and_time, instrument_label
 from .forms import (
@@ -47,6 +47,7 @@ from .models import (
     TherapySession,
 )
 from .scoring import INSTRUMENTS
+from .worksheets_forms import with_worksheet_techniques
 
 
 def _messages_of(error: ValidationError) -> list[str]:
@@ -353,6 +354,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = getattr(session, "note", None)
     measures = selectors.session_measures(session)
     homework = selectors.session_homework(session)
+    session_worksheets = worksheets.session_worksheets(session)
     # The one who writes and signs the note: its named signer, if the course has moved.
     writer_id = note.signer_id if note and note.signer_id else session.therapist_id
     _audit_view(
@@ -369,12 +371,20 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "session": session,
             "course": session.course,
             "note": note,
-            "note_rows": note_display_rows(note) if note else [],
+            "note_rows": (
+                note_display_rows(
+                    note, worksheet_counts=worksheets.technique_counts(session_worksheets)
+                )
+                if note
+                else []
+            ),
             "addenda": selectors.note_addenda(note),
             "open_flags": selectors.session_open_risk_flags(session),
             "measure_rows": _measure_rows(measures, session.clinic.tz),
             "homework_set_here": homework.set_here,
             "homework_for_review": homework.for_review,
+            "worksheets": session_worksheets,
+            "worksheets_refusal": worksheets.session_refusal(session, note),
             # Two radio buttons written in the template, labelled (the form's widgets
             # rendered through Django's form templates cost more than the rest of the form).
             "attendance_choices": AttendanceForm.base_fields["status"].choices,
@@ -437,8 +447,12 @@ def _measure_rows(measures, tz) -> list[_MeasureRow]:
     ]
 
 
-def note_display_rows(note: SessionNote) -> list[tuple[str, str]]:
-    """The note's fields for its phase as (label, text), for reading."""
+def note_display_rows(
+    note: SessionNote, *, worksheet_counts: dict[str, int] | None = None
+) -> list[tuple[str, str]]:
+    """The note's fields for its phase as (label, text), for reading. With the session's
+    ``worksheet_counts`` (``worksheets.technique_counts``), a technique with worksheets counts
+    as used, and says how many."""
     technique_labels = dict(Technique.choices)
     rows = []
     for name in services.note_fields_for(note.phase):
@@ -448,7 +462,13 @@ def note_display_rows(note: SessionNote) -> list[tuple[str, str]]:
             value = str(note.focus_problem_area or "")
         elif name == "techniques":
             label = "techniques used"
-            value = ", ".join(str(technique_labels.get(t, t)) for t in note.techniques or [])
+            counts = worksheet_counts or {}
+            used = [t for t in Technique.values if t in (note.techniques or []) or t in counts]
+            value = ", ".join(
+                str(technique_labels.get(t, t))
+                + (f" ({worksheets.worksheets_words(counts[t])})" if t in counts else "")
+                for t in used
+            )
         elif name == "risk_level":
             label = "risk check"
             value = note.get_risk_level_display() if note.risk_level else ""
@@ -553,7 +573,9 @@ def note_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("therapy:note", pk=session.pk)
 
 
-def _note_form(note: SessionNote, data=None) -> NoteForm:
+def _note_form(note: SessionNote, data=None, *, worksheet_counts=None) -> NoteForm:
+    """The note's form; ``worksheet_counts`` (``worksheets.technique_counts``) when the caller
+    has read the session's worksheets already."""
     session = note.session
     goals = (
         selectors.goals_for_review(session)
@@ -561,7 +583,11 @@ def _note_form(note: SessionNote, data=None) -> NoteForm:
         else []
     )
     homework = selectors.homework_for_review(session)
-    return NoteForm(data, note=note, goals=goals, homework=homework)
+    if worksheet_counts is None:
+        worksheet_counts = worksheets.session_technique_counts(session)
+    return with_worksheet_techniques(
+        NoteForm(data, note=note, goals=goals, homework=homework), worksheet_counts
+    )
 
 
 @keeps_typed_text
@@ -574,7 +600,12 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return _signed_meanwhile(request, session, _note_form(note, request.POST))
         messages.info(request, "This note is signed and locked; add an addendum instead.")
         return redirect("therapy:session", pk=session.pk)
-    form = _note_form(note, request.POST or None)
+    session_worksheets = worksheets.session_worksheets(session)
+    form = _note_form(
+        note,
+        request.POST or None,
+        worksheet_counts=worksheets.technique_counts(session_worksheets),
+    )
     contract_form = _contract_form(note, request.POST or None)
     conflict = None
     contract_valid = contract_form is None or contract_form.is_valid()
@@ -621,6 +652,10 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "session": session,
             "note": note,
+            # This session's worksheets (its techniques' ticks), and the earlier sessions'.
+            "session_worksheets": session_worksheets,
+            "earlier_worksheets": worksheets.earlier_worksheets(session),
+            "worksheets_refusal": worksheets.session_refusal(session, note),
             "form": form,
             "contract_form": contract_form,
             "conflict": conflict,

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from sessions.measures import measure_form_binding
 from sessions.services import ADDENDUM_FORM, ASSIGNMENT_FORM
+from sessions.worksheets import WORKSHEET_FORM
 from tests.form_keys import fresh_key
 from tests.matrix import Row, version_of
 
@@ -38,6 +39,40 @@ def _note_data(w) -> dict:
         "narrative": "Talked it through.",
         "risk_level": "none",
         f"goal_{w.goal.pk}_status": "open",
+    }
+
+
+def _worksheet(w):
+    """A role play written in the world's past session, made once per world as a plain row
+    (the service would write an audit event inside the request being checked)."""
+    from sessions.models import Worksheet
+
+    if "worksheet" not in w.extra:
+        w.extra["worksheet"] = Worksheet.objects.create(
+            clinic=w.clinic,
+            course=w.course,
+            session=w.past_session,
+            kind="role_play",
+            problem_area=w.problem_area,
+            relationship=w.relationship,
+            scene="Asking her sister for help with the move",
+            follow_on="Ask her this week.",
+            created_by=w.owner,
+        )
+    return w.extra["worksheet"]
+
+
+def _worksheet_kwargs(w) -> dict:
+    return {"worksheet_pk": _worksheet(w).pk}
+
+
+def _worksheet_data(w) -> dict:
+    return {
+        "version": version_of(_worksheet(w)),
+        "problem_area": w.problem_area.pk,
+        "relationship": w.relationship.pk,
+        "scene": "Asking her sister for help with the move",
+        "how_it_went": "Better the second time.",
     }
 
 
@@ -149,6 +184,34 @@ ROWS = {
                 "form_key": fresh_key(ASSIGNMENT_FORM, w.past_session),
             },
         ),
+    ],
+    # Worksheets are written by the one who writes the session's note; the clinic admin reads.
+    "therapy:worksheet_new": [
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk, "kind": "communication-analysis"},
+            admin_allowed=False,
+        ),
+        Row(
+            kwargs=lambda w: {"pk": w.past_session.pk, "kind": "decision-analysis"},
+            method="post",
+            data=lambda w: {
+                "form_key": fresh_key(WORKSHEET_FORM, w.past_session),
+                "problem_area": w.problem_area.pk,
+                "decision": "Whether to move in with her sister",
+                "option_1": "Move in",
+                "option_2": "Stay put",
+            },
+            admin_allowed=False,
+        ),
+    ],
+    "therapy:worksheet": [Row(kwargs=_worksheet_kwargs)],
+    "therapy:worksheet_edit": [
+        Row(kwargs=_worksheet_kwargs, admin_allowed=False),
+        Row(kwargs=_worksheet_kwargs, method="post", data=_worksheet_data, admin_allowed=False),
+    ],
+    "therapy:worksheet_remove": [Row(kwargs=_worksheet_kwargs, method="post", admin_allowed=False)],
+    "therapy:worksheet_homework": [
+        Row(kwargs=_worksheet_kwargs, method="post", admin_allowed=False)
     ],
     "therapy:risk_respond": [
         Row(

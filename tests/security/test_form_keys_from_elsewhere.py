@@ -1,6 +1,6 @@
 """A form's one-time key (ipt_clinic.submissions) is bound to its form, its clinic and the
 record it adds to. Every create form of the app (the staff questionnaire, the portal's, the
-inventory, the timeline, goals, homework, addenda), sent with a key another clinic issued
+inventory, the timeline, goals, homework, addenda, worksheets), sent with a key another clinic issued
 and used for the same form, is refused with a clear message and nothing of the other clinic's
 record; the answers come back on the form as typed, with a fresh key that saves them."""
 
@@ -42,6 +42,7 @@ def test_it_walks_every_keyed_form():
         "therapy:assignment_new",
         "therapy:measure_new",
         "therapy:note_addendum",
+        "therapy:worksheet_new",
     ]
 
 
