@@ -100,6 +100,7 @@ def find_cast() -> Cast:
         .first()
     )
     portal_patient = Patient.objects.get(clinic__slug="demo-northgate", record_number="NG-0001")
+    add_bench_worksheets(course)
     return Cast(
         therapist=users["north.anna"],
         note_therapist=users["north.ben"],
@@ -112,6 +113,69 @@ def find_cast() -> Cast:
         score_session=score_session,
         portal_patient=portal_patient,
     )
+
+
+BENCH_WORKSHEETS = 20
+
+
+def add_bench_worksheets(course) -> int:
+    """Bring the measured course up to ``BENCH_WORKSHEETS`` worksheets (the course page lists
+    them all in its worksheets panel), spread over its held sessions, of each kind, a few with
+    their homework. Written as rows, not through ``sessions.worksheets``: the seeded sessions'
+    notes are signed, which locks their worksheets. Returns how many were added."""
+    from sessions.models import Assignment, SessionStatus, TherapySession, Worksheet
+
+    have = Worksheet.objects.filter(course=course, removed_at__isnull=True).count()
+    sessions = list(
+        TherapySession.objects.filter(course=course, status=SessionStatus.ATTENDED).order_by(
+            "scheduled_start"
+        )
+    )
+    area = course.problem_areas.filter(removed_at__isnull=True).first()
+    if have >= BENCH_WORKSHEETS or not sessions or area is None:
+        return 0
+    homework = list(
+        Assignment.objects.filter(course=course, worksheet__isnull=True).order_by("pk")[:5]
+    )
+    added = []
+    for number in range(have, BENCH_WORKSHEETS):
+        kind = ("communication_analysis", "decision_analysis", "role_play")[number % 3]
+        content = {
+            "communication_analysis": {
+                "incident": f"Bench exchange {number}: he came home late without calling.",
+                "patient_said": "You never think of anyone else.",
+                "other_said": "Here we go again.",
+                "will_try": "Say that she was worried.",
+            },
+            "decision_analysis": {
+                "decision": f"Bench decision {number}: whether to ask for counselling.",
+                "options": [
+                    {"option": "Ask", "pros": "A way forward", "cons": "He may refuse"},
+                    {"option": "Wait", "pros": "No row now", "cons": "Nothing changes"},
+                ],
+                "choice": "Ask",
+            },
+            "role_play": {
+                "scene": f"Bench scene {number}: asking for a text when he is late.",
+                "roles": "She played herself; the therapist played him.",
+                "follow_on": "Ask him once this week.",
+            },
+        }[kind]
+        added.append(
+            Worksheet(
+                clinic_id=course.clinic_id,
+                course=course,
+                session=sessions[number % len(sessions)],
+                kind=kind,
+                problem_area=area,
+                relationship_id=area.other_party_id,
+                assignment=homework.pop() if kind == "role_play" and homework else None,
+                created_by_id=course.therapist_id,
+                **content,
+            )
+        )
+    Worksheet.objects.bulk_create(added)
+    return len(added)
 
 
 def staff_client(user) -> Client:
@@ -362,7 +426,7 @@ PAGES = [
     Page("patient_list", "Patient list", "patients:list", "therapist", 50),
     Page("patient_page", "Patient page", "patients:detail", "therapist", 25,
          kwargs=lambda c: {"patient_id": c.patient.pk}),
-    Page("course_page", "Course page (with chart)", "phases:course", "therapist", 50,
+    Page("course_page", "Course page (chart, 20 worksheets)", "phases:course", "therapist", 50,
          kwargs=lambda c: {"course_id": c.course.pk}),
     Page("session_page", "Session page", "therapy:session", "therapist", 25,
          kwargs=lambda c: {"pk": c.session.pk}),
