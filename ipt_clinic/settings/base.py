@@ -326,9 +326,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Django 6.1 mailers (EMAIL_BACKEND / EMAIL_HOST... are deprecated): built from one URL.
 MAILERS = mailers_from_url(_env("str", "EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = _env(
-    "str", "DEFAULT_FROM_EMAIL", default="Clinic <no-reply@clinic.invalid>"
-)
+DEFAULT_FROM_EMAIL = _env("str", "DEFAULT_FROM_EMAIL", default="Clinic <no-reply@clinic.invalid>")
 SMS_BACKEND = _env("str", "SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
 SITE_URL = _env("str", "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS_AFTER_COURSE = _positive_int("PORTAL_LINK_DAYS_AFTER_COURSE", 30)
