@@ -325,19 +325,13 @@ class RiskResponseForm(forms.Form):
         error_messages={"required": "Choose what was done about the risk flag."},
     )
     response = forms.CharField(
-        label="Details (required for other)",
+        label="What was done and agreed",
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        required=False,
+        error_messages={"required": "Say briefly what was done and agreed."},
     )
     # The note whose risk assessment closes the flag, when it is closed from the note.
     note = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("action") == RiskAction.OTHER and not cleaned.get("response", "").strip():
-            self.add_error("response", "Say what was done.")
-        return cleaned
 
 
 class AddendumForm(FormKeyMixin, forms.Form):

@@ -103,6 +103,15 @@ def risk_flag_raised(*, measure: Measure, request=None) -> list[Notification]:
     and the duty contact at once, and audit it. Writing the same alerts again writes nothing
     (the outbox's unique keys)."""
     alerts = _queue_alerts(measure, kind=RISK_ALERT, escalation=False)
+    if measure.entered_by_id is not None:
+        # Typed in by a member of staff, who has seen the answer: acknowledged by them at once
+        # (the alerts still go out), so no escalation chases the clinician who entered it.
+        Measure.objects.filter(pk=measure.pk, risk_acknowledged_at__isnull=True).update(
+            risk_acknowledged_by_id=measure.entered_by_id,
+            risk_acknowledged_at=measure.created_at,
+        )
+        measure.risk_acknowledged_by_id = measure.entered_by_id
+        measure.risk_acknowledged_at = measure.created_at
     audit_record(
         action=AuditAction.CREATE,
         clinic_id=measure.clinic_id,
@@ -177,8 +186,10 @@ def risk_flag_close(
     response = (response or "").strip()
     if action not in RiskAction.values:
         raise ValidationError("Choose what was done about the risk flag.")
-    if action == RiskAction.OTHER and not response:
-        raise ValidationError("Say what was done about the risk flag.")
+    if not response:
+        # A radio alone says too little of a risk assessment: who was reached, what was
+        # agreed, what happens next.
+        raise ValidationError("Say briefly what was done and agreed about the risk flag.")
     measure = _locked(measure)
     if measure.risk_responded_at is not None:
         raise ValidationError("This risk flag is already closed.")

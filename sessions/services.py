@@ -2,7 +2,7 @@
 its change is made: it checks the current state, refuses a wrong one with a clear message,
 writes the audit trail and calls the outbox hooks in the same transaction."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -1071,6 +1071,9 @@ class EndingPlan:
     sessions: list[TherapySession]
     reminders: list[Notification]
     homework_notices: list[Notification]
+    # Risk flags still open on these courses: the ending waits until each is closed with
+    # what was done, so that no flag is left behind a finished course.
+    open_flags: list[Measure] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (self.sessions or self.reminders or self.homework_notices)
@@ -1093,6 +1096,14 @@ def ending_plan(*, clinic_id: int, course_ids: list[int]) -> EndingPlan:
     ).values("pk")
     unstarted = outbox.unstarted(clinic_id).order_by("due_at", "id")
     return EndingPlan(
+        open_flags=list(
+            Measure.objects.filter(
+                clinic_id=clinic_id,
+                course_id__in=course_ids,
+                risk_flag=True,
+                risk_responded_at__isnull=True,
+            ).order_by("taken_at", "pk")
+        ),
         sessions=sessions,
         reminders=list(
             unstarted.filter(
@@ -1119,6 +1130,11 @@ def courses_close_loop(
     record one audit event listing them. Call inside the transaction that ends the courses
     (registered with ``patients.endings`` and run from there)."""
     plan = ending_plan(clinic_id=clinic_id, course_ids=course_ids)
+    if plan.open_flags:
+        raise ValidationError(
+            "A risk flag of this course is still open: close it with what was done "
+            "before the course ends."
+        )
     if plan.is_empty():
         return plan
     for session in TherapySession.objects.select_for_update().filter(

@@ -92,7 +92,7 @@ def test_an_item_9_answer_is_alerted_acknowledged_and_closed_from_the_note(
     page.goto(f"/sessions/{session.pk}/note/")
     risk = page.locator("#risk")
     risk.get_by_label("Safety plan reviewed").check()
-    risk.get_by_label("Details (required for other)").fill(
+    risk.get_by_label("What was done and agreed").fill(
         "Passive thoughts, no plan; safety plan agreed."
     )
     risk.get_by_role("button", name="Close the flag in this note").click()

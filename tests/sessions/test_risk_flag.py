@@ -33,7 +33,7 @@ def test_it_shows_the_open_flag_on_the_session_and_course_pages(
         reverse("therapy:course_sessions", args=[course.pk]),
     ):
         page = therapist_client.get(url).content.decode()
-        assert "Not acknowledged yet." in page
+        assert "Acknowledged by" in page  # typed by the therapist: seen by her
         assert "Close the flag" in page
 
 

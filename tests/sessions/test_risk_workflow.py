@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -16,6 +17,7 @@ from notifications import sms
 from notifications.models import Notification, NotificationStatus
 from notifications.sending import notification_send
 from sessions.measures import measure_record
+from sessions.models import EnteredBy
 from sessions.risk import (
     RISK_ALERT,
     RISK_ESCALATION,
@@ -57,7 +59,10 @@ def _alerts(kind=RISK_ALERT):
     )
 
 
-def _flag(course, therapist, **kwargs):
+def _flag(course, therapist=None, **kwargs):
+    """Item 9 answered 2: in the portal by default, typed by ``therapist`` when given."""
+    if therapist is None:
+        kwargs["entered_by_kind"] = EnteredBy.PATIENT
     return measure_record(
         course=course, instrument="phq9", answers=FLAGGED, entered_by=therapist, **kwargs
     )
@@ -132,7 +137,7 @@ def test_it_escalates_exactly_at_the_end_of_the_clinics_window(
     course, reachable_therapist, duty, clinic_admin
 ):
     with time_machine.travel(NOW, tick=False):
-        measure = _flag(course, reachable_therapist)
+        measure = _flag(course)
     window_end = measure.created_at + timedelta(minutes=240)
     with time_machine.travel(window_end - timedelta(seconds=1), tick=False):
         assert risk_flags_escalate() == 0
@@ -153,7 +158,7 @@ def test_it_escalates_exactly_at_the_end_of_the_clinics_window(
 
 def test_it_does_not_escalate_an_acknowledged_flag(course, reachable_therapist, duty):
     with time_machine.travel(NOW, tick=False):
-        measure = _flag(course, reachable_therapist)
+        measure = _flag(course)
         risk_flag_acknowledge(measure=measure, by=reachable_therapist)
     with time_machine.travel(NOW + timedelta(hours=5), tick=False):
         assert risk_flags_escalate() == 0
@@ -200,13 +205,46 @@ def test_it_closes_the_flag_from_the_note_with_the_same_record(course, reachable
         note_sign(note=note, by=reachable_therapist)
 
 
-def test_it_refuses_other_without_a_reason(course, reachable_therapist, duty, client):
-    measure = _flag(course, reachable_therapist)
+@pytest.mark.parametrize("action", ["contacted_patient", "other"])
+def test_it_refuses_to_close_a_flag_without_words_for_what_was_done(
+    course, reachable_therapist, duty, client, action
+):
+    measure = _flag(course)
     login(client, reachable_therapist).post(
-        reverse("therapy:risk_respond", args=[measure.pk]), {"action": "other", "response": ""}
+        reverse("therapy:risk_respond", args=[measure.pk]), {"action": action, "response": " "}
     )
     measure.refresh_from_db()
     assert measure.risk_responded_at is None
+
+
+def test_an_answer_typed_by_staff_is_acknowledged_by_them_and_not_escalated(
+    course, reachable_therapist, duty
+):
+    with time_machine.travel(NOW, tick=False):
+        measure = _flag(course, reachable_therapist)
+    measure.refresh_from_db()
+    assert (measure.risk_acknowledged_by, measure.risk_acknowledged_at) == (
+        reachable_therapist,
+        NOW,
+    )
+    assert len(_alerts()) == 4  # the alerts still go out
+    with time_machine.travel(NOW + timedelta(hours=5), tick=False):
+        assert risk_flags_escalate() == 0
+
+
+def test_a_course_does_not_end_while_its_risk_flag_is_open(course, therapist_client, duty):
+    measure = _flag(course)
+    page = therapist_client.get(
+        reverse("therapy:course_end_confirm", args=[course.pk, "drop-out"])
+    ).content.decode()
+    assert "A risk flag is still open." in page
+    assert reverse("therapy:risk_flag", args=[measure.pk]) in page
+    from phases.services import course_drop_out
+
+    with pytest.raises(ValidationError, match="risk flag of this course is still open"):
+        course_drop_out(course=course, by=course.therapist, reason="Moved away.")
+    course.refresh_from_db()
+    assert course.status == "active"
 
 
 def test_its_page_opens_for_the_therapist_admins_and_duty_staff_only(
