@@ -23,10 +23,12 @@ from phases.models import (
     PHASE_ORDER,
     CourseStatus,
     MaintenanceBooster,
+    MidCourseReview,
     Phase,
     ProblemArea,
     TreatmentCourse,
 )
+from phases.services import ReviewState, halfway_session, mid_course_review_state
 from sessions.models import CANCELLED_STATUSES, Measure, SessionStatus, TherapySession
 from sessions.selectors import OVERDUE_AFTER, with_session_rank
 
@@ -96,6 +98,11 @@ def caseload_courses(user):
                     removed_at__isnull=True,
                 )
             ),
+            has_mid_course_review=Exists(
+                MidCourseReview.objects.filter(
+                    clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk")
+                )
+            ),
             has_any_phq9=Exists(phq9),
             has_recent_phq9=Exists(phq9.filter(taken_at__gt=OuterRef("phq9_window_start"))),
             has_open_risk=Exists(
@@ -135,6 +142,9 @@ def course_flags(course) -> list[tuple[str, str]]:
         )
         if not recent:
             flags.append(("measure", f"No PHQ-9 in the last {PHQ9_EVERY_SESSIONS} sessions"))
+    review = mid_course_review_state(course, reviewed=course.has_mid_course_review)
+    if review == ReviewState.OVERDUE:
+        flags.append(("review", f"Mid-course review overdue (session {halfway_session(course)})"))
     termination_due = course.planned_sessions - TERMINATION_SESSIONS_BEFORE_END
     if n >= termination_due and course.phase in (
         Phase.INITIAL,

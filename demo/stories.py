@@ -48,9 +48,10 @@ from phases.services import (
     course_advance,
     course_create,
     course_update,
+    dispute_stage_record,
     goal_create,
+    mid_course_review_create,
     problem_area_create,
-    problem_area_update,
     relapse_plan_save,
 )
 from portal.services import assignment_close_by_patient, self_report_record
@@ -228,6 +229,23 @@ class Teller:
     def goal(self, area: ProblemArea, text: str) -> Goal:
         return goal_create(problem_area=area, by=self.therapist, text=text)
 
+    def stage(self, area: ProblemArea, start: datetime, stage: str, note: str) -> None:
+        """The dispute's stage as it stood at the session that began at ``start``."""
+        dispute_stage_record(
+            problem_area=area,
+            by=self.therapist,
+            stage=stage,
+            recorded_on=timezone.localdate(start, self.clinic.tz),
+            note=note,
+            session_id=self.sessions[start].pk,
+        )
+
+    def review(self, start: datetime, **fields) -> None:
+        """The mid-course review, held at the session that began at ``start``."""
+        mid_course_review_create(
+            course=self.course, by=self.therapist, session_id=self.sessions[start].pk, **fields
+        )
+
     # --- sessions ----------------------------------------------------------------------
 
     def visit(
@@ -367,6 +385,13 @@ def margaret(t: Teller) -> None:
         sick_role_note=(
             "Depression is an illness she is recovering from, not a failure to cope: Claire "
             "does the big shop for now, and Margaret does not host Christmas this year."
+        ),
+        medication_considered=True,
+        referral_considered=True,
+        medication_referral_notes=(
+            "Her GP offered sertraline; she would rather try IPT first, and the GP reviews "
+            "her at six weeks. A bereavement service was considered: IPT for complicated "
+            "grief first."
         ),
     )
 
@@ -513,6 +538,16 @@ def margaret(t: Teller) -> None:
         areas["grief"] = t.area(
             kind="grief",
             deceased=people["frank"],
+            relationship_reconstructed=(
+                "Married 38 years: steady and kind, the allotment and the choir. The hard "
+                "part: he hid how ill he was until the last month, and she is angry with him "
+                "for it."
+            ),
+            mourning="complicated",
+            anniversaries=(
+                "His death in the autumn; their wedding anniversary in June; Christmas, "
+                "which she hosted every year."
+            ),
             mourning_status=(
                 "Stuck: avoids his workshop and the choir, keeps his coat on the hook, and "
                 "cannot talk about the last year of his illness."
@@ -618,6 +653,19 @@ def margaret(t: Teller) -> None:
         },
         next_start=s[7],
     )
+    t.review(
+        s[6],
+        goals_progress=(
+            "Talking about Frank with Jean and Claire (3/10); the choir not yet (1/10). "
+            "PHQ-9 down from 19 to 13."
+        ),
+        focus="kept",
+        focus_reason="Grief for Frank is still the work: the anger about his last year has only just come up.",
+        plan=(
+            "Sessions 7 and 8 on the anger and the workshop; then fortnightly, the choir and "
+            "the relapse-prevention plan from session 9."
+        ),
+    )  # fmt: skip
     t.homework_closed(
         t.when(s[7].date() - timedelta(days=2), 18),
         v6.homework,
@@ -839,6 +887,12 @@ def rachel(t: Teller) -> None:
             "Depression as an illness: Marcus does two school runs a week while she recovers, "
             "and she leaves the ward on time."
         ),
+        medication_considered=True,
+        referral_considered=True,
+        medication_referral_notes=(
+            "Moderate depression, no medication wanted: IPT alone, GP informed. Couples "
+            "therapy considered; Marcus not willing for now."
+        ),
     )
     t.visit(
         s[1],
@@ -961,6 +1015,14 @@ def rachel(t: Teller) -> None:
             kind="role_dispute",
             other_party=people["marcus"],
             dispute_stage="impasse",
+            non_reciprocal_expectations=(
+                "She expects him to take on half the home now that she works full time; he "
+                "expects the home to run as it did when she worked part time."
+            ),
+            dispute_options=(
+                "Talk it through on a set evening; split the school runs and evenings; a "
+                "cleaner once a week; couples counselling if talking fails."
+            ),
             notes=(
                 "Expectations that no longer match: since Rachel went back full time she "
                 "expects Marcus to take on half the home; he expects it to run as before. "
@@ -1028,6 +1090,7 @@ def rachel(t: Teller) -> None:
         },  # fmt: skip
         next_start=s[6],
     )
+    t.stage(dispute, s[5], "impasse", "Rows end with Marcus in the garage and nothing said after.")
     t.homework_closed(
         t.when(s[6].date() - timedelta(days=3), 20),
         v5.homework,
@@ -1055,6 +1118,7 @@ def rachel(t: Teller) -> None:
         },
         next_start=s[7],
     )
+    t.stage(dispute, s[6], "impasse", "She asked for a talk once, he was tired, she let it drop.")
     t.missed(s[7])
     t.homework_closed(
         t.when(s[7].date() + timedelta(days=1), 21, 30),
@@ -1096,10 +1160,10 @@ def rachel(t: Teller) -> None:
         "He said yes. We talked about money first, then about Evie. Nobody shouted.",
     )
 
+    t.stage(dispute, s[8], "impasse", "A huge row on Saturday, then the missed session: neither is trying.")  # fmt: skip
+
     def renegotiation():
-        problem_area_update(
-            problem_area=dispute, by=t.therapist, expected_version=None, dispute_stage="renegotiation"
-        )  # fmt: skip
+        t.stage(dispute, s[9], "renegotiation", "The first Sunday talk in months; both want to change how the week runs.")  # fmt: skip
         t.event(s[9].date() - timedelta(days=4), "First Sunday talk with Marcus", 1, people["marcus"])  # fmt: skip
         people["marcus"] = t.change_person(people["marcus"], expectations_met="partly")
 
@@ -1125,6 +1189,19 @@ def rachel(t: Teller) -> None:
         },
         next_start=s[10],
     )
+    t.review(
+        s[9],
+        goals_progress=(
+            "Telling Marcus what she needs: 5/10, most weeks now. Sharing the evenings: 3/10, "
+            "first agreed this week. PHQ-9 17 at the start, 16 after the row, 14 today."
+        ),
+        focus="kept",
+        focus_reason="The dispute with Marcus has just moved from impasse to renegotiation: the work is paying off.",
+        plan=(
+            "Sessions 10 to 13 on the renegotiation (who does what, money, time for the two "
+            "of them); termination from session 14, with the plan for rows that come back."
+        ),
+    )  # fmt: skip
     t.homework_closed(
         t.when(s[10].date() - timedelta(days=3), 21),
         v9.homework,
@@ -1152,6 +1229,7 @@ def rachel(t: Teller) -> None:
         },
         next_start=s[11],
     )
+    t.stage(dispute, s[10], "renegotiation", "Marcus did Tuesday evening and the Thursday school run; the Sunday talk holds.")  # fmt: skip
     # Between sessions: she fills in the PHQ-9 before the next one. Item 9 is positive.
     t.self_report(t.clock.real_now - timedelta(minutes=5), "phq9", 15, item9=1)
     t.finish()
@@ -1187,6 +1265,12 @@ def priya(t: Teller) -> None:
         planned_sessions=12,
         target_diagnosis="Major depressive disorder, single episode, with postnatal onset",
         sick_role_note="Depression after a birth is common and treatable, not a failure as a mother.",
+        medication_considered=True,
+        referral_considered=True,
+        medication_referral_notes=(
+            "Breastfeeding; she prefers no medication for now, and her GP agrees to review. "
+            "The perinatal mental health team was considered: not needed at this severity."
+        ),
     )
     t.visit(
         s[1],
@@ -1316,6 +1400,12 @@ def priya(t: Teller) -> None:
             old_role="Hospital pharmacist: full time, good at her job, friends at work",
             new_role="At home with a first baby, on maternity leave",
             transition_date=born,
+            old_role_losses="Feeling competent; colleagues and lunch together; her own money.",
+            old_role_gains="No more night shifts on the ward.",
+            new_role_losses="Days alone with the baby; sleep; time with Sam.",
+            new_role_gains="Time with Anaya that she wanted for years.",
+            new_role_skills="Asking for help without feeling she has failed; settling the baby.",
+            new_role_supports="Sam in the evenings; her mum; a mother-and-baby group.",
             notes=(
                 "Grieves the old role (competence, colleagues, her own money) and feels "
                 "unskilled in the new one, with little support during the day."

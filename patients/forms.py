@@ -102,12 +102,14 @@ class PatientFilterForm(forms.Form):
         self.fields["problem_area"].choices = [("", "Any problem area"), *problem_area_choices()]
 
 
-class RelationshipForm(FormKeyMixin, VersionedForm, forms.ModelForm):
+class RelationshipForm(HistoryDatesMixin, FormKeyMixin, VersionedForm, forms.ModelForm):
     class Meta:
         model = Relationship
         fields = [
             "name",
             "kind",
+            "deceased",
+            "died_on",
             "ring",
             "is_support",
             "contact_frequency",
@@ -123,19 +125,38 @@ class RelationshipForm(FormKeyMixin, VersionedForm, forms.ModelForm):
             "changed_near_onset",
             "change_when",
         ]
-        labels = {"knows_about_depression": "Knows about the depression"}
-        widgets = {
-            name: forms.Textarea(attrs={"rows": 2})
-            for name in [
-                "shared_activities",
-                "satisfying",
-                "unsatisfying",
-                "patient_expectations",
-                "their_expectations",
-                "disputes",
-                "wants_to_change",
-            ]
+        labels = {
+            "knows_about_depression": "Knows about the depression",
+            "died_on": "Died on (if known)",
         }
+        help_texts = {
+            "deceased": (
+                "Someone who has died stays who they were to the patient (mother, partner): a "
+                "grief problem area names them."
+            ),
+        }
+        widgets = {
+            "died_on": DateInput(),
+            **{
+                name: forms.Textarea(attrs={"rows": 2})
+                for name in [
+                    "shared_activities",
+                    "satisfying",
+                    "unsatisfying",
+                    "patient_expectations",
+                    "their_expectations",
+                    "disputes",
+                    "wants_to_change",
+                ]
+            },
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("died_on") and not cleaned.get("deceased"):
+            # A date of death says so; the box need not be ticked as well.
+            cleaned["deceased"] = True
+        return cleaned
 
 
 class LifeEventForm(HistoryDatesMixin, FormKeyMixin, VersionedForm, forms.ModelForm):

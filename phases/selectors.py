@@ -2,22 +2,34 @@
 
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from patients.templatetags.course_words import held_words
 
+from .dispute_history import stage_history_svg
 from .maintenance import maintenance_page
 from .models import (
     CourseStatus,
+    DisputeStageEntry,
     Goal,
+    MidCourseReview,
     Phase,
     PhaseTransition,
     ProblemArea,
+    ProblemAreaKind,
     RelapsePreventionPlan,
     TreatmentCourse,
     phase_order,
 )
-from .services import exit_checklist, next_phase
+from .services import (
+    completion_checklist,
+    course_outcome,
+    deficits_warning,
+    exit_checklist,
+    halfway_session,
+    mid_course_review_state,
+    next_phase,
+)
 
 
 def course_goals(course: TreatmentCourse) -> list[Goal]:
@@ -29,17 +41,37 @@ def course_goals(course: TreatmentCourse) -> list[Goal]:
 
 def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
     """The course's live problem areas, each with its live goals (``live_goals``) from
-    ``goals``."""
+    ``goals`` and, for a role dispute, its stage history (``stage_history``, oldest first,
+    and ``stage_svg``, the history drawn): two queries however long the history."""
     by_area = defaultdict(list)
     for goal in goals:
         by_area[goal.problem_area_id].append(goal)
     areas = list(
         ProblemArea.objects.filter(
             clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        ).select_related("deceased", "other_party")
+        )
+        .select_related("deceased", "other_party")
+        .prefetch_related(
+            Prefetch(
+                "stage_entries",
+                queryset=DisputeStageEntry.objects.filter(
+                    clinic_id=course.clinic_id
+                ).select_related("by"),
+            )
+        )
     )
     for area in areas:
         area.live_goals = by_area.get(area.pk, [])
+        area.stage_history = list(area.stage_entries.all())
+        area.stage_svg = (
+            stage_history_svg(
+                area.stage_history,
+                svg_id=f"stage-history-{area.pk}",
+                title=f"The dispute with {area.other_party.name if area.other_party else 'the other party'}, stage by session",
+            )
+            if area.kind == ProblemAreaKind.ROLE_DISPUTE and area.stage_history
+            else ""
+        )
     return areas
 
 
@@ -53,6 +85,13 @@ def course_page(course: TreatmentCourse) -> dict:
     plan = RelapsePreventionPlan.objects.filter(course=course).prefetch_related("supports").first()
     goals = course_goals(course)
     checklist = exit_checklist(course, goals=goals) if course.status == "active" else []
+    areas = course_problem_areas(course, goals)
+    review = (
+        MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course)
+        .select_related("by")
+        .first()
+    )
+    ending = course.phase in (Phase.TERMINATION, Phase.COMPLETED)
     order = phase_order(course)
     current = order.index(course.phase)
     phase_steps = [
@@ -66,7 +105,15 @@ def course_page(course: TreatmentCourse) -> dict:
     return {
         "phase_steps": phase_steps,
         "attended_sessions": attended,
-        "problem_areas": course_problem_areas(course, goals),
+        "problem_areas": areas,
+        "deficits_warning": deficits_warning(areas),
+        "mid_course_review": review,
+        "review_state": mid_course_review_state(course, reviewed=review is not None),
+        "halfway_session": halfway_session(course),
+        "outcome": course_outcome(course) if ending else None,
+        "completion_checklist": completion_checklist(course, goals)
+        if ending and course.status == CourseStatus.ACTIVE
+        else [],
         "transitions": transitions,
         "relapse_plan": plan,
         "checklist": checklist,

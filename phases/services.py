@@ -8,7 +8,8 @@ criteria that failed. Moving back needs a reason. A course may also end as dropp
 Every change is a ``PhaseTransition`` row and an audit event.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -32,9 +33,13 @@ from .models import (
     MAINTENANCE_PHASE_ORDER,
     PHASE_ORDER,
     CourseStatus,
+    DisputeStage,
+    DisputeStageEntry,
+    EndingDecision,
     Frequency,
     Goal,
     GoalStatus,
+    MidCourseReview,
     Phase,
     PhaseTransition,
     ProblemArea,
@@ -55,6 +60,9 @@ COURSE_FIELDS = [
     "sick_role_note",
     "formulation",
     "formulation_agreed_on",
+    "medication_considered",
+    "referral_considered",
+    "medication_referral_notes",
 ]
 PROBLEM_AREA_FIELDS = [
     "kind",
@@ -169,6 +177,9 @@ def course_create(
     contract_agreed_on: date | None = None,
     target_diagnosis: str = "",
     sick_role_note: str = "",
+    medication_considered: bool = False,
+    referral_considered: bool = False,
+    medication_referral_notes: str = "",
     request=None,
 ) -> TreatmentCourse:
     """Start a course in the initial phase. One active course per patient: refused (and on
@@ -194,6 +205,9 @@ def course_create(
         contract_agreed_on=contract_agreed_on,
         target_diagnosis=target_diagnosis,
         sick_role_note=sick_role_note,
+        medication_considered=medication_considered,
+        referral_considered=referral_considered,
+        medication_referral_notes=medication_referral_notes,
     )
     course.full_clean(validate_constraints=False)
     try:
@@ -290,6 +304,15 @@ def contract_summary(course: TreatmentCourse) -> str:
     return f"{terms}; agreed on {agreed.day} {agreed:%b} {agreed.year}"
 
 
+# The initial assessment weighs medication and a referral elsewhere (severity, the
+# patient's preference, risk) before a course of IPT alone goes on.
+MEDICATION_REFERRAL_CRITERION = "Medication and a referral elsewhere have been considered"
+
+
+def medication_and_referral_considered(course: TreatmentCourse) -> bool:
+    return course.medication_considered and course.referral_considered
+
+
 # --- the phase state machine -------------------------------------------------------------
 
 
@@ -298,7 +321,10 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
     the course's live goals, when the caller has them already (the course page)."""
     phase = course.phase
     if phase == Phase.INITIAL:
-        return [("A baseline PHQ-9 is recorded", course.baseline_phq9 is not None)]
+        return [
+            ("A baseline PHQ-9 is recorded", course.baseline_phq9 is not None),
+            (MEDICATION_REFERRAL_CRITERION, medication_and_referral_considered(course)),
+        ]
     if phase == Phase.SOCIAL:
         has_person = Relationship.objects.filter(
             clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
@@ -423,6 +449,11 @@ def course_advance(
     to_phase = next_phase(course.phase)
     if to_phase is None:
         raise TransitionRefused("This course is already completed.")
+    completion = completion_checklist(course) if to_phase == Phase.COMPLETED else []
+    # A decided ending: no written reason overrides these (see ``completion_checklist``).
+    missing = [label for label, met in completion if not met]
+    if missing:
+        raise TransitionRefused("The course cannot be completed yet:", missing)
     checklist = exit_checklist(course)
     unmet = [label for label, met in checklist if not met]
     override_reason = (override_reason or "").strip()
@@ -451,7 +482,7 @@ def course_advance(
         reason=override_reason,
         overridden=bool(unmet),
         failed_criteria=unmet,
-        checklist=dict(checklist),
+        checklist=dict(checklist) | dict(completion),
     )
     _audit_transition(
         course,
@@ -570,11 +601,22 @@ def _apply_problem_area(area: ProblemArea, fields: dict) -> None:
         field = ProblemArea._meta.get_field(name)
         setattr(area, name, None if field.null else "")
     errors = {}
-    if area.kind == ProblemAreaKind.GRIEF and not area.deceased_id:
-        errors["deceased"] = "Choose who died from the inventory (a person marked as died)."
+    if area.kind == ProblemAreaKind.GRIEF:
+        if not area.deceased_id:
+            errors["deceased"] = "Choose who died from the inventory (a person marked as died)."
+        elif not area.deceased.deceased:
+            errors["deceased"] = (
+                f"{area.deceased.name} is not marked as died in the inventory: mark them so "
+                "there (with the date), or choose the person who died."
+            )
     if area.kind == ProblemAreaKind.ROLE_DISPUTE:
         if not area.other_party_id:
             errors["other_party"] = "Choose the other party from the inventory."
+        elif area.other_party.deceased:
+            errors["other_party"] = (
+                f"{area.other_party.name} has died: a role dispute is with a living person "
+                "(the loss of someone is grief)."
+            )
         if not area.dispute_stage:
             errors["dispute_stage"] = "Choose the stage of the dispute."
     if area.kind == ProblemAreaKind.ROLE_TRANSITION and not (area.old_role and area.new_role):
@@ -591,6 +633,10 @@ def problem_area_create(*, course: TreatmentCourse, by, request=None, **fields) 
     _check_people(course, area.deceased, area.other_party)
     area.full_clean()
     area.save()
+    if area.dispute_stage:
+        _stage_entry(
+            area, stage=area.dispute_stage, by=by, note="The stage when the area was agreed."
+        )
     audit_record(
         action=AuditAction.CREATE,
         clinic_id=course.clinic_id,
@@ -629,6 +675,9 @@ def problem_area_update(
     if changes:
         area.full_clean()
         save_versioned(area, expected_version=expected_version, fields=list(changes))
+        if "dispute_stage" in changes and area.dispute_stage:
+            # Every change of the stage is a point of its history, whichever form made it.
+            _stage_entry(area, stage=area.dispute_stage, by=by)
         audit_record(
             action=AuditAction.UPDATE,
             clinic_id=area.clinic_id,
@@ -789,6 +838,8 @@ def relapse_plan_save(
     for person in supports:
         if person.patient_id != course.patient_id:
             raise ValidationError({"supports": "Choose people from this patient's inventory."})
+        if person.deceased:
+            raise ValidationError({"supports": f"{person.name} has died: choose living people."})
     plan = RelapsePreventionPlan.objects.filter(course=course).first()
     created = plan is None
     if created:
@@ -823,3 +874,344 @@ def relapse_plan_save(
             request=request,
         )
     return plan
+
+
+def deficits_warning(areas: list[ProblemArea]) -> str:
+    """The manual's caution, when interpersonal deficits sit beside another problem area
+    (``areas``: the course's live areas, as they would stand); empty otherwise."""
+    kinds = {area.kind for area in areas}
+    others = kinds - {ProblemAreaKind.DEFICITS}
+    if ProblemAreaKind.DEFICITS not in kinds or not others:
+        return ""
+    named = ", ".join(sorted(ProblemAreaKind(kind).label.lower() for kind in others))
+    return (
+        "Interpersonal deficits is the focus the manual keeps for when no other problem area "
+        f"applies; this course also has {named}. Consider working on that instead."
+    )
+
+
+# --- a role dispute's stage, session by session --------------------------------------------
+
+
+def _stage_entry(
+    area: ProblemArea,
+    *,
+    stage: str,
+    by,
+    recorded_on: date | None = None,
+    note: str = "",
+    session_id: int | None = None,
+) -> DisputeStageEntry:
+    now = timezone.now()
+    return DisputeStageEntry.objects.create(
+        clinic_id=area.clinic_id,
+        course_id=area.course_id,
+        problem_area=area,
+        stage=stage,
+        recorded_on=recorded_on or timezone.localdate(now, area.clinic.tz),
+        session_id=session_id,
+        note=note,
+        by=by,
+        at=now,
+    )
+
+
+@transaction.atomic
+def dispute_stage_record(
+    *,
+    problem_area: ProblemArea,
+    by,
+    stage: str,
+    recorded_on: date,
+    note: str = "",
+    session_id: int | None = None,
+    request=None,
+) -> DisputeStageEntry:
+    """Record the stage of a role dispute at a session (``recorded_on``, and the session's id
+    when a note records it). The area's ``dispute_stage`` becomes the stage of its latest
+    entry by date, so a late entry for an earlier session does not overwrite the present."""
+    area = (
+        ProblemArea.objects.select_for_update()
+        .select_related("course", "clinic")
+        .get(pk=problem_area.pk)
+    )
+    if area.removed_at is not None or area.kind != ProblemAreaKind.ROLE_DISPUTE:
+        raise ValidationError("The stage is recorded for a role dispute of the course.")
+    if area.course.status != CourseStatus.ACTIVE:
+        raise ValidationError("This course has ended: its dispute's history is closed.")
+    errors = {}
+    if stage not in DisputeStage.values:
+        errors["stage"] = "Choose the stage of the dispute."
+    today = timezone.localdate(timezone.now(), area.clinic.tz)
+    if recorded_on > today:
+        errors["recorded_on"] = "The stage is recorded for a session that has taken place."
+    elif recorded_on < area.course.start_date:
+        errors["recorded_on"] = "This date is before the course started."
+    if errors:
+        raise ValidationError(errors)
+    entry = _stage_entry(
+        area,
+        stage=stage,
+        by=by,
+        recorded_on=recorded_on,
+        note=(note or "").strip(),
+        session_id=session_id,
+    )
+    latest = (
+        DisputeStageEntry.objects.filter(clinic_id=area.clinic_id, problem_area=area)
+        .order_by("-recorded_on", "-at", "-id")
+        .values_list("stage", flat=True)
+        .first()
+    )
+    changes = {"stage": [None, stage], "recorded_on": [None, recorded_on.isoformat()]}
+    if latest != area.dispute_stage:
+        changes["dispute_stage"] = [area.dispute_stage, latest]
+        area.dispute_stage = latest
+        save_versioned(area, expected_version=None, fields=["dispute_stage"])
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=area.clinic_id,
+        actor=by,
+        patient_id=area.course.patient_id,
+        target=entry,
+        summary=f"Role dispute's stage recorded: {entry.get_stage_display()}",
+        changes=changes,
+        request=request,
+    )
+    return entry
+
+
+# --- the mid-course review -----------------------------------------------------------------
+
+
+def halfway_session(course: TreatmentCourse) -> int:
+    """The contract's halfway session: half the planned sessions, rounded up."""
+    return (course.planned_sessions + 1) // 2
+
+
+class ReviewState:
+    NOT_DUE = "not_due"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+
+def mid_course_review_state(course: TreatmentCourse, *, reviewed: bool) -> str:
+    """Due from the halfway session, overdue once a session after it is held without one.
+    Read from the course alone (its kept count of sessions held) and whether it has a
+    review; an ended course has nothing due."""
+    if reviewed:
+        return ReviewState.DONE
+    if course.status != CourseStatus.ACTIVE or course.is_maintenance:
+        # Maintenance IPT reviews itself month by month (phases.maintenance), not halfway.
+        return ReviewState.NOT_DUE
+    held, halfway = course.sessions_attended, halfway_session(course)
+    if held > halfway:
+        return ReviewState.OVERDUE
+    if held == halfway:
+        return ReviewState.DUE
+    return ReviewState.NOT_DUE
+
+
+@transaction.atomic
+def mid_course_review_create(
+    *,
+    course: TreatmentCourse,
+    by,
+    goals_progress: str,
+    focus: str,
+    focus_reason: str,
+    plan: str,
+    session_id: int | None = None,
+    request=None,
+) -> MidCourseReview:
+    """Record the course's mid-course review with the scores and goals as they stand now.
+    One per course: a second is refused."""
+    course = _lock_course(course)
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError("This course has ended.")
+    if MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course).exists():
+        raise ValidationError("This course's mid-course review is already recorded.")
+    goals = Goal.objects.filter(
+        clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+    ).order_by("id")
+    review = MidCourseReview(
+        clinic_id=course.clinic_id,
+        course=course,
+        session_id=session_id,
+        sessions_held=course.sessions_attended,
+        planned_sessions=course.planned_sessions,
+        baseline_phq9=course.baseline_phq9,
+        phq9=course.latest_phq9,
+        baseline_gad7=course.baseline_gad7,
+        gad7=course.latest_gad7,
+        goals=[
+            {"id": goal.pk, "text": goal.text, "status": goal.status, "progress": goal.progress}
+            for goal in goals
+        ],
+        goals_progress=(goals_progress or "").strip(),
+        focus=focus,
+        focus_reason=(focus_reason or "").strip(),
+        plan=(plan or "").strip(),
+        by=by,
+        at=timezone.now(),
+    )
+    review.full_clean(validate_constraints=False)
+    review.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        clinic_id=course.clinic_id,
+        actor=by,
+        patient_id=course.patient_id,
+        target=review,
+        summary=f"Mid-course review recorded: {review.get_focus_display().lower()}",
+        changes={
+            "focus": [None, focus],
+            "sessions_held": [None, review.sessions_held],
+            "phq9": [review.baseline_phq9, review.phq9],
+        },
+        request=request,
+    )
+    return review
+
+
+# --- a decided ending ----------------------------------------------------------------------
+
+# Response: the PHQ-9 fell by half or more from baseline; remission: it is below 5. The
+# usual definitions in depression trials, and the ones the clinic reports.
+RESPONSE_FALL = 0.5
+REMISSION_BELOW = 5
+RECENT_PHQ9 = timedelta(days=14)
+RECENT_PHQ9_CRITERION = "A PHQ-9 from the last 14 days"
+GOAL_OUTCOMES_CRITERION = (
+    "Every goal has an outcome (achieved, partly achieved, not achieved or set aside)"
+)
+DECISION_CRITERION = "What comes next is decided (the PHQ-9 did not fall by half)"
+MAINTENANCE_DECISION_CRITERION = "What comes next is decided (the PHQ-9 is not below 5)"
+GOAL_OUTCOMES = [status for status in GoalStatus.values if status != GoalStatus.OPEN]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The course's PHQ-9 at its end against its baseline."""
+
+    baseline: int | None
+    latest: int | None
+    latest_at: datetime | None
+    recent: bool  # the latest is from the last 14 days
+    fall: float | None  # the fall from baseline, as a fraction of it
+
+    @property
+    def response(self) -> bool | None:
+        return None if self.fall is None else self.fall >= RESPONSE_FALL
+
+    @property
+    def remission(self) -> bool | None:
+        return None if self.latest is None else self.latest < REMISSION_BELOW
+
+    @property
+    def fall_percent(self) -> int | None:
+        return None if self.fall is None else round(self.fall * 100)
+
+
+def course_outcome(course: TreatmentCourse, *, now: datetime | None = None) -> Outcome:
+    now = now or timezone.now()
+    baseline, latest = course.baseline_phq9, course.latest_phq9
+    fall = None
+    if baseline and latest is not None:
+        fall = (baseline - latest) / baseline
+    recent = course.latest_phq9_at is not None and course.latest_phq9_at >= now - RECENT_PHQ9
+    return Outcome(baseline, latest, course.latest_phq9_at, recent, fall)
+
+
+def decision_needed(course: TreatmentCourse, outcome: Outcome) -> bool:
+    """Whether the ending must say what comes next: a course of IPT without a response (or
+    without the scores to judge one); maintenance IPT, which keeps a response already won,
+    when the patient is not in remission at its end."""
+    if course.is_maintenance:
+        return not outcome.remission
+    return not outcome.response
+
+
+def completion_checklist(
+    course: TreatmentCourse, goals: list[Goal] | None = None, *, now: datetime | None = None
+) -> list[tuple[str, bool]]:
+    """What completing a course requires, beyond the termination phase's exit criteria, with
+    whether each is met: a recent PHQ-9, an outcome for every goal, and for a patient
+    without a response (or no baseline to judge one by) a decision about what comes next.
+    No written reason overrides them: each is the clinician's to do at the last session."""
+    if goals is None:
+        goals = list(
+            Goal.objects.filter(
+                clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+            ).only("pk", "status")
+        )
+    outcome = course_outcome(course, now=now)
+    checklist = [
+        (RECENT_PHQ9_CRITERION, outcome.recent),
+        (GOAL_OUTCOMES_CRITERION, all(goal.status != GoalStatus.OPEN for goal in goals)),
+    ]
+    if decision_needed(course, outcome):
+        label = MAINTENANCE_DECISION_CRITERION if course.is_maintenance else DECISION_CRITERION
+        checklist.append((label, bool(course.ending_decision)))
+    return checklist
+
+
+@transaction.atomic
+def course_ending_record(
+    *,
+    course: TreatmentCourse,
+    by,
+    expected_version: int | None,
+    goal_outcomes: dict[int, str],
+    ending_decision: str = "",
+    ending_decision_reason: str = "",
+    request=None,
+) -> TreatmentCourse:
+    """At the end of the termination phase: each goal's outcome (``goal_outcomes``: goal id
+    -> status, not "working on it") and what comes next. "None" needs a reason. The course
+    must still be at ``expected_version`` (``StaleEditError`` otherwise, nothing written)."""
+    course = _lock_course(course)
+    if course.status != CourseStatus.ACTIVE or course.phase != Phase.TERMINATION:
+        raise ValidationError("The ending is recorded in the termination phase.")
+    ending_decision_reason = (ending_decision_reason or "").strip()
+    errors = {}
+    if ending_decision and ending_decision not in EndingDecision.values:
+        errors["ending_decision"] = "Choose what comes next."
+    if ending_decision == EndingDecision.NONE and not ending_decision_reason:
+        errors["ending_decision_reason"] = "Write why nothing further is planned."
+    goals = {
+        goal.pk: goal
+        for goal in Goal.objects.select_for_update().filter(
+            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+        )
+    }
+    for goal_id, status in goal_outcomes.items():
+        if goal_id not in goals:
+            errors[f"goal_{goal_id}"] = "This goal is not one of the course's."
+        elif status not in GOAL_OUTCOMES:
+            errors[f"goal_{goal_id}"] = "Choose the goal's outcome."
+    if errors:
+        raise ValidationError(errors)
+    before = {name: getattr(course, name) for name in ("ending_decision", "ending_decision_reason")}
+    course.ending_decision = ending_decision
+    course.ending_decision_reason = ending_decision_reason
+    changes = diff_fields(before, course, list(before))
+    if changes:
+        save_versioned(course, expected_version=expected_version, fields=list(changes))
+        audit_record(
+            action=AuditAction.UPDATE,
+            clinic_id=course.clinic_id,
+            actor=by,
+            patient_id=course.patient_id,
+            target=course,
+            summary="Ending decided: " + (course.get_ending_decision_display() or "none chosen"),
+            changes=changes,
+            request=request,
+        )
+    for goal_id, status in goal_outcomes.items():
+        if goals[goal_id].status != status:
+            goal_update(
+                goal=goals[goal_id], by=by, expected_version=None, request=request, status=status
+            )
+    return course

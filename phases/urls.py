@@ -18,6 +18,8 @@ urlpatterns = [
         maintenance_views.maintenance_start,
         name="maintenance_start",
     ),
+    path("<int:course_id>/mid-course-review/", views.mid_course_review, name="mid_course_review"),
+    path("<int:course_id>/ending/", views.course_ending, name="ending"),
     path(
         "<int:course_id>/problem-areas/new/",
         views.problem_area_create,
@@ -32,6 +34,11 @@ urlpatterns = [
         "problem-areas/<int:problem_area_id>/remove/",
         views.problem_area_remove,
         name="problem_area_remove",
+    ),
+    path(
+        "problem-areas/<int:problem_area_id>/stage/",
+        views.dispute_stage_record,
+        name="dispute_stage",
     ),
     path("problem-areas/<int:problem_area_id>/goals/new/", views.goal_create, name="goal_create"),
     path("goals/<int:goal_id>/edit/", views.goal_edit, name="goal_edit"),

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,17 +16,30 @@ from patients.services import record_view
 
 from . import panels, selectors, services
 from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
+from .dispute_history import stage_history_svg
 from .forms import (
     AdvanceForm,
     CourseForm,
+    DisputeStageForm,
     DropOutForm,
+    EndingForm,
     FormulationForm,
     GoalForm,
+    MidCourseReviewForm,
     MoveBackForm,
     ProblemAreaForm,
     RelapsePlanForm,
 )
-from .models import CourseStatus, RelapsePreventionPlan, phase_order
+from .models import (
+    CourseStatus,
+    DisputeStageEntry,
+    MidCourseReview,
+    Phase,
+    ProblemArea,
+    ProblemAreaKind,
+    RelapsePreventionPlan,
+    phase_order,
+)
 
 
 def _audit_view(request: HttpRequest, course, summary: str, target=None) -> None:
@@ -234,19 +248,34 @@ def course_drop_out(request: HttpRequest, course_id: int) -> HttpResponse:
     return _render_course(request, course, drop_out_form=form)
 
 
+def _other_areas(course, area=None) -> list[ProblemArea]:
+    areas = ProblemArea.objects.filter(
+        clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+    )
+    return list(areas.exclude(pk=area.pk) if area is not None else areas)
+
+
+def _warn_deficits(request: HttpRequest, others: list[ProblemArea], saved: ProblemArea) -> None:
+    warning = services.deficits_warning([*others, saved])
+    if warning:
+        messages.warning(request, warning)
+
+
 @login_required
 def problem_area_create(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_user(request.user, course_id)
-    form = ProblemAreaForm(request.POST or None, patient=course.patient)
+    others = _other_areas(course)
+    form = ProblemAreaForm(request.POST or None, patient=course.patient, other_areas=others)
     if request.method == "POST" and form.is_valid():
         try:
-            services.problem_area_create(
+            area = services.problem_area_create(
                 course=course, by=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Problem area added.")
+            _warn_deficits(request, others, area)
             return redirect("phases:course", course_id=course.pk)
     return render(
         request,
@@ -266,10 +295,13 @@ def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpRespons
     if area.removed_at is not None:
         raise Http404("This problem area was removed.")
     course = area.course
-    form = ProblemAreaForm(request.POST or None, instance=area, patient=course.patient)
+    others = _other_areas(course, area)
+    form = ProblemAreaForm(
+        request.POST or None, instance=area, patient=course.patient, other_areas=others
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.problem_area_update(
+            saved = services.problem_area_update(
                 problem_area=area,
                 by=request.user,
                 expected_version=form.expected_version,
@@ -282,6 +314,7 @@ def problem_area_edit(request: HttpRequest, problem_area_id: int) -> HttpRespons
             add_service_errors(form, exc)
         else:
             messages.success(request, "Problem area saved.")
+            _warn_deficits(request, others, saved)
             return redirect("phases:course", course_id=course.pk)
     if request.method == "GET":
         _audit_view(request, course, "Problem area opened for editing", area)
@@ -431,6 +464,152 @@ def relapse_plan_edit(request: HttpRequest, course_id: int) -> HttpResponse:
             "course": course,
             "patient": course.patient,
             "heading": "Relapse-prevention plan",
+        },
+        status=409 if form.conflict else 200,
+    )
+
+
+@login_required
+def dispute_stage_record(request: HttpRequest, problem_area_id: int) -> HttpResponse:
+    area = get_problem_area_for_user(request.user, problem_area_id)
+    if area.removed_at is not None or area.kind != ProblemAreaKind.ROLE_DISPUTE:
+        raise Http404("No such role dispute.")
+    course = area.course
+    today = timezone.localdate(timezone.now(), course.clinic.tz)
+    form = DisputeStageForm(
+        request.POST or None, initial={"recorded_on": today, "stage": area.dispute_stage}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.dispute_stage_record(
+                problem_area=area, by=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Stage recorded: {entry.get_stage_display()}.")
+            return redirect(reverse("phases:course", args=[course.pk]) + f"#area-{area.pk}")
+    if request.method == "GET":
+        _audit_view(request, course, "Role dispute's stage history opened", area)
+    history = list(
+        DisputeStageEntry.objects.filter(clinic_id=course.clinic_id, problem_area=area)
+        .select_related("by")
+        .order_by("recorded_on", "at", "id")
+    )
+    return render(
+        request,
+        "phases/dispute_stage_form.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "area": area,
+            "history": history,
+            "history_svg": stage_history_svg(
+                history,
+                svg_id="stage-history",
+                title=f"The dispute with {area.other_party.name}, stage by session",
+            )
+            if history
+            else "",
+        },
+    )
+
+
+@login_required
+def mid_course_review(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    review = (
+        MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course)
+        .select_related("by")
+        .first()
+    )
+    form = None
+    if review is None and course.status == CourseStatus.ACTIVE:
+        form = MidCourseReviewForm(request.POST or None)
+    if request.method == "POST":
+        if form is None:
+            messages.info(request, "This course's mid-course review is already recorded.")
+            return redirect("phases:mid_course_review", course_id=course.pk)
+        if form.is_valid():
+            try:
+                services.mid_course_review_create(
+                    course=course, by=request.user, request=request, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Mid-course review recorded.")
+                return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Mid-course review opened")
+    return render(
+        request,
+        "phases/mid_course_review.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "review": review,
+            "goals": selectors.course_goals(course),
+            "halfway_session": services.halfway_session(course),
+            "review_state": services.mid_course_review_state(course, reviewed=review is not None),
+        },
+    )
+
+
+@login_required
+def course_ending(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The decided ending: the outcome against baseline, each goal's outcome and what comes
+    next; once all that completion needs is there, on to the confirmation that ends it."""
+    course = get_course_for_user(request.user, course_id)
+    if course.status != CourseStatus.ACTIVE or course.phase != Phase.TERMINATION:
+        return redirect("phases:course", course_id=course.pk)
+    goals = selectors.course_goals(course)
+    outcome = services.course_outcome(course)
+    form = EndingForm(
+        request.POST or None,
+        instance=course,
+        goals=goals,
+        decision_required=services.decision_needed(course, outcome),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_ending_record(
+                course=course,
+                by=request.user,
+                expected_version=form.expected_version,
+                goal_outcomes=form.goal_outcomes(),
+                request=request,
+                **form.edited_values(),
+            )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            course.refresh_from_db()
+            missing = [label for label, met in services.completion_checklist(course) if not met]
+            if missing:
+                messages.warning(
+                    request, "Saved. The course cannot be completed yet: " + "; ".join(missing)
+                )
+                return redirect("phases:ending", course_id=course.pk)
+            messages.success(request, "Outcome and what comes next saved.")
+            return redirect("therapy:course_end_confirm", course_id=course.pk, ending="complete")
+    if request.method == "GET":
+        _audit_view(request, course, "Course ending opened")
+    return render(
+        request,
+        "phases/ending.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "outcome": outcome,
+            "decision_needed": services.decision_needed(course, outcome),
+            "completion_checklist": services.completion_checklist(course, goals),
+            "exit_checklist": services.exit_checklist(course, goals=goals),
         },
         status=409 if form.conflict else 200,
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import Clinic, Role, User
 from patients.models import LifeEvent, Patient, Relationship
-from phases.models import Goal, ProblemArea, TreatmentCourse
+from phases.models import Goal, MidCourseReview, ProblemArea, TreatmentCourse
 from sessions.attendance import refresh_attendance_figures, refresh_attendance_week
 from sessions.models import Assignment, SessionStatus, TherapySession
 
@@ -99,6 +99,22 @@ class ProblemAreaFactory(factory.django.DjangoModelFactory):
     kind = "role_transition"
     old_role = "Employed"
     new_role = "Retired"
+
+
+class MidCourseReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MidCourseReview
+
+    course = factory.SubFactory(CourseFactory)
+    clinic = factory.LazyAttribute(lambda r: r.course.clinic)
+    by = factory.LazyAttribute(lambda r: r.course.therapist)
+    at = factory.LazyFunction(timezone.now)
+    sessions_held = factory.LazyAttribute(lambda r: r.course.sessions_attended)
+    planned_sessions = factory.LazyAttribute(lambda r: r.course.planned_sessions)
+    goals_progress = "Both goals half-way."
+    focus = "kept"
+    focus_reason = "The dispute is still the work."
+    plan = "Renegotiation, then the ending."
 
 
 class GoalFactory(factory.django.DjangoModelFactory):

@@ -117,6 +117,15 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     course.refresh_from_db()
     assert course.baseline_phq9 == 12
     _back_to_course(page, course)
+    # The initial assessment also weighs medication and a referral elsewhere.
+    _section(page, "Contract and assessment").get_by_role("link", name="Edit").click()
+    checked(page)
+    page.get_by_label("Medication considered").check()
+    page.get_by_label("Referral elsewhere considered").check()
+    page.get_by_label("What was decided about medication and referral").fill(
+        "Mild to moderate: IPT alone for now; GP informed."
+    )
+    _save(page)
     _advance(page, "Social assessment")
 
     # Social assessment: a problem area and the formulation.
@@ -124,7 +133,7 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     page.get_by_label("Kind").select_option(label="Role dispute")
     sam = patient.relationships.get(name="Sam")
     page.get_by_label("Other party").select_option(value=str(sam.pk))
-    page.get_by_label("Dispute stage").select_option(label="Renegotiation")
+    page.get_by_label("Stage now").select_option(label="Renegotiation")
     _save(page)
     expect(page.get_by_role("heading", name="Role dispute")).to_be_visible()
     _section(page, "Interpersonal formulation").get_by_role("link", name="Edit").click()
@@ -185,9 +194,14 @@ def test_it_takes_a_patient_from_first_login_to_a_signed_note(page: Page):
     page.get_by_label("Priya").check()
     page.get_by_label("If symptoms return").fill("Call the clinic and book a review session.")
     _save(page)
-    # The confirmation lists what ending the course cancels before it is done.
+    # The ending: the goal's outcome (the PHQ-9 fell by half: no decision needed), then the
+    # confirmation that lists what ending the course cancels before it is done.
     page.get_by_role("link", name="Complete the course…").click()
     checked(page)
+    page.get_by_label("Talk with Sam about the move without shouting").select_option(
+        label="Achieved"
+    )
+    _save(page, "Save and continue")
     page.get_by_role("button", name="Complete the course").click()
     page.wait_for_load_state()
     checked(page)

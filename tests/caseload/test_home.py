@@ -9,7 +9,13 @@ from django.utils import timezone
 from caseload.home_selectors import caseload_courses, course_flags
 from phases.models import Phase
 from sessions.models import Measure
-from tests.factories import CourseFactory, PatientFactory, ProblemAreaFactory, SessionFactory
+from tests.factories import (
+    CourseFactory,
+    MidCourseReviewFactory,
+    PatientFactory,
+    ProblemAreaFactory,
+    SessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +104,7 @@ def test_it_flags_termination_not_begun_by_session_m_minus_3(therapist):
     on_time = _course(therapist, attended=8, planned=12)
     for course in (late, ending, on_time):
         _phq9(course, days_ago=1)
+        MidCourseReviewFactory(course=course)  # past the halfway session: reviewed
     assert _flags(therapist, late) == ["Termination not begun by session 9"]
     assert _flags(therapist, ending) == []
     assert _flags(therapist, on_time) == []

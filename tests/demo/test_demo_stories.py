@@ -96,9 +96,31 @@ def test_it_moves_rachels_dispute_on_and_leaves_her_risk_flag_open(stories):
     flag = Measure.objects.get(course=course, risk_flag=True)
     assert flag.entered_by_kind == "patient" and flag.risk_responded_at is None
     assert flag.taken_at <= timezone.now()
+    # The stage at each middle session, impasse until the first Sunday talk, then
+    # renegotiation: the history the course page draws.
+    stages = list(dispute.stage_entries.values_list("stage", flat=True))
+    assert stages == ["impasse"] * 4 + ["renegotiation"] * 2
+    entries = list(dispute.stage_entries.exclude(session_id=None))
+    held = {s.pk: s for s in course.sessions.filter(status="attended")}
+    assert all(
+        entry.recorded_on == timezone.localtime(held[entry.session_id].scheduled_start).date()
+        for entry in entries
+    )
     assert AuditEvent.objects.filter(
-        patient_id=course.patient_id, summary__startswith="Problem area changed"
+        patient_id=course.patient_id, summary="Role dispute's stage recorded: Renegotiation"
     ).exists()
+    # Reviewed at the halfway session, the eighth of sixteen, before the ninth was held.
+    review = course.mid_course_reviews.get()
+    assert (review.sessions_held, review.planned_sessions, review.focus) == (8, 16, "kept")
+    assert held[review.session_id].scheduled_start < course.last_attended_at
+
+
+def test_it_reviews_margaret_at_the_halfway_session(stories):
+    margaret = _course(stories["NG-0001"])
+    review = margaret.mid_course_reviews.get()
+    assert (review.sessions_held, review.planned_sessions) == (6, 12)
+    assert (review.baseline_phq9, review.phq9) == (19, 13)
+    assert margaret.medication_considered and margaret.referral_considered
 
 
 def test_it_leaves_priya_in_social_assessment_and_jamie_at_the_start(stories):

@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditEvent
 from patients.models import PortalLink
-from phases.models import CourseStatus, Phase, PhaseTransition, RelapsePreventionPlan
+from phases.models import (
+    CourseStatus,
+    Goal,
+    Phase,
+    PhaseTransition,
+    RelapsePreventionPlan,
+    TreatmentCourse,
+)
 from phases.services import (
     TransitionRefused,
     course_advance,
@@ -25,7 +32,21 @@ def _meet_initial(course, therapist):
     measure_record(
         course=course, instrument="phq9", answers=[2, 2, 1, 1, 1, 1, 1, 0, 0], entered_by=therapist
     )
+    _considered(course)
+
+
+def _considered(course):
+    TreatmentCourse.objects.filter(pk=course.pk).update(
+        medication_considered=True, referral_considered=True
+    )
     course.refresh_from_db()
+
+
+def _decided_ending(course):
+    """What completing needs beyond the plan: a PHQ-9 this week, down by more than half."""
+    TreatmentCourse.objects.filter(pk=course.pk).update(
+        baseline_phq9=16, latest_phq9=6, latest_phq9_at=timezone.now() - timedelta(days=2)
+    )
 
 
 def _meet_social(course):
@@ -43,6 +64,7 @@ def _in_phase(patient, phase):
 
 def test_it_refuses_leaving_initial_without_a_baseline(patient, therapist):
     course = _in_phase(patient, Phase.INITIAL)
+    _considered(course)
     course.contract_agreed_on = date(2026, 1, 5)
     course.save()
     with pytest.raises(TransitionRefused) as refused:
@@ -69,8 +91,30 @@ def test_it_leaves_initial_before_the_contract_is_agreed(patient, therapist):
     assert all(transition.checklist.values())
 
 
+def test_it_refuses_leaving_initial_before_medication_and_referral_are_considered(
+    patient, therapist
+):
+    course = _in_phase(patient, Phase.INITIAL)
+    _meet_initial(course, therapist)
+    for medication, referral in [(False, False), (True, False), (False, True)]:
+        TreatmentCourse.objects.filter(pk=course.pk).update(
+            medication_considered=medication, referral_considered=referral
+        )
+        course.refresh_from_db()
+        with pytest.raises(TransitionRefused) as refused:
+            course_advance(course=course, by=therapist)
+        assert refused.value.unmet == ["Medication and a referral elsewhere have been considered"]
+    _considered(course)
+    transition = course_advance(course=course, by=therapist)
+    assert transition.checklist == {
+        "A baseline PHQ-9 is recorded": True,
+        "Medication and a referral elsewhere have been considered": True,
+    }
+
+
 def test_it_overrides_unmet_criteria_with_a_written_reason(patient, therapist):
     course = _in_phase(patient, Phase.INITIAL)
+    _considered(course)
     transition = course_advance(
         course=course, by=therapist, override_reason="PHQ-9 done on paper; to be entered."
     )
@@ -201,6 +245,7 @@ def test_it_completes_the_course_and_dates_the_portal_links(patient, therapist, 
     revoked = PortalLink.objects.create(
         clinic=course.clinic, patient=patient, token_hash="b" * 64, revoked_at=timezone.now()
     )
+    _decided_ending(course)
     course_advance(course=course, by=therapist)
     course.refresh_from_db()
     assert course.phase == Phase.COMPLETED
@@ -311,6 +356,8 @@ def test_it_walks_the_whole_course_in_order(patient, therapist):
         coping_strategies="c",
         if_symptoms_return="i",
     )
+    Goal.objects.filter(course=course).update(status="achieved")
+    _decided_ending(course)
     course_advance(course=course, by=therapist)
     course.refresh_from_db()
     assert course.status == CourseStatus.COMPLETED

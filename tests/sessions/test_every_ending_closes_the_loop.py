@@ -66,10 +66,17 @@ def _end_directly(course) -> None:
     TreatmentCourse.objects.filter(pk=course.pk).update(status=CourseStatus.COMPLETED)
 
 
+def _complete(course, by) -> None:
+    # A decided ending (phases.services.completion_checklist): a PHQ-9 this week, down by
+    # more than half.
+    TreatmentCourse.objects.filter(pk=course.pk).update(
+        baseline_phq9=18, latest_phq9=6, latest_phq9_at=NOW - timedelta(days=2)
+    )
+    course_advance(course=course, by=by, override_reason="Goals met early.")
+
+
 ROUTES = {
-    "complete": lambda course, by: course_advance(
-        course=course, by=by, override_reason="Goals met early."
-    ),
+    "complete": _complete,
     "drop out": lambda course, by: course_drop_out(course=course, by=by, reason="Stopped coming."),
     "discharge": lambda course, by: (
         _end_directly(course),
