@@ -9,7 +9,7 @@ from ipt_clinic.dates import limit_to_bookings
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
 from patients.models import Relationship
-from phases.models import GoalStatus, ProblemArea
+from phases.models import DisputeStage, GoalStatus, ProblemArea
 
 from .models import (
     AssignmentKind,
@@ -27,6 +27,7 @@ from .services import (
     FROM_THE_COURSE,
     MAX_DURATION,
     MIN_DURATION,
+    DisputeStageInput,
     GoalReviewInput,
     note_fields_for,
 )
@@ -180,12 +181,13 @@ class NoteForm(forms.ModelForm):
             "risk_notes",
         ]
 
-    def __init__(self, *args, note: SessionNote, goals=(), homework=(), **kwargs):
+    def __init__(self, *args, note: SessionNote, goals=(), homework=(), disputes=(), **kwargs):
         kwargs.setdefault("instance", note)
         super().__init__(*args, **kwargs)
         self.note = note
         self.goals = list(goals)
         self.homework = list(homework)
+        self.disputes = list(disputes)
         wanted = set(note_fields_for(note.phase)) - set(FROM_THE_COURSE)
         for name in list(self.fields):
             if name != "version" and name not in wanted:
@@ -230,6 +232,25 @@ class NoteForm(forms.ModelForm):
                     choices=GoalStatus.choices,
                     initial=goal.review_status if reviewed else goal.status,
                 )
+            for area in self.disputes:
+                self.fields[f"dispute_{area.pk}_stage"] = forms.ChoiceField(
+                    label=f"The dispute with {area.other_name}: its stage at this session",
+                    choices=[("", "Not recorded at this session"), *DisputeStage.choices],
+                    required=False,
+                    initial=area.session_stage or "",
+                    widget=forms.RadioSelect,
+                    help_text=(
+                        f"Last recorded: {area.get_dispute_stage_display()}."
+                        if area.dispute_stage
+                        else "No stage recorded yet."
+                    ),
+                )
+                self.fields[f"dispute_{area.pk}_note"] = forms.CharField(
+                    label="What showed it",
+                    required=False,
+                    initial=area.session_stage_note or "",
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
         for assignment in self.homework:
             self.fields[f"homework_{assignment.pk}"] = forms.ChoiceField(
                 label=f"“{assignment.title}”",
@@ -261,6 +282,26 @@ class NoteForm(forms.ModelForm):
                 )
             )
         return reviews
+
+    def dispute_stages(self) -> list[DisputeStageInput]:
+        """The stages chosen for this session that differ from what is recorded at it."""
+        stages = []
+        for area in self.disputes:
+            stage = self.cleaned_data.get(f"dispute_{area.pk}_stage")
+            note = (self.cleaned_data.get(f"dispute_{area.pk}_note") or "").strip()
+            if not stage:
+                continue
+            if stage == area.session_stage and note == (area.session_stage_note or ""):
+                continue
+            stages.append(DisputeStageInput(problem_area_id=area.pk, stage=stage, note=note))
+        return stages
+
+    def dispute_bound_fields(self):
+        return [
+            (area, self[f"dispute_{area.pk}_stage"], self[f"dispute_{area.pk}_note"])
+            for area in self.disputes
+            if f"dispute_{area.pk}_stage" in self.fields
+        ]
 
     def homework_reviews(self) -> dict[int, str]:
         return {

@@ -9,15 +9,26 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from patients.access import scoped_to_user
 from patients.models import LifeEvent
-from phases.models import CourseStatus, Goal, PhaseTransition, TreatmentCourse
+from phases.models import (
+    CourseStatus,
+    DisputeStage,
+    DisputeStageEntry,
+    Goal,
+    PhaseTransition,
+    ProblemArea,
+    ProblemAreaKind,
+    TreatmentCourse,
+)
 
 from .models import (
     CANCELLED_STATUSES,
@@ -453,6 +464,34 @@ def goals_for_review(session: TherapySession) -> list[Goal]:
         )
         .order_by("pk")
     )
+
+
+def disputes_for_note(session: TherapySession) -> list[ProblemArea]:
+    """The course's role disputes, each with the stage recorded at ``session`` if one was
+    (``session_stage`` and ``session_stage_note``: the latest entry for it, else None) and
+    the other party's name, in one query."""
+    at_session = DisputeStageEntry.objects.filter(
+        clinic_id=session.clinic_id, problem_area=OuterRef("pk"), session_id=session.pk
+    ).order_by("-at", "-id")
+    areas = list(
+        ProblemArea.objects.filter(
+            clinic_id=session.clinic_id,
+            course_id=session.course_id,
+            kind=ProblemAreaKind.ROLE_DISPUTE,
+            removed_at__isnull=True,
+        )
+        .select_related("other_party")
+        .annotate(
+            session_stage=Subquery(at_session.values("stage")[:1]),
+            session_stage_note=Subquery(at_session.values("note")[:1]),
+        )
+        .order_by("-is_primary", "pk")
+    )
+    labels = dict(DisputeStage.choices)
+    for area in areas:
+        area.session_stage_label = labels.get(area.session_stage, "")
+        area.other_name = area.other_party.name if area.other_party_id else "the other party"
+    return areas
 
 
 def note_goal_reviews(session: TherapySession) -> list[GoalReview]:

@@ -27,7 +27,7 @@ from notifications.models import Notification
 from patients.caseload_figures import figures_changed
 from patients.models import Relationship
 from phases.models import Goal, GoalStatus, Phase, ProblemArea, TreatmentCourse
-from phases.services import contract_summary, course_update
+from phases.services import contract_summary, course_update, dispute_stage_record
 
 from . import notices
 from .attendance import refresh_attendance_figures, refresh_attendance_week
@@ -529,6 +529,15 @@ class GoalReviewInput:
     comment: str = ""
 
 
+@dataclass
+class DisputeStageInput:
+    """A role dispute's stage as recorded in a middle-phase note."""
+
+    problem_area_id: int
+    stage: str
+    note: str = ""
+
+
 def _clean_note_values(note: SessionNote, data: dict, *, draft: bool) -> dict:
     """The values of this note's phase fields, validated; other fields are ignored."""
     session = note.session
@@ -594,6 +603,7 @@ def note_save(
     draft: bool = False,
     contract: dict | None = None,
     contract_version: int | None = None,
+    dispute_stages: list[DisputeStageInput] | None = None,
     request=None,
 ) -> SessionNote:
     """Save the note's fields from ``data`` if it is still at ``expected_version``.
@@ -609,6 +619,10 @@ def note_save(
     still at ``contract_version`` (``StaleEditError`` otherwise, nothing written), and
     recorded on the note (``sick_role``, ``contract``) as they stand after the save: one
     record of the contract, the course's, and the note says what it was at this session.
+
+    ``dispute_stages`` (a middle-phase note): the stage of each role dispute at this session,
+    recorded on the dispute's history (``phases.services.dispute_stage_record``, with this
+    session's id and date) in the same transaction, so the note and the history agree.
     """
     with transaction.atomic():
         note = SessionNote.objects.select_related("session__course").get(pk=note.pk)
@@ -642,9 +656,12 @@ def note_save(
         note.session = session
         reviewed = _save_goal_reviews(note, session, goal_reviews or [], by, now)
         closed = _save_homework_reviews(session, homework_reviews or {}, by)
+        staged = _save_dispute_stages(note, session, dispute_stages or [], by, request)
         content = _note_content(note)
         content["goal_reviews"] = reviewed
         content["homework_reviews"] = closed
+        if staged:
+            content["dispute_stages"] = staged
         NoteRevision.objects.create(
             clinic_id=note.clinic_id,
             note=note,
@@ -684,6 +701,45 @@ def _save_contract(note: SessionNote, contract: dict, *, expected_version, by, r
         **contract,
     )
     return {"sick_role": course.sick_role_note, "contract": contract_summary(course)}
+
+
+def _save_dispute_stages(
+    note: SessionNote, session: TherapySession, stages: list[DisputeStageInput], by, request
+) -> list[dict]:
+    """Record each dispute's stage at this session (inside ``note_save``'s transaction);
+    what the note's revision keeps of them."""
+    if not stages:
+        return []
+    if "focus_problem_area" not in note_fields_for(note.phase):
+        raise ValidationError("A role dispute's stage is recorded in a middle-phase note.")
+    areas = {
+        a.pk: a
+        for a in ProblemArea.objects.filter(
+            clinic_id=note.clinic_id,
+            course_id=session.course_id,
+            pk__in=[s.problem_area_id for s in stages],
+        ).select_related("course", "clinic")
+    }
+    held_on = timezone.localdate(session.scheduled_start, session.clinic.tz)
+    recorded = []
+    for entry in stages:
+        area = areas.get(entry.problem_area_id)
+        if area is None:
+            raise ValidationError("That role dispute is not one of this course's.")
+        try:
+            dispute_stage_record(
+                problem_area=area,
+                by=by,
+                stage=entry.stage,
+                recorded_on=held_on,
+                note=entry.note,
+                session_id=session.pk,
+                request=request,
+            )
+        except ValidationError as error:
+            raise ValidationError({f"dispute_{area.pk}_stage": list(error.messages)}) from error
+        recorded.append({"problem_area": area.pk, "stage": entry.stage, "note": entry.note})
+    return recorded
 
 
 def _save_goal_reviews(note, session, reviews: list[GoalReviewInput], by, now) -> list[dict]:

@@ -379,6 +379,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else []
             ),
             "addenda": selectors.note_addenda(note),
+            "dispute_stages": (
+                selectors.disputes_for_note(session) if note and _middle_phase(note) else []
+            ),
             "open_flags": selectors.session_open_risk_flags(session),
             "measure_rows": _measure_rows(measures, session.clinic.tz),
             "homework_set_here": homework.set_here,
@@ -577,17 +580,20 @@ def _note_form(note: SessionNote, data=None, *, worksheet_counts=None) -> NoteFo
     """The note's form; ``worksheet_counts`` (``worksheets.technique_counts``) when the caller
     has read the session's worksheets already."""
     session = note.session
-    goals = (
-        selectors.goals_for_review(session)
-        if "focus_problem_area" in (services.note_fields_for(note.phase))
-        else []
-    )
+    middle = _middle_phase(note)
+    goals = selectors.goals_for_review(session) if middle else []
+    disputes = selectors.disputes_for_note(session) if middle else []
     homework = selectors.homework_for_review(session)
     if worksheet_counts is None:
         worksheet_counts = worksheets.session_technique_counts(session)
     return with_worksheet_techniques(
-        NoteForm(data, note=note, goals=goals, homework=homework), worksheet_counts
+        NoteForm(data, note=note, goals=goals, homework=homework, disputes=disputes),
+        worksheet_counts,
     )
+
+
+def _middle_phase(note: SessionNote) -> bool:
+    return "focus_problem_area" in services.note_fields_for(note.phase)
 
 
 @keeps_typed_text
@@ -620,6 +626,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 homework_reviews=form.homework_reviews(),
                 contract=contract_form.edited_values() if contract_form else None,
                 contract_version=contract_form.expected_version if contract_form else None,
+                dispute_stages=form.dispute_stages(),
                 request=request,
             )
         except services.StaleNoteError as error:
@@ -837,6 +844,7 @@ def note_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 "refusals": services.note_sign_refusals(note, by=request.user),
                 "goal_reviews": selectors.note_goal_reviews(session),
                 "homework_reviewed": selectors.note_homework_reviewed(session),
+                "disputes": selectors.disputes_for_note(session) if _middle_phase(note) else [],
                 "tz_name": session.clinic.time_zone,
             },
         )
