@@ -545,8 +545,8 @@ def margaret(t: Teller) -> None:
             ),
             mourning="complicated",
             anniversaries=(
-                "His death in the autumn; their wedding anniversary in June; Christmas, "
-                "which she hosted every year."
+                f"The day he died, {died.day} {died:%B}; their wedding anniversary in "
+                "June; Christmas, which she hosted every year."
             ),
             mourning_status=(
                 "Stuck: avoids his workshop and the choir, keeps his coat on the hook, and "
@@ -1026,7 +1026,8 @@ def rachel(t: Teller) -> None:
             notes=(
                 "Expectations that no longer match: since Rachel went back full time she "
                 "expects Marcus to take on half the home; he expects it to run as before. "
-                "Both have stopped trying: the rows end in silence (impasse)."
+                "When the course began both had stopped trying and the rows ended in "
+                "silence: an impasse (the stage at each session is its history)."
             ),
         )
         goals["need"] = t.goal(areas["dispute"], "Tell Marcus one thing I need each week without it turning into a row")  # fmt: skip

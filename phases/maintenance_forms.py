@@ -16,7 +16,8 @@ class MaintenanceStartForm(HistoryDatesMixin, forms.Form):
         min_value=MIN_SESSIONS,
         max_value=MAX_SESSIONS,
         initial=12,
-        help_text="Monthly for a year is 12; the manual's longest contract is three years.",
+        help_text="Every four weeks, 12 sessions cover about 11 months and 13 a year; the "
+        "manual's longest contract is three years.",
     )
     frequency = forms.ChoiceField(
         label="How often", choices=Frequency.choices, initial=Frequency.MONTHLY

@@ -8,6 +8,7 @@ from django.utils import timezone
 from ipt_clinic.dates import limit_to_bookings
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
+from patients.forms import DateInput
 from patients.models import Relationship
 from phases.models import DisputeStage, GoalStatus, ProblemArea
 
@@ -37,7 +38,7 @@ class SlotForm(VersionedForm, forms.Form):
     """A date and time in the clinic's time zone; ``cleaned_data["start"]`` is aware. Moving a
     session passes ``version=`` (the session's); booking one does not."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=DateInput())
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)", min_value=MIN_DURATION, max_value=MAX_DURATION, initial=50
@@ -94,7 +95,7 @@ class SeriesForm(forms.Form):
     weekly, every two weeks or monthly, the last ``taper_last`` every two weeks (the
     termination taper). Read from the query string for the preview, posted again to book."""
 
-    first_day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    first_day = forms.DateField(label="From", widget=DateInput())
     weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, coerce=int)
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     interval = forms.ChoiceField(label="How often", choices=SERIES_INTERVAL_CHOICES)
@@ -389,7 +390,7 @@ class AssignmentForm(FormKeyMixin, forms.Form):
     problem_area = forms.ModelChoiceField(
         label="Problem area it serves", queryset=ProblemArea.objects.none(), required=False
     )
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(widget=DateInput())
 
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)

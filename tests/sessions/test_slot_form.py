@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -42,3 +43,26 @@ def test_it_refuses_durations_out_of_range():
         tz=LONDON,
     )
     assert not form.is_valid() and "duration_minutes" in form.errors
+
+
+@pytest.mark.django_db
+def test_the_date_fields_of_the_booking_pages_show_their_dates(therapist_client, course):
+    # A date field reads only yyyy-mm-dd: a value in the clinic's own format (15/01/2030)
+    # came up blank, so "Move" lost the session's date and "Book" the suggested day.
+    from django.urls import reverse
+
+    from tests.factories import SessionFactory
+
+    session = SessionFactory(
+        course=course, scheduled_start=datetime(2030, 1, 22, 10, tzinfo=UTC), status="scheduled"
+    )
+    for url, value in [
+        (reverse("therapy:reschedule", args=[session.pk]), "2030-01-22"),
+        (reverse("therapy:book", args=[course.pk]), "2030-"),
+        (reverse("therapy:book_series", args=[course.pk]), "2030-"),
+    ]:
+        page = therapist_client.get(url).content.decode()
+        values = re.findall(r'<input type="date"[^>]*value="([^"]*)"', page)
+        assert values, url
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values), (url, values)
+        assert values[0].startswith(value), (url, values)
