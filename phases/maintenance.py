@@ -371,6 +371,18 @@ def checkin_at(day: date, tz, at_hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, at_hour, tzinfo=tz)
 
 
+def booster_session_ids(course: TreatmentCourse) -> set[int]:
+    """The sessions booked as boosters of a maintenance course (none for an acute one, and no
+    query): they come on top of the contract, so they take no number of it."""
+    if not course.is_maintenance:
+        return set()
+    return set(
+        MaintenanceBooster.objects.filter(
+            clinic_id=course.clinic_id, course=course, session_id__isnull=False
+        ).values_list("session_id", flat=True)
+    )
+
+
 # --- fidelity flags and exit criteria --------------------------------------------------------
 
 

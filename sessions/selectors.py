@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from patients.access import scoped_to_user
 from patients.models import LifeEvent
+from phases.maintenance import booster_session_ids
 from phases.models import (
     CourseStatus,
     DisputeStage,
@@ -171,9 +172,13 @@ def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
         .annotate(note_pk=F("note__pk"), note_signed_at=F("note__signed_at"))
         .order_by("scheduled_start", "pk")
     )
-    number_sessions(sessions)
+    boosters = booster_session_ids(course)
+    number_sessions([s for s in sessions if s.pk not in boosters])
     for session in sessions:
         session.course = course
+        session.is_booster = session.pk in boosters
+        if session.is_booster:
+            session.status_rank = 0
     return sessions
 
 

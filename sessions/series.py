@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from ipt_clinic.dates import last_booking_day
-from phases.models import PLANNED_SESSIONS, Frequency, MaintenanceBooster, Phase, TreatmentCourse
+from phases.maintenance import booster_session_ids
+from phases.models import PLANNED_SESSIONS, Frequency, Phase, TreatmentCourse
 
 from .models import CANCELLED_STATUSES, Modality, SessionStatus, TherapySession
 from .services import MAX_DURATION
@@ -65,12 +66,16 @@ def next_start_after(session: TherapySession, frequency: str, tz) -> datetime | 
     return local_start(day, local.time().replace(second=0, microsecond=0), tz)
 
 
-def remaining_sessions(course: TreatmentCourse, sessions: list[TherapySession]) -> int:
+def remaining_sessions(
+    course: TreatmentCourse, sessions: list[TherapySession], boosters: set[int] | None = None
+) -> int:
     """Sessions of the contract neither held nor booked ahead: planned, less the attended
     (the course's kept figure), less the scheduled ones still ahead in ``sessions`` (all
-    of the course's). A maintenance course's boosters come on top of its contract."""
+    of the course's). A maintenance course's boosters (``boosters``, their session ids, read
+    here when not given) come on top of its contract."""
     now = timezone.now()
-    boosters = _booster_session_ids(course)
+    if boosters is None:
+        boosters = booster_session_ids(course)
     ahead = sum(
         1
         for s in sessions
@@ -80,16 +85,6 @@ def remaining_sessions(course: TreatmentCourse, sessions: list[TherapySession]) 
         1 for s in sessions if s.pk in boosters and s.status == SessionStatus.ATTENDED
     )
     return max(0, course.planned_sessions - held - ahead)
-
-
-def _booster_session_ids(course: TreatmentCourse) -> set[int]:
-    if not course.is_maintenance:
-        return set()
-    return set(
-        MaintenanceBooster.objects.filter(
-            clinic_id=course.clinic_id, course=course, session_id__isnull=False
-        ).values_list("session_id", flat=True)
-    )
 
 
 def series_days(

@@ -25,7 +25,7 @@ from phases.models import Phase, TreatmentCourse
 
 from . import selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg
-from .display import count_for_session, day_and_time, instrument_label
+from .display import day_and_time, instrument_label, session_count
 from .forms import (
     AddendumForm,
     AssignmentForm,
@@ -38,6 +38,7 @@ from .forms import (
 )
 from .measures import measure_form_binding, measure_record
 from .models import (
+    CANCELLED_STATUSES,
     EnteredBy,
     RiskAction,
     RiskLevel,
@@ -250,7 +251,9 @@ def book_series(request: HttpRequest, course_id: int) -> HttpResponse:
             "form": form,
             "rows": rows,
             "errors": errors,
-            "remaining": series.remaining_sessions(course, sessions),
+            "remaining": series.remaining_sessions(
+                course, sessions, boosters={s.pk for s in sessions if s.is_booster}
+            ),
             "tz_name": tz.key,
         },
     )
@@ -506,6 +509,13 @@ class _CourseSessionRow:
     scores: list  # (questionnaire, total, open risk flag)
 
 
+_BOOSTER_WORDS = {
+    SessionStatus.ATTENDED: "booster session",
+    SessionStatus.SCHEDULED: "booster session (booked)",
+    SessionStatus.NO_SHOW: "booster session: did not attend",
+}
+
+
 def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_CourseSessionRow]:
     """The course's sessions table, written out once here (a long course has dozens of rows,
     and each through template tags and filters cost several times as much)."""
@@ -513,11 +523,30 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
     phase_labels = dict(Phase.choices)
     rows = []
     now = timezone.now()
+    # Boosters of a maintenance course come on top of its contract: no number of it.
+    held = course.sessions_attended - sum(
+        1 for s in sessions if s.is_booster and s.status == SessionStatus.ATTENDED
+    )
     for session in sessions:
         note = "Signed" if session.note_signed_at else "Draft"
+        if session.is_booster:
+            number = _BOOSTER_WORDS.get(session.status) or (
+                "booster session: cancelled"
+                if session.status in CANCELLED_STATUSES
+                else "booster session: attendance not recorded yet"
+            )
+        else:
+            number = session_count(
+                status=session.status,
+                start=session.scheduled_start,
+                rank=session.status_rank,
+                held=held,
+                planned=course.planned_sessions,
+                now=now,
+            )
         rows.append(
             _CourseSessionRow(
-                number=count_for_session(session, now=now),
+                number=number,
                 url=reverse("therapy:session", args=[session.pk]),
                 when=day_and_time(session.scheduled_start, tz, weekday=True),
                 status=str(status_labels.get(session.status, session.status)),
@@ -549,7 +578,9 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
     tz = course.clinic.tz
     return {
         "course_session_rows": _course_session_rows(course, sessions, by_session, tz),
-        "remaining": series.remaining_sessions(course, sessions),
+        "remaining": series.remaining_sessions(
+            course, sessions, boosters={s.pk for s in sessions if s.is_booster}
+        ),
         "score_chart_svg": score_chart_svg(chart, tz=tz),
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,

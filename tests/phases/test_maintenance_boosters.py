@@ -2,6 +2,7 @@
 comes back, recording which one; booked through the same checks, audit and reminder as any
 session; on top of the contract; flagged when no sign is named."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -119,3 +120,26 @@ def test_boosters_belong_to_a_running_maintenance_course(maintenance, therapist)
     ended = _book(client, maintenance, sign="0")
     assert "This course has ended." in ended.content.decode()
     assert not MaintenanceBooster.objects.exists()
+
+
+def test_a_booster_takes_no_number_of_the_contract_on_the_course_page(maintenance, therapist):
+    # Two contract sessions booked, then a booster between them: the course's sessions table
+    # numbers the contract's 1 and 2 of 12 and calls the booster a booster, and the contract
+    # still has 10 to book.
+    from sessions.services import session_book
+
+    for day in ("2027-01-19", "2027-02-16"):
+        session_book(
+            course=maintenance,
+            start=datetime.fromisoformat(f"{day}T15:00:00+00:00"),
+            duration_minutes=45,
+            modality="video",
+            by=therapist,
+        )
+    client = login(Client(), therapist)
+    assert _book(client, maintenance, date="2027-01-26", sign="1").status_code == 302
+    page = client.get(reverse("phases:course", args=[maintenance.pk])).content.decode()
+    table = page[page.index('id="course-sessions-heading"') :]
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td>", table)
+    assert rows == ["next: session 1 of 12", "booster session (booked)", "booked: session 2 of 12"]
+    assert "Book the remaining 10 sessions" in page
