@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Notification
 from .registry import Delivery
@@ -26,6 +27,7 @@ SESSION_REMINDER = "session_reminder"
 HOMEWORK_NEW = "homework_new"
 HOMEWORK_DUE = "homework_due"
 PORTAL_LINK = "portal_link"
+PORTAL_LINK_ASKED = "portal_link_asked"
 MAINTENANCE_CHECKIN = "maintenance_checkin"
 # Alerts to staff about a patient's safety: no name, no clinical content, only a link to the
 # flag, which opens after login.
@@ -41,6 +43,7 @@ SUBJECTS = {
     HOMEWORK_NEW: "Something new for you from {clinic}",
     HOMEWORK_DUE: "A reminder from {clinic}",
     PORTAL_LINK: "Your personal link from {clinic}",
+    PORTAL_LINK_ASKED: "Your new personal link from {clinic}",
     MAINTENANCE_CHECKIN: "A short questionnaire from {clinic}",
     **{kind: words for kind, words in STAFF_ALERT_WORDS.items()},
 }
@@ -184,6 +187,22 @@ def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
             f"{clinic} asks you to fill in a short questionnaire this month.",
             f"It is in your portal: {url}",
         ]
+    elif kind == PORTAL_LINK_ASKED:
+        lines += [
+            gettext("You asked for a new personal link to the %(clinic)s portal. Here it is:")
+            % {"clinic": clinic},
+            url,
+            "",
+            gettext(
+                "Your earlier link no longer works. Keep this one private: anyone with it "
+                "can open your portal."
+            ),
+        ]
+        if phone:
+            lines.append(
+                gettext("If you did not ask for it, call %(clinic)s on %(phone)s.")
+                % {"clinic": clinic, "phone": phone}
+            )
     else:
         lines += [
             f"Here is your personal link to the {clinic} portal:",
@@ -223,6 +242,16 @@ def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: s
             f"<p>{clinic} asks you to fill in a short questionnaire this month. It is in your "
             "portal.</p>"
         )
+    elif kind == PORTAL_LINK_ASKED:
+        # The words escaped first, then the values (escaped above) put in.
+        words = escape_html(
+            gettext(
+                "You asked for a new personal link to the %(clinic)s portal. Your earlier "
+                "link no longer works. Keep this one private: anyone with it can open your "
+                "portal."
+            )
+        )
+        message = f"<p>{words % {'clinic': clinic}}</p>"
     else:
         message = (
             f"<p>Here is your personal link to the {clinic} portal. Keep it private: anyone "
@@ -251,6 +280,11 @@ def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: st
         text = f"Hi {first_name}, {clinic} has added something for you in your portal: {url}"
     elif kind == MAINTENANCE_CHECKIN:
         text = f"Hi {first_name}, a short questionnaire from {clinic} is in your portal: {url}"
+    elif kind == PORTAL_LINK_ASKED:
+        text = gettext(
+            "Hi %(name)s, here is the new %(clinic)s portal link you asked for (keep it "
+            "private; the old one no longer works): %(url)s"
+        ) % {"name": first_name, "clinic": clinic, "url": url}
     else:
         text = f"Hi {first_name}, your personal {clinic} portal link (keep it private): {url}"
     return " ".join(text.split())

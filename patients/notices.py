@@ -13,6 +13,9 @@ from notifications.registry import Delivery, NothingToSend
 from .models import Channel, Patient, PatientStatus, PortalLink
 
 PORTAL_LINK = "portal_link"
+# A new link the patient asked for on the portal's "Lost your link?" page: it goes to the
+# contact on file they typed, whatever their preferred channel.
+PORTAL_LINK_ASKED = "portal_link_asked"
 
 
 def contact_for(patient: Patient) -> tuple[str, str] | None:
@@ -92,10 +95,54 @@ def _compose_portal_link(notification: Notification, now) -> Delivery:
     return Delivery(recipient=recipient, first_name=notification.patient.first_name, url=url)
 
 
+def on_portal_link_asked(link: PortalLink, url: str, *, channel: str) -> Notification:
+    """Queue the new link the patient asked for to the contact on file of ``channel`` (email:
+    their email address, SMS: their phone), due now; the caller matched that contact. A text
+    message does not wait out the clinic's quiet hours: the patient is waiting for it.
+
+    As with ``on_portal_link_sent``, the URL stays in the row's payload only until the row
+    reaches a final state. One row per link (the link is in the row's unique key)."""
+    patient = Patient.objects.select_related("clinic").get(pk=link.patient_id)
+    recipient = patient.email if channel == NotificationChannel.EMAIL else patient.phone
+    return outbox.outbox_put(
+        patient=patient,
+        channel=channel,
+        recipient=recipient,
+        kind=PORTAL_LINK_ASKED,
+        about_type="portal_link",
+        about_id=link.pk,
+        intended=timezone.now(),
+        payload={"url": url},
+        quiet_hours=False,
+    )
+
+
+def _compose_portal_link_asked(notification: Notification, now) -> Delivery:
+    require_active(notification)
+    patient = notification.patient
+    on_file = patient.email if notification.channel == NotificationChannel.EMAIL else patient.phone
+    if on_file != notification.recipient:
+        raise NothingToSend("The contact on file changed since the link was asked for.")
+    link = PortalLink.objects.filter(pk=notification.about_id).first()
+    if link is None or link.revoked_at is not None:
+        raise NothingToSend("This link was replaced or revoked before it could be sent.")
+    url = notification.payload.get("url")
+    if not url:
+        raise NothingToSend("The link is no longer kept; the patient can ask for a new one.")
+    return Delivery(recipient=on_file, first_name=patient.first_name, url=url)
+
+
 def register() -> None:
     registry.register(
         name=PORTAL_LINK,
         label="Portal link",
         about_type="portal_link",
         compose=_compose_portal_link,
+    )
+    registry.register(
+        name=PORTAL_LINK_ASKED,
+        label="Portal link asked for by the patient",
+        about_type="portal_link",
+        compose=_compose_portal_link_asked,
+        quiet_hours=False,
     )

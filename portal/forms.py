@@ -1,10 +1,13 @@
 """Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from ipt_clinic.submissions.forms import FormKeyMixin
 from sessions.models import AssignmentStatus
 from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
+
+from .lost_link import contact_parse
 
 REFLECTION_MAX = 2000
 
@@ -57,3 +60,24 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
 
 class LinkCreateForm(forms.Form):
     send = forms.BooleanField(required=False, label="Also send it to the patient")
+
+
+class LostLinkForm(forms.Form):
+    """“Lost your link?”: the email address or phone number on file (``portal.lost_link``)."""
+
+    contact = forms.CharField(
+        label=gettext_lazy("Your email address or mobile phone number"),
+        help_text=gettext_lazy("The one your clinic has for you."),
+        max_length=254,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-lg"}),
+        error_messages={
+            "required": gettext_lazy("Please type your email address or phone number."),
+            "max_length": gettext_lazy(
+                "This is longer than an email address or a phone number can be. Please check it."
+            ),
+        },
+    )
+
+    def clean_contact(self):
+        # The normalised contact; the typed text stays in the form for the page.
+        return contact_parse(self.cleaned_data["contact"])

@@ -28,6 +28,9 @@ urlpatterns = [
     ),
     path("plan/", views.plan, name="plan"),
     path("leave/", views.leave, name="leave"),
+    # "Lost your link?": public, no token, no staff login.
+    path("lost/", views.lost_link, name="lost_link"),
+    path("lost/asked/", views.lost_link_asked, name="lost_link_asked"),
     # Last: the personal link itself.
     path("<str:token>/", views.exchange, name="exchange"),
 ]

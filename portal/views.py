@@ -2,6 +2,7 @@
 token exchange): the patient is ``request.patient``, and every read is scoped to them."""
 
 import logging
+import time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,8 +32,14 @@ from .decorators import (
     portal_page,
     portal_response,
 )
-from .forms import HomeworkForm, QuestionnaireForm
+from .forms import HomeworkForm, LostLinkForm, QuestionnaireForm
 from .ics import session_ics
+from .lost_link import (
+    answer_after,
+    lost_link_address_allowed,
+    lost_link_address_refused,
+    lost_link_request,
+)
 from .throttle import bad_token_record, bad_token_retry_after
 
 logger = logging.getLogger(__name__)
@@ -304,3 +311,27 @@ def leave(request: HttpRequest) -> HttpResponse:
     )
     request.session.flush()
     return render(request, "portal/left.html", {"clinic": clinic})
+
+
+@portal_response
+@require_http_methods(["GET", "POST"])
+def lost_link(request: HttpRequest) -> HttpResponse:
+    """“Lost your link?”: the patient types the email address or phone number on file. Every
+    accepted request, matched or not, throttled or not, takes the same least time and ends on
+    the same page (``portal.lost_link``)."""
+    started = time.monotonic()
+    form = LostLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if lost_link_address_allowed(request):
+            lost_link_request(contact=form.cleaned_data["contact"], request=request)
+        else:
+            lost_link_address_refused(request)
+        answer_after(started)
+        return redirect("portal:lost_link_asked")
+    return render(request, "portal/lost_link.html", {"form": form})
+
+
+@portal_response
+@require_GET
+def lost_link_asked(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/lost_link_asked.html")

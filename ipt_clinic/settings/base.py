@@ -331,6 +331,19 @@ SMS_BACKEND = _env("str", "SMS_BACKEND", default="notifications.sms.ConsoleSmsBa
 SITE_URL = _env("str", "SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTAL_LINK_DAYS_AFTER_COURSE = _positive_int("PORTAL_LINK_DAYS_AFTER_COURSE", 30)
 PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE = _positive_int("PORTAL_BAD_TOKEN_LIMIT_PER_MINUTE", 20)
+# "Lost your link?" (portal/lost_link.py): requests per client address per hour, new links
+# per patient per 24 hours, and the least time its answer takes (the same whether or not the
+# address typed is on file, so that the time tells nothing either).
+PORTAL_LOST_LINK_PER_ADDRESS_PER_HOUR = _positive_int("PORTAL_LOST_LINK_PER_ADDRESS_PER_HOUR", 10)
+PORTAL_LOST_LINK_PER_PATIENT_PER_DAY = _positive_int("PORTAL_LOST_LINK_PER_PATIENT_PER_DAY", 3)
+PORTAL_LOST_LINK_ANSWER_MS = _positive_int("PORTAL_LOST_LINK_ANSWER_MS", 800)
+# The country calling code of phone numbers written without one (07700 900123 is
+# +44 7700 900123): "Lost your link?" compares numbers written either way.
+PHONE_COUNTRY_CODE = _env("str", "PHONE_COUNTRY_CODE", default="44").strip().lstrip("+")
+if not (PHONE_COUNTRY_CODE.isdigit() and 1 <= len(PHONE_COUNTRY_CODE) <= 3):
+    raise ImproperlyConfigured(
+        f"Environment variable PHONE_COUNTRY_CODE must be 1 to 3 digits, got {PHONE_COUNTRY_CODE!r}"
+    )
 
 
 def _phone(name: str, default: str) -> str:

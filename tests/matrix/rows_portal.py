@@ -51,4 +51,11 @@ ROWS = {
     ],
     "portal:plan": [Row(audience="portal")],
     "portal:leave": [Row(method="post", audience="portal")],
+    # "Lost your link?": public (no token, no staff login); the POST answers the same page
+    # whether or not the address typed is on file.
+    "portal:lost_link": [
+        Row(audience="public"),
+        Row(audience="public", method="post", data=lambda w: {"contact": w.patient.email}),
+    ],
+    "portal:lost_link_asked": [Row(audience="public")],
 }
