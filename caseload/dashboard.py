@@ -32,6 +32,7 @@ from .dashboard_selectors import (
 )
 from .figures import TherapistRows, kept_dashboard
 from .outcomes import OUTCOME_COLUMNS, OUTCOME_RULES, Outcomes, outcomes_for_clinic
+from .recovery import PAGE_COLUMNS, RECOVERY_RULES, recovery_for_clinic
 from .review_forms import CourseFilterForm, PeriodForm
 
 PAGE_SIZE = 50
@@ -373,6 +374,20 @@ def _course_list(request: HttpRequest, metric) -> HttpResponse:
 @clinic_admin_required
 def outcomes(request: HttpRequest) -> HttpResponse:
     form, report = outcomes_from(request)
+    clinic = request.user.clinic
+    recovery = (
+        recovery_for_clinic(clinic.pk, clinic.tz, report.date_from, report.date_to)
+        if report
+        else None
+    )
+    if report is not None:
+        # Inside the clinic's view the counts show, small ones too: one event naming every
+        # patient whose course the page counts.
+        record_list_view(
+            request=request,
+            patient_ids=(course.patient_id for course in report.clinic.courses),
+            summary=f"Outcomes viewed ({report.date_from} to {report.date_to})",
+        )
     return render(
         request,
         "caseload/outcomes.html",
@@ -386,6 +401,10 @@ def outcomes(request: HttpRequest) -> HttpResponse:
                 {"date_from": report.date_from, "date_to": report.date_to} if report else {}
             ),
             "charts": _outcome_charts(report) if report else [],
+            "recovery": recovery,
+            "recovery_clinic": [recovery.clinic] if recovery else [],
+            "recovery_columns": PAGE_COLUMNS,
+            "recovery_rules": RECOVERY_RULES,
         },
     )
 

@@ -16,6 +16,7 @@ from ipt_clinic.audit.services import AuditAction, audit_record
 from .admin_access import clinic_admin_required
 from .dashboard import filtered_courses, outcomes_from
 from .outcomes import OUTCOME_COLUMNS
+from .recovery import EXPORT_COLUMNS, recovery_for_clinic
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -137,3 +138,34 @@ def export_outcomes(request: HttpRequest) -> HttpResponse:
             rows.append([breakdown, *[shown[key] for key in keys]])
     filename = f"outcomes-{report.date_from}-{report.date_to}.csv"
     return _attachment(_csv_lines(["breakdown", *keys], rows), filename)
+
+
+@clinic_admin_required
+def export_recovery(request: HttpRequest) -> HttpResponse:
+    """Outcomes as services report them, with the small-cell rule: a count of fewer than five
+    patients is "<5" and its rate is hidden (``RecoveryGroup.export_row``)."""
+    _form, report = outcomes_from(request)
+    if report is None:
+        return HttpResponse("The period is not valid.", status=400, content_type="text/plain")
+    user = request.user
+    clinic = user.clinic
+    recovery = recovery_for_clinic(clinic.pk, clinic.tz, report.date_from, report.date_to)
+    audit_record(
+        action=AuditAction.EXPORT,
+        clinic_id=user.clinic_id,
+        actor=user,
+        summary=f"Recovery outcomes CSV exported ({report.date_from} to {report.date_to})",
+        changes={"date_from": str(report.date_from), "date_to": str(report.date_to)},
+        request=request,
+    )
+    rows = []
+    for breakdown, groups in [
+        ("clinic", [recovery.clinic]),
+        ("therapist", recovery.by_therapist),
+        ("primary_problem_area", recovery.by_problem_area),
+    ]:
+        for group in groups:
+            shown = group.export_row()
+            rows.append([breakdown, *[shown[key] for key in EXPORT_COLUMNS]])
+    filename = f"recovery-{report.date_from}-{report.date_to}.csv"
+    return _attachment(_csv_lines(["breakdown", *EXPORT_COLUMNS], rows), filename)

@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("clinic/courses.csv", exports.export_courses, name="export_courses"),
     path("clinic/outcomes/", dashboard.outcomes, name="outcomes"),
     path("clinic/outcomes.csv", exports.export_outcomes, name="export_outcomes"),
+    path("clinic/outcomes-recovery.csv", exports.export_recovery, name="export_recovery"),
     path("clinic/reassign/", staff.reassign, name="reassign"),
     path("clinic/staff/", staff.staff, name="staff"),
     path("clinic/staff/invite/", staff.staff_invite_view, name="staff_invite"),

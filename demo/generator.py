@@ -249,6 +249,9 @@ class Background:
     unsigned_old_note: bool = False
     no_show: bool = False
     failed_reminder: bool = False
+    # A finished course's story in its scores: PHQ-9 and GAD-7 at the first and the last
+    # attended session (otherwise drawn at random, trending down).
+    scores: tuple[int, int, int, int] | None = None
 
 
 @dataclass
@@ -265,6 +268,7 @@ class PatientPlan:
     no_show: bool = False
     failed_reminder: bool = False
     generated: bool = True
+    scores: tuple[int, int, int, int] | None = None
 
 
 @dataclass
@@ -900,13 +904,19 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
     gad_start, gad_end = rng.randint(10, 17), rng.randint(2, 8)
     if outcome == "dropped_out":
         phq_end = phq_start - rng.randint(0, 4)
+    if plan.scores:
+        phq_start, phq_end, gad_start, gad_end = plan.scores
+    # A told story reaches its last scores at the last attended session.
+    span_of_scores = count_attended - 1 if plan.scores else planned - 1
     responded_risk = plan.generated and rng.random() < 0.03
     open_risk = plan.generated and not ended and rng.random() < 0.015
     phq9_measures: list[Measure] = []
     gad7_measures: list[Measure] = []
     for j, session in enumerate(attended_sessions):
-        progress = j / max(1, planned - 1)
+        progress = j / max(1, span_of_scores)
         noise = rng.randint(-2, 2) if j else 0
+        if plan.scores and j == count_attended - 1:
+            noise = 0
         phq = max(0, min(24, round(phq_start - (phq_start - phq_end) * progress) + noise))
         gad = max(0, min(21, round(gad_start - (gad_start - gad_end) * progress) + noise))
         item9 = 0

@@ -3,7 +3,7 @@ journeys and the benchmark.
 
 - Northgate IPT Service: Anna Whitfield's four hand-written stories (``demo.stories``, told
   through the services) and Ben Adeyemi's caseload; Southbank Wellbeing Clinic: two more
-  caseloads. Those twenty named patients around the stories come from the generator
+  caseloads. Those twenty-nine named patients around the stories come from the generator
   (``demo.generator``), so that the clinic admins' pages have a clinic to show.
 - ``--scale N`` adds about 200*N generated patients (and Lakeside, the small clinic of the
   dashboard benchmark).
@@ -62,6 +62,14 @@ BACKGROUND = (
     Background(NORTHGATE, "north.ben", 10, "Imogen", "Price", "completed", "role_transition"),
     Background(NORTHGATE, "north.ben", 11, "Harriet", "Cole", "completed", "role_dispute"),
     Background(NORTHGATE, "north.ben", 12, "Jonah", "Pryce", "problem_solving", "grief", no_show=True),
+    # Ben's finished courses, told in their first and last PHQ-9 and GAD-7 (the outcomes page's
+    # figures as services report them): most improve, some recover, one deteriorates.
+    Background(NORTHGATE, "north.ben", 13, "Owen", "Hughes", "completed", "grief", scores=(19, 6, 14, 5)),
+    Background(NORTHGATE, "north.ben", 14, "Grace", "Okoro", "completed", "role_dispute", scores=(16, 8, 11, 6)),
+    Background(NORTHGATE, "north.ben", 15, "Martin", "Kelly", "completed", "interpersonal_deficits", scores=(18, 13, 13, 9)),
+    Background(NORTHGATE, "north.ben", 16, "Sophie", "Turner", "dropped_out", "role_transition", scores=(12, 19, 9, 13)),
+    Background(NORTHGATE, "north.ben", 17, "Ravi", "Patel", "completed", "role_transition", scores=(15, 9, 10, 7)),
+    Background(NORTHGATE, "north.ben", 18, "Daniel", "Shaw", "completed", "grief", scores=(9, 4, 7, 3)),
     Background(SOUTHBANK, "south.chloe", 1, "Tomasz", "Nowak", "problem_solving", "role_transition"),
     Background(SOUTHBANK, "south.chloe", 2, "Aisha", "Bello", "initial", "role_dispute"),
     Background(SOUTHBANK, "south.chloe", 3, "Rory", "Fitzgerald", "social", "grief"),
@@ -74,6 +82,9 @@ BACKGROUND = (
     Background(SOUTHBANK, "south.dev", 10, "Callum", "Reid", "social", "role_transition"),
     Background(SOUTHBANK, "south.dev", 11, "Hannah", "Osei", "termination", "role_transition"),
     Background(SOUTHBANK, "south.dev", 12, "Luca", "Bianchi", "completed", "grief"),
+    Background(SOUTHBANK, "south.chloe", 13, "Ella", "Watson", "completed", "grief", scores=(17, 7, 12, 5)),
+    Background(SOUTHBANK, "south.dev", 14, "Yusuf", "Ali", "completed", "role_dispute", scores=(20, 11, 15, 10)),
+    Background(SOUTHBANK, "south.dev", 15, "Carys", "Evans", "completed", "interpersonal_deficits", scores=(14, 8, 9, 6)),
 )  # fmt: skip
 
 
@@ -99,6 +110,7 @@ def _background_plans(spec, clinic: Clinic, staff: dict) -> list[PatientPlan]:
             no_show=patient.no_show,
             failed_reminder=patient.failed_reminder,
             generated=False,
+            scores=patient.scores,
         )
         for patient in BACKGROUND
         if patient.clinic == spec

@@ -29,7 +29,7 @@ def _session_sample(course):
 
 def test_it_opens_every_demo_patients_pages_for_their_therapist(demo):
     patients = Patient.objects.select_related("primary_therapist").prefetch_related("courses")
-    assert patients.count() == 24
+    assert patients.count() == 33
     for patient in patients:
         client = login(Client(), patient.primary_therapist)
         urls = [

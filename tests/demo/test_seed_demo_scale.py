@@ -32,7 +32,7 @@ def test_it_doubles_the_generated_patients_from_scale_1_to_scale_2():
     assert _generated("demo-lakeside") == 50
     assert at_two - 50 == 2 * (at_one - 50)
     assert 1.6 < TherapySession.objects.count() / sessions_at_one < 2.0
-    assert Patient.objects.count() == 24 + at_two
+    assert Patient.objects.count() == 33 + at_two
 
 
 @pytest.mark.django_db

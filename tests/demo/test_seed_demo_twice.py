@@ -52,7 +52,7 @@ def test_it_gives_the_same_data_when_run_twice():
     assert _counts() == counts
     assert _snapshot() == snapshot
     assert "nothing added" in second_output
-    assert counts["patients.Patient"] == 24
+    assert counts["patients.Patient"] == 33
     assert counts["accounts.Clinic"] == 2
     # The same working portal link is printed each time.
     link_line = [line for line in first_output.splitlines() if line.startswith("Portal link")]

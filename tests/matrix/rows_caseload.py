@@ -50,8 +50,15 @@ ROWS = {
     ],
     "caseload:courses": [Row(audience="admin"), Row(audience="admin", query="risk=open&page=2")],
     "caseload:export_courses": [Row(audience="admin")],
-    "caseload:outcomes": [Row(audience="admin")],
+    "caseload:outcomes": [
+        Row(audience="admin"),
+        Row(audience="admin", query="date_from=2026-01-01&date_to=2026-12-31"),
+    ],
     "caseload:export_outcomes": [Row(audience="admin")],
+    "caseload:export_recovery": [
+        Row(audience="admin"),
+        Row(audience="admin", query="date_from=2026-01-01&date_to=2026-12-31"),
+    ],
     "caseload:reassign": [
         Row(audience="admin"),
         Row(
