@@ -13,6 +13,7 @@ from patients.models import Relationship
 from phases.models import DisputeStage, GoalStatus, ProblemArea
 
 from .models import (
+    OFFERED_TECHNIQUES,
     AssignmentKind,
     Modality,
     RiskAction,
@@ -214,7 +215,13 @@ class NoteForm(forms.ModelForm):
             )
             self.fields["techniques"] = forms.MultipleChoiceField(
                 label="Techniques used",
-                choices=Technique.choices,
+                # A technique no longer offered stays on the note that recorded it.
+                choices=OFFERED_TECHNIQUES
+                + [
+                    (value, label)
+                    for value, label in Technique.choices
+                    if value in (note.techniques or []) and value not in dict(OFFERED_TECHNIQUES)
+                ],
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 initial=note.techniques,

@@ -116,15 +116,32 @@ class RiskLevel(models.TextChoices):
 
 
 class Technique(models.TextChoices):
-    COMMUNICATION_ANALYSIS = "communication_analysis", "Communication analysis"
-    ROLE_PLAY = "role_play", "Role play"
-    DECISION_ANALYSIS = "decision_analysis", "Decision analysis"
+    """The techniques of IPT as its manual names them (exploratory, encouragement of affect,
+    clarification, communication analysis, use of the therapeutic relationship, behaviour
+    change: directive techniques, decision analysis, role play), plus two a note may record
+    of the middle phase. ``LEGACY_TECHNIQUES`` were offered once and are not IPT's: they stay
+    readable on the notes that recorded them, and are no longer offered."""
+
+    EXPLORATORY = "exploratory", "Exploratory techniques"
     ENCOURAGEMENT_OF_AFFECT = "encouragement_of_affect", "Encouragement of affect"
     CLARIFICATION = "clarification", "Clarification"
-    PROBLEM_SOLVING = "problem_solving", "Problem solving"
-    ASSERTIVENESS = "assertiveness_training", "Assertiveness training"
-    COGNITIVE_RESTRUCTURING = "cognitive_restructuring", "Cognitive restructuring"
+    COMMUNICATION_ANALYSIS = "communication_analysis", "Communication analysis"
+    THERAPEUTIC_RELATIONSHIP = "therapeutic_relationship", "Use of the therapeutic relationship"
+    DIRECTIVE = "directive", "Directive techniques (advice, suggestion, education)"
+    DECISION_ANALYSIS = "decision_analysis", "Decision analysis"
+    ROLE_PLAY = "role_play", "Role play"
+    PROBLEM_SOLVING = "problem_solving", "Interpersonal problem solving"
     SELF_REFLECTION = "self_reflection", "Self-reflection"
+    ASSERTIVENESS = "assertiveness_training", "Assertiveness training (not an IPT technique)"
+    COGNITIVE_RESTRUCTURING = (
+        "cognitive_restructuring",
+        "Cognitive restructuring (not an IPT technique)",
+    )
+
+
+LEGACY_TECHNIQUES = frozenset({Technique.ASSERTIVENESS, Technique.COGNITIVE_RESTRUCTURING})
+#: What a note offers, in the manual's order.
+OFFERED_TECHNIQUES = [(v, label) for v, label in Technique.choices if v not in LEGACY_TECHNIQUES]
 
 
 class SessionNote(models.Model):

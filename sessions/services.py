@@ -33,6 +33,7 @@ from . import notices
 from .attendance import refresh_attendance_figures, refresh_attendance_week
 from .models import (
     CANCELLED_STATUSES,
+    LEGACY_TECHNIQUES,
     Assignment,
     AssignmentKind,
     AssignmentStatus,
@@ -574,7 +575,12 @@ def _clean_note_values(note: SessionNote, data: dict, *, draft: bool) -> dict:
                 values["focus_problem_area"] = area
         elif name == "techniques":
             techniques = list(value or [])
-            unknown = [t for t in techniques if t not in Technique.values]
+            kept = set(note.techniques or [])  # a legacy technique already on the note stays
+            unknown = [
+                t
+                for t in techniques
+                if t not in Technique.values or (t in LEGACY_TECHNIQUES and t not in kept)
+            ]
             if unknown:
                 errors[name] = f"Unknown technique: {', '.join(map(str, unknown))}."
             values[name] = [t for t in Technique.values if t in techniques]

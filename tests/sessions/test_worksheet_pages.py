@@ -237,12 +237,13 @@ def test_the_note_counts_the_sessions_worksheets_as_its_techniques(therapist_cli
         },
     )
     assert response.status_code == 302
+    # In the manual's order.
     assert SessionNote.objects.get(pk=note.pk).techniques == [
-        "communication_analysis",
         "clarification",
+        "communication_analysis",
     ]
     shown = therapist_client.get(reverse("therapy:session", args=[session.pk])).content.decode()
-    assert "Communication analysis (2 worksheets), Clarification" in shown
+    assert "Clarification, Communication analysis (2 worksheets)" in shown
 
 
 def test_the_notes_own_worksheets_sit_in_its_form_without_a_form_of_their_own(
