@@ -26,6 +26,7 @@ urlpatterns = [
         views.questionnaire_thanks,
         name="questionnaire_thanks",
     ),
+    path("progress/", views.progress, name="progress"),
     path("plan/", views.plan, name="plan"),
     path("leave/", views.leave, name="leave"),
     # Last: the personal link itself.
