@@ -86,7 +86,7 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
         parts.append(
             format_html(
                 '<line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="#ced4da"/>'
-                '<text x="{tx}" y="{ty}" font-size="12" text-anchor="end" fill="#212529">{v}'
+                '<text x="{tx}" y="{ty}" font-size="13" text-anchor="end" fill="#212529">{v}'
                 "</text>",
                 l=LEFT,
                 r=LEFT + PLOT_W,
@@ -110,7 +110,7 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
     for moment, anchor in ((start, "start"), (end, "end")):
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="12" text-anchor="{}" fill="#212529">{}</text>',
+                '<text x="{}" y="{}" font-size="13" text-anchor="{}" fill="#212529">{}</text>',
                 LEFT if anchor == "start" else LEFT + PLOT_W,
                 TOP + PLOT_H + 18,
                 anchor,
@@ -134,7 +134,7 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
         parts.append(series_marker(shape, legend_x + 14, 14, colour, instrument_name(code)))
         parts.append(
             format_html(
-                '<text x="{}" y="18" font-size="13" fill="#212529">{}</text>',
+                '<text x="{}" y="18" font-size="14" fill="#212529">{}</text>',
                 legend_x + 34,
                 instrument_name(code),
             )
