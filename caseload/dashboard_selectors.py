@@ -27,6 +27,11 @@ from django.utils import timezone
 
 from ipt_clinic.accounts.models import Role, User
 from phases.models import CourseStatus, Phase, ProblemArea, TreatmentCourse
+from sessions.measure_schedule import (
+    PHQ9_MAX_AGE_DAYS,
+    PHQ9_OVERDUE_RULE,
+    phq9_overdue_condition,
+)
 from sessions.models import (
     CANCELLED_STATUSES,
     AttendanceWeek,
@@ -42,18 +47,8 @@ NO_SESSION_DAYS = 14
 # it adds up the therapists' AttendanceWeek rows rather than counting their sessions).
 NO_SHOW_WINDOW_WEEKS = 13
 UNSIGNED_NOTE_HOURS = 48
-PHQ9_MAX_AGE_DAYS = 14
-# The course keeps the start of its last two attended sessions for this rule (``phq9_overdue``).
-PHQ9_MAX_SESSIONS_WITHOUT = 2
 
 ACTIVE_PHASES = [Phase.INITIAL, Phase.SOCIAL, Phase.PROBLEM_SOLVING, Phase.TERMINATION]
-
-PHQ9_OVERDUE_RULE = (
-    f"An active course is PHQ-9 overdue when its last PHQ-9 is more than {PHQ9_MAX_AGE_DAYS} "
-    f"days old, or {PHQ9_MAX_SESSIONS_WITHOUT} or more attended sessions have taken place since "
-    f"it. A course with no PHQ-9 yet is overdue once it is {PHQ9_MAX_AGE_DAYS} days old or has "
-    f"had {PHQ9_MAX_SESSIONS_WITHOUT} attended sessions."
-)
 
 
 @dataclass(frozen=True)
@@ -188,14 +183,8 @@ def metric_condition(key: str, window: Window, therapist_id: int | None = None) 
     if key == "past_planned":
         return active & Q(sessions_attended__gte=F("planned_sessions"))
     if key == "phq9_overdue":
-        never = Q(latest_phq9_at__isnull=True) & (
-            Q(start_date__lte=window.today - timedelta(days=PHQ9_MAX_AGE_DAYS))
-            | Q(sessions_attended__gte=PHQ9_MAX_SESSIONS_WITHOUT)
-        )
-        stale = Q(latest_phq9_at__lt=now - timedelta(days=PHQ9_MAX_AGE_DAYS))
-        # Two attended sessions after the latest PHQ-9: the one before the last is after it.
-        sessions_since = Q(previous_attended_at__gt=F("latest_phq9_at"))
-        return active & (never | stale | sessions_since)
+        # The one rule, shared with the portal's "due before your next session".
+        return active & phq9_overdue_condition(now=now, today=window.today)
 
     session_filter = Q(course=OuterRef("pk"), clinic_id=OuterRef("clinic_id"))
     if therapist_id is not None:

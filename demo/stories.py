@@ -3,7 +3,7 @@ one IPT course per problem area, each at a different phase.
 
 - NG-0001 Margaret Doyle, **grief**: widowed fourteen months before the course, mourning
   stuck; now in **termination**, her relapse-prevention plan written. Her portal link is the
-  one the demo prints.
+  one the demo prints; her last three PHQ-9s and GAD-7s she filled in there.
 - NG-0002 Rachel Kemp, **role dispute** with her husband Marcus, from impasse to
   renegotiation; **problem-solving** phase; she filled in a PHQ-9 in the portal just now
   with item 9 positive: the open risk flag on the dashboard.
@@ -748,10 +748,12 @@ def margaret(t: Teller) -> None:
     def sorted_workshop():
         t.event(s[9].date() - timedelta(days=2), "Sorted Frank's tools with Claire", 1, people["claire"])  # fmt: skip
 
+    # From the ninth session she fills in her questionnaires in the portal the evening before
+    # (her "My progress" page shows them; the ones taken in sessions stay her therapist's).
+    t.self_report(t.when(s[9].date() - timedelta(days=1), 20, 30), "phq9", 9)
+    t.self_report(t.when(s[9].date() - timedelta(days=1), 20, 35), "gad7", 6)
     v9 = t.visit(
         s[9],
-        phq9=9,
-        gad7=6,
         reviewed={v8.homework: "done"},
         goals={goals["talk"]: (7, "open"), goals["choir"]: (6, "open")},
         during=sorted_workshop,
@@ -776,10 +778,10 @@ def margaret(t: Teller) -> None:
         True,
         "Made his shepherd's pie. We talked about him all afternoon.",
     )
+    t.self_report(t.when(s[10].date() - timedelta(days=1), 20), "phq9", 8)
+    t.self_report(t.when(s[10].date() - timedelta(days=1), 20, 5), "gad7", 6)
     v10 = t.visit(
         s[10],
-        phq9=8,
-        gad7=6,
         reviewed={v9.homework: "done"},
         goals={goals["talk"]: (7, "open"), goals["choir"]: (7, "open")},
         note={
@@ -826,10 +828,10 @@ def margaret(t: Teller) -> None:
             maintenance_notes="Three monthly booster sessions offered; she will decide at the last session.",
         )  # fmt: skip
 
+    t.self_report(t.when(s[11].date() - timedelta(days=1), 20), "phq9", 7)
+    t.self_report(t.when(s[11].date() - timedelta(days=1), 20, 5), "gad7", 5)
     t.visit(
         s[11],
-        phq9=7,
-        gad7=5,
         reviewed={v10.homework: "done"},
         goals={goals["talk"]: (8, "open"), goals["choir"]: (8, "open")},
         during=relapse_plan,

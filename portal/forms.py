@@ -1,6 +1,7 @@
 """Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
 
 from django import forms
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy
 
 from ipt_clinic.submissions.forms import FormKeyMixin
@@ -42,7 +43,7 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
                 label=text,
                 choices=ANSWER_CHOICES,
                 coerce=int,
-                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                widget=forms.RadioSelect(attrs={"class": "answer-input"}),
                 error_messages={"required": "Please answer this question."},
             )
 
@@ -54,8 +55,24 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
     def item_fields(self):
         return [self[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
 
+    @property
+    def answers_slot(self) -> str:
+        """Where this tab keeps the answers typed but not yet sent (static/js/questionnaire.js):
+        named for what the form's key is bound to (the questionnaire, the patient), without
+        saying who the patient is."""
+        return answers_slot(self.form_binding)
+
     def answers(self) -> list[int]:
         return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
+
+
+def answers_slot(binding) -> str:
+    """``QuestionnaireForm.answers_slot`` for a form key's ``binding``: "<whose>/<form>", the
+    first part a keyed hash of the clinic and patient (the same for both questionnaires)."""
+    whose = salted_hmac(
+        "portal.questionnaire.answers", f"{binding.clinic_id}:{binding.scope}", algorithm="sha256"
+    )
+    return f"{whose.hexdigest()[:20]}/{binding.purpose}"
 
 
 class LinkCreateForm(forms.Form):

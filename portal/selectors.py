@@ -18,6 +18,7 @@ from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_expiry
 from phases.maintenance import checkin_now
 from phases.models import CourseStatus, Phase, RelapsePreventionPlan, TreatmentCourse
+from sessions.measure_schedule import phq9_due_before_next_session
 from sessions.models import (
     Assignment,
     AssignmentStatus,
@@ -133,6 +134,49 @@ def portal_home(patient: Patient) -> PortalHome:
     )
 
 
+def portal_phq9_due(patient: Patient, course: TreatmentCourse | None) -> bool:
+    """Whether the patient's active ``course`` asks for a PHQ-9 before their next session
+    (``sessions.measure_schedule``: the rule the clinic dashboard counts as overdue)."""
+    return course is not None and phq9_due_before_next_session(course, tz=patient.clinic.tz)
+
+
+@dataclass
+class Progress:
+    course: TreatmentCourse | None
+    # The patient's own questionnaires of that course, oldest first: a corrected one counts
+    # once, as its correction.
+    measures: list[Measure]
+
+    def of(self, instrument: str) -> list[Measure]:
+        return [m for m in self.measures if m.instrument == instrument]
+
+
+def portal_progress(patient: Patient) -> Progress:
+    """The PHQ-9 and GAD-7 the patient filled in through the portal during their latest
+    course, in two queries whatever their number. Scores a therapist entered are not the
+    portal's to show (see this module's docstring)."""
+    course = (
+        TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        .only("id", "clinic_id", "patient_id", "start_date", "status", "ended_at")
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    if course is None:
+        return Progress(course=None, measures=[])
+    measures = list(
+        Measure.objects.filter(
+            clinic_id=patient.clinic_id,
+            course_id=course.pk,
+            entered_by_kind=EnteredBy.PATIENT,
+            instrument__in=("phq9", "gad7"),
+            superseded_at__isnull=True,
+        )
+        .only("id", "instrument", "total", "severity", "taken_at")
+        .order_by("taken_at", "id")
+    )
+    return Progress(course=course, measures=measures)
+
+
 def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
     """The latest course's plan, once that course is in termination or completed."""
     course = (
@@ -211,6 +255,8 @@ __all__ = [
     "portal_links_for_patient",
     "portal_past_assignments",
     "portal_home",
+    "portal_phq9_due",
+    "portal_progress",
     "portal_relapse_plan",
     "portal_upcoming_sessions",
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
         views.questionnaire_thanks,
         name="questionnaire_thanks",
     ),
+    path("progress/", views.progress, name="progress"),
     path("plan/", views.plan, name="plan"),
     path("leave/", views.leave, name="leave"),
     # "Lost your link?": public, no token, no staff login.

@@ -24,6 +24,7 @@ from sessions.risk import risk_alerted
 from sessions.scoring import INSTRUMENTS
 
 from . import selectors, services
+from .charts import band_words, instrument_name, progress_chart_svg
 from .decorators import (
     PORTAL_LINK_SESSION_KEY,
     PORTAL_SESSION_SECONDS,
@@ -32,7 +33,7 @@ from .decorators import (
     portal_page,
     portal_response,
 )
-from .forms import HomeworkForm, LostLinkForm, QuestionnaireForm
+from .forms import HomeworkForm, LostLinkForm, QuestionnaireForm, answers_slot
 from .ics import session_ics
 from .lost_link import (
     answer_after,
@@ -143,6 +144,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "next_session": selectors.portal_upcoming_sessions(patient).first(),
             "homework_count": selectors.portal_current_assignments(patient).count(),
             "summary": selectors.portal_home(patient),
+            "phq9_due": selectors.portal_phq9_due(patient, selectors.portal_active_course(patient)),
         },
     )
 
@@ -264,7 +266,13 @@ def questionnaire(request: HttpRequest, instrument: str) -> HttpResponse:
     return render(
         request,
         "portal/questionnaire.html",
-        {"clinic": patient.clinic, "form": form, "spec": form.spec, "course": course},
+        {
+            "clinic": patient.clinic,
+            "form": form,
+            "spec": form.spec,
+            "course": course,
+            "due": instrument == "phq9" and selectors.portal_phq9_due(patient, course),
+        },
     )
 
 
@@ -281,6 +289,40 @@ def questionnaire_thanks(request: HttpRequest, measure_id: int) -> HttpResponse:
             "measure": measure,
             "crisis": measure.risk_flag,
             "alerted": risk_alerted(measure) if measure.risk_flag else {},
+            # The answers this tab kept while they were typed are sent: forget them.
+            "answers_slot": answers_slot(
+                measure_form_binding(
+                    measure.instrument, patient_id=patient.pk, clinic_id=patient.clinic_id
+                )
+            ),
+        },
+    )
+
+
+@portal_page
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    patient = request.patient
+    progress = selectors.portal_progress(patient)
+    instruments = [
+        {
+            "code": code,
+            "name": instrument_name(code),
+            "rows": [(m, band_words(m.severity)) for m in progress.of(code)],
+            "bands": [(low, high, band_words(label)) for low, high, label in spec.bands],
+        }
+        for code, spec in INSTRUMENTS.items()
+    ]
+    return render(
+        request,
+        "portal/progress.html",
+        {
+            "clinic": patient.clinic,
+            "progress": progress,
+            "instruments": instruments,
+            "chart": progress_chart_svg(progress.measures, tz=patient.clinic.tz)
+            if progress.measures
+            else None,
         },
     )
 

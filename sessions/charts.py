@@ -42,6 +42,40 @@ DRAWN_FROM = datetime.combine(HISTORY_FIRST, datetime.min.time(), tzinfo=UTC)
 DRAWN_UNTIL = datetime.combine(HISTORY_LAST, datetime.max.time(), tzinfo=UTC)
 
 
+# The two series, told apart by line pattern and marker shape as well as colour:
+# (instrument, label, colour, stroke-dasharray, marker shape).
+SERIES = (
+    ("phq9", "PHQ-9", "#1f4e9c", "", "circle"),
+    ("gad7", "GAD-7", "#9c4a00", "6 4", "square"),
+)
+
+
+def series_marker(shape: str, cx: float, cy: float, colour: str, tip: str) -> SafeString:
+    """One point of a series: a filled circle, or an open square, with its text as a
+    tooltip (``tip`` is escaped)."""
+    if shape == "circle":
+        return format_html(
+            '<circle cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff"><title>{}</title></circle>',
+            cx,
+            cy,
+            colour,
+            tip,
+        )
+    return format_html(
+        '<rect x="{}" y="{}" width="8" height="8" fill="#fff" stroke="{}" '
+        'stroke-width="2"><title>{}</title></rect>',
+        round(cx - 4, 1),
+        round(cy - 4, 1),
+        colour,
+        tip,
+    )
+
+
+def drawn(moment: datetime) -> bool:
+    """Whether a chart draws ``moment`` (within the years a date may be typed in)."""
+    return _drawn(moment)
+
+
 def _drawn(moment: datetime) -> bool:
     return DRAWN_FROM <= moment <= DRAWN_UNTIL
 
@@ -182,11 +216,7 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
         )
 
     # The two series.
-    series = (
-        ("phq9", "PHQ-9", "#1f4e9c", "", "circle"),
-        ("gad7", "GAD-7", "#9c4a00", "6 4", "square"),
-    )
-    for code, label, colour, dash, shape in series:
+    for code, label, colour, dash, shape in SERIES:
         points = [m for m in data.measures if m.instrument == code and _drawn(m.taken_at)]
         if not points:
             continue
@@ -211,25 +241,7 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
                 timezone.localtime(measure.taken_at, tz).strftime("%d %b %Y"),
                 f", session {ordinal}" if ordinal else "",
             )
-            if shape == "circle":
-                marker = format_html(
-                    '<circle cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff"><title>{}</title>'
-                    "</circle>",
-                    cx,
-                    cy,
-                    colour,
-                    tip,
-                )
-            else:
-                marker = format_html(
-                    '<rect x="{}" y="{}" width="8" height="8" fill="#fff" stroke="{}" '
-                    'stroke-width="2"><title>{}</title></rect>',
-                    round(cx - 4, 1),
-                    round(cy - 4, 1),
-                    colour,
-                    tip,
-                )
-            parts.append(marker)
+            parts.append(series_marker(shape, cx, cy, colour, tip))
         last = points[-1]
         parts.append(
             format_html(

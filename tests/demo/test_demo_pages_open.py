@@ -76,3 +76,10 @@ def test_it_opens_the_portal_of_the_demo_patient_with_homework_and_a_plan(demo):
     to_do = course.assignments.get(status="assigned")
     assert escape(to_do.title) in homework.content.decode()
     assert escape(course.relapse_plan.warning_signs) in plan.content.decode()
+
+    # Her last three questionnaires she filled in herself: "My progress" draws them, and the
+    # one before her last session is due (the last is more than 14 days old by then).
+    progress = portal.get(reverse("portal:progress")).content.decode()
+    assert "Mood (PHQ-9): 3 scores, first 9, latest 7." in progress
+    assert "Anxiety (GAD-7): 3 scores, first 6, latest 5." in progress
+    assert "Due before your next session" in portal.get(reverse("portal:home")).content.decode()

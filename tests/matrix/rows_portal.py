@@ -49,6 +49,7 @@ ROWS = {
     "portal:questionnaire_thanks": [
         Row(kwargs=lambda w: {"measure_id": w.measure.pk}, audience="portal")
     ],
+    "portal:progress": [Row(audience="portal")],
     "portal:plan": [Row(audience="portal")],
     "portal:leave": [Row(method="post", audience="portal")],
     # "Lost your link?": public (no token, no staff login); the POST answers the same page

@@ -138,7 +138,7 @@ def test_it_keeps_a_copied_form_key_from_reaching_another_patients_record(
     # Refused, saying so, with the answers still on the form and a fresh key of their own.
     assert response.status_code == 200
     assert "Your answers were not sent" in response.content.decode()
-    assert 'name="item_1" value="1" class="form-check-input" id="id_item_1_1" required checked' in (
+    assert 'name="item_1" value="1" class="answer-input" id="id_item_1_1" required checked' in (
         response.content.decode()
     )
     assert not Measure.objects.filter(course=other_course).exists()
