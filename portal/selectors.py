@@ -3,8 +3,11 @@ filters by clinic first. (What patients did in the portal, as their therapist se
 read by ``sessions.portal_activity``.)
 
 The portal reads only what a patient may see: their scheduled sessions (time, length, how),
-their homework, their own self-reports and the relapse-prevention plan. Notes, the
-formulation and staff-entered scores are never selected here.
+their homework, their own questionnaires' scores and the relapse-prevention plan. Notes, the
+formulation (until shared) and what staff wrote about a score (its risk response) are never
+selected here. A score the therapist typed from the patient's own answers in a session is the
+patient's too: IPT shares the score as part of treatment, so "My progress" shows it; only the
+portal's own thank-you page is limited to what the patient sent through the portal.
 """
 
 from dataclasses import dataclass
@@ -152,9 +155,9 @@ class Progress:
 
 
 def portal_progress(patient: Patient) -> Progress:
-    """The PHQ-9 and GAD-7 the patient filled in through the portal during their latest
-    course, in two queries whatever their number. Scores a therapist entered are not the
-    portal's to show (see this module's docstring)."""
+    """The patient's PHQ-9 and GAD-7 scores of their latest course, filled in through the
+    portal or in a session, in two queries whatever their number; a corrected questionnaire
+    counts once, as its correction. Only the totals and bands: no answers, no risk fields."""
     course = (
         TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
         .only("id", "clinic_id", "patient_id", "start_date", "status", "ended_at")
@@ -167,7 +170,6 @@ def portal_progress(patient: Patient) -> Progress:
         Measure.objects.filter(
             clinic_id=patient.clinic_id,
             course_id=course.pk,
-            entered_by_kind=EnteredBy.PATIENT,
             instrument__in=("phq9", "gad7"),
             superseded_at__isnull=True,
         )

@@ -10,6 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from sessions.measures import measure_form_binding, measure_record
 from sessions.models import EnteredBy
@@ -98,15 +99,30 @@ def test_it_shows_only_this_patients_own_questionnaires(portal_client, course, t
     other = CourseFactory(patient__primary_therapist=therapist)
     _self_report(other, "phq9", [2] * 9, days_ago=4)  # 18: someone else's
     _self_report(other, "gad7", [2] * 7, days_ago=4)  # 14
-    # A score the therapist typed in a session is not the portal's to show (see
-    # portal/selectors.py); the patient's own are.
-    measure_record(course=course, instrument="phq9", answers=[2] * 9, entered_by=therapist)
     body = _page(portal_client)
     assert _rows(body, "phq9") == [["4 December 2026", "9", "Some symptoms"]]
     assert 'id="progress-gad7"' not in body
     svg = re.search(r"<svg.*?</svg>", body, re.S).group(0)
     assert "Mood (PHQ-9): 1 score, 9. Anxiety (GAD-7): none yet." in svg
     assert svg.count("<circle") == 1 + 1 and svg.count("<rect") == 1
+
+
+def test_it_shows_the_scores_taken_in_sessions_too_without_what_staff_wrote(
+    portal_client, course, therapist
+):
+    # IPT shares the score with the patient: one typed by the therapist from the patient's
+    # answers in a session is theirs as well; the flag's response stays with the staff.
+    _self_report(course, "phq9", [1] * 9, days_ago=5)  # 9
+    measure_record(
+        course=course,
+        instrument="phq9",
+        answers=[2] * 8 + [1],
+        entered_by=therapist,
+        taken_at=timezone.now() - timedelta(days=2),
+    )
+    body = _page(portal_client)
+    assert [row[1] for row in _rows(body, "phq9")] == ["9", "17"]
+    assert "risk" not in body.lower()
 
 
 def test_it_says_so_when_there_is_nothing_yet(portal_client, course):
