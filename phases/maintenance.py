@@ -428,7 +428,12 @@ def maintenance_exit_checklist(course: TreatmentCourse) -> list[tuple[str, bool]
             "held)",
             held >= planned - ENDING_SESSIONS,
         ),
-        ("This month's PHQ-9 check-in is answered", checkin is None or checkin.answered),
+        (
+            "This month's PHQ-9 check-in is answered"
+            if checkin is not None
+            else "No PHQ-9 check-in asked for yet (the first comes a month after the start)",
+            checkin is None or checkin.answered,
+        ),
     ]
 
 

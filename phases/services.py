@@ -993,6 +993,7 @@ class ReviewState:
     NOT_DUE = "not_due"
     DUE = "due"
     OVERDUE = "overdue"
+    MISSED = "missed"  # the course reached termination without one: no longer asked for
     DONE = "done"
 
 
@@ -1005,6 +1006,10 @@ def mid_course_review_state(course: TreatmentCourse, *, reviewed: bool) -> str:
     if course.status != CourseStatus.ACTIVE or course.is_maintenance:
         # Maintenance IPT reviews itself month by month (phases.maintenance), not halfway.
         return ReviewState.NOT_DUE
+    if course.phase == Phase.TERMINATION:
+        # The ending has begun: the review's questions (keep or change the focus, plan the
+        # sessions left) are the ending's now. Said on the course page, flagged nowhere.
+        return ReviewState.MISSED
     held, halfway = course.sessions_attended, halfway_session(course)
     if held > halfway:
         return ReviewState.OVERDUE

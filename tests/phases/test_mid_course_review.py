@@ -46,6 +46,17 @@ def test_it_is_due_at_the_halfway_session_and_overdue_after_it(held, state):
     assert mid_course_review_state(course, reviewed=True) == "done"
 
 
+def test_once_the_course_is_in_termination_it_is_no_longer_asked_for(therapist, therapist_client):
+    course = _course(therapist, held=14, planned=16)
+    assert mid_course_review_state(course, reviewed=False) == "overdue"
+    TreatmentCourse.objects.filter(pk=course.pk).update(phase="termination")
+    course.refresh_from_db()
+    assert mid_course_review_state(course, reviewed=False) == "missed"
+    assert "Mid-course review overdue" not in " ".join(f for _, f in _flags(therapist, course))
+    page = therapist_client.get(reverse("phases:course", args=[course.pk])).content.decode()
+    assert "Not held: the course moved to termination without it" in page
+
+
 def test_it_keeps_the_scores_and_goals_as_they_stood(therapist):
     course = _course(
         therapist, held=8, baseline_phq9=17, latest_phq9=12, baseline_gad7=12, latest_gad7=9
