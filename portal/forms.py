@@ -1,8 +1,11 @@
 """Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from ipt_clinic.submissions.forms import FormKeyMixin
+from phases.formulation_sharing import COMMENT_MAX
+from phases.models import FormulationAnswerKind
 from sessions.models import AssignmentStatus
 from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
 
@@ -57,3 +60,29 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
 
 class LinkCreateForm(forms.Form):
     send = forms.BooleanField(required=False, label="Also send it to the patient")
+
+
+class FormulationAnswerForm(FormKeyMixin, forms.Form):
+    """The patient's answer to the formulation shared with them, with its one-time key
+    (``form_binding``: ``phases.formulation_sharing.ANSWER_FORM`` bound to the wording)."""
+
+    answer = forms.ChoiceField(
+        label=gettext_lazy("Does this fit how things are for you?"),
+        choices=[
+            (FormulationAnswerKind.AGREE, gettext_lazy("I agree")),
+            (FormulationAnswerKind.TALK, gettext_lazy("I'd like to talk about this")),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": gettext_lazy("Please choose one of the two answers.")},
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Anything you would like to add (optional)"),
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        error_messages={
+            "max_length": gettext_lazy(
+                "Please keep this to %(limit_value)d characters (it has %(show_value)d)."
+            )
+        },
+    )

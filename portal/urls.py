@@ -27,6 +27,8 @@ urlpatterns = [
         name="questionnaire_thanks",
     ),
     path("plan/", views.plan, name="plan"),
+    path("agreed/", views.agreed, name="agreed"),
+    path("about-ipt/", views.about_ipt, name="about_ipt"),
     path("leave/", views.leave, name="leave"),
     # Last: the personal link itself.
     path("<str:token>/", views.exchange, name="exchange"),

@@ -50,5 +50,10 @@ ROWS = {
         Row(kwargs=lambda w: {"measure_id": w.measure.pk}, audience="portal")
     ],
     "portal:plan": [Row(audience="portal")],
+    "portal:agreed": [
+        Row(audience="portal"),
+        Row(method="post", data=lambda w: {"answer": "agree"}, audience="portal"),
+    ],
+    "portal:about_ipt": [Row(audience="portal")],
     "portal:leave": [Row(method="post", audience="portal")],
 }
