@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import save_versioned
@@ -39,7 +40,8 @@ COMMENT_MAX = 2000
 # The patient's answer form carries one-time keys bound to the wording shared: a page
 # opened before the wording changed cannot answer the new one.
 ANSWER_FORM = FormPurpose("phases.formulation_answer")
-NOT_SHARED = "This is no longer shared with you, so your answer was not saved."
+# Messages the patient reads (the portal is translated).
+NOT_SHARED = gettext_lazy("This is no longer shared with you, so your answer was not saved.")
 
 
 def _lock_course(course: TreatmentCourse) -> TreatmentCourse:
@@ -202,9 +204,11 @@ def formulation_answer_record(
     shared is refused (``ValidationError``, nothing saved)."""
     comment = (comment or "").strip()
     if answer not in FormulationAnswerKind.values:
-        raise ValidationError("Choose one of the two answers.")
+        raise ValidationError(gettext("Please choose one of the two answers."))
     if len(comment) > COMMENT_MAX:
-        raise ValidationError(f"Please keep your comment to {COMMENT_MAX} characters.")
+        raise ValidationError(
+            gettext("Please keep your comment to %(limit)d characters.") % {"limit": COMMENT_MAX}
+        )
     claim = submission_claim(
         binding=ANSWER_FORM.bind(share),
         key=form_key,

@@ -76,3 +76,25 @@ def test_it_opens_the_portal_of_the_demo_patient_with_homework_and_a_plan(demo):
     to_do = course.assignments.get(status="assigned")
     assert escape(to_do.title) in homework.content.decode()
     assert escape(course.relapse_plan.warning_signs) in plan.content.decode()
+
+
+def test_the_demo_patient_reads_what_she_agreed_and_about_ipt(demo):
+    output = StringIO()
+    call_command("seed_demo", stdout=output)
+    url = next(line for line in output.getvalue().splitlines() if line.startswith("Portal link"))
+    path = "/" + url.split(": ", 1)[1].split("://", 1)[1].split("/", 1)[1]
+    portal = Client()
+    assert open_portal(portal, path).status_code == 302
+
+    agreed = portal.get(reverse("portal:agreed"))
+    about = portal.get(reverse("portal:about_ipt"))
+    assert agreed.status_code == about.status_code == 200
+    course = Patient.objects.get(record_number="NG-0001").courses.get()
+    body = agreed.content.decode()
+    shared = course.formulation_shares.get(withdrawn_at__isnull=True)
+    assert escape(shared.text.split("\n")[0]) in body
+    assert "You said you agree on" in body
+    assert "Grieving for Frank" in body
+    assert f"Session {course.sessions_attended} of {course.planned_sessions}" in body
+    assert escape(course.formulation) not in body
+    assert "The end: keeping what you have gained" in about.content.decode()
