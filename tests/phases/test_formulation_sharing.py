@@ -261,3 +261,14 @@ def test_an_answer_given_days_ago_keeps_its_day(course, therapist, therapist_cli
         _answer(share)
     page = therapist_client.get(reverse("phases:course", args=[course.pk])).content.decode()
     assert "6 Dec 2026" in page
+
+
+def test_the_course_page_says_the_patient_agreed_in_the_portal(course, therapist, therapist_client):
+    course.formulation = "Role transition after retirement."
+    course.save()
+    url = reverse("phases:course", args=[course.pk])
+    assert "Not yet agreed with the patient" in therapist_client.get(url).content.decode()
+    _answer(_share(course, therapist), "agree")
+    page = therapist_client.get(url).content.decode()
+    assert "Not yet agreed with the patient" not in page
+    assert "Jamie agreed to the wording shared in the portal" in page
