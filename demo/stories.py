@@ -2,12 +2,14 @@
 one IPT course per problem area, each at a different phase.
 
 - NG-0001 Margaret Doyle, **grief**: widowed fourteen months before the course, mourning
-  stuck; now in **termination**, her relapse-prevention plan written. Her portal link is the
-  one the demo prints; her last three PHQ-9s and GAD-7s she filled in there.
+  stuck; now in **termination**, her relapse-prevention plan written; her formulation shared
+  with her in her own words and agreed in the portal. Her portal link is the one the demo
+  prints; her last three PHQ-9s and GAD-7s she filled in there.
 - NG-0002 Rachel Kemp, **role dispute** with her husband Marcus, from impasse to
   renegotiation; **problem-solving** phase; she filled in a PHQ-9 in the portal just now
   with item 9 positive: the open risk flag on the dashboard.
-- NG-0003 Priya Shah, **role transition** to first-time mother; **social assessment**.
+- NG-0003 Priya Shah, **role transition** to first-time mother; **social assessment**, the
+  formulation not yet written nor shared.
 - NG-0004 Jamie Lowe, **interpersonal deficits**, isolated since leaving university;
   **initial** assessment.
 
@@ -43,6 +45,7 @@ from patients.services import (
     relationship_create,
     relationship_update,
 )
+from phases.formulation_sharing import formulation_answer_record, formulation_share
 from phases.models import Goal, ProblemArea, TreatmentCourse
 from phases.services import (
     course_advance,
@@ -197,6 +200,10 @@ class Teller:
             course=self.course, by=self.therapist, expected_version=None, **fields
         )
 
+    def share_formulation(self, text: str) -> None:
+        """The therapist shares the formulation in the patient's words in the portal."""
+        formulation_share(course=self.course, by=self.therapist, text=text, expected_version=None)
+
     def advance(self) -> None:
         course_advance(course=self.course, by=self.therapist, expected_phase=self.course.phase)
         self.course.refresh_from_db()
@@ -336,6 +343,17 @@ class Teller:
             status="done" if done else "not_done",
             reflection=reflection,
             link=self.link,
+        )
+        portal_link_touch(self.link)
+
+    def formulation_answered(self, moment: datetime, answer: str, comment: str = "") -> None:
+        """The patient answers the formulation shared with them ("agree" or "talk")."""
+        self.at(moment)
+        formulation_answer_record(
+            share=self.course.formulation_shares.get(withdrawn_at__isnull=True),
+            patient_id=self.patient.pk,
+            answer=answer,
+            comment=comment,
         )
         portal_link_touch(self.link)
 
@@ -566,6 +584,15 @@ def margaret(t: Teller) -> None:
             ),
             formulation_agreed_on=s[4].date(),
         )
+        t.share_formulation(
+            "Your low mood began in the months after Frank died. Losing him has been so "
+            "painful that you have kept away from everything that reminds you of him: his "
+            "workshop, the choir, talking about his last year. It is hard to say, but you "
+            "are also angry that he kept his illness from you, and that is a normal part of "
+            "grieving too.\n\n"
+            "Together we will talk about Frank and your life with him, the good times and "
+            "the hard ones, and help you get back in touch with Claire, Jean and the choir."
+        )
         t.focus = areas["grief"]
 
     v4 = t.visit(
@@ -595,6 +622,11 @@ def margaret(t: Teller) -> None:
         next_start=s[5],
     )
     grief = areas["grief"]
+    t.formulation_answered(
+        t.when(s[4].date(), 19),
+        "agree",
+        "Yes. It was a relief to read it written down.",
+    )
     t.homework_closed(
         t.when(s[5].date() - timedelta(days=2), 20),
         v4.homework,

@@ -108,6 +108,27 @@ class FormulationForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
         labels = {"formulation_agreed_on": "Date the patient agreed to it"}
 
 
+class PatientFormulationForm(VersionedForm, forms.ModelForm):
+    """The formulation in the patient's words (prefilled from the clinical one while there is
+    no wording yet); the page's two buttons save it as a draft or share it."""
+
+    class Meta:
+        model = TreatmentCourse
+        fields = ["patient_formulation"]
+        widgets = {"patient_formulation": forms.Textarea(attrs={"rows": 10})}
+        labels = {"patient_formulation": "In the patient's words"}
+        help_texts = {
+            "patient_formulation": "Plain words the patient will recognise: how their low mood "
+            "is linked to what is happening with the people in their life, and what you will "
+            "work on together. Nothing is shown to the patient until you share it."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.instance.patient_formulation:
+            self.initial["patient_formulation"] = self.instance.formulation
+
+
 class ProblemAreaForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     """A problem area with the manual's fields for each kind: who died is a person of the
     inventory marked as died, the other party of a dispute a living one. ``other_areas``:

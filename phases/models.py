@@ -114,6 +114,9 @@ class TreatmentCourse(models.Model):
     sick_role_note = models.TextField("sick role", blank=True)
     formulation = models.TextField("interpersonal formulation", blank=True)
     formulation_agreed_on = models.DateField(null=True, blank=True)
+    # The formulation as the patient reads it (plain words, a draft until it is shared:
+    # ``FormulationShare`` keeps each wording shared).
+    patient_formulation = models.TextField("the formulation in the patient's words", blank=True)
     # Figures kept by the sessions layer when measures are entered, so the phase rules
     # and the caseload pages read them without reaching up into that layer.
     baseline_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -463,3 +466,63 @@ class MaintenanceBooster(models.Model):
 
     def __str__(self) -> str:
         return f"Booster: {self.warning_sign or 'no warning sign named'}"
+
+
+class FormulationShare(models.Model):
+    """The formulation in the patient's words, as shared with them in the portal: what they
+    read, who shared it and when, and when it stopped being shared (withdrawn, or replaced by
+    a new wording). At most one is shared at a time; rows are kept, never changed back."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="formulation_shares"
+    )
+    text = models.TextField("the formulation in the patient's words")
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shared_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_shared_formulation_per_course",
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "course", "shared_at"])]
+
+    def __str__(self) -> str:
+        return f"Formulation shared on {self.shared_at:%Y-%m-%d}"
+
+
+class FormulationAnswerKind(models.TextChoices):
+    AGREE = "agree", "I agree"
+    TALK = "talk", "I'd like to talk about this"
+
+
+class FormulationAnswer(models.Model):
+    """The patient's answer, in the portal, to one shared wording of their formulation. A
+    new wording asks again; earlier answers are kept."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="formulation_answers"
+    )
+    share = models.ForeignKey(FormulationShare, on_delete=models.PROTECT, related_name="answers")
+    answer = models.CharField(max_length=10, choices=FormulationAnswerKind.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["clinic", "course", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_answer_display()} ({self.at:%Y-%m-%d})"

@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q
 from patients.templatetags.course_words import held_words
 
 from .dispute_history import stage_history_svg
+from .formulation_sharing import shared_formulation
 from .maintenance import maintenance_page
 from .models import (
     CourseStatus,
@@ -116,6 +117,7 @@ def course_page(course: TreatmentCourse) -> dict:
         else [],
         "transitions": transitions,
         "relapse_plan": plan,
+        "shared_formulation": shared_formulation(course),
         "checklist": checklist,
         "unmet": [label for label, met in checklist if not met],
         "next_phase": next_phase(course.phase) if course.status == "active" else None,

@@ -9,6 +9,16 @@ urlpatterns = [
     path("<int:course_id>/", views.course_detail, name="course"),
     path("<int:course_id>/contract/", views.course_edit, name="course_edit"),
     path("<int:course_id>/formulation/", views.course_formulation, name="formulation"),
+    path(
+        "<int:course_id>/formulation/for-patient/",
+        views.formulation_for_patient,
+        name="formulation_for_patient",
+    ),
+    path(
+        "<int:course_id>/formulation/for-patient/withdraw/",
+        views.formulation_withdraw,
+        name="formulation_withdraw",
+    ),
     path("<int:course_id>/advance/", views.course_advance, name="advance"),
     path("<int:course_id>/move-back/", views.course_move_back, name="move_back"),
     path("<int:course_id>/drop-out/", views.course_drop_out, name="drop_out"),

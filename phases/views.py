@@ -14,7 +14,7 @@ from patients.access import get_patient_for_user
 from patients.forms import add_service_errors
 from patients.services import record_view
 
-from . import panels, selectors, services
+from . import formulation_sharing, panels, selectors, services
 from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
 from .dispute_history import stage_history_svg
 from .forms import (
@@ -27,6 +27,7 @@ from .forms import (
     GoalForm,
     MidCourseReviewForm,
     MoveBackForm,
+    PatientFormulationForm,
     ProblemAreaForm,
     RelapsePlanForm,
 )
@@ -177,6 +178,68 @@ def course_formulation(request: HttpRequest, course_id: int) -> HttpResponse:
         },
         status=409 if form.conflict else 200,
     )
+
+
+@login_required
+def formulation_for_patient(request: HttpRequest, course_id: int) -> HttpResponse:
+    """The formulation in the patient's words: saved as a draft, or shared in the portal."""
+    course = get_course_for_user(request.user, course_id)
+    form = PatientFormulationForm(request.POST or None, instance=course)
+    share = request.POST.get("action") == "share"
+    if request.method == "POST" and form.is_valid():
+        save = (
+            formulation_sharing.formulation_share
+            if share
+            else (formulation_sharing.patient_formulation_save)
+        )
+        try:
+            save(
+                course=course,
+                by=request.user,
+                text=form.cleaned_data["patient_formulation"],
+                expected_version=form.expected_version,
+                request=request,
+            )
+        except StaleEditError as exc:
+            form.show_conflict(exc.current)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if share:
+                messages.success(
+                    request,
+                    f"Shared with {course.patient.first_name}: they can read it in their "
+                    "portal under “What we agreed” and tell you whether they agree.",
+                )
+            else:
+                messages.success(request, "Saved. What the patient sees has not changed.")
+            return redirect("phases:course", course_id=course.pk)
+    if request.method == "GET":
+        _audit_view(request, course, "Formulation in the patient's words opened for editing")
+    return render(
+        request,
+        "phases/formulation_for_patient.html",
+        {
+            "form": form,
+            "course": course,
+            "patient": course.patient,
+            "shared": formulation_sharing.shared_formulation(course),
+        },
+        status=409 if form.conflict else 200,
+    )
+
+
+@login_required
+@require_POST
+def formulation_withdraw(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_course_for_user(request.user, course_id)
+    if formulation_sharing.formulation_withdraw(course=course, by=request.user, request=request):
+        messages.success(
+            request, f"No longer shared: {course.patient.first_name}'s portal does not show it."
+        )
+    else:
+        messages.info(request, "The formulation was not shared.")
+    return redirect("phases:course", course_id=course.pk)
 
 
 @login_required

@@ -5,6 +5,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy
 
 from ipt_clinic.submissions.forms import FormKeyMixin
+from phases.formulation_sharing import COMMENT_MAX
+from phases.models import FormulationAnswerKind
 from sessions.models import AssignmentStatus
 from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
 
@@ -98,3 +100,29 @@ class LostLinkForm(forms.Form):
     def clean_contact(self):
         # The normalised contact; the typed text stays in the form for the page.
         return contact_parse(self.cleaned_data["contact"])
+
+
+class FormulationAnswerForm(FormKeyMixin, forms.Form):
+    """The patient's answer to the formulation shared with them, with its one-time key
+    (``form_binding``: ``phases.formulation_sharing.ANSWER_FORM`` bound to the wording)."""
+
+    answer = forms.ChoiceField(
+        label=gettext_lazy("Does this fit how things are for you?"),
+        choices=[
+            (FormulationAnswerKind.AGREE, gettext_lazy("I agree")),
+            (FormulationAnswerKind.TALK, gettext_lazy("I'd like to talk about this")),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": gettext_lazy("Please choose one of the two answers.")},
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Anything you would like to add (optional)"),
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        error_messages={
+            "max_length": gettext_lazy(
+                "Please keep this to %(limit_value)d characters (it has %(show_value)d)."
+            )
+        },
+    )

@@ -3,14 +3,17 @@ filters by clinic first. (What patients did in the portal, as their therapist se
 read by ``sessions.portal_activity``.)
 
 The portal reads only what a patient may see: their scheduled sessions (time, length, how),
-their homework, their own questionnaires' scores and the relapse-prevention plan. Notes, the
-formulation (until shared) and what staff wrote about a score (its risk response) are never
-selected here. A score the therapist typed from the patient's own answers in a session is the
-patient's too: IPT shares the score as part of treatment, so "My progress" shows it; only the
-portal's own thank-you page is limited to what the patient sent through the portal.
+their homework, their own questionnaires' scores, the relapse-prevention plan, and what was
+agreed: the formulation in their words once the therapist shares it, their problem areas and
+goals. Notes, the clinical formulation and what staff wrote about a score (its risk response)
+are never selected here. A score the therapist typed from the patient's own answers in a
+session is the patient's too: IPT shares the score as part of treatment, so "My progress"
+shows it; only the portal's own thank-you page is limited to what the patient sent through
+the portal.
 """
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -19,8 +22,18 @@ from django.utils import timezone
 
 from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_expiry
+from phases.formulation_sharing import awaiting_answer, shared_formulation, shares_formulation
 from phases.maintenance import checkin_now
-from phases.models import CourseStatus, Phase, RelapsePreventionPlan, TreatmentCourse
+from phases.models import (
+    CourseStatus,
+    FormulationAnswer,
+    FormulationShare,
+    Goal,
+    Phase,
+    ProblemArea,
+    RelapsePreventionPlan,
+    TreatmentCourse,
+)
 from sessions.measure_schedule import phq9_due_before_next_session
 from sessions.models import (
     Assignment,
@@ -106,6 +119,9 @@ class PortalHome:
     has_active_course: bool  # the questionnaires are offered while a course runs
     has_plan: bool  # as ``portal_relapse_plan`` would find one
     checkin_due: bool = False  # a maintenance course's monthly PHQ-9 is asked for
+    has_course: bool = False  # "What we agreed" has something to show
+    formulation_shared: bool = False  # the latest course shares its formulation
+    formulation_awaiting: bool = False  # ... and the patient has not answered that wording
 
 
 def portal_home(patient: Patient) -> PortalHome:
@@ -118,7 +134,9 @@ def portal_home(patient: Patient) -> PortalHome:
                 RelapsePreventionPlan.objects.filter(
                     clinic_id=patient.clinic_id, course=OuterRef("pk")
                 )
-            )
+            ),
+            formulation_shared=shares_formulation(),
+            formulation_awaiting=awaiting_answer(),
         )
         .only("id", "status", "phase", "start_date", "course_type", "latest_phq9_at")
         .order_by("-start_date", "-id")
@@ -129,6 +147,11 @@ def portal_home(patient: Patient) -> PortalHome:
     return PortalHome(
         has_active_course=any(c.status == CourseStatus.ACTIVE for c in courses),
         has_plan=_plan_is_shown(latest) and latest.has_plan,
+        has_course=latest is not None,
+        formulation_shared=latest is not None and latest.formulation_shared,
+        formulation_awaiting=latest is not None
+        and latest.status == CourseStatus.ACTIVE
+        and latest.formulation_awaiting,
         checkin_due=any(
             checkin.due
             for checkin in (checkin_now(c, today=today, tz=tz) for c in courses)
@@ -202,6 +225,72 @@ def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
     )
 
 
+def portal_latest_course(patient: Patient) -> TreatmentCourse | None:
+    """The patient's latest course: what "What we agreed" and "About IPT" are about."""
+    return (
+        TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        .order_by("-start_date", "-id")
+        .first()
+    )
+
+
+@dataclass
+class PortalAgreement:
+    """What the patient and their therapist agreed, as the patient may read it."""
+
+    course: TreatmentCourse | None
+    share: FormulationShare | None = None  # the formulation in their words, when shared
+    answer: FormulationAnswer | None = None  # their answer to that wording
+    problem_areas: list[ProblemArea] = field(default_factory=list)  # each with live_goals
+    next_session: TherapySession | None = None
+
+    @property
+    def can_answer(self) -> bool:
+        return self.share is not None and self.course.status == CourseStatus.ACTIVE
+
+
+def portal_agreement(patient: Patient) -> PortalAgreement:
+    """The latest course's shared formulation (nothing while it is not shared), its problem
+    areas with their goals and each goal's latest progress, and the next appointment. A fixed
+    number of queries. The problem areas' clinical fields are not read; the people they name
+    (who died, the other party) are the patient's own inventory."""
+    course = portal_latest_course(patient)
+    if course is None:
+        return PortalAgreement(course=None)
+    shared = shared_formulation(course)
+    goals = defaultdict(list)
+    for goal in Goal.objects.filter(
+        clinic_id=patient.clinic_id, course=course, removed_at__isnull=True
+    ).only("id", "problem_area_id", "text", "status", "progress", "last_reviewed_at"):
+        goals[goal.problem_area_id].append(goal)
+    areas = list(
+        ProblemArea.objects.filter(
+            clinic_id=patient.clinic_id, course=course, removed_at__isnull=True
+        )
+        .select_related("deceased", "other_party")
+        .only(
+            "id",
+            "kind",
+            "is_primary",
+            "deceased",
+            "deceased__name",
+            "other_party",
+            "other_party__name",
+        )
+    )
+    for area in areas:
+        area.live_goals = goals.get(area.pk, [])
+    return PortalAgreement(
+        course=course,
+        share=shared.share,
+        answer=shared.answer,
+        problem_areas=areas,
+        next_session=portal_upcoming_sessions(patient).first()
+        if course.status == CourseStatus.ACTIVE
+        else None,
+    )
+
+
 def portal_get_self_report(patient: Patient, measure_id) -> Measure:
     """One of the patient's own questionnaires (never a staff-entered one)."""
     try:
@@ -248,7 +337,9 @@ def portal_links_for_patient(patient: Patient) -> list[LinkRow]:
 
 __all__ = [
     "LinkRow",
+    "PortalAgreement",
     "portal_active_course",
+    "portal_agreement",
     "portal_current_assignments",
     "portal_get_assignment",
     "portal_get_self_report",
@@ -257,6 +348,7 @@ __all__ = [
     "portal_links_for_patient",
     "portal_past_assignments",
     "portal_home",
+    "portal_latest_course",
     "portal_phq9_due",
     "portal_progress",
     "portal_relapse_plan",

@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("progress/", views.progress, name="progress"),
     path("plan/", views.plan, name="plan"),
+    path("agreed/", views.agreed, name="agreed"),
+    path("about-ipt/", views.about_ipt, name="about_ipt"),
     path("leave/", views.leave, name="leave"),
     # "Lost your link?": public, no token, no staff login.
     path("lost/", views.lost_link, name="lost_link"),

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
@@ -19,6 +20,8 @@ from patients.portal_links import (
     portal_link_touch,
     portal_link_verify,
 )
+from phases.formulation_sharing import ANSWER_FORM, formulation_answer_record
+from phases.models import CourseStatus
 from sessions.measures import measure_form_binding
 from sessions.risk import risk_alerted
 from sessions.scoring import INSTRUMENTS
@@ -33,7 +36,13 @@ from .decorators import (
     portal_page,
     portal_response,
 )
-from .forms import HomeworkForm, LostLinkForm, QuestionnaireForm, answers_slot
+from .forms import (
+    FormulationAnswerForm,
+    HomeworkForm,
+    LostLinkForm,
+    QuestionnaireForm,
+    answers_slot,
+)
 from .ics import session_ics
 from .lost_link import (
     answer_after,
@@ -335,6 +344,75 @@ def plan(request: HttpRequest) -> HttpResponse:
         request,
         "portal/plan.html",
         {"clinic": patient.clinic, "plan": selectors.portal_relapse_plan(patient)},
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def agreed(request: HttpRequest) -> HttpResponse:
+    """What we agreed: the formulation in the patient's words once shared (with their answer),
+    their problem areas and goals, how far the course has come and the next appointment."""
+    patient = request.patient
+    agreement = selectors.portal_agreement(patient)
+    form = None
+    if agreement.can_answer:
+        form = FormulationAnswerForm(
+            request.POST if request.method == "POST" else None,
+            form_binding=ANSWER_FORM.bind(agreement.share),
+        )
+    if request.method == "POST":
+        if form is None:
+            messages.info(request, gettext("This is no longer shared with you."))
+            return redirect("portal:agreed")
+        if form.is_valid():
+            try:
+                formulation_answer_record(
+                    share=agreement.share,
+                    patient_id=patient.pk,
+                    answer=form.cleaned_data["answer"],
+                    comment=form.cleaned_data["comment"],
+                    form_key=form.cleaned_data["form_key"],
+                    request=request,
+                )
+            except AlreadySaved:
+                messages.success(request, gettext("Thank you. Your answer was already sent."))
+                return redirect("portal:agreed")
+            except SubmissionRefused as error:
+                form.refuse(
+                    error,
+                    gettext(
+                        "Your answer was not sent: the text above may have changed since you "
+                        "opened this page. Please read it again; what you wrote is still below."
+                    ),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, gettext("Thank you. Your therapist will see your answer.")
+                )
+                return redirect("portal:agreed")
+    return render(
+        request,
+        "portal/agreed.html",
+        {"clinic": patient.clinic, "agreement": agreement, "form": form},
+    )
+
+
+@portal_page
+@require_GET
+def about_ipt(request: HttpRequest) -> HttpResponse:
+    """What IPT is, its four phases, and what the patient's current phase is for."""
+    patient = request.patient
+    course = selectors.portal_latest_course(patient)
+    return render(
+        request,
+        "portal/about_ipt.html",
+        {
+            "clinic": patient.clinic,
+            "phase": course.phase if course and course.status == CourseStatus.ACTIVE else "",
+            "course": course,
+        },
     )
 
 

@@ -1,5 +1,5 @@
 """What a therapist's patients did in the portal since the therapist last looked: homework
-they closed and questionnaires they filled in. Read for the therapist's home (caseload),
+they closed, questionnaires they filled in and their answers to a shared formulation. Read for the therapist's home (caseload),
 below both entry points so that neither imports the other."""
 
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
 from patients.models import Patient
+from phases.models import FormulationAnswer
 
 from .models import Assignment, AssignmentStatus, EnteredBy, Measure
 
@@ -20,10 +21,11 @@ ACTIVITY_DEFAULT_WINDOW = timedelta(days=14)
 @dataclass(frozen=True)
 class PortalActivity:
     at: datetime
-    kind: str  # "homework" or "self_report"
+    kind: str  # "homework", "self_report" or "formulation"
     patient: Patient
     assignment: Assignment | None = None
     measure: Measure | None = None
+    formulation_answer: FormulationAnswer | None = None
 
     @property
     def risk_flag(self) -> bool:
@@ -31,8 +33,9 @@ class PortalActivity:
 
 
 def portal_activity_since(therapist, since: datetime | None = None) -> list[PortalActivity]:
-    """Homework the therapist's patients closed and questionnaires they filled in through the
-    portal since the therapist last looked (``caseload_seen_at``), newest first."""
+    """Homework the therapist's patients closed, questionnaires they filled in and answers
+    they gave to a shared formulation through the portal since the therapist last looked
+    (``caseload_seen_at``), newest first. Three queries."""
     if therapist.clinic_id is None:
         return []
     since = since or therapist.caseload_seen_at or timezone.now() - ACTIVITY_DEFAULT_WINDOW
@@ -69,16 +72,34 @@ def portal_activity_since(therapist, since: datetime | None = None) -> list[Port
         .select_related("course__patient")
         .order_by("-completed_at")[:50]
     )
-    items = [
-        PortalActivity(at=m.created_at, kind="self_report", patient=m.course.patient, measure=m)
-        for m in measures
-    ] + [
-        PortalActivity(
-            at=a.completed_at or a.updated_at,
-            kind="homework",
-            patient=a.course.patient,
-            assignment=a,
+    answers = (
+        FormulationAnswer.objects.filter(
+            clinic_id=clinic_id,
+            course__patient__primary_therapist_id=therapist.pk,
+            at__gt=since,
         )
-        for a in assignments
-    ]
+        .select_related("course__patient")
+        .order_by("-at")[:50]
+    )
+    items = (
+        [
+            PortalActivity(at=m.created_at, kind="self_report", patient=m.course.patient, measure=m)
+            for m in measures
+        ]
+        + [
+            PortalActivity(
+                at=a.at, kind="formulation", patient=a.course.patient, formulation_answer=a
+            )
+            for a in answers
+        ]
+        + [
+            PortalActivity(
+                at=a.completed_at or a.updated_at,
+                kind="homework",
+                patient=a.course.patient,
+                assignment=a,
+            )
+            for a in assignments
+        ]
+    )
     return sorted(items, key=lambda item: item.at, reverse=True)

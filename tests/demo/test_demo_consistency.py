@@ -26,6 +26,7 @@ from patients.models import LifeEvent, Patient, Relationship, RelationshipRevisi
 from patients.selectors import circle_snapshots
 from phases.models import (
     PHASE_ORDER,
+    FormulationAnswer,
     PhaseTransition,
     ProblemArea,
     RelapsePreventionPlan,
@@ -206,9 +207,21 @@ def test_it_leaves_the_audit_trail_the_stories_would_have_left(demo):
     assert {
         (e.object_id, e.patient_id) for e in portal.filter(object_type="therapy.measure")
     } <= self_reported
+    answered = {
+        (a.pk, a.course.patient_id) for a in FormulationAnswer.objects.select_related("course")
+    }
+    assert (
+        answered
+        and {
+            (e.object_id, e.patient_id)
+            for e in portal.filter(object_type="phases.formulationanswer")
+        }
+        == answered
+    )
     assert set(portal.values_list("object_type", flat=True)) <= {
         "therapy.assignment",
         "therapy.measure",
+        "phases.formulationanswer",
     }
     self_reports = AuditEvent.objects.filter(action="create", actor_kind="patient")
     assert self_reported and {(e.object_id, e.patient_id) for e in self_reports} == self_reported

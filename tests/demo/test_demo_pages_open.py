@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from ipt_clinic.accounts.models import User
 from patients.models import Patient
+from sessions.models import Measure
 from tests.conftest import login
 from tests.portal.links import open_portal
 
@@ -77,9 +78,32 @@ def test_it_opens_the_portal_of_the_demo_patient_with_homework_and_a_plan(demo):
     assert escape(to_do.title) in homework.content.decode()
     assert escape(course.relapse_plan.warning_signs) in plan.content.decode()
 
-    # Her last three questionnaires she filled in herself: "My progress" draws them, and the
-    # one before her last session is due (the last is more than 14 days old by then).
+    # "My progress" draws her scores over the course, from 19 at the start to 7 (the last
+    # three she filled in herself), and the one before her last session is due (the last is
+    # more than 14 days old by then).
     progress = portal.get(reverse("portal:progress")).content.decode()
-    assert "Mood (PHQ-9): 3 scores, first 9, latest 7." in progress
-    assert "Anxiety (GAD-7): 3 scores, first 6, latest 5." in progress
+    phq9 = Measure.objects.filter(course=course, instrument="phq9", superseded_at__isnull=True)
+    assert f"Mood (PHQ-9): {phq9.count()} scores, first 19, latest 7." in progress
     assert "Due before your next session" in portal.get(reverse("portal:home")).content.decode()
+
+
+def test_the_demo_patient_reads_what_she_agreed_and_about_ipt(demo):
+    output = StringIO()
+    call_command("seed_demo", stdout=output)
+    url = next(line for line in output.getvalue().splitlines() if line.startswith("Portal link"))
+    path = "/" + url.split(": ", 1)[1].split("://", 1)[1].split("/", 1)[1]
+    portal = Client()
+    assert open_portal(portal, path).status_code == 302
+
+    agreed = portal.get(reverse("portal:agreed"))
+    about = portal.get(reverse("portal:about_ipt"))
+    assert agreed.status_code == about.status_code == 200
+    course = Patient.objects.get(record_number="NG-0001").courses.get()
+    body = agreed.content.decode()
+    shared = course.formulation_shares.get(withdrawn_at__isnull=True)
+    assert escape(shared.text.split("\n")[0]) in body
+    assert "You said you agree on" in body
+    assert "Grieving for Frank" in body
+    assert f"Session {course.sessions_attended} of {course.planned_sessions}" in body
+    assert escape(course.formulation) not in body
+    assert "The end: keeping what you have gained" in about.content.decode()

@@ -123,6 +123,22 @@ def test_it_reviews_margaret_at_the_halfway_session(stories):
     assert margaret.medication_considered and margaret.referral_considered
 
 
+def test_margaret_agreed_the_formulation_shared_in_her_words_and_priyas_is_not_shared(stories):
+    margaret = _course(stories["NG-0001"])
+    share = margaret.formulation_shares.get()
+    assert share.withdrawn_at is None and "Frank" in share.text
+    assert share.text != margaret.formulation  # her words, not the clinical wording
+    [answer] = share.answers.all()
+    assert answer.answer == "agree"
+    assert timezone.localdate(share.shared_at) == margaret.formulation_agreed_on
+    assert share.shared_at < answer.at < timezone.now()
+    assert AuditEvent.objects.filter(
+        object_type="phases.formulationanswer", object_id=answer.pk, actor_kind="patient"
+    ).exists()
+    priya = _course(stories["NG-0003"])
+    assert not priya.formulation_shares.exists()
+
+
 def test_it_leaves_priya_in_social_assessment_and_jamie_at_the_start(stories):
     priya = _course(stories["NG-0003"])
     assert priya.problem_areas.get().new_role.startswith("At home with a first baby")

@@ -48,6 +48,19 @@ ROWS = {
             },
         ),
     ],
+    "phases:formulation_for_patient": [
+        Row(kwargs=COURSE),
+        Row(
+            kwargs=COURSE,
+            method="post",
+            data=lambda w: {
+                "version": version_of(w.course),
+                "patient_formulation": "Your low mood began when you retired.",
+                "action": "share",
+            },
+        ),
+    ],
+    "phases:formulation_withdraw": [Row(kwargs=COURSE, method="post")],
     # Admin and owner each advance once (the world starts in problem solving; the goal is
     # unreviewed, so the override reason is what lets them through).
     "phases:advance": [

@@ -51,6 +51,11 @@ ROWS = {
     ],
     "portal:progress": [Row(audience="portal")],
     "portal:plan": [Row(audience="portal")],
+    "portal:agreed": [
+        Row(audience="portal"),
+        Row(method="post", data=lambda w: {"answer": "agree"}, audience="portal"),
+    ],
+    "portal:about_ipt": [Row(audience="portal")],
     "portal:leave": [Row(method="post", audience="portal")],
     # "Lost your link?": public (no token, no staff login); the POST answers the same page
     # whether or not the address typed is on file.

@@ -1,18 +1,24 @@
-"""The portal never shows notes, the formulation or staff-entered scores."""
+"""The portal never shows notes, the clinical formulation, a wording not (or no longer)
+shared, or staff-entered scores."""
 
 from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
-from phases.models import Phase, RelapsePreventionPlan
+from phases.formulation_sharing import formulation_share, formulation_withdraw
+from phases.models import Phase, RelapsePreventionPlan, TreatmentCourse
 from sessions.models import Measure, NoteAddendum, SessionNote
-from tests.factories import AssignmentFactory, SessionFactory
+from tests.factories import AssignmentFactory, GoalFactory, ProblemAreaFactory, SessionFactory
 
 NOTE_TEXT = "NOTE-SECRET-7c1f9e"
 FORMULATION_TEXT = "FORMULATION-SECRET-52ab0d"
 RISK_TEXT = "RISK-SECRET-e01d44"
 ADDENDUM_TEXT = "ADDENDUM-SECRET-93ad1c"
+WITHDRAWN_TEXT = "WITHDRAWN-WORDING-5d07aa"
+DRAFT_TEXT = "UNSHARED-DRAFT-c3e9b1"
+SHARED_TEXT = "The wording we agreed to share."
+SECRETS = (NOTE_TEXT, FORMULATION_TEXT, RISK_TEXT, ADDENDUM_TEXT, WITHDRAWN_TEXT, DRAFT_TEXT)
 
 
 def test_it_never_shows_note_or_formulation_text_on_any_portal_page(
@@ -51,6 +57,20 @@ def test_it_never_shows_note_or_formulation_text_on_any_portal_page(
         entered_by=therapist,
         taken_at=timezone.now(),
     )
+    # A wording shared then withdrawn, the one shared now, and a draft not shared yet.
+    formulation_share(course=course, by=therapist, text=WITHDRAWN_TEXT, expected_version=None)
+    formulation_withdraw(course=course, by=therapist)
+    formulation_share(course=course, by=therapist, text=SHARED_TEXT, expected_version=None)
+    TreatmentCourse.objects.filter(pk=course.pk).update(patient_formulation=DRAFT_TEXT)
+    area = ProblemAreaFactory(
+        course=course,
+        notes=NOTE_TEXT,
+        old_role=NOTE_TEXT,
+        new_role=NOTE_TEXT,
+        old_role_losses=NOTE_TEXT,
+        new_role_skills=NOTE_TEXT,
+    )
+    GoalFactory(problem_area=area, text="Meet Sam for coffee")
     RelapsePreventionPlan.objects.create(
         clinic=course.clinic,
         course=course,
@@ -67,14 +87,20 @@ def test_it_never_shows_note_or_formulation_text_on_any_portal_page(
         reverse("portal:questionnaire", kwargs={"instrument": "phq9"}),
         reverse("portal:questionnaire", kwargs={"instrument": "gad7"}),
         reverse("portal:plan"),
+        reverse("portal:agreed"),
+        reverse("portal:about_ipt"),
     ]
     for url in pages:
         response = portal_client.get(url)
         assert response.status_code == 200, url
         body = response.content.decode()
-        for secret in (NOTE_TEXT, FORMULATION_TEXT, RISK_TEXT, ADDENDUM_TEXT):
+        for secret in SECRETS:
             assert secret not in body, f"{secret} shown on {url}"
+        # The score the therapist entered (PHQ-9 27, severe) is not shown either.
+        assert "severe" not in body.lower(), url
     assert "Sleeping badly" in portal_client.get(reverse("portal:plan")).content.decode()
+    agreed = portal_client.get(reverse("portal:agreed")).content.decode()
+    assert SHARED_TEXT in agreed and "Meet Sam for coffee" in agreed
     # A score the therapist entered is not the patient's to open.
     thanks = reverse("portal:questionnaire_thanks", kwargs={"measure_id": staff_measure.pk})
     assert portal_client.get(thanks).status_code == 404

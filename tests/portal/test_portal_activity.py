@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ipt_clinic.audit.models import AuditAction, AuditEvent
+from phases.formulation_sharing import formulation_answer_record, formulation_share
 from sessions.measures import measure_form_binding, measure_record
 from sessions.portal_activity import portal_activity_since
 from tests.factories import AssignmentFactory, CourseFactory, PatientFactory
@@ -16,6 +17,36 @@ from tests.form_keys import fresh_key
 
 def _answers(values):
     return {f"item_{n}": v for n, v in enumerate(values, start=1)}
+
+
+def _shared(course, therapist):
+    return formulation_share(
+        course=course, by=therapist, text="How we understand it.", expected_version=None
+    )
+
+
+def _answered(share, answer="agree", comment=""):
+    return formulation_answer_record(
+        share=share, patient_id=share.course.patient_id, answer=answer, comment=comment
+    )
+
+
+def test_it_lists_the_patients_answer_to_the_shared_formulation(portal_client, course, therapist):
+    answer = _answered(_shared(course, therapist), "talk", "The bit about Tom")
+    [item] = portal_activity_since(therapist)
+    assert (item.kind, item.formulation_answer, item.patient) == (
+        "formulation",
+        answer,
+        course.patient,
+    )
+    html = render_to_string(
+        "caseload/_home_extra_portal.html",
+        {"portal_activity": [item]},
+        request=RequestFactory().get("/"),
+    )
+    assert "would like to talk about the formulation you shared" in html
+    assert "The bit about Tom" in html
+    assert reverse("phases:course", args=[course.pk]) in html
 
 
 def _closed_in_portal(portal_client, assignment, status="done", reflection="Went fine"):
@@ -85,16 +116,19 @@ def test_it_shows_recent_activity_to_a_therapist_who_never_looked(therapist):
 def test_it_reads_the_activity_in_a_fixed_number_of_queries(
     portal_client, course, therapist, django_assert_num_queries
 ):
+    share = _shared(course, therapist)
     for _ in range(3):
         _closed_in_portal(portal_client, AssignmentFactory(course=course))
-    with django_assert_num_queries(2):
+    _answered(share)
+    with django_assert_num_queries(3):
         few = portal_activity_since(therapist)
     for _ in range(5):
         _closed_in_portal(portal_client, AssignmentFactory(course=course))
-    with django_assert_num_queries(2):
+        _answered(share)
+    with django_assert_num_queries(3):
         many = portal_activity_since(therapist)
         [item.patient.full_name for item in many]
-    assert (len(few), len(many)) == (3, 8)
+    assert (len(few), len(many)) == (4, 14)
 
 
 def test_it_keeps_a_therapists_activity_however_busy_the_rest_of_the_clinic_is(
