@@ -194,7 +194,7 @@ def _write_files(job: BulkExport, path: Path) -> dict[str, int]:
     for kind in RESOURCE_TYPES:
         if not counts[kind]:
             (path / f"{kind}.ndjson").unlink()
-    return counts
+    return {kind: count for kind, count in counts.items() if count}
 
 
 def bulk_exports_expire() -> int:
