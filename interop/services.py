@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from phases.models import TreatmentCourse
@@ -140,12 +141,21 @@ def bulk_export_run(*, job_id: int) -> BulkExport | None:
             expires_at=finished + timedelta(days=settings.FHIR_EXPORT_KEEP_DAYS),
         )
     except Exception as exc:
-        logger.exception("FHIR bulk export %s failed", job.pk)
+        if isinstance(exc, ValidationError):
+            # Where and why, without the refused values (a patient's details).
+            logger.error(
+                "FHIR bulk export %s: a resource failed validation: %s",
+                job.pk,
+                exc.errors(include_input=False, include_url=False),
+            )
+        else:
+            logger.exception("FHIR bulk export %s failed", job.pk)
         shutil.rmtree(path, ignore_errors=True)
         BulkExport.objects.filter(pk=job.pk).update(
             status=BulkExportStatus.FAILED,
             finished_at=timezone.now(),
-            error=f"{type(exc).__name__}"[:300],
+            # The kind of error only: its message may quote a patient's record.
+            error=type(exc).__name__[:300],
         )
     return BulkExport.objects.get(pk=job.pk)
 

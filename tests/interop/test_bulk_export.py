@@ -305,3 +305,37 @@ def test_an_unknown_resource_type_is_a_404(clinic_admin, admin_client_, export_d
     assert (
         admin_client_.get(reverse("interop:bulk_file", args=[job.pk, "Account"])).status_code == 404
     )
+
+
+def test_a_job_that_fails_keeps_nothing_and_says_so(admin_client_, courses, published, monkeypatch):
+    job = _start(admin_client_, published)
+    original = services.validated
+
+    def refuse_goals(resource):
+        if resource["resourceType"] == "Goal":
+            raise ValueError("a Goal the model refuses")
+        return original(resource)
+
+    monkeypatch.setattr(services, "validated", refuse_goals)
+    assert run_bulk_export.apply(args=[job.pk]).get() == "failed"
+    job.refresh_from_db()
+    assert job.error == "ValueError"
+    assert not (Path(settings.FHIR_EXPORT_DIR) / job.directory).exists()
+    assert admin_client_.get(reverse("interop:bulk_manifest", args=[job.pk])).status_code == 404
+    page = admin_client_.get(reverse("interop:bulk_export", args=[job.pk])).content.decode()
+    assert "did not finish" in page
+
+
+def test_a_refused_resource_is_logged_without_the_patients_details(
+    admin_client_, courses, published, monkeypatch, caplog
+):
+    job = _start(admin_client_, published)
+    original = services.patient_resource
+
+    def misplaced_name(patient):
+        return {**original(patient), "birthDate": f"{patient.first_name} {patient.last_name}"}
+
+    monkeypatch.setattr(services, "patient_resource", misplaced_name)
+    assert run_bulk_export.apply(args=[job.pk]).get() == "failed"
+    assert "birthDate" in caplog.text
+    assert "Rivers" not in caplog.text
