@@ -31,7 +31,7 @@ COPY --from=assets /src/static/vendor/ static/vendor/
 # collectstatic needs settings, not secrets: a throwaway key for this one command.
 RUN SECRET_KEY=collectstatic-only-$(python -c "import secrets; print(secrets.token_urlsafe(48))") \
     python manage.py collectstatic --noinput --settings=ipt_clinic.settings.production \
-    && mkdir -p /app/var && chown -R app:app /app/var
+    && mkdir -p /app/var/fhir-exports && chown -R app:app /app/var
 
 USER app
 EXPOSE 8000

@@ -12,6 +12,7 @@ urlpatterns = [
     path("courses/", include("phases.urls")),
     path("sessions/", include("sessions.urls")),
     path("caseload/", include("caseload.urls")),
+    path("interop/", include("interop.urls")),
     path("p/", include("portal.urls")),
 ]
 

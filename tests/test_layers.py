@@ -1,6 +1,6 @@
 """The layers: dependencies point one way (README, "Architecture").
 
-    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload ← demo
+    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload, interop ← demo
 
 A module may import its own app and the apps below it, never one above it or beside it (the
 two entry points, portal and caseload, never import each other: what they share moves down).
@@ -27,6 +27,7 @@ LAYERS = {
     "sessions": 4,
     "portal": 5,
     "caseload": 5,
+    "interop": 5,
     "demo": 6,
 }
 # Template folders by the app whose pages they are.
@@ -40,6 +41,7 @@ TEMPLATE_APPS = {
     "sessions": "sessions",
     "portal": "portal",
     "caseload": "caseload",
+    "interop": "interop",
 }
 
 
@@ -191,6 +193,8 @@ def test_its_templates_load_and_include_only_their_layer_and_below():
         ("sessions", "phases", True),
         ("phases", "sessions", False),
         ("portal", "caseload", False),
+        ("interop", "sessions", True),
+        ("caseload", "interop", False),
         ("notifications", "patients", False),
         ("ipt_clinic", "notifications", False),
     ],

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "sessions.apps.TherapyConfig",
     "portal",
     "caseload",
+    "interop",
     "demo",
 ]
 
@@ -471,7 +472,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sessions.request_maintenance_checkins",
         "schedule": 3600,
     },
+    # Bulk FHIR exports past their keeping time: files deleted, jobs marked expired; a job
+    # whose message was lost is started again (interop.tasks).
+    "sweep-fhir-exports": {
+        "task": "interop.sweep_bulk_exports",
+        "schedule": _positive_int("FHIR_EXPORT_SWEEP_SECONDS", 600),
+    },
 }
+# The FHIR export (interop/): where the bulk exports' NDJSON files are written (a private
+# directory, never served as static files), how many days they are kept, the hard time limit
+# of one export job, and the system of the Patient identifier ({clinic} is the clinic's slug:
+# a URI per clinic that names no treatment).
+FHIR_EXPORT_DIR = Path(_env("str", "FHIR_EXPORT_DIR", default=str(VAR_DIR / "fhir-exports")))
+FHIR_EXPORT_KEEP_DAYS = _positive_int("FHIR_EXPORT_KEEP_DAYS", 7)
+FHIR_EXPORT_TIME_LIMIT = _positive_int("FHIR_EXPORT_TIME_LIMIT", 3600)
+FHIR_IDENTIFIER_SYSTEM = _env(
+    "str", "FHIR_IDENTIFIER_SYSTEM", default="urn:x-clinic:{clinic}:record-number"
+)
 # The outbox's timings. A row in "sending" is held by a lease; once it runs out, the sweeper
 # (every NOTIFICATION_SWEEP_INTERVAL_SECONDS) sends the row again, so a dead worker's rows,
 # held in its prefetch or half sent, come back within lease + sweep interval: 40 + 10 s.

@@ -37,3 +37,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"ipt-clinic-test-{os.getpid()}.sqlite3")
     }
+
+# The bulk FHIR exports' files, one directory per test run.
+FHIR_EXPORT_DIR = Path(tempfile.gettempdir()) / f"ipt-clinic-fhir-{os.getpid()}"
