@@ -59,7 +59,9 @@ def _field(kind: str, name: str) -> forms.Field:
     if name == "entry_date":
         return forms.DateField(
             label=_("Which day"),
-            widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+            widget=forms.DateInput(
+                attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"
+            ),
             error_messages={
                 "required": _("Please choose the day."),
                 "invalid": _("Please choose the day (for example 7 December 2026)."),

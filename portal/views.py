@@ -222,15 +222,15 @@ def _entry_form(assignment, data=None, *, entry=None, **kwargs) -> HomeworkEntry
     )
 
 
-def _homework_page(request, assignment, *, form=None, entry_form=None, status=200):
+def _homework_page(request, assignment, *, status_form=None, form=None):
     editable = entries_editable(assignment)
-    if form is None and editable:
+    if status_form is None and editable:
         initial = {}
         if assignment.status in services.PATIENT_CLOSABLE:
             initial = {"status": assignment.status, "reflection": assignment.reflection}
-        form = HomeworkForm(initial=initial)
-    if entry_form is None and editable:
-        entry_form = _entry_form(assignment)
+        status_form = HomeworkForm(initial=initial)
+    if form is None and editable:
+        form = _entry_form(assignment)
     return render(
         request,
         "portal/homework_detail.html",
@@ -238,8 +238,8 @@ def _homework_page(request, assignment, *, form=None, entry_form=None, status=20
             "clinic": request.patient.clinic,
             "assignment": assignment,
             "entries": assignment_entries(assignment),
-            "form": form,
-            "entry_form": entry_form,
+            "form": form,  # the entry form
+            "status_form": status_form,
             "can_answer": editable,
             "reviewed_on": (
                 timezone.localtime(assignment.reviewed_in.scheduled_start, assignment.clinic.tz)
@@ -247,7 +247,6 @@ def _homework_page(request, assignment, *, form=None, entry_form=None, status=20
                 else None
             ),
         },
-        status=status,
     )
 
 
@@ -278,7 +277,7 @@ def homework_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you. Your therapist will see this."))
             return redirect("portal:homework")
-    return _homework_page(request, assignment, form=form)
+    return _homework_page(request, assignment, status_form=form)
 
 
 @portal_page
@@ -310,7 +309,7 @@ def homework_entry_new(request: HttpRequest, assignment_id: int) -> HttpResponse
             )
             return redirect("portal:homework_detail", assignment_id=assignment.pk)
     assignment.refresh_from_db()
-    return _homework_page(request, assignment, entry_form=entry_form, status=400)
+    return _homework_page(request, assignment, form=entry_form)
 
 
 @portal_page
@@ -322,25 +321,23 @@ def homework_entry_change(request: HttpRequest, assignment_id: int, entry_id: in
     entry = selectors.portal_get_homework_entry(assignment, entry_id)
     form = _entry_form(assignment, request.POST or None, entry=entry)
     status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                homework_entry_edit(
-                    entry=entry,
-                    values=form.answers(),
-                    expected_version=form.expected_version,
-                    request=request,
-                )
-            except StaleEditError as error:
-                form.show_conflict(error.current)
-                form.add_error(None, ENTRY_CHANGED_MEANWHILE)
-                status = 409
-            except ValidationError as error:
-                _add_entry_errors(form, error)
-            else:
-                messages.success(request, _("Your changes are saved."))
-                return redirect("portal:homework_detail", assignment_id=assignment.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            homework_entry_edit(
+                entry=entry,
+                values=form.answers(),
+                expected_version=form.expected_version,
+                request=request,
+            )
+        except StaleEditError as error:
+            form.show_conflict(error.current)
+            form.add_error(None, ENTRY_CHANGED_MEANWHILE)
+            status = 409
+        except ValidationError as error:
+            _add_entry_errors(form, error)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("portal:homework_detail", assignment_id=assignment.pk)
     return render(
         request,
         "portal/homework_entry.html",
