@@ -58,6 +58,7 @@ from phases.services import (
     relapse_plan_save,
 )
 from portal.services import assignment_close_by_patient, self_report_record
+from sessions.homework import homework_entry_add
 from sessions.measures import measure_record
 from sessions.models import Assignment, SessionNote, SessionStatus, TherapySession
 from sessions.services import (
@@ -355,6 +356,12 @@ class Teller:
             answer=answer,
             comment=comment,
         )
+        portal_link_touch(self.link)
+
+    def homework_entry(self, moment: datetime, assignment: Assignment, **answers) -> None:
+        """The patient writes an entry on homework in the portal (the answers of its kind)."""
+        self.at(moment)
+        homework_entry_add(assignment=assignment, values=answers)
         portal_link_touch(self.link)
 
     def self_report(self, moment: datetime, instrument: str, total: int, *, item9: int = 0):
@@ -1188,6 +1195,20 @@ def rachel(t: Teller) -> None:
         },  # fmt: skip
         next_start=s[9],
     )
+    t.homework_entry(
+        t.when(s[9].date() - timedelta(days=5), 21, 30),
+        v8.homework,
+        said=(
+            "Could we have twenty minutes on Sunday, just us, once Evie is in bed? I want us "
+            "to work out how the weeks could go better for all three of us."
+        ),
+        response=(
+            "He looked wary and asked if this was about Saturday. When I said no, about how we "
+            "run the week, he said yes: Sunday at eight."
+        ),
+        feeling=6,
+        next_time="Ask at a calm moment again, not the minute he walks in from work.",
+    )
     t.homework_closed(
         t.when(s[9].date() - timedelta(days=3), 21),
         v8.homework,
@@ -1237,17 +1258,58 @@ def rachel(t: Teller) -> None:
             "of them); termination from session 14, with the plan for rows that come back."
         ),
     )  # fmt: skip
+    # Set from session 9's page after the note was signed: a week's log of her mood beside
+    # who she was with, reviewed in session 10 (the patient's entries are read-only since).
+    t.at(s[9] + timedelta(hours=2, minutes=10))
+    mood_log = assignment_set(
+        session=v9.session,
+        by=t.therapist,
+        title="Each evening: your mood, and who you spent time with",
+        instructions="A line or two a day: mood from 0 to 10, who you were with, what happened.",
+        kind="log",
+        relationship=None,
+        problem_area=dispute,
+        due_date=s[10].date() - timedelta(days=1),
+    )
+    log_days = [
+        (1, 4, "Marcus, Evie", "Quiet evening. We did not talk much but it was not tense."),
+        (2, 3, "The ward team", "Long shift, home late. Marcus had done bath and bed."),
+        (3, 5, "Marcus", "Our weekly talk: agreed he does Tuesdays and the Thursday school run."),
+        (4, 5, "Evie, my sister Jo", "Park with Evie, Jo came for tea. Laughed for the first time in ages."),
+        (5, 6, "Marcus, Evie", "Marcus did Tuesday evening without being asked twice."),
+        (6, 5, "The ward team, Marcus", "Tired after work; we watched something together."),
+    ]  # fmt: skip
+
+    def log_entries(days):
+        for day, mood, who, happened in days:
+            t.homework_entry(
+                t.when(s[9].date() + timedelta(days=day), 21, 30),
+                mood_log,
+                entry_date=s[9].date() + timedelta(days=day),
+                mood=mood,
+                people=who,
+                happened=happened,
+            )
+
+    log_entries(log_days[:3])
     t.homework_closed(
         t.when(s[10].date() - timedelta(days=3), 21),
         v9.homework,
         True,
         "We agreed he does Tuesdays and the Thursday school run. He did Tuesday.",
     )
+    log_entries(log_days[3:])
+    t.homework_closed(
+        t.when(s[10].date() - timedelta(days=1), 21, 45),
+        mood_log,
+        True,
+        "Better on the days Marcus and I had talked.",
+    )
     t.visit(
         s[10],
         phq9=12,
         gad7=10,
-        reviewed={v9.homework: "done"},
+        reviewed={v9.homework: "done", mood_log: "done"},
         goals={goals["need"]: (6, "open"), goals["share"]: (5, "open")},
         note={
             "focus_problem_area": dispute,

@@ -39,6 +39,7 @@ from sessions.models import (
     Assignment,
     AssignmentStatus,
     EnteredBy,
+    HomeworkEntry,
     Measure,
     SessionStatus,
     TherapySession,
@@ -95,10 +96,21 @@ def portal_get_assignment(patient: Patient, assignment_id) -> Assignment:
         return (
             _assignments(patient)
             .exclude(status=AssignmentStatus.WITHDRAWN)
+            .select_related("clinic", "session", "reviewed_in")
             .get(pk=int(assignment_id))
         )
     except (Assignment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such homework.") from None
+
+
+def portal_get_homework_entry(assignment: Assignment, entry_id) -> HomeworkEntry:
+    """One entry of ``assignment`` (already the patient's, ``portal_get_assignment``)."""
+    try:
+        return HomeworkEntry.objects.get(
+            clinic_id=assignment.clinic_id, assignment_id=assignment.pk, pk=int(entry_id)
+        )
+    except (HomeworkEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such entry.") from None
 
 
 def portal_active_course(patient: Patient) -> TreatmentCourse | None:
@@ -342,6 +354,7 @@ __all__ = [
     "portal_agreement",
     "portal_current_assignments",
     "portal_get_assignment",
+    "portal_get_homework_entry",
     "portal_get_self_report",
     "portal_get_upcoming_session",
     "portal_link_expiry",

@@ -20,6 +20,16 @@ urlpatterns = [
     path("sessions/<int:session_id>/calendar.ics", views.session_ics_download, name="session_ics"),
     path("homework/", views.homework, name="homework"),
     path("homework/<int:assignment_id>/", views.homework_detail, name="homework_detail"),
+    path(
+        "homework/<int:assignment_id>/entries/",
+        views.homework_entry_new,
+        name="homework_entry_new",
+    ),
+    path(
+        "homework/<int:assignment_id>/entries/<int:entry_id>/",
+        views.homework_entry_change,
+        name="homework_entry_change",
+    ),
     path("questionnaires/<slug:instrument>/", views.questionnaire, name="questionnaire"),
     path(
         "questionnaires/thanks/<int:measure_id>/",

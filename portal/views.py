@@ -8,11 +8,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.client_address import client_address
+from ipt_clinic.editing import StaleEditError
 from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
 from patients.portal_links import (
     PortalLinkExpired,
@@ -22,6 +26,14 @@ from patients.portal_links import (
 )
 from phases.formulation_sharing import ANSWER_FORM, formulation_answer_record
 from phases.models import CourseStatus
+from sessions.homework import (
+    KIND_FIELDS,
+    assignment_entries,
+    entries_editable,
+    entry_form_binding,
+    homework_entry_add,
+    homework_entry_edit,
+)
 from sessions.measures import measure_form_binding
 from sessions.risk import risk_alerted
 from sessions.scoring import INSTRUMENTS
@@ -43,6 +55,7 @@ from .forms import (
     QuestionnaireForm,
     answers_slot,
 )
+from .homework_forms import HomeworkEntryForm
 from .ics import session_ics
 from .lost_link import (
     answer_after,
@@ -58,6 +71,15 @@ KEY_REFUSED = (
     "Your answers were not sent: this page was out of date or meant for another "
     "questionnaire. Your answers are still below. Please check them and press "
     "“Send my answers” again."
+)
+
+ENTRY_KEY_REFUSED = _lazy(
+    "Your entry was not saved: this page was out of date. What you wrote is still below. "
+    "Please check it and press “Save this entry” again."
+)
+ENTRY_CHANGED_MEANWHILE = _lazy(
+    "This entry was changed in another window since you opened it, so nothing was saved. "
+    "What you wrote is still below; saving again will keep it."
 )
 
 
@@ -198,45 +220,164 @@ def homework(request: HttpRequest) -> HttpResponse:
     )
 
 
-@portal_page
-@require_http_methods(["GET", "POST"])
-def homework_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    patient = request.patient
-    assignment = selectors.portal_get_assignment(patient, assignment_id)
-    can_answer = assignment.reviewed_in_id is None
-    if request.method == "POST" and can_answer:
-        form = HomeworkForm(request.POST)
-        if form.is_valid():
-            try:
-                services.assignment_close_by_patient(
-                    assignment=assignment,
-                    status=form.cleaned_data["status"],
-                    reflection=form.cleaned_data["reflection"],
-                    link=request.portal_link,
-                    request=request,
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, "Thank you. Your therapist will see this.")
-                return redirect("portal:homework")
-    elif request.method == "POST":
-        raise Http404
+def _entry_form(assignment, data=None, *, entry=None, **kwargs) -> HomeworkEntryForm:
+    """The add-an-entry form (with its one-time key) or, given ``entry``, the form changing
+    it (with its version), bounded by the clinic's today and the day the homework was set."""
+    tz = assignment.clinic.tz
+    set_at = assignment.session.scheduled_start if assignment.session_id else None
+    earliest = timezone.localtime(set_at or assignment.created_at, tz).date()
+    if entry is None:
+        kwargs["form_binding"] = entry_form_binding(assignment)
     else:
+        kwargs["version"] = entry.version
+        kwargs["initial"] = {name: getattr(entry, name) for name in KIND_FIELDS[entry.kind]}
+    return HomeworkEntryForm(
+        data,
+        kind=assignment.kind,
+        today=timezone.localdate(timezone=tz),
+        earliest=earliest,
+        **kwargs,
+    )
+
+
+def _homework_page(request, assignment, *, status_form=None, form=None):
+    editable = entries_editable(assignment)
+    if status_form is None and editable:
         initial = {}
         if assignment.status in services.PATIENT_CLOSABLE:
             initial = {"status": assignment.status, "reflection": assignment.reflection}
-        form = HomeworkForm(initial=initial)
+        status_form = HomeworkForm(initial=initial)
+    if form is None and editable:
+        form = _entry_form(assignment)
     return render(
         request,
         "portal/homework_detail.html",
         {
-            "clinic": patient.clinic,
+            "clinic": request.patient.clinic,
             "assignment": assignment,
-            "form": form,
-            "can_answer": can_answer,
+            "entries": assignment_entries(assignment),
+            "form": form,  # the entry form
+            "status_form": status_form,
+            "can_answer": editable,
+            "reviewed_on": (
+                timezone.localtime(assignment.reviewed_in.scheduled_start, assignment.clinic.tz)
+                if assignment.reviewed_in_id
+                else None
+            ),
         },
     )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def homework_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The homework's page: its instructions, the patient's entries to reread (each with a way
+    to change it), the form of its kind to add one, and done / not done. Once the therapist
+    has reviewed it in a session, all of it is read-only."""
+    patient = request.patient
+    assignment = selectors.portal_get_assignment(patient, assignment_id)
+    if request.method == "GET":
+        return _homework_page(request, assignment)
+    if not entries_editable(assignment):
+        raise Http404
+    form = HomeworkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assignment_close_by_patient(
+                assignment=assignment,
+                status=form.cleaned_data["status"],
+                reflection=form.cleaned_data["reflection"],
+                link=request.portal_link,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you. Your therapist will see this."))
+            return redirect("portal:homework")
+    return _homework_page(request, assignment, status_form=form)
+
+
+@portal_page
+@require_POST
+def homework_entry_new(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Add an entry from the homework's page; on a refusal the page comes back with what was
+    typed still in the form."""
+    patient = request.patient
+    assignment = selectors.portal_get_assignment(patient, assignment_id)
+    entry_form = _entry_form(assignment, request.POST)
+    if entry_form.is_valid():
+        try:
+            homework_entry_add(
+                assignment=assignment,
+                values=entry_form.answers(),
+                form_key=entry_form.cleaned_data["form_key"],
+                request=request,
+            )
+        except AlreadySaved:
+            messages.info(request, _("This entry was already saved, so it was not added twice."))
+            return redirect("portal:homework_detail", assignment_id=assignment.pk)
+        except SubmissionRefused as error:
+            entry_form.refuse(error, ENTRY_KEY_REFUSED)
+        except ValidationError as error:
+            _add_entry_errors(entry_form, error)
+        else:
+            messages.success(
+                request, _("Saved. You can read it below, and change it until your next session.")
+            )
+            return redirect("portal:homework_detail", assignment_id=assignment.pk)
+    assignment.refresh_from_db()
+    return _homework_page(request, assignment, form=entry_form)
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def homework_entry_change(request: HttpRequest, assignment_id: int, entry_id: int) -> HttpResponse:
+    """Change one entry, until the therapist has reviewed the homework."""
+    patient = request.patient
+    assignment = selectors.portal_get_assignment(patient, assignment_id)
+    entry = selectors.portal_get_homework_entry(assignment, entry_id)
+    form = _entry_form(assignment, request.POST or None, entry=entry)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            homework_entry_edit(
+                entry=entry,
+                values=form.answers(),
+                expected_version=form.expected_version,
+                request=request,
+            )
+        except StaleEditError as error:
+            form.show_conflict(error.current)
+            form.add_error(None, ENTRY_CHANGED_MEANWHILE)
+            status = 409
+        except ValidationError as error:
+            _add_entry_errors(form, error)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("portal:homework_detail", assignment_id=assignment.pk)
+    return render(
+        request,
+        "portal/homework_entry.html",
+        {
+            "clinic": patient.clinic,
+            "assignment": assignment,
+            "entry": entry,
+            "form": form,
+            "can_answer": entries_editable(assignment),
+        },
+        status=status,
+    )
+
+
+def _add_entry_errors(form, error: ValidationError) -> None:
+    """A refusal of the service on the form: a day already taken next to the day, anything
+    else (the homework reviewed meanwhile) above the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @portal_page

@@ -13,6 +13,7 @@ class TherapyConfig(AppConfig):
         from phases import panels
 
         from . import notices
+        from .homework import course_homework_context
         from .selectors import header_sessions
         from .services import courses_close_loop
         from .views import course_sessions_context
@@ -26,4 +27,7 @@ class TherapyConfig(AppConfig):
         )
         panels.register_course_panel(
             template="sessions/worksheet_panel.html", context=course_worksheets_context
+        )
+        panels.register_course_panel(
+            template="sessions/homework_panel.html", context=course_homework_context
         )

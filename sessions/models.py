@@ -420,6 +420,84 @@ class Assignment(models.Model):
         return self.title
 
 
+FEELING_MIN, FEELING_MAX = 0, 10
+
+
+class HomeworkEntry(models.Model):
+    """What the patient wrote about one piece of homework, in the questions of its kind.
+
+    The questions by kind (the columns a kind does not use stay empty):
+
+    * communication practice: what I said (``said``), how they responded (``response``), how
+      I felt 0-10 (``feeling``), what I'd do next time (``next_time``) — the four steps of a
+      communication analysis, so the next session can pick up the exchange where it was;
+    * mood and interpersonal log: one entry a day (``entry_date``, unique per assignment),
+      mood 0-10 (``mood``), who I spent time with (``people``), what happened
+      (``happened``): read as a table by day, the mood beside the company kept is what links
+      symptoms to relationships;
+    * role-play rehearsal: what I rehearsed or tried (``rehearsed``), how it went
+      (``how_it_went``), how I felt 0-10 (``feeling``);
+    * activity: what I did (``did``), how it felt 0-10 (``feeling``)
+      and, optionally, in words (``how_it_went``): a number makes the change visible over the
+      weeks, the words say why;
+    * reading: what stayed with me (``stayed_with_me``), one free answer: anything more
+      structured would be a quiz.
+
+    A kind may have several entries (practice more than once). The patient adds and edits
+    entries until the therapist reviews the assignment in a session (``Assignment.reviewed_in``);
+    after that they are read-only (``sessions.homework``). The closing words the patient may
+    write when marking the homework done or not done stay on ``Assignment.reflection``, as
+    before: entries are the answers, the reflection the last word. Never deleted.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=15, choices=AssignmentKind.choices)
+    entry_date = models.DateField("day", null=True, blank=True)
+    mood = models.PositiveSmallIntegerField(null=True, blank=True)
+    people = models.CharField("who I spent time with", max_length=300, blank=True)
+    happened = models.TextField("what happened", blank=True)
+    said = models.TextField("what I said", blank=True)
+    response = models.TextField("how they responded", blank=True)
+    feeling = models.PositiveSmallIntegerField("how I felt", null=True, blank=True)
+    next_time = models.TextField("what I'd do next time", blank=True)
+    rehearsed = models.TextField("what I rehearsed or tried", blank=True)
+    did = models.TextField("what I did", blank=True)
+    how_it_went = models.TextField("how it went", blank=True)
+    stayed_with_me = models.TextField("what stayed with me", blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entry_date", "created_at", "id"]
+        indexes = [models.Index(fields=["clinic", "assignment"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mood__isnull=True) | Q(mood__gte=FEELING_MIN, mood__lte=FEELING_MAX),
+                name="homework_entry_mood_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(feeling__isnull=True)
+                | Q(feeling__gte=FEELING_MIN, feeling__lte=FEELING_MAX),
+                name="homework_entry_feeling_0_10",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=AssignmentKind.LOG)
+                | Q(entry_date__isnull=False, mood__isnull=False),
+                name="homework_entry_log_has_day_and_mood",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "entry_date"],
+                condition=Q(entry_date__isnull=False),
+                name="homework_entry_one_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} entry {self.pk}"
+
+
 class WorksheetKind(models.TextChoices):
     """The middle phase's structured techniques. Each value is also a ``Technique``: a
     worksheet of a session is that technique used in it (the note's tick)."""

@@ -36,6 +36,7 @@ from .forms import (
     SeriesForm,
     SlotForm,
 )
+from .homework import with_entries
 from .measures import measure_form_binding, measure_record
 from .models import (
     CANCELLED_STATUSES,
@@ -357,6 +358,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     note = getattr(session, "note", None)
     measures = selectors.session_measures(session)
     homework = selectors.session_homework(session)
+    with_entries({a.pk: a for a in homework.set_here + homework.for_review}.values())
     session_worksheets = worksheets.session_worksheets(session)
     # The one who writes and signs the note: its named signer, if the course has moved.
     writer_id = note.signer_id if note and note.signer_id else session.therapist_id
@@ -614,7 +616,7 @@ def _note_form(note: SessionNote, data=None, *, worksheet_counts=None) -> NoteFo
     middle = _middle_phase(note)
     goals = selectors.goals_for_review(session) if middle else []
     disputes = selectors.disputes_for_note(session) if middle else []
-    homework = selectors.homework_for_review(session)
+    homework = with_entries(selectors.homework_for_review(session))
     if worksheet_counts is None:
         worksheet_counts = worksheets.session_technique_counts(session)
     return with_worksheet_techniques(

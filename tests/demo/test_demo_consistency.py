@@ -32,7 +32,14 @@ from phases.models import (
     RelapsePreventionPlan,
     TreatmentCourse,
 )
-from sessions.models import Assignment, AttendanceWeek, Measure, SessionNote, TherapySession
+from sessions.models import (
+    Assignment,
+    AttendanceWeek,
+    HomeworkEntry,
+    Measure,
+    SessionNote,
+    TherapySession,
+)
 from sessions.scoring import score
 from sessions.selectors import week_start_for
 
@@ -218,8 +225,20 @@ def test_it_leaves_the_audit_trail_the_stories_would_have_left(demo):
         }
         == answered
     )
+    entries = {
+        (e.pk, e.assignment.course.patient_id)
+        for e in HomeworkEntry.objects.select_related("assignment__course")
+    }
+    assert (
+        entries
+        and {
+            (e.object_id, e.patient_id) for e in portal.filter(object_type="therapy.homeworkentry")
+        }
+        == entries
+    )
     assert set(portal.values_list("object_type", flat=True)) <= {
         "therapy.assignment",
+        "therapy.homeworkentry",
         "therapy.measure",
         "phases.formulationanswer",
     }

@@ -115,6 +115,24 @@ def test_it_moves_rachels_dispute_on_and_leaves_her_risk_flag_open(stories):
     assert held[review.session_id].scheduled_start < course.last_attended_at
 
 
+def test_rachel_practises_asking_marcus_and_keeps_a_mood_log(stories):
+    course = _course(stories["NG-0002"])
+    practice = course.assignments.get(kind="communication", entries__isnull=False)
+    said = practice.entries.get()
+    assert (said.kind, said.feeling) == ("communication", 6)
+    assert said.said and said.response and said.next_time
+    log = course.assignments.filter(kind="log", entries__isnull=False).distinct().get()
+    days = list(log.entries.values_list("entry_date", flat=True))
+    assert len(days) == 6 and days == sorted(set(days))
+    # Written in the week between the session that set it and the one that reviewed it.
+    set_on = timezone.localtime(log.session.scheduled_start).date()
+    reviewed_on = timezone.localtime(log.reviewed_in.scheduled_start).date()
+    assert set_on < days[0] and days[-1] < reviewed_on
+    assert all(entry.created_at.date() == entry.entry_date for entry in log.entries.all())
+    # Both reviewed in a session: the patient's entries are read-only now.
+    assert practice.reviewed_in_id and log.reviewed_in_id
+
+
 def test_it_reviews_margaret_at_the_halfway_session(stories):
     margaret = _course(stories["NG-0001"])
     review = margaret.mid_course_reviews.get()

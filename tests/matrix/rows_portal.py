@@ -1,6 +1,18 @@
+from sessions import homework
 from sessions.measures import measure_form_binding
 from tests.form_keys import fresh_key
 from tests.matrix import Row
+
+
+def _entry_kwargs(w) -> dict:
+    """The world's homework and an entry on it (written the first time a row asks)."""
+    entry = w.extra.get("homework_entry")
+    if entry is None:
+        entry = w.extra["homework_entry"] = homework.homework_entry_add(
+            assignment=w.assignment, values={"said": "Can we talk?", "feeling": 5}
+        )
+    return {"assignment_id": w.assignment.pk, "entry_id": entry.pk}
+
 
 ROWS = {
     # The therapist's side: a patient's record (owner therapist and clinic admin).
@@ -29,6 +41,27 @@ ROWS = {
             kwargs=lambda w: {"assignment_id": w.assignment.pk},
             method="post",
             data=lambda w: {"status": "done", "reflection": "went well"},
+            audience="portal",
+        ),
+    ],
+    "portal:homework_entry_new": [
+        Row(
+            kwargs=lambda w: {"assignment_id": w.assignment.pk},
+            method="post",
+            data=lambda w: {
+                "form_key": fresh_key(homework.ENTRY_FORM, w.assignment),
+                "said": "Can we talk?",
+                "feeling": 5,
+            },
+            audience="portal",
+        )
+    ],
+    "portal:homework_entry_change": [
+        Row(kwargs=lambda w: _entry_kwargs(w), audience="portal"),
+        Row(
+            kwargs=lambda w: _entry_kwargs(w),
+            method="post",
+            data=lambda w: {"said": "Can we talk soon?", "feeling": 6, "version": 1},
             audience="portal",
         ),
     ],

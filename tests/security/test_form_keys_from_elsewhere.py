@@ -12,6 +12,7 @@ from ipt_clinic.submissions.services import FormBinding, submission_claim, submi
 from sessions.models import SessionNote
 from tests.conftest import ROLE_THERAPIST
 from tests.factories import (
+    AssignmentFactory,
     CourseFactory,
     PatientFactory,
     ProblemAreaFactory,
@@ -30,6 +31,7 @@ KEYED_POSTS = [
 REFUSALS = (
     "This form belongs to another record, another form or another clinic",  # staff forms
     "Your answers were not sent: this page was out of date or meant for another",  # portal
+    "Your entry was not saved: this page was out of date.",  # the portal's homework entry
 )
 
 
@@ -38,6 +40,7 @@ def test_it_walks_every_keyed_form():
         "patients:life_event_create",
         "patients:relationship_create",
         "phases:goal_create",
+        "portal:homework_entry_new",
         "portal:questionnaire",
         "therapy:assignment_new",
         "therapy:measure_new",
@@ -60,6 +63,7 @@ def _elsewhere(world) -> dict[str, int]:
         "phases.problemarea": ProblemAreaFactory(course=course).pk,
         "therapy.therapysession": session.pk,
         "therapy.sessionnote": note.pk,
+        "therapy.assignment": AssignmentFactory(course=course, session=session).pk,
         "clinic": other_clinic.pk,
         "record": course.patient,  # what the other clinic's sending made, for its claim
     }
