@@ -25,7 +25,18 @@ MARKER = "[redacted]"
 # The portal's own pages: any other first segment after /p/ is a personal link's token.
 # tests/security/test_log_redaction.py checks this list against portal/urls.py.
 PORTAL_PAGES = frozenset(
-    {"staff", "sessions", "homework", "questionnaires", "plan", "leave", "lost"}
+    {
+        "staff",
+        "sessions",
+        "homework",
+        "questionnaires",
+        "plan",
+        "leave",
+        "lost",
+        "progress",
+        "agreed",
+        "about-ipt",
+    }
 )
 
 # A slash as it appears in a path, or percent-encoded in a query string or a Referer

@@ -341,8 +341,12 @@ def _course_page_queries(client, course) -> tuple[int, str]:
 def test_the_course_page_lists_worksheets_in_the_same_queries_for_1_and_20(
     therapist_client, therapist
 ):
+    # Each with a role play's homework: the course's homework panel reads its entries in one
+    # query once there is homework (none without).
     one, area, marcus, held = _course(therapist, sessions=4)
-    _write(held[0], area, marcus, therapist)
+    worksheets.worksheet_set_homework(
+        worksheet=_write(held[0], area, marcus, therapist, kind="role_play"), by=therapist
+    )
     twenty, area, marcus, held = _course(therapist, sessions=4)
     for number in range(20):
         kind = ("communication_analysis", "role_play")[number % 2]
