@@ -1,6 +1,6 @@
 """The layers: dependencies point one way (README, "Architecture").
 
-    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload ← demo
+    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload, letters ← demo
 
 A module may import its own app and the apps below it, never one above it or beside it (the
 two entry points, portal and caseload, never import each other: what they share moves down).
@@ -27,6 +27,7 @@ LAYERS = {
     "sessions": 4,
     "portal": 5,
     "caseload": 5,
+    "letters": 5,
     "demo": 6,
 }
 # Template folders by the app whose pages they are.
@@ -40,6 +41,7 @@ TEMPLATE_APPS = {
     "sessions": "sessions",
     "portal": "portal",
     "caseload": "caseload",
+    "letters": "letters",
 }
 
 

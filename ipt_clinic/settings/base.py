@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "patients",
     "phases",
     "sessions.apps.TherapyConfig",
+    "letters",
     "portal",
     "caseload",
     "demo",
