@@ -53,7 +53,9 @@ def test_it_gives_back_the_open_draft_rather_than_a_second(ended_course, therapi
     first = letter_draft(course=ended_course, by=therapist)
     assert letter_draft(course=ended_course, by=therapist) == first
     assert DischargeLetter.objects.count() == 1
-    assert AuditEvent.objects.filter(action="create", summary="Discharge letter drafted").count() == 1
+    assert (
+        AuditEvent.objects.filter(action="create", summary="Discharge letter drafted").count() == 1
+    )
 
 
 def test_a_letter_is_never_deleted(ended_course, therapist):
