@@ -43,6 +43,9 @@ def _letter_context(letter: DischargeLetter) -> dict:
         ],
         "letter_date": timezone.localdate(letter.signed_at or timezone.now(), timezone=tz),
         "end_date": course_end_date(course),
+        "signed_date": timezone.localdate(letter.signed_at, timezone=tz)
+        if letter.signed_at
+        else None,
     }
 
 
