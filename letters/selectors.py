@@ -5,11 +5,17 @@ from .models import DischargeLetter
 
 
 def course_letters(course) -> list[DischargeLetter]:
-    return list(
+    """The course's letters, oldest first, each with ``replaced``: whether a later letter
+    supersedes it (read from the list itself, not a query per letter)."""
+    letters = list(
         DischargeLetter.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("signed_by", "supersedes")
+        .select_related("signed_by")
         .order_by("created_at", "id")
     )
+    superseded = {letter.supersedes_id for letter in letters}
+    for letter in letters:
+        letter.replaced = letter.pk in superseded
+    return letters
 
 
 def course_letters_context(course, **_) -> dict:

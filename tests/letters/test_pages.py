@@ -108,6 +108,8 @@ def test_a_correction_is_a_new_letter_that_supersedes(ended_course, therapist, t
     assert replacement.supersedes == letter
     assert replacement.recipient_name == "Dr Priya Shah"
     assert replacement.signed_at is None
+    page = therapist_client.get(reverse("phases:course", args=[ended_course.pk]))
+    assert b"(replaced by a later letter)" in page.content
 
 
 def test_the_clinic_admin_reads_but_does_not_sign(ended_course, therapist, clinic_admin):
