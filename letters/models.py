@@ -31,7 +31,7 @@ class DischargeLetter(models.Model):
     )
     recipient_name = models.CharField("recipient's name", max_length=200, blank=True)
     recipient_role = models.CharField(
-        "recipient is the patient's",
+        "recipient's role",
         max_length=10,
         choices=RecipientRole.choices,
         default=RecipientRole.GP,

@@ -1,6 +1,7 @@
 """The therapist writes the discharge letter of an ended course at 1366 px: drafts it from the
 course page, edits it, signs and locks it, and downloads it as a PDF."""
 
+import os
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,6 +15,12 @@ from .conftest import ARTIFACTS, checked
 from .helpers import log_in, staff_with_authenticator
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _screenshot(page, name: str) -> None:
+    if os.environ.get("SCREENSHOTS"):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_the_therapist_drafts_edits_signs_and_downloads_the_letter(page, tmp_path):
@@ -44,6 +51,7 @@ def test_the_therapist_drafts_edits_signs_and_downloads_the_letter(page, tmp_pat
         "PHQ-9: 17 at the start, 4 at the end (down 13 points)."
     )
     checked(page)
+    _screenshot(page, "discharge_letter_edit_1366.png")
     page.get_by_label("Recipient's name").fill("Dr Priya Shah")
     page.get_by_label("Practice and address").fill("Riverside Surgery\n1 Mill Lane")
     page.get_by_role("button", name="Save").click()
@@ -65,11 +73,11 @@ def test_the_therapist_drafts_edits_signs_and_downloads_the_letter(page, tmp_pat
     pdf = tmp_path / "letter.pdf"
     download_info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "discharge_letter_1366.png"), full_page=True)
+    _screenshot(page, "discharge_letter_1366.png")
 
     page.goto(f"/patients/{patient.pk}/")
     expect(page.locator("#patient-letters")).to_contain_text("Letter to Dr Priya Shah")
     expect(page.locator("#patient-letters")).to_contain_text("Signed")
     checked(page)
+    _screenshot(page, "discharge_letter_patient_1366.png")
     assert DischargeLetter.objects.get().signed_by == alice
