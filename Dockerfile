@@ -20,6 +20,11 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 WORKDIR /app
 
+# Pango for WeasyPrint (the discharge letter as a PDF, letters/pdf.py) and a font to set it in.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # The runtime dependencies, at the versions of requirements.lock, each file checked against its
 # hash in requirements-production.lock (both written by make lock); nothing else is installed.
 COPY requirements-production.lock ./

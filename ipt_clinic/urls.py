@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("courses/", include("phases.urls")),
     path("sessions/", include("sessions.urls")),
+    path("letters/", include("letters.urls")),
     path("caseload/", include("caseload.urls")),
     path("interop/", include("interop.urls")),
     path("p/", include("portal.urls")),

@@ -20,6 +20,7 @@ from .forms import (
     add_service_errors,
     clinic_therapists,
 )
+from .sections import patient_sections
 
 PAGE_SIZE = 25
 
@@ -107,6 +108,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         svg_id="circle-now",
         title=f"Closeness circle of {patient.full_name}",
     )
+    page["section_templates"] = []
+    for template, context in patient_sections(patient):
+        page["section_templates"].append(template)
+        page.update(context)
     _audit_view(request, patient, "Patient page viewed")
     return render(request, "patients/detail.html", {"patient": patient, **page})
 

@@ -12,7 +12,17 @@ import tests.matrix as matrix
 from tests.conftest import login
 
 # Django's and third-party URLs we do not serve under our namespaces are not ours to list.
-OUR_NAMESPACES = {"", "accounts", "patients", "phases", "therapy", "caseload", "portal", "interop"}
+OUR_NAMESPACES = {
+    "",
+    "accounts",
+    "patients",
+    "phases",
+    "therapy",
+    "caseload",
+    "portal",
+    "interop",
+    "letters",
+}
 
 
 def _all_rows() -> dict:

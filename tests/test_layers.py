@@ -1,6 +1,6 @@
 """The layers: dependencies point one way (README, "Architecture").
 
-    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload, interop ← demo
+    ipt_clinic ← notifications ← patients ← phases ← sessions ← portal, caseload, interop, letters ← demo
 
 A module may import its own app and the apps below it, never one above it or beside it (the
 two entry points, portal and caseload, never import each other: what they share moves down).
@@ -28,6 +28,7 @@ LAYERS = {
     "portal": 5,
     "caseload": 5,
     "interop": 5,
+    "letters": 5,
     "demo": 6,
 }
 # Template folders by the app whose pages they are.
@@ -42,6 +43,7 @@ TEMPLATE_APPS = {
     "portal": "portal",
     "caseload": "caseload",
     "interop": "interop",
+    "letters": "letters",
 }
 
 

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "patients",
     "phases",
     "sessions.apps.TherapyConfig",
+    "letters",
     "portal",
     "caseload",
     "interop",
@@ -551,6 +552,8 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF (the discharge letter) at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 # The error mail's report, with the same tokens removed (also from the frames' variables).
