@@ -1,6 +1,7 @@
 """Portal forms: plain words, one question at a time, a hidden one-time key per rendered form."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ipt_clinic.submissions.forms import FormKeyMixin
 from sessions.models import AssignmentStatus
@@ -11,16 +12,16 @@ REFLECTION_MAX = 2000
 
 class HomeworkForm(forms.Form):
     status = forms.ChoiceField(
-        label="How did it go?",
+        label=_("How did it go?"),
         choices=[
-            (AssignmentStatus.DONE, "I did it"),
-            (AssignmentStatus.NOT_DONE, "I did not manage it this time"),
+            (AssignmentStatus.DONE, _("I did it")),
+            (AssignmentStatus.NOT_DONE, _("I did not manage it this time")),
         ],
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        error_messages={"required": "Choose whether you did this homework."},
+        error_messages={"required": _("Choose whether you did this homework.")},
     )
     reflection = forms.CharField(
-        label="A few words about how it went (optional)",
+        label=_("A few words about how it went (optional)"),
         required=False,
         max_length=REFLECTION_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
@@ -40,7 +41,7 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
                 choices=ANSWER_CHOICES,
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-                error_messages={"required": "Please answer this question."},
+                error_messages={"required": _("Please answer this question.")},
             )
 
     @property

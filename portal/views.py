@@ -3,10 +3,14 @@ token exchange): the patient is ``request.patient``, and every read is scoped to
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt_clinic.audit.services import AuditAction, audit_record
@@ -37,7 +41,7 @@ from .throttle import bad_token_record, bad_token_retry_after
 
 logger = logging.getLogger(__name__)
 
-KEY_REFUSED = (
+KEY_REFUSED = gettext_lazy(
     "Your answers were not sent: this page was out of date or meant for another "
     "questionnaire. Your answers are still below. Please check them and press "
     "“Send my answers” again."
@@ -103,12 +107,13 @@ def _staff_browser(request: HttpRequest, link) -> HttpResponse:
         summary="Personal link followed in a staff session; not opened there",
         request=request,
     )
-    return render(
-        request,
-        "portal/landing.html",
-        {"clinic": link.patient.clinic, "staff_session": True},
-        status=403,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # staff read the clinic's language
+        return render(
+            request,
+            "portal/landing.html",
+            {"clinic": link.patient.clinic, "staff_session": True},
+            status=403,
+        )
 
 
 def _audit_link(request, link, summary: str) -> None:
@@ -200,7 +205,7 @@ def homework_detail(request: HttpRequest, assignment_id: int) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, "Thank you. Your therapist will see this.")
+                messages.success(request, _("Thank you. Your therapist will see this."))
                 return redirect("portal:homework")
     elif request.method == "POST":
         raise Http404
