@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from patients.models import Language, PortalLink
 from phases.models import Phase, RelapsePreventionPlan
+from sessions.homework import homework_entry_add
 from tests.factories import AssignmentFactory, RelationshipFactory, SessionFactory
 from tests.form_keys import key_on
 
@@ -53,10 +54,45 @@ SPANISH_CHROME = [
     ">Citas</a>",
     ">Tareas</a>",
 ]
-# Per page: (English sentences that page's own template says, their Spanish). Only the pages
-# whose templates are translated here; home, homework and the questionnaire are checked for
-# the shared chrome above.
+# Per page: (English sentences that page's own template says, their Spanish).
 PAGE_WORDS = {
+    "home": (
+        ["Your next appointment", "My progress", "What we agreed", "About this therapy"],
+        ["Su próxima cita", "Mi evolución", "Lo que acordamos", "Sobre esta terapia"],
+    ),
+    "homework": (
+        ["Your homework", "Tell us how it went", "Done before"],
+        ["Sus tareas", "Cuéntenos cómo fue", "Hechas antes"],
+    ),
+    "homework_detail": (
+        ["All homework", "What you wrote", "What I said", "Save this entry", "I did it"],
+        ["Todas las tareas", "Lo que escribió", "Qué dije", "Guardar esta entrada", "Lo he hecho"],
+    ),
+    "homework_entry": (
+        ["Change an entry", "How they responded (optional)", "Save my changes"],
+        ["Cambiar una entrada", "Cómo respondió la otra persona (opcional)", "Guardar mis cambios"],
+    ),
+    "questionnaire": (
+        ["Mood questionnaire", "Question 3 of 9", "Send my answers", "Due before your next"],
+        [
+            "Cuestionario sobre el estado de ánimo",
+            "Pregunta 3 de 9",
+            "Enviar mis respuestas",
+            "Para antes de su próxima sesión",
+        ],
+    ),
+    "agreed": (
+        ["What we agreed", "How we understand what is happening", "Your sessions"],
+        ["Lo que acordamos", "Cómo entendemos lo que está pasando", "Sus sesiones"],
+    ),
+    "about_ipt": (
+        ["Interpersonal psychotherapy (IPT) is a short talking therapy", "The four parts of IPT"],
+        ["La terapia interpersonal", "Las cuatro partes de la terapia interpersonal"],
+    ),
+    "progress": (
+        ["My progress", "What the scores mean", "A score is not a diagnosis."],
+        ["Mi evolución", "Qué significan las puntuaciones", "Una puntuación no es un diagnóstico."],
+    ),
     "sessions": (
         ["Your appointments", "Add to my calendar", "50 minutes", "Next: session 1 of 12"],
         ["Sus citas", "Añadir a mi calendario", "50 minutos", "Próxima: sesión 1 de 12"],
@@ -96,14 +132,24 @@ def _portal_pages(client, course) -> dict[str, str]:
     plan.supports.add(RelationshipFactory(patient=course.patient, name="Rosa"))
     session = SessionFactory(course=course, duration_minutes=50)
     assignment = AssignmentFactory(course=course)
+    entry = homework_entry_add(
+        assignment=assignment, values={"said": "I asked Rosa to call on Sundays", "feeling": 6}
+    )
     pages = {}
     for name, url in [
         ("home", reverse("portal:home")),
         ("sessions", reverse("portal:sessions")),
         ("homework", reverse("portal:homework")),
         ("homework_detail", reverse("portal:homework_detail", args=[assignment.pk])),
+        (
+            "homework_entry",
+            reverse("portal:homework_entry_change", args=[assignment.pk, entry.pk]),
+        ),
         ("questionnaire", reverse("portal:questionnaire", args=["phq9"])),
         ("plan", reverse("portal:plan")),
+        ("agreed", reverse("portal:agreed")),
+        ("about_ipt", reverse("portal:about_ipt")),
+        ("progress", reverse("portal:progress")),
     ]:
         response = client.get(url)
         assert response.status_code == 200, name
@@ -145,6 +191,9 @@ def test_every_portal_page_is_in_spanish_for_a_spanish_patient(portal_link, cour
         f"{SPANISH_MONTHS[start.month - 1]} de {start.year}, {start:%H:%M}"
     )
     assert day in pages["sessions"]
+    # The validated questionnaire keeps its English wording, and says why in Spanish.
+    assert "Little interest or pleasure in doing things" in pages["questionnaire"]
+    assert "Este cuestionario aparece en inglés" in pages["questionnaire"]
     # The crisis box names the clinic's numbers in Spanish sentences.
     assert "Ya hemos avisado de sus respuestas a su terapeuta" in pages["thanks"]
     assert "(servicios de emergencia)" in pages["thanks"]
@@ -167,6 +216,7 @@ def test_every_portal_page_is_as_before_for_an_english_patient(portal_client, co
             assert words not in pages[name], (name, words)
     assert f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}" in pages["sessions"]
     assert "We have told your therapist about your answers now." in pages["thanks"]
+    assert "This questionnaire is shown in English" not in pages["questionnaire"]
 
 
 def test_the_homework_answer_is_confirmed_in_the_patients_language(portal_link, course):
@@ -227,6 +277,16 @@ def test_the_pages_without_a_patient_follow_the_browsers_language(portal_link, s
     assert "Este enlace ha caducado" in expired.content.decode()
     assert "This link has expired" not in expired.content.decode()
     assert "This link has expired" in english.get(urlsplit(url).path).content.decode()
+    assert "Obtener un enlace nuevo" in expired.content.decode()
+
+    lost = spanish.get(reverse("portal:lost_link")).content.decode()
+    assert '<html lang="es">' in lost
+    assert "¿Ha perdido su enlace?" in lost and "Envíenme un enlace nuevo" in lost
+    assert "Lost your link?" not in lost
+    assert "Send me a new link" in english.get(reverse("portal:lost_link")).content.decode()
+    asked = spanish.get(reverse("portal:lost_link_asked")).content.decode()
+    assert "Revise sus mensajes" in asked and "Check your messages" not in asked
+    assert "Check your messages" in english.get(reverse("portal:lost_link_asked")).content.decode()
 
 
 def test_a_staff_page_after_a_spanish_portal_page_is_in_english(
