@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from notifications.content import render
+from notifications.content import PORTAL_LINK_ASKED, render
 from notifications.models import Notification
 from notifications.registry import Delivery
 from patients.models import Language
@@ -86,6 +86,34 @@ def test_a_spanish_patients_homework_reminder_names_the_day_in_spanish(course):
     assert content.subject == f"Un recordatorio de {course.clinic.name}"
     assert "es para mañana, jueves 17 de diciembre." in content.text
     assert "es para mañana." in content.sms
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_new_link_asked_for_is_sent_in_the_patients_language(course, channel):
+    _speaking(course.patient, Language.SPANISH)
+    course.clinic.phone = "020 7946 0000"
+    course.clinic.save(update_fields=["phone"])
+    row = Notification(
+        clinic=course.clinic,
+        patient=course.patient,
+        kind=PORTAL_LINK_ASKED,
+        channel=channel,
+        recipient=course.patient.email,
+    )
+    url = "https://portal.example/p/new-link/"
+    content = render(row, Delivery(recipient=row.recipient, first_name="Jamie", url=url))
+    clinic = course.clinic.name
+
+    assert content.subject == f"Su nuevo enlace personal de {clinic}"
+    assert f"Usted pidió un nuevo enlace personal al portal de {clinic}." in content.html
+    assert "Su enlace anterior ya no funciona." in content.text
+    assert f"Si usted no lo pidió, llame a {clinic} al 020 7946 0000." in content.text
+    assert content.sms == (
+        f"Hola, Jamie. Este es el nuevo enlace al portal de {clinic} que pidió (no lo "
+        f"comparta; el anterior ya no funciona): {url}"
+    )
+    for english in ("asked", "earlier link", "Keep", "Hello"):
+        assert english not in content.text + content.html + content.sms, english
 
 
 def test_a_staff_alert_stays_in_the_clinics_language_whatever_the_patients(course):
