@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 # shim answers "command not found" when its version is not selected, so each is tried).
 PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*/bin/python3 /usr/local/bin/python3.1[23] /usr/bin/python3.1[23] python3; do $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: install assets browser migrate demo run test lint lock check-lock bench load clean
+.PHONY: install assets browser gettext messages migrate demo run test lint lock check-lock bench load clean
 
 # Every dependency from requirements.lock, each file checked against the lock's hashes (pip
 # refuses anything unpinned or unhashed); then the project itself, editable, adding nothing
@@ -56,8 +56,33 @@ browser:
 	  echo "The browser tests need Chromium: apt-get install chromium chromium-driver, or set CHROMIUM_PATH"; \
 	fi
 
+# GNU gettext (xgettext, msgfmt) for make messages and for the test that the portal's catalogue
+# is up to date with the code (tests/portal/test_language_catalogue.py): installed with apt-get
+# when it is missing and we may (root); otherwise say what to install. The app itself reads the
+# committed .mo files and needs none of it.
+gettext:
+	@if command -v msgfmt >/dev/null && command -v xgettext >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing GNU gettext for the portal's translations (apt-get install gettext)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends gettext >/dev/null; \
+	else \
+	  echo "The portal's translations need GNU gettext: apt-get install gettext"; \
+	fi
+
+# The portal's catalogues (locale/<language>/LC_MESSAGES/django.po): every string marked for
+# translation in the code and the templates gathered into each language's .po, then compiled
+# into the .mo the app reads. Both are committed; translate what the .po leaves empty or fuzzy.
+LOCALES ?= es
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=static --ignore=staticfiles \
+  --ignore=var --ignore=tests --ignore=bench --ignore=docs
+messages: install gettext
+	$(PY) manage.py makemessages $(addprefix --locale=,$(LOCALES)) --domain=django \
+	  --no-obsolete --add-location=file $(I18N_IGNORE)
+	$(PY) manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(I18N_IGNORE)
+
 # Extra pytest arguments: make test PYTEST_ARGS="-k readyz -x"
-test: install browser
+test: install browser gettext
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

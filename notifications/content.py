@@ -1,6 +1,9 @@
 """What a notification says. No clinical content, ever: the patient's first name, a date and
 time in the clinic's time zone, the clinic's name and phone, a link to the portal. Homework
 titles, instructions, phases and scores never appear in a message.
+
+A patient's notice is worded in the patient's language (``Patient.language``, the portal's
+catalogue in locale/); a staff alert in the clinic's (settings.LANGUAGE_CODE).
 """
 
 import hashlib
@@ -16,8 +19,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Notification
 from .registry import Delivery
@@ -38,13 +43,14 @@ STAFF_ALERT_WORDS = {
     RISK_ESCALATION: "Still not acknowledged: a patient's answers need review today",
 }
 
+# Patients' subjects, in the active language (``render`` activates the patient's).
 SUBJECTS = {
-    SESSION_REMINDER: "Reminder: your appointment on {when}",
-    HOMEWORK_NEW: "Something new for you from {clinic}",
-    HOMEWORK_DUE: "A reminder from {clinic}",
-    PORTAL_LINK: "Your personal link from {clinic}",
-    PORTAL_LINK_ASKED: "Your new personal link from {clinic}",
-    MAINTENANCE_CHECKIN: "A short questionnaire from {clinic}",
+    SESSION_REMINDER: gettext_lazy("Reminder: your appointment on %(when)s"),
+    HOMEWORK_NEW: gettext_lazy("Something new for you from %(clinic)s"),
+    HOMEWORK_DUE: gettext_lazy("A reminder from %(clinic)s"),
+    PORTAL_LINK: gettext_lazy("Your personal link from %(clinic)s"),
+    MAINTENANCE_CHECKIN: gettext_lazy("A short questionnaire from %(clinic)s"),
+    PORTAL_LINK_ASKED: gettext_lazy("Your new personal link from %(clinic)s"),
     **{kind: words for kind, words in STAFF_ALERT_WORDS.items()},
 }
 
@@ -91,7 +97,21 @@ def message_id(notification: Notification) -> str:
 
 def _when(moment: datetime, tz) -> str:
     local = moment.astimezone(tz)
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+    return _("%(weekday)s %(day)s %(month)s %(year)s at %(time)s") % {
+        "weekday": WEEKDAYS[local.weekday()],
+        "day": local.day,
+        "month": MONTHS[local.month],
+        "year": local.year,
+        "time": f"{local:%H:%M}",
+    }
+
+
+def _due_day(due) -> str:
+    return _("%(weekday)s %(day)s %(month)s") % {
+        "weekday": WEEKDAYS[due.weekday()],
+        "day": due.day,
+        "month": MONTHS[due.month],
+    }
 
 
 # Neutral on purpose, as the portal's own calendar file: a calendar may be shared or synced
@@ -136,6 +156,7 @@ def appointment_ics(starts_at: datetime, duration_minutes: int, clinic, uid: str
     points. tests/notifications/test_reminder_calendar.py reads every file back with
     icalendar and compares it with the same event built by icalendar itself."""
     start = starts_at.astimezone(UTC)
+    summary = _("Appointment at %(clinic)s") % {"clinic": clinic.name}
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -146,148 +167,184 @@ def appointment_ics(starts_at: datetime, duration_minutes: int, clinic, uid: str
         f"DTSTAMP:{_ics_time(timezone.now())}",
         f"DTSTART:{_ics_time(start)}",
         f"DTEND:{_ics_time(start + timedelta(minutes=duration_minutes))}",
-        _ics_fold(f"SUMMARY:{_ics_text(f'Appointment at {clinic.name}')}"),
+        _ics_fold(f"SUMMARY:{_ics_text(summary)}"),
         "END:VEVENT",
         "END:VCALENDAR",
     ]
     return "\r\n".join(lines) + "\r\n"
 
 
-FOOTER_TEXT = "This is an automatic message; replies are not read."
+FOOTER_TEXT = gettext_lazy("This is an automatic message; replies are not read.")
 
 
 def _text(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str, due: str):
     """The plain-text body. Written out rather than rendered from a template: a send spends
     its time on the database and the mail server, not on a template engine."""
-    lines = [f"Hello {first_name},", ""]
+    values = {"clinic": clinic, "phone": phone, "url": url, "when": when, "due": due}
+    lines = [_("Hello %(first_name)s,") % {"first_name": first_name}, ""]
     if kind == SESSION_REMINDER:
         lines += [
-            f"This is a reminder of your appointment with {clinic} on {when}.",
-            "The calendar file attached adds it to your calendar.",
+            _("This is a reminder of your appointment with %(clinic)s on %(when)s.") % values,
+            _("The calendar file attached adds it to your calendar."),
             "",
-            f"Your portal: {url}",
+            _("Your portal: %(url)s") % values,
         ]
         if phone:
-            lines.append(f"To change or cancel, call {clinic} on {phone}.")
+            lines.append(_("To change or cancel, call %(clinic)s on %(phone)s.") % values)
     elif kind == HOMEWORK_DUE:
-        day = f", {due}" if due else ""
-        lines += [
-            f"A friendly reminder from {clinic}: something you agreed to do is due tomorrow{day}.",
-            f"See it in your portal: {url}",
-        ]
+        if due:
+            words = _(
+                "A friendly reminder from %(clinic)s: something you agreed to do is due "
+                "tomorrow, %(due)s."
+            )
+        else:
+            words = _(
+                "A friendly reminder from %(clinic)s: something you agreed to do is due tomorrow."
+            )
+        lines += [words % values, _("See it in your portal: %(url)s") % values]
     elif kind == HOMEWORK_NEW:
         lines += [
-            f"{clinic} has added something for you to do before your next appointment.",
-            f"You can read it in your portal: {url}",
+            _("%(clinic)s has added something for you to do before your next appointment.")
+            % values,
+            _("You can read it in your portal: %(url)s") % values,
         ]
         if phone:
-            lines.append(f"Questions? Call {clinic} on {phone}.")
+            lines.append(_("Questions? Call %(clinic)s on %(phone)s.") % values)
     elif kind == MAINTENANCE_CHECKIN:
         lines += [
-            f"{clinic} asks you to fill in a short questionnaire this month.",
-            f"It is in your portal: {url}",
+            _("%(clinic)s asks you to fill in a short questionnaire this month.") % values,
+            _("It is in your portal: %(url)s") % values,
         ]
     elif kind == PORTAL_LINK_ASKED:
         lines += [
-            gettext("You asked for a new personal link to the %(clinic)s portal. Here it is:")
-            % {"clinic": clinic},
+            _("You asked for a new personal link to the %(clinic)s portal. Here it is:") % values,
             url,
             "",
-            gettext(
+            _(
                 "Your earlier link no longer works. Keep this one private: anyone with it "
                 "can open your portal."
             ),
         ]
         if phone:
-            lines.append(
-                gettext("If you did not ask for it, call %(clinic)s on %(phone)s.")
-                % {"clinic": clinic, "phone": phone}
-            )
+            lines.append(_("If you did not ask for it, call %(clinic)s on %(phone)s.") % values)
     else:
         lines += [
-            f"Here is your personal link to the {clinic} portal:",
+            _("Here is your personal link to the %(clinic)s portal:") % values,
             url,
             "",
-            "Keep it private: anyone with this link can open your portal.",
+            _("Keep it private: anyone with this link can open your portal."),
         ]
         if phone:
-            lines.append(f"If you did not expect this message, call {clinic} on {phone}.")
-    lines += ["", clinic, FOOTER_TEXT, "", ""]
+            lines.append(
+                _("If you did not expect this message, call %(clinic)s on %(phone)s.") % values
+            )
+    lines += ["", clinic, str(FOOTER_TEXT), "", ""]
     return "\n".join(lines)
 
 
 def _html(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str, due: str):
-    """The HTML body; every value escaped."""
+    """The HTML body; every value escaped (the words are the catalogue's, with no markup)."""
     first_name, clinic, phone, url, when, due = map(
         escape_html, (first_name, clinic, phone, url, when, due)
     )
+    values = {"clinic": clinic, "phone": phone, "when": f"<strong>{when}</strong>", "due": due}
     if kind == SESSION_REMINDER:
         message = (
-            f"<p>This is a reminder of your appointment with {clinic} on <strong>{when}</strong>."
-            "</p>\n<p>The calendar file attached adds it to your calendar.</p>"
+            "<p>"
+            + escape_html(
+                _("This is a reminder of your appointment with %(clinic)s on %(when)s."),
+                quote=False,
+            )
+            % values
+            + "</p>\n<p>"
+            + escape_html(_("The calendar file attached adds it to your calendar."))
+            + "</p>"
         )
     elif kind == HOMEWORK_DUE:
-        day = f", {due}" if due else ""
-        message = (
-            f"<p>A friendly reminder from {clinic}: something you agreed to do is due tomorrow"
-            f"{day}.</p>"
-        )
-    elif kind == HOMEWORK_NEW:
-        message = (
-            f"<p>{clinic} has added something for you to do before your next appointment. "
-            "You can read it in your portal.</p>"
-        )
-    elif kind == MAINTENANCE_CHECKIN:
-        message = (
-            f"<p>{clinic} asks you to fill in a short questionnaire this month. It is in your "
-            "portal.</p>"
-        )
-    elif kind == PORTAL_LINK_ASKED:
-        # The words escaped first, then the values (escaped above) put in.
-        words = escape_html(
-            gettext(
-                "You asked for a new personal link to the %(clinic)s portal. Your earlier "
-                "link no longer works. Keep this one private: anyone with it can open your "
-                "portal."
+        if due:
+            words = _(
+                "A friendly reminder from %(clinic)s: something you agreed to do is due "
+                "tomorrow, %(due)s."
             )
+        else:
+            words = _(
+                "A friendly reminder from %(clinic)s: something you agreed to do is due tomorrow."
+            )
+        message = f"<p>{escape_html(words, quote=False) % values}</p>"
+    elif kind == HOMEWORK_NEW:
+        words = _(
+            "%(clinic)s has added something for you to do before your next appointment. "
+            "You can read it in your portal."
         )
-        message = f"<p>{words % {'clinic': clinic}}</p>"
+        message = f"<p>{escape_html(words, quote=False) % values}</p>"
+    elif kind == MAINTENANCE_CHECKIN:
+        words = _(
+            "%(clinic)s asks you to fill in a short questionnaire this month. It is in your portal."
+        )
+        message = f"<p>{escape_html(words, quote=False) % values}</p>"
+    elif kind == PORTAL_LINK_ASKED:
+        words = _(
+            "You asked for a new personal link to the %(clinic)s portal. Your earlier "
+            "link no longer works. Keep this one private: anyone with it can open your "
+            "portal."
+        )
+        message = f"<p>{escape_html(words, quote=False) % values}</p>"
     else:
-        message = (
-            f"<p>Here is your personal link to the {clinic} portal. Keep it private: anyone "
-            "with this link can open your portal.</p>"
+        words = _(
+            "Here is your personal link to the %(clinic)s portal. Keep it private: anyone "
+            "with this link can open your portal."
         )
-    call = f"<p>To change or cancel, call {clinic} on {phone}.</p>" if phone else ""
+        message = f"<p>{escape_html(words, quote=False) % values}</p>"
+    call = ""
+    if phone:
+        words = _("To change or cancel, call %(clinic)s on %(phone)s.")
+        call = f"<p>{escape_html(words, quote=False) % values}</p>"
+    hello = escape_html(_("Hello %(first_name)s,"), quote=False) % {"first_name": first_name}
+    open_portal = escape_html(_("Open your portal"))
     return (
-        '<!doctype html>\n<html lang="en">\n'
+        f'<!doctype html>\n<html lang="{escape_html(translation.get_language())}">\n'
         f'<head><meta charset="utf-8"><title>{clinic}</title></head>\n<body>\n'
-        f"<p>Hello {first_name},</p>\n{message}\n"
-        f'<p><a href="{url}">Open your portal</a></p>\n{call}\n'
-        f"<p>{clinic}</p>\n<p><small>{FOOTER_TEXT}</small></p>\n</body>\n</html>\n"
+        f"<p>{hello}</p>\n{message}\n"
+        f'<p><a href="{url}">{open_portal}</a></p>\n{call}\n'
+        f"<p>{clinic}</p>\n<p><small>{escape_html(str(FOOTER_TEXT))}</small></p>\n</body>\n</html>\n"
     )
 
 
 def _sms(kind: str, first_name: str, clinic: str, phone: str, url: str, when: str) -> str:
+    values = {"first_name": first_name, "clinic": clinic, "phone": phone, "url": url, "when": when}
     if kind == SESSION_REMINDER:
-        call = f" To change it call {phone}." if phone else ""
-        text = f"Hi {first_name}, reminder: your appointment with {clinic} is on {when}.{call}"
+        if phone:
+            words = _(
+                "Hi %(first_name)s, reminder: your appointment with %(clinic)s is on %(when)s. "
+                "To change it call %(phone)s."
+            )
+        else:
+            words = _(
+                "Hi %(first_name)s, reminder: your appointment with %(clinic)s is on %(when)s."
+            )
     elif kind == HOMEWORK_DUE:
-        text = (
-            f"Hi {first_name}, a reminder from {clinic}: something you agreed to do is due "
-            f"tomorrow. {url}"
+        words = _(
+            "Hi %(first_name)s, a reminder from %(clinic)s: something you agreed to do is due "
+            "tomorrow. %(url)s"
         )
     elif kind == HOMEWORK_NEW:
-        text = f"Hi {first_name}, {clinic} has added something for you in your portal: {url}"
+        words = _(
+            "Hi %(first_name)s, %(clinic)s has added something for you in your portal: %(url)s"
+        )
     elif kind == MAINTENANCE_CHECKIN:
-        text = f"Hi {first_name}, a short questionnaire from {clinic} is in your portal: {url}"
+        words = _(
+            "Hi %(first_name)s, a short questionnaire from %(clinic)s is in your portal: %(url)s"
+        )
     elif kind == PORTAL_LINK_ASKED:
-        text = gettext(
-            "Hi %(name)s, here is the new %(clinic)s portal link you asked for (keep it "
+        words = _(
+            "Hi %(first_name)s, here is the new %(clinic)s portal link you asked for (keep it "
             "private; the old one no longer works): %(url)s"
-        ) % {"name": first_name, "clinic": clinic, "url": url}
+        )
     else:
-        text = f"Hi {first_name}, your personal {clinic} portal link (keep it private): {url}"
-    return " ".join(text.split())
+        words = _(
+            "Hi %(first_name)s, your personal %(clinic)s portal link (keep it private): %(url)s"
+        )
+    return " ".join((words % values).split())
 
 
 def _staff_alert(kind: str, clinic: str, url: str) -> Content:
@@ -305,10 +362,18 @@ def _staff_alert(kind: str, clinic: str, url: str) -> Content:
 
 def render(notification: Notification, delivery: Delivery) -> Content:
     """The subject, plain text, HTML and SMS body of one row, from what its kind's ``compose``
-    gave (``notifications.registry``)."""
+    gave (``notifications.registry``); a patient's notice in the patient's language."""
     clinic = notification.clinic
     if notification.kind in STAFF_ALERT_WORDS:
-        return _staff_alert(notification.kind, str(clinic.name), delivery.url)
+        with translation.override(settings.LANGUAGE_CODE):
+            return _staff_alert(notification.kind, str(clinic.name), delivery.url)
+    patient = notification.patient
+    with translation.override(getattr(patient, "language", None) or settings.LANGUAGE_CODE):
+        return _render_patient_notice(notification, delivery)
+
+
+def _render_patient_notice(notification: Notification, delivery: Delivery) -> Content:
+    clinic = notification.clinic
     kind = notification.kind
     when = due_day = ""
     ics = None
@@ -319,8 +384,7 @@ def render(notification: Notification, delivery: Delivery) -> Content:
                 delivery.starts_at, delivery.duration_minutes, clinic, uid=delivery.calendar_uid
             )
     if delivery.due_date is not None:
-        due = delivery.due_date
-        due_day = f"{due:%A} {due.day} {due:%B}"
+        due_day = _due_day(delivery.due_date)
     values = (
         kind,
         str(delivery.first_name),
@@ -330,7 +394,7 @@ def render(notification: Notification, delivery: Delivery) -> Content:
         when,
     )
     return Content(
-        subject=SUBJECTS[kind].format(when=when, clinic=clinic.name),
+        subject=str(SUBJECTS[kind]) % {"when": when, "clinic": clinic.name},
         text=_text(*values, due_day),
         html=_html(*values, due_day),
         sms=_sms(*values),

@@ -7,7 +7,15 @@ from ipt_clinic.dates import HistoryDatesMixin
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
 
-from .models import Channel, LifeEvent, MoodEffect, Patient, PatientStatus, Relationship
+from .models import (
+    Channel,
+    Language,
+    LifeEvent,
+    MoodEffect,
+    Patient,
+    PatientStatus,
+    Relationship,
+)
 from .selectors import phase_choices, problem_area_choices
 from .services import RECORD_NUMBER_TAKEN
 
@@ -35,6 +43,7 @@ class PatientForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
             "phone",
             "preferred_channel",
             "reminder_consent",
+            "language",
         ]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {
@@ -45,12 +54,18 @@ class PatientForm(HistoryDatesMixin, VersionedForm, forms.ModelForm):
     def __init__(self, *args, clinic, therapists=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        self.fields["language"].required = False
         if therapists is not None:
             self.fields["primary_therapist"] = forms.ModelChoiceField(
                 queryset=therapists, label="Primary therapist"
             )
             self.fields["primary_therapist"].label_from_instance = lambda user: user.display_name
             self.order_fields(["primary_therapist"])
+
+    def clean_language(self):
+        # Browsers always send the select's value; a form sent without it (a script, an older
+        # page) keeps the stored language rather than being refused.
+        return self.cleaned_data.get("language") or self.instance.language or Language.ENGLISH
 
     def clean_record_number(self):
         record_number = self.cleaned_data["record_number"].strip()

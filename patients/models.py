@@ -15,6 +15,14 @@ class Channel(models.TextChoices):
     NONE = "none", "No reminders"
 
 
+class Language(models.TextChoices):
+    """The languages the patient portal and the patient's notices are written in (settings
+    LANGUAGES). Staff pages stay in the clinic's language whatever the patient's."""
+
+    ENGLISH = "en-gb", "English"
+    SPANISH = "es", "Spanish (español)"
+
+
 class PatientStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     DISCHARGED = "discharged", "Discharged"
@@ -36,6 +44,13 @@ class Patient(models.Model):
         max_length=10, choices=Channel.choices, default=Channel.EMAIL
     )
     reminder_consent = models.BooleanField("consents to reminders", default=False)
+    language = models.CharField(
+        "language",
+        max_length=10,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The portal and the reminders the patient receives are in this language.",
+    )
     reminder_consent_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE

@@ -24,6 +24,7 @@ from ipt_clinic.submissions.services import (
 from . import endings
 from .models import (
     Channel,
+    Language,
     LifeEvent,
     Patient,
     PatientStatus,
@@ -41,6 +42,7 @@ PATIENT_FIELDS = [
     "phone",
     "preferred_channel",
     "reminder_consent",
+    "language",
 ]
 RELATIONSHIP_FIELDS = [
     "name",
@@ -171,6 +173,7 @@ def patient_create(
     phone: str = "",
     preferred_channel: str = Channel.EMAIL,
     reminder_consent: bool = False,
+    language: str = Language.ENGLISH,
     request=None,
 ) -> Patient:
     _check_therapist(clinic_id=clinic.pk, therapist=primary_therapist)
@@ -187,6 +190,7 @@ def patient_create(
         phone=phone,
         preferred_channel=preferred_channel,
         reminder_consent=reminder_consent,
+        language=language,
     )
     _stamp_consent(patient, had_consent=False)
     _save_patient(patient)

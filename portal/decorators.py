@@ -5,6 +5,13 @@ indexing) and turns a 404 into the portal's own page. ``portal_page`` also requi
 session and re-checks its link on every request: a revoked link ends the session at once
 (404), an expired one ends it with the friendly 410 page.
 
+Language: staff pages stay in the clinic's language; the portal follows the patient. Every
+portal answer is written inside ``translation.override`` (restored when the answer is made,
+also on an error, so a staff request served next by the same thread is untouched): the
+patient's own language (their record) once the portal session is known, and before that (the
+landing page, an expired or unknown link, the throttle's page) the browser's Accept-Language
+among settings.LANGUAGES.
+
 ``staff_view`` is for the therapist-side link pages that live under /p/: the MFA middleware
 lets /p/ through for patients, so these views insist on a verified staff session themselves.
 """
@@ -15,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.models import PortalLink
@@ -45,13 +53,20 @@ def portal_expired(request: HttpRequest, link: PortalLink) -> HttpResponse:
     return render(request, "portal/expired.html", {"clinic": link.patient.clinic}, status=410)
 
 
+def browser_language(request: HttpRequest) -> str:
+    """The browser's preferred language among the portal's (settings.LANGUAGES), else the
+    default: for the pages shown before the portal knows who the patient is."""
+    return translation.get_language_from_request(request)
+
+
 def portal_response(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        try:
-            response = view(request, *args, **kwargs)
-        except Http404:
-            response = portal_not_found(request)
+        with translation.override(browser_language(request)):
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:
+                response = portal_not_found(request)
         return portal_headers(response)
 
     return wrapper
@@ -104,7 +119,11 @@ def portal_page(view):
                 summary=f"Portal page viewed: {request.resolver_match.url_name}",
                 request=request,
             )
-        return view(request, *args, **kwargs)
+        with translation.override(link.patient.language):
+            try:
+                return view(request, *args, **kwargs)
+            except Http404:
+                return portal_not_found(request)
 
     return wrapper
 

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from ipt_clinic.submissions.forms import FormKeyMixin
 from phases.formulation_sharing import COMMENT_MAX
@@ -17,16 +17,16 @@ REFLECTION_MAX = 2000
 
 class HomeworkForm(forms.Form):
     status = forms.ChoiceField(
-        label="How did it go?",
+        label=_("How did it go?"),
         choices=[
-            (AssignmentStatus.DONE, "I did it"),
-            (AssignmentStatus.NOT_DONE, "I did not manage it this time"),
+            (AssignmentStatus.DONE, _("I did it")),
+            (AssignmentStatus.NOT_DONE, _("I did not manage it this time")),
         ],
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        error_messages={"required": "Choose whether you did this homework."},
+        error_messages={"required": _("Choose whether you did this homework.")},
     )
     reflection = forms.CharField(
-        label="A few words about how it went (optional)",
+        label=_("A few words about how it went (optional)"),
         required=False,
         max_length=REFLECTION_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
@@ -46,7 +46,7 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
                 choices=ANSWER_CHOICES,
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "answer-input"}),
-                error_messages={"required": "Please answer this question."},
+                error_messages={"required": _("Please answer this question.")},
             )
 
     @property
@@ -85,13 +85,13 @@ class LostLinkForm(forms.Form):
     """“Lost your link?”: the email address or phone number on file (``portal.lost_link``)."""
 
     contact = forms.CharField(
-        label=gettext_lazy("Your email address or mobile phone number"),
-        help_text=gettext_lazy("The one your clinic has for you."),
+        label=_("Your email address or mobile phone number"),
+        help_text=_("The one your clinic has for you."),
         max_length=254,
         widget=forms.TextInput(attrs={"class": "form-control form-control-lg"}),
         error_messages={
-            "required": gettext_lazy("Please type your email address or phone number."),
-            "max_length": gettext_lazy(
+            "required": _("Please type your email address or phone number."),
+            "max_length": _(
                 "This is longer than an email address or a phone number can be. Please check it."
             ),
         },
@@ -107,21 +107,21 @@ class FormulationAnswerForm(FormKeyMixin, forms.Form):
     (``form_binding``: ``phases.formulation_sharing.ANSWER_FORM`` bound to the wording)."""
 
     answer = forms.ChoiceField(
-        label=gettext_lazy("Does this fit how things are for you?"),
+        label=_("Does this fit how things are for you?"),
         choices=[
-            (FormulationAnswerKind.AGREE, gettext_lazy("I agree")),
-            (FormulationAnswerKind.TALK, gettext_lazy("I'd like to talk about this")),
+            (FormulationAnswerKind.AGREE, _("I agree")),
+            (FormulationAnswerKind.TALK, _("I'd like to talk about this")),
         ],
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        error_messages={"required": gettext_lazy("Please choose one of the two answers.")},
+        error_messages={"required": _("Please choose one of the two answers.")},
     )
     comment = forms.CharField(
-        label=gettext_lazy("Anything you would like to add (optional)"),
+        label=_("Anything you would like to add (optional)"),
         required=False,
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         error_messages={
-            "max_length": gettext_lazy(
+            "max_length": _(
                 "Please keep this to %(limit_value)d characters (it has %(show_value)d)."
             )
         },

@@ -5,15 +5,17 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions.models import Modality, TherapySession
 
 # Neutral on purpose: a calendar may be shared, and "IPT" names a treatment.
 PRODID = "-//Clinic portal//Appointments//EN"
 WHERE = {
-    Modality.IN_PERSON: "At the clinic",
-    Modality.VIDEO: "Video call",
-    Modality.PHONE: "Phone call",
+    Modality.IN_PERSON: gettext_lazy("At the clinic"),
+    Modality.VIDEO: gettext_lazy("Video call"),
+    Modality.PHONE: gettext_lazy("Phone call"),
 }
 
 
@@ -53,6 +55,8 @@ def session_ics(session: TherapySession, clinic_name: str) -> str:
     start = session.scheduled_start
     end = start + timedelta(minutes=session.duration_minutes)
     host = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
+    summary = _("Appointment with %(clinic)s") % {"clinic": clinic_name}
+    where = WHERE.get(session.modality, WHERE[Modality.IN_PERSON])
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -64,8 +68,8 @@ def session_ics(session: TherapySession, clinic_name: str) -> str:
         f"DTSTAMP:{_utc(timezone.now())}",
         f"DTSTART:{_utc(start)}",
         f"DTEND:{_utc(end)}",
-        f"SUMMARY:{_escape(f'Appointment with {clinic_name}')}",
-        f"LOCATION:{_escape(WHERE.get(session.modality, 'At the clinic'))}",
+        f"SUMMARY:{_escape(summary)}",
+        f"LOCATION:{_escape(str(where))}",
         "STATUS:CONFIRMED",
         "TRANSP:OPAQUE",
         "END:VEVENT",

@@ -18,7 +18,8 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from patients.models import Patient, PortalLink, Relationship
 from patients.portal_links import portal_link_expiry
@@ -44,6 +45,7 @@ from sessions.models import (
     SessionStatus,
     TherapySession,
 )
+from sessions.scoring import instrument_language
 from sessions.selectors import with_session_rank
 
 # A maintenance course carries its plan over from the course before it: the patient keeps it.
@@ -367,3 +369,20 @@ __all__ = [
     "portal_relapse_plan",
     "portal_upcoming_sessions",
 ]
+
+
+def questionnaire_language_note(instrument: str, language: str | None = None) -> str:
+    """The note a patient reads above a questionnaire shown in English although their
+    language (``language``, by default the active one: the patient's in the portal) is
+    another, because no validated translation of it is kept (``sessions.scoring``); "" when
+    the questionnaire is in their language."""
+    language = language or translation.get_language() or "en"
+    if instrument_language(instrument, language).split("-")[0] == language.split("-")[0]:
+        return ""
+    with translation.override(language):
+        return _(
+            "This questionnaire is shown in English because its questions have been tested "
+            "in English, and we do not yet have a tested version in your language. If a "
+            "question is not clear, answer as best you can and tell your therapist at your "
+            "next appointment."
+        )

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from patients.models import Patient, PortalLink
@@ -28,11 +29,11 @@ def assignment_close_by_patient(
     the homework in a session. The outbox hears about it only when the homework first closes.
     """
     if status not in PATIENT_CLOSABLE:
-        raise ValidationError("Choose whether you did this homework.")
+        raise ValidationError(_("Choose whether you did this homework."))
     reflection = (reflection or "").strip()
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.status == AssignmentStatus.WITHDRAWN or assignment.reviewed_in_id is not None:
-        raise ValidationError("This homework can no longer be changed.")
+        raise ValidationError(_("This homework can no longer be changed."))
     if assignment.status == status and assignment.reflection == reflection:
         return assignment, False
     first_close = assignment.status == AssignmentStatus.ASSIGNED

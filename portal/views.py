@@ -4,12 +4,12 @@ token exchange): the patient is ``request.patient``, and every read is scoped to
 import logging
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -67,7 +67,7 @@ from .throttle import bad_token_record, bad_token_retry_after
 
 logger = logging.getLogger(__name__)
 
-KEY_REFUSED = (
+KEY_REFUSED = _lazy(
     "Your answers were not sent: this page was out of date or meant for another "
     "questionnaire. Your answers are still below. Please check them and press "
     "“Send my answers” again."
@@ -142,12 +142,13 @@ def _staff_browser(request: HttpRequest, link) -> HttpResponse:
         summary="Personal link followed in a staff session; not opened there",
         request=request,
     )
-    return render(
-        request,
-        "portal/landing.html",
-        {"clinic": link.patient.clinic, "staff_session": True},
-        status=403,
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # staff read the clinic's language
+        return render(
+            request,
+            "portal/landing.html",
+            {"clinic": link.patient.clinic, "staff_session": True},
+            status=403,
+        )
 
 
 def _audit_link(request, link, summary: str) -> None:
@@ -503,7 +504,7 @@ def agreed(request: HttpRequest) -> HttpResponse:
         )
     if request.method == "POST":
         if form is None:
-            messages.info(request, gettext("This is no longer shared with you."))
+            messages.info(request, _("This is no longer shared with you."))
             return redirect("portal:agreed")
         if form.is_valid():
             try:
@@ -516,12 +517,12 @@ def agreed(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except AlreadySaved:
-                messages.success(request, gettext("Thank you. Your answer was already sent."))
+                messages.success(request, _("Thank you. Your answer was already sent."))
                 return redirect("portal:agreed")
             except SubmissionRefused as error:
                 form.refuse(
                     error,
-                    gettext(
+                    _(
                         "Your answer was not sent: the text above may have changed since you "
                         "opened this page. Please read it again; what you wrote is still below."
                     ),
@@ -529,9 +530,7 @@ def agreed(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(
-                    request, gettext("Thank you. Your therapist will see your answer.")
-                )
+                messages.success(request, _("Thank you. Your therapist will see your answer."))
                 return redirect("portal:agreed")
     return render(
         request,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
 
 from patients.templatetags.course_words import held_words
 
@@ -67,18 +68,23 @@ def session_count(
 ) -> str:
     """The words for one session: "session 3 of 12" for the third attended session, "next:
     session 4 of 12" for the next one booked, "booked: session 5 of 12" for the one after;
-    no number otherwise."""
+    no number otherwise. In the active language: the portal's, the clinic's on staff pages."""
     now = now or timezone.now()
     number = session_number(status=status, start=start, rank=rank, held=held, now=now)
     if status == SessionStatus.ATTENDED:
-        return f"session {number or '?'} of {planned}"
+        return _("session %(number)s of %(planned)s") % {
+            "number": number or "?",
+            "planned": planned,
+        }
     if status == SessionStatus.NO_SHOW:
-        return "did not attend (not counted)"
+        return _("did not attend (not counted)")
     if status in CANCELLED_STATUSES:
-        return "cancelled (not counted)"
+        return _("cancelled (not counted)")
     if number is None:
-        return "attendance not recorded yet"
-    return f"{'next' if rank == 1 else 'booked'}: session {number} of {planned}"
+        return _("attendance not recorded yet")
+    if rank == 1:
+        return _("next: session %(number)s of %(planned)s") % {"number": number, "planned": planned}
+    return _("booked: session %(number)s of %(planned)s") % {"number": number, "planned": planned}
 
 
 def count_for_session(session, *, now: datetime | None = None) -> str:

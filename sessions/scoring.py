@@ -64,6 +64,24 @@ ANSWER_CHOICES = (
 )
 
 
+# Validated translations of an instrument's wording kept in this repository, by instrument and
+# language code: (instrument, language) -> the translated spec (items and answer choices as
+# published with the translation's validation). A questionnaire is shown in another language
+# only from here; nobody writes their own translation of a validated instrument. None yet.
+VALIDATED_TRANSLATIONS: dict[tuple[str, str], InstrumentSpec] = {}
+
+
+def instrument_language(instrument: str, language: str) -> str:
+    """The language ``instrument`` is shown in to someone reading ``language``: that language
+    when a validated translation of it is kept here (``VALIDATED_TRANSLATIONS``), English
+    otherwise."""
+    if language.split("-")[0] == "en":
+        return language
+    if (instrument, language) in VALIDATED_TRANSLATIONS:
+        return language
+    return "en"
+
+
 def severity_for(instrument: str, total: int) -> str:
     for low, high, label in INSTRUMENTS[instrument].bands:
         if low <= total <= high:

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 from ipt_clinic.phones import PhoneLine, validate_phone
 from ipt_clinic.quiet_hours import quiet_hours_problem
@@ -199,10 +200,10 @@ class Clinic(models.Model):
     def crisis_line(self) -> PhoneLine | None:
         """The clinic's crisis line, else the process-wide one; None when neither has one."""
         if self.crisis_line_number:
-            return PhoneLine(self.crisis_line_name or "Crisis line", self.crisis_line_number)
+            return PhoneLine(self.crisis_line_name or _("Crisis line"), self.crisis_line_number)
         if settings.PORTAL_CRISIS_LINE_NUMBER:
             return PhoneLine(
-                settings.PORTAL_CRISIS_LINE_NAME or "Crisis line",
+                settings.PORTAL_CRISIS_LINE_NAME or _("Crisis line"),
                 settings.PORTAL_CRISIS_LINE_NUMBER,
             )
         return None

@@ -83,6 +83,11 @@ except (ZoneInfoNotFoundError, ValueError) as exc:
 USE_TZ = True
 LANGUAGE_CODE = "en-gb"
 USE_I18N = True
+# Staff pages are in the clinic's language (LANGUAGE_CODE); only the patient portal follows
+# the patient (their record's language, patients.Language) or, before a link is exchanged, the
+# browser's Accept-Language among these. The portal's catalogues are in locale/ (make messages).
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # A covering index (sessions.AttendanceWeek) has INCLUDE columns that SQLite leaves out: the
 # index still serves the query there, reading the table for those columns.
