@@ -16,6 +16,9 @@ PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 or python3.13 on PATH, or PYTHON=/path/to/python3.12)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# pip first, from the lock (its own entry, hash-checked): the pip a new venv comes with
+# cannot hash-check a requirement with extras (pip-audit's CacheControl[filecache]).
+	$(PIP) install -q --require-hashes --no-deps -r <(sed -n '/^pip==/,/# via/p' requirements.lock)
 	$(PIP) install -q --require-hashes -r requirements.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
