@@ -21,9 +21,13 @@ def _letter(w):
     from letters.models import DischargeLetter
 
     if "letter" not in w.extra:
-        w.extra["letter"] = DischargeLetter.objects.create(
+        course = _ended_course(w)
+        # The create row may have drafted one already (one draft per course).
+        w.extra["letter"] = DischargeLetter.objects.filter(
+            course=course, signed_at__isnull=True
+        ).first() or DischargeLetter.objects.create(
             clinic=w.clinic,
-            course=_ended_course(w),
+            course=course,
             created_by=w.owner,
             recipient_name="Dr Priya Shah",
             course_summary="Twelve sessions held.",
