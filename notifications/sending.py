@@ -148,9 +148,12 @@ def _enqueue(ids: list[int], priority: int = DISPATCH_PRIORITY) -> None:
         return
     from celery.utils import uuid
 
+    from ipt_clinic.celery import app
+
     from .tasks import send_notification
 
-    app = send_notification.app
+    # The project's own app, not the task's proxy: a shared task follows whichever Celery app
+    # was made current last (a test's client app, say), and would publish to its broker.
     amqp = app.amqp
     queue = amqp.default_queue
     with app.producer_or_acquire() as producer, producer.batch(max_size=500):

@@ -25,9 +25,16 @@ def _fresh_probe():
     # leaves no answer (or count) behind for the next test of the process.
     health.readiness.forget()
     health.readyz_throttle.forget()
+    # Several tests point the app at another broker (a Redis of their own, a dead port): the
+    # app's connection pool, made at its first use, must not keep that broker for the tests
+    # after (a send would retry a dead port forever). app.close() drops the pool.
+    broker_url = celery_app.conf.broker_url
+    celery_app.close()
     yield
     health.readiness.forget()
     health.readyz_throttle.forget()
+    celery_app.conf.broker_url = broker_url
+    celery_app.close()
 
 
 def _readyz(database: dict | None = None, within: float = 10):
