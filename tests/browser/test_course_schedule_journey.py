@@ -106,7 +106,7 @@ def test_it_runs_a_routine_session_in_at_most_twelve_clicks(page: Page):
 
     counter.click(page.get_by_role("link", name="Rivers, Jamie"))
     checked(page)
-    counter.click(page.locator("#course-sessions-heading ~ table a").first)
+    counter.click(page.locator("#course-sessions-heading ~ .table-responsive table a").first)
     checked(page)
     counter.click(page.get_by_label("Attended", exact=True))
     counter.click(page.get_by_role("button", name="Record"))
