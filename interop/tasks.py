@@ -1,13 +1,14 @@
 """Celery tasks of the FHIR export. Thin: each calls one service."""
 
-from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections
+
+from ipt_clinic.celery import app
 
 from . import services
 
 
-@shared_task(
+@app.task(
     name="interop.run_bulk_export",
     ignore_result=True,
     soft_time_limit=max(settings.FHIR_EXPORT_TIME_LIMIT - 30, 1),
@@ -20,7 +21,7 @@ def run_bulk_export(job_id: int) -> str:
     return job.status if job is not None else "skipped"
 
 
-@shared_task(name="interop.sweep_bulk_exports", ignore_result=True)
+@app.task(name="interop.sweep_bulk_exports", ignore_result=True)
 def sweep_bulk_exports() -> int:
     """Beat: expire old exports' files, fail stuck jobs, enqueue again jobs never started."""
     close_old_connections()

@@ -7,21 +7,22 @@ its lease runs out and the sweeper enqueues it again under the new name.
 Tasks take primary keys and re-read the row; running one twice is harmless.
 """
 
-from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections
+
+from ipt_clinic.celery import app
 
 from . import sending
 
 
-@shared_task(name="notifications.dispatch_due_notifications", ignore_result=True)
+@app.task(name="notifications.dispatch_due_notifications", ignore_result=True)
 def dispatch_due_notifications() -> int:
     """Beat, every minute: claim due rows and enqueue one send per row."""
     close_old_connections()
     return sending.notifications_dispatch_due()
 
 
-@shared_task(name="notifications.sweep_stuck_notifications", ignore_result=True)
+@app.task(name="notifications.sweep_stuck_notifications", ignore_result=True)
 def sweep_stuck_notifications() -> int:
     """Beat: re-enqueue rows whose lease ran out while in "sending"."""
     close_old_connections()
@@ -31,7 +32,7 @@ def sweep_stuck_notifications() -> int:
 # The send's own time limits, shorter than the other tasks': the lease a sender holds must
 # outlast the hard one (settings check it), and a short lease is what brings a dead worker's
 # rows back within a minute. A send is a claim, one SMTP exchange and an UPDATE.
-@shared_task(
+@app.task(
     name="notifications.send_notification",
     ignore_result=True,
     acks_late=True,
