@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from ipt_clinic.editing import VersionedForm
 from ipt_clinic.submissions.forms import FormKeyMixin
@@ -128,7 +129,7 @@ class HomeworkEntryForm(VersionedForm, FormKeyMixin, forms.Form):
         if self.earliest is not None and day < self.earliest:
             raise forms.ValidationError(
                 _("Please choose a day from %(day)s on, when this homework was set.")
-                % {"day": formats.date_format(self.earliest, "j F Y")}
+                % {"day": formats.date_format(self.earliest, pgettext("a date", "j F Y"))}
             )
         return day
 

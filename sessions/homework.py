@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import save_versioned
@@ -71,7 +72,7 @@ def locked_message() -> str:
 def day_taken_message(day: date) -> str:
     return _(
         "You already have an entry for %(day)s. Change that entry instead, or choose another day."
-    ) % {"day": formats.date_format(day, "j F Y")}
+    ) % {"day": formats.date_format(day, pgettext("a date", "j F Y"))}
 
 
 def entries_editable(assignment: Assignment) -> bool:
@@ -141,7 +142,11 @@ def homework_entry_add(
             HomeworkEntry,
             describe=lambda entry: (
                 _("your entry of %(day)s")
-                % {"day": formats.date_format(timezone.localtime(entry.created_at), "j F")}
+                % {
+                    "day": formats.date_format(
+                        timezone.localtime(entry.created_at), pgettext("a day", "j F")
+                    )
+                }
             ),
         )
     _check_day(assignment, answers.get("entry_date"), entry_pk=None)

@@ -270,3 +270,16 @@ def test_another_patients_homework_and_entries_are_not_found(portal_client, cour
     assert portal_client.post(url, {"stayed_with_me": "x", "version": "1"}).status_code == 404
     their_entry.refresh_from_db()
     assert their_entry.stayed_with_me == "Private"
+
+
+def test_a_reviewed_homework_with_no_entries_says_none_were_written_not_yet(portal_client, course):
+    assignment = _assignment(course, "log")
+    page = portal_client.get(_detail(assignment)).content.decode()
+    assert "Nothing written yet." in page and "You did not write anything here." not in page
+
+    assignment.reviewed_in = SessionFactory(course=course, status="attended")
+    assignment.status = AssignmentStatus.DONE
+    assignment.save()
+    page = portal_client.get(_detail(assignment)).content.decode()
+    assert "it can no longer be changed" in page
+    assert "You did not write anything here." in page and "Nothing written yet." not in page

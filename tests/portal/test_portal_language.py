@@ -3,6 +3,7 @@ patient in Spanish, the same pages for an English patient as before, the pages b
 exchanged in the browser's language, and staff pages in the clinic's language whatever portal
 request the same thread served before."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -191,6 +192,12 @@ def test_every_portal_page_is_in_spanish_for_a_spanish_patient(portal_link, cour
         f"{SPANISH_MONTHS[start.month - 1]} de {start.year}, {start:%H:%M}"
     )
     assert day in pages["sessions"]
+    # Every day and month reads the Spanish way, "15 de diciembre", on every page.
+    months = "|".join(SPANISH_MONTHS)
+    for name, body in pages.items():
+        assert not re.search(rf"\b\d{{1,2}} ({months})\b", body), name
+    assert re.search(rf"\b\d{{1,2}} de ({months})\b", pages["home"])  # the next appointment
+    assert re.search(rf"\b\d{{1,2}} de ({months})\b", pages["homework"])  # a due day
     # The validated questionnaire keeps its English wording, and says why in Spanish.
     assert "Little interest or pleasure in doing things" in pages["questionnaire"]
     assert "Este cuestionario aparece en inglés" in pages["questionnaire"]

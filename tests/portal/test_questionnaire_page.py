@@ -85,3 +85,24 @@ def test_the_thank_you_page_names_the_slot_the_questionnaire_kept_answers_in(por
     thanks = _get(portal_client, "portal:questionnaire_thanks", measure_id=measure.pk)
     assert f'data-questionnaire-sent="{slot}"' in thanks
     assert "js/questionnaire" in thanks and "<script>" not in thanks
+
+
+def test_a_questionnaire_sent_with_gaps_names_and_links_the_questions_still_to_answer(
+    portal_client, course
+):
+    page = _get(portal_client, "portal:questionnaire", instrument="gad7")
+    answers = {f"item_{n}": 1 for n in (1, 3, 5, 6, 7)}  # 2 and 4 left out
+    response = portal_client.post(
+        reverse("portal:questionnaire", kwargs={"instrument": "gad7"}),
+        {"form_key": key_on(page), **answers},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Please answer every question." in body
+    missing = re.search(r'<ul class="list-inline mb-0" id="still-to-answer">(.*?)</ul>', body, re.S)
+    assert missing is not None
+    links = re.findall(r'<a href="#(id_item_\d-question)">(.*?)</a>', missing.group(1))
+    assert links == [("id_item_2-question", "Question 2"), ("id_item_4-question", "Question 4")]
+    # Each link leads to its question on the page, which takes the focus it is given.
+    for number in (2, 4):
+        assert f'<fieldset class="question" id="id_item_{number}-question" tabindex="-1"' in body
