@@ -26,7 +26,8 @@ OUTCOME_RULES = (
     "dropped-out courses among all courses that ended in the period. Response: final PHQ-9 at "
     f"least {int(RESPONSE_DROP * 100)}% below baseline. Remission: final PHQ-9 below "
     f"{REMISSION_BELOW}. Any group of fewer than {MIN_CELL} patients shows “{SUPPRESSED}” and "
-    "its medians and rates are hidden."
+    f"its medians and rates are hidden; so is the dropout rate when fewer than {MIN_CELL} "
+    "patients dropped out."
 )
 
 
@@ -111,7 +112,9 @@ class OutcomeGroup:
 
     @property
     def dropout_rate(self) -> float | None:
-        if self._patients(self.courses) < MIN_CELL:
+        # Hidden with its count too: beside the completed count, the rate would give the
+        # suppressed number of dropouts back.
+        if self._patients(self.courses) < MIN_CELL or self._patients(self.dropped_out) < MIN_CELL:
             return None
         return len(self.dropped_out) / len(self.courses)
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from ipt_clinic.accounts.models import Role
 from ipt_clinic.dates import HistoryDatesMixin
 from patients.models import Patient, PatientStatus
+from patients.forms import DateInput
 from phases.models import CourseStatus, Phase, ProblemAreaKind, TreatmentCourse
 
 from .dashboard_selectors import METRICS, CourseFilters, clinic_therapists
@@ -65,10 +66,10 @@ class CourseFilterForm(forms.Form):
 
 class PeriodForm(HistoryDatesMixin, forms.Form):
     date_from = forms.DateField(
-        label="Ended from", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+        label="Ended from", widget=DateInput(attrs={"class": "form-control"})
     )
     date_to = forms.DateField(
-        label="Ended to", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+        label="Ended to", widget=DateInput(attrs={"class": "form-control"})
     )
 
     @staticmethod

@@ -50,8 +50,10 @@ def test_it_computes_medians_and_rates_for_groups_of_five_or_more(
     assert alice.median_final == 9.5
     assert alice.response_rate == 3 / 6
     assert alice.remission_rate == 1 / 6
-    assert alice.dropout_rate == 2 / 8
     assert alice.dropped_out_cell == "<5"
+    # The rate beside the completed count would give the two dropouts back: hidden too.
+    assert alice.dropout_rate is None
+    assert alice.as_row()["dropout_rate"] == "—"
 
     bob = next(g for g in report.by_therapist if g.label == other_therapist.display_name)
     assert bob.completed_cell == "<5"
@@ -134,3 +136,34 @@ def test_it_rejects_a_backwards_period(admin_client):
     assert response.status_code == 200
     assert response.context["report"] is None
     assert reverse("caseload:export_outcomes") not in response.content.decode()
+
+
+def test_it_shows_the_dropout_rate_once_five_patients_dropped_out(make, clinic, therapist):
+    for baseline, final in [(20, 8), (18, 4), (16, 8), (22, 15), (14, 12)]:
+        _completed(make, therapist, baseline, final)
+    for _ in range(5):
+        make(
+            therapist,
+            status=CourseStatus.DROPPED_OUT,
+            phase=Phase.PROBLEM_SOLVING,
+            ended_days_ago=5,
+            baseline=19,
+        )
+
+    report = outcomes_for_clinic(clinic.pk, clinic.tz, *_period(clinic))
+    group = next(g for g in report.by_therapist if g.label == therapist.display_name)
+    assert group.dropped_out_cell == "5"
+    assert group.dropout_rate == 5 / 10
+    assert group.as_row()["dropout_rate"] == "50%"
+
+
+def test_it_fills_the_period_in_the_date_boxes(admin_client, clinic):
+    # A date box takes only an ISO date: anything else shows as empty and blocks "Show".
+    start, end = _period(clinic)
+    body = admin_client.get(
+        reverse("caseload:outcomes"), {"date_from": start.isoformat(), "date_to": end.isoformat()}
+    ).content.decode()
+    assert f'name="date_from" value="{start.isoformat()}"' in body
+    assert f'name="date_to" value="{end.isoformat()}"' in body
+    default = admin_client.get(reverse("caseload:outcomes")).content.decode()
+    assert f'name="date_to" value="{end.isoformat()}"' in default
