@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from ipt_clinic.accounts.models import Role
 from ipt_clinic.dates import HistoryDatesMixin
-from patients.models import Patient, PatientStatus
 from patients.forms import DateInput
+from patients.models import Patient, PatientStatus
 from phases.models import CourseStatus, Phase, ProblemAreaKind, TreatmentCourse
 
 from .dashboard_selectors import METRICS, CourseFilters, clinic_therapists
