@@ -27,7 +27,13 @@ def _course_model():
 
 
 def phase_choices() -> list[tuple[str, str]]:
-    return list(_course_model()._meta.get_field("phase").choices)
+    """The phases an active course can be in (the list filters on the active course's phase:
+    a completed course is no longer active, so "Completed" would always find nobody)."""
+    return [
+        (value, label)
+        for value, label in _course_model()._meta.get_field("phase").choices
+        if value != "completed"
+    ]
 
 
 def problem_area_choices() -> list[tuple[str, str]]:

@@ -59,6 +59,13 @@ def test_it_filters_by_phase_status_and_problem_area(therapist, therapist_client
     assert "Dischargedson" in body and "Griefcase" not in body
 
 
+def test_the_phase_filter_offers_only_the_phases_of_an_active_course(therapist_client):
+    # It filters on the active course's phase: "Completed" would always find nobody.
+    body = therapist_client.get(reverse("patients:list")).content.decode()
+    assert 'value="social"' in body and 'value="maintenance"' in body
+    assert 'value="completed"' not in body
+
+
 def test_a_therapist_lists_only_their_patients_and_an_admin_the_clinics(
     therapist, other_therapist, clinic_admin, other_clinic_admin, client
 ):
