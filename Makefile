@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 # shim answers "command not found" when its version is not selected, so each is tried).
 PYTHON ?= $(shell for c in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[23]*/bin/python3 /usr/local/bin/python3.1[23] /usr/bin/python3.1[23] python3; do $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: install assets browser gettext messages migrate demo run test lint lock check-lock bench load clean
+.PHONY: install assets browser pdf gettext messages migrate demo run test lint lock check-lock bench load clean
 
 # Every dependency from requirements.lock, each file checked against the lock's hashes (pip
 # refuses anything unpinned or unhashed); then the project itself, editable, adding nothing
@@ -59,6 +59,18 @@ browser:
 	  echo "The browser tests need Chromium: apt-get install chromium chromium-driver, or set CHROMIUM_PATH"; \
 	fi
 
+# The discharge letter's PDF: WeasyPrint needs Pango, and its test looks at the page as an image
+# with poppler's pdftoppm. Installed with apt-get when missing and we may (root).
+pdf:
+	@if command -v pdftoppm >/dev/null && ldconfig -p 2>/dev/null | grep -q libpangoft2; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Pango and poppler for the letters' PDF (apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 poppler-utils >/dev/null; \
+	else \
+	  echo "The letters' PDF needs Pango and poppler: apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils"; \
+	fi
+
 # GNU gettext (xgettext, msgfmt) for make messages and for the test that the portal's catalogue
 # is up to date with the code (tests/portal/test_language_catalogue.py): installed with apt-get
 # when it is missing and we may (root); otherwise say what to install. The app itself reads the
@@ -85,7 +97,7 @@ messages: install gettext
 	$(PY) manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(I18N_IGNORE)
 
 # Extra pytest arguments: make test PYTEST_ARGS="-k readyz -x"
-test: install browser gettext
+test: install browser gettext pdf
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

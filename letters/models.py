@@ -17,6 +17,9 @@ class RecipientRole(models.TextChoices):
     OTHER = "other", "Other"
 
 
+TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame"}
+
+
 class DischargeLetter(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
     course = models.ForeignKey(
@@ -79,6 +82,17 @@ class DischargeLetter(models.Model):
 
     def __str__(self) -> str:
         return f"Discharge letter for {self.course.patient}"
+
+    @property
+    def salutation(self) -> str:
+        """What follows "Dear": a titled name as British letters address it ("Dr Helen Marsh"
+        -> "Dr Marsh"), any other name as written, "colleague" when there is none."""
+        words = self.recipient_name.split()
+        if not words:
+            return "colleague"
+        if len(words) > 2 and words[0].rstrip(".").lower() in TITLES:
+            return f"{words[0]} {words[-1]}"
+        return " ".join(words)
 
     @property
     def is_signed(self) -> bool:

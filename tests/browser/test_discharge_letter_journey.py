@@ -57,7 +57,7 @@ def test_the_therapist_drafts_edits_signs_and_downloads_the_letter(page, tmp_pat
     page.get_by_role("button", name="Save").click()
 
     expect(page.get_by_text("Letter saved.")).to_be_visible()
-    expect(page.get_by_text("Dear Dr Priya Shah,")).to_be_visible()
+    expect(page.get_by_text("Dear Dr Shah,")).to_be_visible()
     checked(page)
     page.get_by_role("link", name="Sign and lock").click()
     expect(page.get_by_role("heading", name="Sign and lock the letter?")).to_be_visible()

@@ -63,3 +63,18 @@ def test_a_letter_is_never_deleted(ended_course, therapist):
     with pytest.raises(RuntimeError):
         letter.delete()
     assert DischargeLetter.objects.filter(pk=letter.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "salutation"),
+    [
+        ("Dr Helen Marsh", "Dr Marsh"),
+        ("Dr. Helen Anne Marsh", "Dr. Marsh"),
+        ("Dr Marsh", "Dr Marsh"),
+        ("Helen Marsh", "Helen Marsh"),
+        ("  ", "colleague"),
+        ("", "colleague"),
+    ],
+)
+def test_the_letter_greets_its_recipient_as_a_british_letter_does(name, salutation):
+    assert DischargeLetter(recipient_name=name).salutation == salutation
