@@ -93,7 +93,7 @@ def test_the_therapist_shares_the_patient_agrees_the_therapist_sees_it(
     expect(patient_page.get_by_text(PLAIN)).to_be_visible()
     expect(patient_page.get_by_text(CLINICAL)).to_have_count(0)
     expect(patient_page.get_by_text("Join the walking group")).to_be_visible()
-    expect(patient_page.get_by_text("Session 1 of 12")).to_be_visible()
+    expect(patient_page.get_by_text("1 of 12 sessions held")).to_be_visible()
     checked(patient_page)
     # Sent without a choice: told so, the comment kept.
     patient_page.get_by_label("Anything you would like to add").fill("Yes, that is it.")

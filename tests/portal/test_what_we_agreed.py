@@ -148,7 +148,7 @@ def test_it_shows_the_problem_areas_goals_and_sessions_in_plain_words(
     assert "Ask Tom for one evening a week" in page
     assert "progress 6 out of 10 when you last looked at it together (7 December)" in page
     assert "Try the walking group" in page and "Working on it" in page
-    assert "Session 3 of 12" in page
+    assert "3 of 12 sessions held" in page
     assert "Next appointment: Wednesday 16 December, 14:00" in page
     assert "CLINICAL-NOTE-9e1" not in page
     assert "role_dispute" not in page and "Role dispute" not in page
