@@ -57,7 +57,6 @@ from phases.models import (
     Phase,
     PhaseTransition,
     ProblemArea,
-    ProblemAreaKind,
     RelapsePreventionPlan,
     TransitionKind,
     TreatmentCourse,
@@ -167,6 +166,14 @@ NEUTRAL_EVENTS = (
     ("Argument with a neighbour", -1),
     ("Took up swimming again", 1),
 )
+
+# "understood in the context of ...", as a formulation says it.
+AREA_IN_CONTEXT = {
+    "grief": "grief",
+    "role_dispute": "a role dispute",
+    "role_transition": "a role transition",
+    "interpersonal_deficits": "interpersonal deficits",
+}
 
 AREA_TEXT = {
     "grief": (
@@ -577,6 +584,7 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
 
     left_social = any(PHASE_RANK[p] > PHASE_RANK[Phase.SOCIAL] for p in attended_phases)
     reached_social = Phase.SOCIAL in attended_phases
+    past_initial = left_social or reached_social
 
     current_phase = (
         Phase.COMPLETED
@@ -613,6 +621,15 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
             sick_role_note=(
                 f"{plan.first_name} agreed to see depression as an illness for now: "
                 "lighter duties at home, no blame for what cannot be done yet."
+            ),
+            # Weighed in the initial assessment, before the course moved on.
+            medication_considered=past_initial,
+            referral_considered=past_initial,
+            medication_referral_notes=(
+                f"Discussed with {plan.first_name}: IPT alone for now, the GP to review "
+                "antidepressants if the PHQ-9 has not fallen by mid-course; no referral elsewhere."
+                if past_initial
+                else ""
             ),
             created_at=opened,
         )
@@ -798,8 +815,8 @@ def build_patient(pending: Pending, plan: PatientPlan, today: date, now: datetim
         primary_name = deceased.name if plan.area == "grief" else party.name
         course.formulation = (
             f"{plan.first_name}'s depression is understood in the context of "
-            + " and ".join(ProblemAreaKind(k).label.lower() for k in area_kinds)
-            + ": "
+            + " and ".join(AREA_IN_CONTEXT[k] for k in area_kinds)
+            + ". "
             + AREA_TEXT[plan.area][0].format(name=primary_name, first=plan.first_name)
         )
         if left_social:

@@ -659,7 +659,7 @@ def margaret(t: Teller) -> None:
         homework={
             "title": "Write Frank a letter about the last year",
             "instructions": "What you wish he had told you, and what you would say to him now.",
-            "kind": "log",
+            "kind": "activity",
         },
         next_start=s[6],
     )
@@ -1275,7 +1275,7 @@ def rachel(t: Teller) -> None:
         (1, 4, "Marcus, Evie", "Quiet evening. We did not talk much but it was not tense."),
         (2, 3, "The ward team", "Long shift, home late. Marcus had done bath and bed."),
         (3, 5, "Marcus", "Our weekly talk: agreed he does Tuesdays and the Thursday school run."),
-        (4, 5, "Evie, my sister Jo", "Park with Evie, Jo came for tea. Laughed for the first time in ages."),
+        (4, 5, "Evie, my friend Jo", "Park with Evie, Jo came for tea. Laughed for the first time in ages."),
         (5, 6, "Marcus, Evie", "Marcus did Tuesday evening without being asked twice."),
         (6, 5, "The ward team, Marcus", "Tired after work; we watched something together."),
     ]  # fmt: skip

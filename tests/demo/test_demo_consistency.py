@@ -350,6 +350,19 @@ def test_it_agrees_the_contract_and_formulation_on_days_that_have_passed(demo):
         assert course.contract_agreed_on <= course.formulation_agreed_on <= today
         assert course.formulation.strip()
         assert course.transitions.filter(from_phase="social", kind="forward").exists()
+    # ... and weighed medication and a referral elsewhere there (the letter and the course
+    # page say so of a finished course).
+    assert not (
+        TreatmentCourse.objects.exclude(phase="initial")
+        .filter(medication_considered=False)
+        .exists()
+    )
+    assert not (
+        TreatmentCourse.objects.exclude(phase="initial").filter(referral_considered=False).exists()
+    )
+    for course in TreatmentCourse.objects.exclude(formulation=""):
+        # A formulation reads as a clinician writes it ("in the context of a role dispute.").
+        assert "context of role" not in course.formulation, course.pk
 
 
 def test_it_dates_the_timeline_before_it_was_recorded(demo):

@@ -104,6 +104,6 @@ def test_the_demo_patient_reads_what_she_agreed_and_about_ipt(demo):
     assert escape(shared.text.split("\n")[0]) in body
     assert "You said you agree on" in body
     assert "Grieving for Frank" in body
-    assert f"Session {course.sessions_attended} of {course.planned_sessions}" in body
+    assert f"{course.sessions_attended} of {course.planned_sessions} sessions held" in body
     assert escape(course.formulation) not in body
     assert "The end: keeping what you have gained" in about.content.decode()
