@@ -34,6 +34,8 @@ COURSE_COLUMNS = [
     "baseline_phq9",
     "latest_phq9",
     "latest_phq9_at",
+    "baseline_wsas",
+    "latest_wsas",
     "open_risk_flag",
 ]
 
@@ -73,6 +75,8 @@ def _course_row(course) -> list:
         course.baseline_phq9,
         course.latest_phq9,
         course.latest_phq9_at.isoformat() if course.latest_phq9_at else "",
+        course.baseline_wsas,
+        course.latest_wsas,
         "yes" if course.has_open_risk else "no",
     ]
 

@@ -4,7 +4,8 @@ one IPT course per problem area, each at a different phase.
 - NG-0001 Margaret Doyle, **grief**: widowed fourteen months before the course, mourning
   stuck; now in **termination**, her relapse-prevention plan written; her formulation shared
   with her in her own words and agreed in the portal. Her portal link is the one the demo
-  prints; her last three PHQ-9s and GAD-7s she filled in there.
+  prints; her last three PHQ-9s and GAD-7s she filled in there, and her last WSAS (she is
+  retired: its work item unscored).
 - NG-0002 Rachel Kemp, **role dispute** with her husband Marcus, from impasse to
   renegotiation; **problem-solving** phase; she filled in a PHQ-9 in the portal just now
   with item 9 positive: the open risk flag on the dashboard.
@@ -75,23 +76,35 @@ from .clinics import demo_portal_token
 from .clock import StoryClock
 
 
-def spread(total: int, items: int, *, item9: int = 0) -> list[int]:
-    """Item answers (0-3) adding up to ``total``, spread evenly from the first item; for the
-    PHQ-9 the ninth item (thoughts of self-harm) is ``item9`` and the rest carry the total."""
+def spread(total: int, items: int, *, item9: int = 0, top: int = 3) -> list[int]:
+    """Item answers (0 to ``top``) adding up to ``total``, spread evenly from the first item;
+    for the PHQ-9 the ninth item (thoughts of self-harm) is ``item9`` and the rest carry the
+    total."""
     answers = [0] * items
     free = items - 1 if items == 9 else items
     if items == 9:
         answers[8] = item9
     remaining = total - item9
-    if not 0 <= remaining <= 3 * free:
+    if not 0 <= remaining <= top * free:
         raise ValueError(f"{total} cannot be spread over {items} items")
     position = 0
     while remaining:
-        if answers[position % free] < 3:
+        if answers[position % free] < top:
             answers[position % free] += 1
             remaining -= 1
         position += 1
     return answers
+
+
+def answers_for(instrument: str, total: int, *, item9: int = 0, retired: bool = False) -> list:
+    """Answers of ``instrument`` adding up to ``total``. A WSAS of someone ``retired`` leaves
+    its work item unscored (None), as the scale's form says, and spreads the total over the
+    other four."""
+    if instrument == "wsas":
+        if retired:
+            return [None, *spread(total, 4, top=8)]
+        return spread(total, 5, top=8)
+    return spread(total, 9 if instrument == "phq9" else 7, item9=item9)
 
 
 @dataclass
@@ -114,6 +127,9 @@ class Teller:
     # The problem area the middle sessions work on: their notes and homework name it.
     focus: ProblemArea | None = None
     sessions: dict[datetime, TherapySession] = field(default_factory=dict)
+    # Retired (or not working for reasons unrelated to the problem): the WSAS work item is
+    # left unscored.
+    retired: bool = False
 
     # --- time --------------------------------------------------------------------------
 
@@ -263,6 +279,7 @@ class Teller:
         note: dict,
         phq9: int | None = None,
         gad7: int | None = None,
+        wsas: int | None = None,
         reviewed: dict[Assignment, str] | None = None,
         goals: dict[Goal, tuple[int, str]] | None = None,
         during: Callable[[], None] | None = None,
@@ -278,12 +295,12 @@ class Teller:
         the next session booked; the note signed later that day."""
         session = self.sessions[start]
         self.at(start + timedelta(minutes=5))
-        for instrument, total in (("phq9", phq9), ("gad7", gad7)):
+        for instrument, total in (("phq9", phq9), ("gad7", gad7), ("wsas", wsas)):
             if total is not None:
                 measure_record(
                     course=self.course,
                     instrument=instrument,
-                    answers=spread(total, 9 if instrument == "phq9" else 7),
+                    answers=answers_for(instrument, total, retired=self.retired),
                     entered_by=self.therapist,
                     session=session,
                 )
@@ -370,7 +387,7 @@ class Teller:
             patient=self.patient,
             course=self.course,
             instrument=instrument,
-            answers=spread(total, 9 if instrument == "phq9" else 7, item9=item9),
+            answers=answers_for(instrument, total, item9=item9, retired=self.retired),
             form_key=None,  # no form was rendered: nothing to guard against sending twice
         )
         portal_link_touch(self.link)
@@ -420,10 +437,12 @@ def margaret(t: Teller) -> None:
         ),
     )
 
+    t.retired = True  # she is retired: her WSAS leaves the work item unscored
     t.visit(
         s[1],
         phq9=19,
         gad7=12,
+        wsas=24,
         during=lambda: t.give_portal_link(printed=True),
         note={
             "symptoms_reviewed": (
@@ -672,6 +691,7 @@ def margaret(t: Teller) -> None:
     v6 = t.visit(
         s[6],
         phq9=13,
+        wsas=15,
         gad7=9,
         reviewed={v5.homework: "not_done"},
         goals={goals["talk"]: (3, "open"), goals["choir"]: (1, "open")},
@@ -869,6 +889,7 @@ def margaret(t: Teller) -> None:
 
     t.self_report(t.when(s[11].date() - timedelta(days=1), 20), "phq9", 7)
     t.self_report(t.when(s[11].date() - timedelta(days=1), 20, 5), "gad7", 5)
+    t.self_report(t.when(s[11].date() - timedelta(days=1), 20, 10), "wsas", 8)
     t.visit(
         s[11],
         reviewed={v10.homework: "done"},
@@ -1142,6 +1163,7 @@ def rachel(t: Teller) -> None:
     v6 = t.visit(
         s[6],
         phq9=13,
+        wsas=15,
         gad7=11,
         reviewed={v5.homework: "not_done"},
         goals={goals["need"]: (2, "open"), goals["share"]: (1, "open")},

@@ -13,7 +13,9 @@ written. What goes out, per course:
 - Condition: the course's target diagnosis, as written (when there is one).
 - Encounter: each held (attended) session; nothing of its note.
 - QuestionnaireResponse and Observation: each PHQ-9 and GAD-7, with LOINC codes, the item
-  answers and the total with its severity band (see ``measure_status`` for corrections).
+  answers and the total with its severity band (see ``measure_status`` for corrections); each
+  WSAS the same way under this project's own code system (``WSAS_SYSTEM``: no LOINC panel for
+  it could be vouched for), its work item left out when it went unscored.
 - Goal: each goal of the course (removed ones are not part of it), with its status.
 - CarePlan: the relapse-prevention plan, its content in notes.
 - Provenance: each signed session note's signing therapist, for that session's Encounter.
@@ -36,7 +38,7 @@ from fhir.resources.R4B.resource import Resource
 
 from phases.models import CourseStatus, CourseType, GoalStatus
 from sessions.models import EnteredBy, Modality
-from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
+from sessions.scoring import INSTRUMENTS, unscored_words
 
 from .selectors import course_plan
 
@@ -51,14 +53,33 @@ GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 
 
+# The WSAS (Work and Social Adjustment Scale, Mundt et al. 2002) has no LOINC panel, total
+# or answer list that we could vouch for, so it goes out under a code system of this project:
+# "panel", "total" and "item-1".."item-5" for the questions, "0".."8" for the answers (each with
+# its ordinal value). A receiver that maps it to a standard code later can do so from these.
+WSAS_SYSTEM = "urn:x-ipt-clinic:code-system:wsas"
+
+
 @dataclass(frozen=True)
 class Panel:
-    """An instrument's LOINC codes: the panel, the total score and each item, in order."""
+    """An instrument's codes: the panel, the total score and each item, in order, in
+    ``system``; its answers in ``answer_system`` (``answer_codes`` by score, or the score
+    itself as the code when there are none)."""
 
     panel: str
     total: str
     items: tuple[str, ...]
+    system: str = LOINC
+    questionnaire: str = ""
+    answer_codes: tuple[str, ...] = ()
 
+    def answer_code(self, score: int) -> str:
+        return self.answer_codes[score] if self.answer_codes else str(score)
+
+
+# The four answers of the PHQ-9 and the GAD-7 (LOINC answer list LL358-3), by score.
+ANSWER_CODES = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
+ANSWER_SCORES = {code: score for score, code in enumerate(ANSWER_CODES)}
 
 PANELS = {
     "phq9": Panel(
@@ -75,16 +96,24 @@ PANELS = {
             "44253-3",
             "44260-8",
         ),
+        questionnaire=f"{LOINC}/q/44249-1",
+        answer_codes=ANSWER_CODES,
     ),
     "gad7": Panel(
         panel="69737-5",
         total="70274-6",
         items=("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
+        questionnaire=f"{LOINC}/q/69737-5",
+        answer_codes=ANSWER_CODES,
+    ),
+    "wsas": Panel(
+        panel="panel",
+        total="total",
+        items=("item-1", "item-2", "item-3", "item-4", "item-5"),
+        system=WSAS_SYSTEM,
+        questionnaire=f"{WSAS_SYSTEM}:questionnaire",
     ),
 }
-# The four answers of both instruments (LOINC answer list LL358-3), by score.
-ANSWER_CODES = ("LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9")
-ANSWER_SCORES = {code: score for score, code in enumerate(ANSWER_CODES)}
 
 GOAL_STATUSES = {
     # goal status: (lifecycleStatus, achievementStatus code or None)
@@ -378,17 +407,19 @@ def _measure(measure, subject, ref, practitioner, encounters) -> Iterable[dict]:
     )
     items = []
     for code, text, answer in zip(panel.items, spec.items, measure.answers, strict=True):
+        if answer is None:
+            continue  # unscored as the instrument allows (the Observation's note says so)
         items.append(
             {
                 "linkId": code,
-                "definition": f"{LOINC}#{code}",
+                "definition": f"{panel.system}#{code}",
                 "text": text,
                 "answer": [
                     {
                         "valueCoding": {
-                            "system": LOINC,
-                            "code": ANSWER_CODES[answer],
-                            "display": ANSWER_CHOICES[answer][1],
+                            "system": panel.system,
+                            "code": panel.answer_code(answer),
+                            "display": spec.choices[answer][1],
                             "extension": [{"url": ORDINAL_VALUE, "valueDecimal": answer}],
                         }
                     }
@@ -405,7 +436,7 @@ def _measure(measure, subject, ref, practitioner, encounters) -> Iterable[dict]:
     response = {
         "resourceType": "QuestionnaireResponse",
         "id": qr_id,
-        "questionnaire": f"{LOINC}/q/{panel.panel}",
+        "questionnaire": panel.questionnaire,
         "status": qr_status,
         "subject": subject,
         "authored": _instant(measure.taken_at),
@@ -413,13 +444,16 @@ def _measure(measure, subject, ref, practitioner, encounters) -> Iterable[dict]:
         "source": subject if measure.entered_by_kind == EnteredBy.PATIENT else author,
         "item": items,
     }
+    unscored = unscored_words(measure.instrument, measure.answers)
     observation = {
         "resourceType": "Observation",
         "id": resource_id("therapy.measure", measure.pk, "observation"),
         "status": observation_status,
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey"}]}],
         "code": {
-            "coding": [{"system": LOINC, "code": panel.total, "display": f"{spec.label} total"}],
+            "coding": [
+                {"system": panel.system, "code": panel.total, "display": f"{spec.label} total"}
+            ],
             "text": f"{spec.label} total score",
         },
         "subject": subject,
@@ -427,7 +461,8 @@ def _measure(measure, subject, ref, practitioner, encounters) -> Iterable[dict]:
         "performer": [author],
         "valueInteger": measure.total,
         "interpretation": [{"text": measure.severity}],
-        "note": [{"text": f"Severity: {measure.severity}"}],
+        "note": [{"text": f"Severity: {measure.severity}"}]
+        + ([{"text": unscored.capitalize() + "."}] if unscored else []),
         "derivedFrom": [ref("QuestionnaireResponse", qr_id)],
     }
     encounter_id = encounters.get(measure.session_id)

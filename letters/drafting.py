@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 
 from phases.models import ProblemAreaKind, TreatmentCourse
 from phases.services import course_outcome
+from sessions.scoring import severity_for
 
 ENDED_STATUSES = ("completed", "dropped_out")
 
@@ -94,12 +95,24 @@ def _score_line(name: str, start: int | None, end: int | None) -> str:
     return f"{name}: {start} at the start, {end} at the end ({moved})."
 
 
+def _wsas_line(start: int, end: int) -> str:
+    """The WSAS (functioning, 0-40) with its bands, when the course measured it: a letter's
+    reader may not know its scale."""
+    line = _score_line("WSAS (Work and Social Adjustment Scale, 0-40)", start, end)
+    bands = f"{severity_for('wsas', start)} at the start"
+    if end is not None:
+        bands += f", {severity_for('wsas', end)} at the end"
+    return f"{line[:-1]}; {bands}."
+
+
 def _outcome(course: TreatmentCourse) -> str:
     outcome = course_outcome(course)
     lines = [
         _score_line("PHQ-9", outcome.baseline, outcome.latest),
         _score_line("GAD-7", course.baseline_gad7, course.latest_gad7),
     ]
+    if course.baseline_wsas is not None:
+        lines.append(_wsas_line(course.baseline_wsas, course.latest_wsas))
     if outcome.response is None:
         lines.append("Response to treatment cannot be judged: there is no PHQ-9 to compare.")
     elif outcome.response:

@@ -124,6 +124,8 @@ class TreatmentCourse(models.Model):
     latest_phq9 = models.PositiveSmallIntegerField(null=True, blank=True)
     latest_phq9_at = models.DateTimeField(null=True, blank=True)
     latest_gad7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline_wsas = models.PositiveSmallIntegerField(null=True, blank=True)
+    latest_wsas = models.PositiveSmallIntegerField(null=True, blank=True)
     # Kept by the sessions layer whenever attendance is recorded (sessions.attendance): the
     # number of attended sessions and the start of the last two, so that the clinic
     # dashboard's course figures are read from the course alone. The second is enough to

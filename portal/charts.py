@@ -1,5 +1,6 @@
 """The patient's own PHQ-9 and GAD-7 over their course, as a small server-rendered SVG for the
-portal's "My progress" page.
+portal's "My progress" page, and their WSAS in a chart of its own (its 0-40 scale is not the
+symptoms' 0-27).
 
 It draws what the staff chart draws of the scores (``sessions.charts``: the same series, told
 apart by line pattern and marker shape as well as colour) and nothing clinical: no phases,
@@ -7,6 +8,7 @@ no life events, no labelled severity lines. It scales to the width of a phone; t
 gives the same figures as a table, and its title and description say what it shows.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import formats, timezone
@@ -15,15 +17,26 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from sessions.charts import SERIES, drawn, series_marker
+from sessions.charts import SERIES, WSAS_SERIES, drawn, series_marker
 from sessions.models import Measure
 
 WIDTH, HEIGHT = 400, 260
 LEFT, RIGHT, TOP, BOTTOM = 30, 16, 34, 30
 PLOT_W = WIDTH - LEFT - RIGHT
 PLOT_H = HEIGHT - TOP - BOTTOM
-Y_MAX = 27
-GRID = (0, 5, 10, 15, 20, 27)
+
+
+@dataclass(frozen=True)
+class ChartScale:
+    """What one chart draws: its series and its upward scale, 0 to ``y_max``."""
+
+    series: tuple
+    y_max: int
+    grid: tuple[int, ...]
+
+
+SYMPTOMS = ChartScale(SERIES, 27, (0, 5, 10, 15, 20, 27))
+WSAS = ChartScale((WSAS_SERIES,), 40, (0, 10, 20, 30, 40))
 # What each band of scores (``sessions.scoring``) means, in the patient's words: how many
 # symptoms, never a verdict.
 BAND_WORDS = {
@@ -32,6 +45,15 @@ BAND_WORDS = {
     "moderate": gettext_lazy("a fair number of symptoms"),
     "moderately severe": gettext_lazy("many symptoms"),
     "severe": gettext_lazy("a lot of symptoms"),
+    # The WSAS's bands: how much the problem gets in the way of everyday life.
+    "subclinical": gettext_lazy("little effect on everyday life"),
+    "significant impairment": gettext_lazy("gets in the way of everyday life"),
+    "severe impairment": gettext_lazy("gets in the way of everyday life a great deal"),
+}
+INSTRUMENT_NAMES = {
+    "phq9": gettext_lazy("Mood (PHQ-9)"),
+    "gad7": gettext_lazy("Anxiety (GAD-7)"),
+    "wsas": gettext_lazy("Work and daily life (WSAS)"),
 }
 
 
@@ -40,7 +62,7 @@ def band_words(severity: str) -> str:
 
 
 def instrument_name(code: str) -> str:
-    return _("Mood (PHQ-9)") if code == "phq9" else _("Anxiety (GAD-7)")
+    return str(INSTRUMENT_NAMES[code])
 
 
 def _day(moment: datetime, tz) -> str:
@@ -62,9 +84,14 @@ def _series_words(code: str, points: list[Measure]) -> str:
     }
 
 
-def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress") -> SafeString:
-    """``measures`` (oldest first) as two lines over time, 0 to 27 upwards; a lower score
-    means fewer symptoms."""
+def progress_chart_svg(
+    measures: list[Measure], *, tz, chart_id: str = "progress", scale: ChartScale = SYMPTOMS
+) -> SafeString:
+    """``measures`` (oldest first) of ``scale``'s series as lines over time, 0 to its top
+    upwards: the PHQ-9 and GAD-7 (0 to 27), or the WSAS (0 to 40). A lower score means fewer
+    symptoms, or less difficulty in everyday life."""
+    codes = {code for code, *_rest in scale.series}
+    measures = [m for m in measures if m.instrument in codes]
     shown = [m for m in measures if drawn(m.taken_at)]
     if shown:
         start = min(m.taken_at for m in shown)
@@ -79,10 +106,10 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
         return round(LEFT + 6 + (PLOT_W - 12) * (moment - start).total_seconds() / span, 1)
 
     def y(score: float) -> float:
-        return round(TOP + PLOT_H * (1 - score / Y_MAX), 1)
+        return round(TOP + PLOT_H * (1 - score / scale.y_max), 1)
 
     parts: list[str] = []
-    for value in GRID:
+    for value in scale.grid:
         parts.append(
             format_html(
                 '<line x1="{l}" y1="{y}" x2="{r}" y2="{y}" stroke="#ced4da"/>'
@@ -120,7 +147,7 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
 
     # The legend at the top: each line's pattern and marker with its name.
     legend_x = LEFT
-    for code, _label, colour, dash, shape in SERIES:
+    for code, _label, colour, dash, shape in scale.series:
         parts.append(
             format_html(
                 '<line x1="{}" y1="14" x2="{}" y2="14" stroke="{}" stroke-width="2" '
@@ -141,7 +168,7 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
         )
         legend_x += 180
 
-    for code, _label, colour, dash, shape in SERIES:
+    for code, _label, colour, dash, shape in scale.series:
         points = [m for m in shown if m.instrument == code]
         if not points:
             continue
@@ -163,14 +190,20 @@ def progress_chart_svg(measures: list[Measure], *, tz, chart_id: str = "progress
             }
             parts.append(series_marker(shape, x(measure.taken_at), y(measure.total), colour, tip))
 
-    title = _(
-        "Your scores over time: mood (PHQ-9, solid line, circles) and anxiety (GAD-7, dashed "
-        "line, squares). A lower score means fewer symptoms."
-    )
+    if scale is WSAS:
+        title = _(
+            "Your work and daily life score over time (WSAS, solid line, diamonds), from 0 to "
+            "40. A lower score means your problem gets in the way of everyday life less."
+        )
+    else:
+        title = _(
+            "Your scores over time: mood (PHQ-9, solid line, circles) and anxiety (GAD-7, "
+            "dashed line, squares). A lower score means fewer symptoms."
+        )
     description = " ".join(
         [
             _series_words(code, [m for m in measures if m.instrument == code])
-            for code, *_rest in SERIES
+            for code, *_rest in scale.series
         ]
         + [_("The table beside the chart lists every score.")]
     )

@@ -8,7 +8,7 @@ from ipt_clinic.submissions.forms import FormKeyMixin
 from phases.formulation_sharing import COMMENT_MAX
 from phases.models import FormulationAnswerKind
 from sessions.models import AssignmentStatus
-from sessions.scoring import ANSWER_CHOICES, INSTRUMENTS
+from sessions.scoring import INSTRUMENTS, answer_choices, answer_value
 
 from .lost_link import contact_parse
 
@@ -34,8 +34,10 @@ class HomeworkForm(forms.Form):
 
 
 class QuestionnaireForm(FormKeyMixin, forms.Form):
-    """PHQ-9 or GAD-7, with the item texts from ``sessions.scoring``, and its one-time key
-    (``form_binding``: ``sessions.measures.measure_form_binding`` for the patient)."""
+    """PHQ-9, GAD-7 or WSAS, with the item texts and answers from ``sessions.scoring`` (the
+    WSAS work item may be answered "does not apply", in the scale's own words), and its
+    one-time key (``form_binding``: ``sessions.measures.measure_form_binding`` for the
+    patient)."""
 
     def __init__(self, *args, instrument: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,8 +45,10 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
         for number, text in enumerate(self.spec.items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=text,
-                choices=ANSWER_CHOICES,
-                coerce=int,
+                choices=answer_choices(
+                    self.spec, number, skip_label=self.spec.skip_label, with_scores=False
+                ),
+                coerce=answer_value,
                 widget=forms.RadioSelect(attrs={"class": "answer-input"}),
                 error_messages={"required": _("Please answer this question.")},
             )
@@ -64,7 +68,7 @@ class QuestionnaireForm(FormKeyMixin, forms.Form):
         saying who the patient is."""
         return answers_slot(self.form_binding)
 
-    def answers(self) -> list[int]:
+    def answers(self) -> list[int | None]:
         return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
 
 

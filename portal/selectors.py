@@ -192,7 +192,7 @@ class Progress:
 
 
 def portal_progress(patient: Patient) -> Progress:
-    """The patient's PHQ-9 and GAD-7 scores of their latest course, filled in through the
+    """The patient's PHQ-9, GAD-7 and WSAS scores of their latest course, filled in through the
     portal or in a session, in two queries whatever their number; a corrected questionnaire
     counts once, as its correction. Only the totals and bands: no answers, no risk fields."""
     course = (
@@ -207,7 +207,7 @@ def portal_progress(patient: Patient) -> Progress:
         Measure.objects.filter(
             clinic_id=patient.clinic_id,
             course_id=course.pk,
-            instrument__in=("phq9", "gad7"),
+            instrument__in=("phq9", "gad7", "wsas"),
             superseded_at__isnull=True,
         )
         .only("id", "instrument", "total", "severity", "taken_at")

@@ -36,9 +36,10 @@ from sessions.homework import (
 )
 from sessions.measures import measure_form_binding
 from sessions.risk import risk_alerted
-from sessions.scoring import INSTRUMENTS
+from sessions.scoring import INSTRUMENTS, SYMPTOM_INSTRUMENTS
 
 from . import selectors, services
+from .charts import WSAS as WSAS_SCALE
 from .charts import band_words, instrument_name, progress_chart_svg
 from .decorators import (
     PORTAL_LINK_SESSION_KEY,
@@ -464,6 +465,9 @@ def progress(request: HttpRequest) -> HttpResponse:
         }
         for code, spec in INSTRUMENTS.items()
     ]
+    tz = patient.clinic.tz
+    symptoms = [m for m in progress.measures if m.instrument in SYMPTOM_INSTRUMENTS]
+    wsas = progress.of("wsas")
     return render(
         request,
         "portal/progress.html",
@@ -471,9 +475,13 @@ def progress(request: HttpRequest) -> HttpResponse:
             "clinic": patient.clinic,
             "progress": progress,
             "instruments": instruments,
-            "chart": progress_chart_svg(progress.measures, tz=patient.clinic.tz)
-            if progress.measures
-            else None,
+            "chart": progress_chart_svg(symptoms, tz=tz) if symptoms else None,
+            # The WSAS on its own scale (0-40), in a chart of its own.
+            "wsas_chart": (
+                progress_chart_svg(wsas, tz=tz, chart_id="progress-wsas", scale=WSAS_SCALE)
+                if wsas
+                else None
+            ),
         },
     )
 

@@ -1,5 +1,7 @@
 """The course's score chart as server-rendered SVG: PHQ-9 and GAD-7 over time, the phases as
-labelled bands behind, life events as numbered markers, the PHQ-9 severity thresholds.
+labelled bands behind, life events as numbered markers, the PHQ-9 severity thresholds. The
+WSAS (functioning, 0-40) is drawn in a panel of its own under it (``wsas_chart_svg``), on its
+own scale and the same time axis, so that its totals are never read against the PHQ-9's bands.
 
 Readable without colour: the two series differ by line pattern (solid / dashed) and marker
 shape (circle / square) and are labelled at their ends; every band, threshold and event has
@@ -18,6 +20,7 @@ from ipt_clinic.dates import HISTORY_FIRST, HISTORY_LAST
 from phases.models import Phase
 
 from .display import day_and_time, instrument_label
+from .scoring import unscored_words
 from .selectors import ChartData
 
 WIDTH, HEIGHT = 760, 340
@@ -48,11 +51,26 @@ SERIES = (
     ("phq9", "PHQ-9", "#1f4e9c", "", "circle"),
     ("gad7", "GAD-7", "#9c4a00", "6 4", "square"),
 )
+# The WSAS panel: its series, its scale and the bands of Mundt et al. (2002).
+WSAS_SERIES = ("wsas", "WSAS", "#2e6b34", "", "diamond")
+WSAS_HEIGHT = 200
+WSAS_PLOT_H = WSAS_HEIGHT - TOP - 30
+WSAS_Y_MAX = 40
+WSAS_THRESHOLDS = ((10, "significant impairment"), (21, "severe impairment"))
 
 
 def series_marker(shape: str, cx: float, cy: float, colour: str, tip: str) -> SafeString:
-    """One point of a series: a filled circle, or an open square, with its text as a
-    tooltip (``tip`` is escaped)."""
+    """One point of a series: a filled circle, an open square or a filled diamond, with its
+    text as a tooltip (``tip`` is escaped)."""
+    if shape == "diamond":
+        return format_html(
+            '<path d="M {} {} l 5 5 l -5 5 l -5 -5 z" fill="{}" stroke="#fff"><title>{}</title>'
+            "</path>",
+            cx,
+            round(cy - 5, 1),
+            colour,
+            tip,
+        )
     if shape == "circle":
         return format_html(
             '<circle cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff"><title>{}</title></circle>',
@@ -130,6 +148,56 @@ def _time_range(data: ChartData, tz) -> tuple[datetime, datetime]:
     return start, end + (end - start) * 0.02
 
 
+def _phase_rects(data: ChartData, start, end, x, plot_h: float, *, labelled: bool) -> list:
+    """The phases as shaded bands behind a plot ``plot_h`` high, named at the top when
+    ``labelled`` (the WSAS panel under the chart repeats the bands, not their names)."""
+    parts = []
+    for index, band in enumerate(phase_bands(data, start, end)):
+        x0, x1 = x(band.start), x(band.end)
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#adb5bd" '
+                'stroke-width="0.5"><title>{}</title></rect>',
+                x0,
+                TOP,
+                max(round(x1 - x0, 1), 0.5),
+                plot_h,
+                BAND_FILLS[index % 2],
+                Phase(band.phase).label if band.phase in Phase.values else band.phase,
+            )
+        )
+        if labelled:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="11" fill="#343a40">{}</text>',
+                    x0 + 3,
+                    TOP - 6 if index % 2 == 0 else TOP + 12,
+                    PHASE_SHORT.get(band.phase, band.phase),
+                )
+            )
+    return parts
+
+
+def _date_ticks(start, end, x, plot_h: float, tz) -> list:
+    """Start, end and three days between under a plot ``plot_h`` high."""
+    parts = []
+    for step in range(5):
+        moment = start + (end - start) * (step / 4)
+        parts.append(
+            format_html(
+                '<line x1="{x}" y1="{b}" x2="{x}" y2="{b2}" stroke="#212529"/>'
+                '<text x="{x}" y="{ty}" font-size="10" text-anchor="middle" '
+                'fill="#212529">{label}</text>',
+                x=x(moment),
+                b=TOP + plot_h,
+                b2=TOP + plot_h + 4,
+                ty=TOP + plot_h + 15,
+                label=timezone.localtime(moment, tz).strftime("%d %b %Y"),
+            )
+        )
+    return parts
+
+
 def score_chart_svg(data: ChartData, *, tz) -> SafeString:
     start, end = _time_range(data, tz)
     span = (end - start).total_seconds()
@@ -144,24 +212,7 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
     parts: list[str] = []
 
     # Phase bands, labelled at the top.
-    for index, band in enumerate(phase_bands(data, start, end)):
-        x0, x1 = x(band.start), x(band.end)
-        parts.append(
-            format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#adb5bd" '
-                'stroke-width="0.5"><title>{}</title></rect>'
-                '<text x="{}" y="{}" font-size="11" fill="#343a40">{}</text>',
-                x0,
-                TOP,
-                max(round(x1 - x0, 1), 0.5),
-                PLOT_H,
-                BAND_FILLS[index % 2],
-                Phase(band.phase).label if band.phase in Phase.values else band.phase,
-                x0 + 3,
-                TOP - 6 if index % 2 == 0 else TOP + 12,
-                PHASE_SHORT.get(band.phase, band.phase),
-            )
-        )
+    parts.extend(_phase_rects(data, start, end, x, PLOT_H, labelled=True))
 
     # Axes and PHQ-9 thresholds.
     parts.append(
@@ -200,20 +251,7 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
         )
 
     # Date ticks: start, end and three between, in the clinic's calendar.
-    for step in range(5):
-        moment = start + (end - start) * (step / 4)
-        parts.append(
-            format_html(
-                '<line x1="{x}" y1="{b}" x2="{x}" y2="{b2}" stroke="#212529"/>'
-                '<text x="{x}" y="{ty}" font-size="10" text-anchor="middle" '
-                'fill="#212529">{label}</text>',
-                x=x(moment),
-                b=TOP + PLOT_H,
-                b2=TOP + PLOT_H + 4,
-                ty=TOP + PLOT_H + 15,
-                label=timezone.localtime(moment, tz).strftime("%d %b %Y"),
-            )
-        )
+    parts.extend(_date_ticks(start, end, x, PLOT_H, tz))
 
     # The two series.
     for code, label, colour, dash, shape in SERIES:
@@ -309,6 +347,118 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
     )
 
 
+def wsas_chart_svg(data: ChartData, *, tz) -> SafeString:
+    """The WSAS panel: its totals over the same time axis as ``score_chart_svg`` (same width,
+    margins and time range, so a day falls at the same place in both), on its own 0-40 scale
+    with the bands of Mundt et al. (2002) as labelled lines: 10 (significant impairment) and
+    21 (severe impairment). Empty when the course has no WSAS to draw."""
+    code, label, colour, dash, shape = WSAS_SERIES
+    points = [m for m in data.measures if m.instrument == code and _drawn(m.taken_at)]
+    if not points:
+        return SafeString("")
+    start, end = _time_range(data, tz)
+    span = (end - start).total_seconds()
+
+    def x(moment: datetime) -> float:
+        return round(LEFT + PLOT_W * (moment - start).total_seconds() / span, 1)
+
+    def y(score: float) -> float:
+        return round(TOP + WSAS_PLOT_H * (1 - score / WSAS_Y_MAX), 1)
+
+    parts: list[str] = _phase_rects(data, start, end, x, WSAS_PLOT_H, labelled=False)
+    parts.append(
+        format_html(
+            '<text x="{}" y="{}" font-size="11" font-weight="bold" fill="#212529">'
+            "WSAS: work and social adjustment (0-40, higher is more impaired)</text>"
+            '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#212529"/>'
+            '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#212529"/>',
+            LEFT,
+            TOP - 8,
+            l=LEFT,
+            r=LEFT + PLOT_W,
+            t=TOP,
+            b=TOP + WSAS_PLOT_H,
+        )
+    )
+    for value in (0, 10, 20, 30, 40):
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#212529">{}</text>',
+                LEFT - 4,
+                y(value) + 3,
+                value,
+            )
+        )
+    for value, words in WSAS_THRESHOLDS:
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#6c757d" stroke-dasharray="1 3"/>'
+                '<text x="{}" y="{}" font-size="9" fill="#495057">WSAS {} ({})</text>',
+                LEFT,
+                y(value),
+                LEFT + PLOT_W,
+                y(value),
+                LEFT + 4,
+                y(value) - 2,
+                value,
+                words,
+            )
+        )
+    parts.extend(_date_ticks(start, end, x, WSAS_PLOT_H, tz))
+    parts.append(
+        format_html(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
+            'stroke-dasharray="{}"/>',
+            " ".join(f"{x(m.taken_at)},{y(m.total)}" for m in points),
+            colour,
+            dash or "none",
+        )
+    )
+    for measure in points:
+        ordinal = data.session_ordinals.get(measure.session_id)
+        unscored = unscored_words(code, measure.answers)
+        tip = format_html(
+            "{} {} ({}) on {}{}{}",
+            label,
+            measure.total,
+            measure.severity,
+            timezone.localtime(measure.taken_at, tz).strftime("%d %b %Y"),
+            f", session {ordinal}" if ordinal else "",
+            f"; {unscored}" if unscored else "",
+        )
+        parts.append(series_marker(shape, x(measure.taken_at), y(measure.total), colour, tip))
+    parts.append(
+        format_html(
+            '<text x="{}" y="{}" font-size="12" font-weight="bold" fill="{}">{} {}</text>',
+            LEFT + PLOT_W + 6,
+            y(points[-1].total) + 4,
+            colour,
+            label,
+            points[-1].total,
+        )
+    )
+    every = [m for m in data.measures if m.instrument == code]
+    description = (
+        f"WSAS: {len(every)} scores, first {every[0].total} ({every[0].severity}), latest "
+        f"{every[-1].total} ({every[-1].severity}). Dotted lines at 10 (significant "
+        "impairment) and 21 (severe impairment). The table below lists every value."
+    )
+    chart_id = f"wsas-chart-{data.course.pk}"
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+        'height="{h}" class="svg-figure" font-family="system-ui, sans-serif" role="img" '
+        'aria-labelledby="{id}-title {id}-desc">'
+        '<title id="{id}-title">Work and social adjustment (WSAS) over the course: solid '
+        "green line, diamonds, on its own scale of 0 to 40</title>"
+        '<desc id="{id}-desc">{desc}</desc>{body}</svg>',
+        w=WIDTH,
+        h=WSAS_HEIGHT,
+        id=chart_id,
+        desc=description,
+        body=mark_safe("".join(parts)),  # noqa: S308 - every part is built by format_html  # nosec B308 B703
+    )
+
+
 def chart_table_rows(data: ChartData, tz) -> list[dict]:
     """The chart's figures as rows (date, session, instrument, total, severity) for the
     table under the chart, written out here (a long course has dozens)."""
@@ -322,6 +472,7 @@ def chart_table_rows(data: ChartData, tz) -> list[dict]:
                 "instrument": instrument_label(measure.instrument),
                 "total": str(measure.total),
                 "severity": measure.severity,
+                "unscored": unscored_words(measure.instrument, measure.answers),
                 "risk_flag": measure.risk_flag,
             }
         )

@@ -22,7 +22,7 @@ from .models import (
     SessionStatus,
     Technique,
 )
-from .scoring import ANSWER_CHOICES, INSTRUMENTS
+from .scoring import INSTRUMENTS, answer_choices, answer_value
 from .series import MAX_SERIES, SERIES_INTERVAL_CHOICES
 from .services import (
     COMMON_FIELDS,
@@ -340,8 +340,14 @@ class NoteForm(forms.ModelForm):
         return [self[f"homework_{a.pk}"] for a in self.homework]
 
 
+STAFF_SKIP_LABEL = (
+    "Does not apply: retired, or chooses not to have a job, for reasons unrelated to the problem"
+)
+
+
 class MeasureForm(FormKeyMixin, forms.Form):
-    """One questionnaire, item by item: each a required 0-3 choice. Its one-time key
+    """One questionnaire, item by item: each a required choice in the instrument's range (the
+    WSAS work item may be answered "does not apply", stored unscored). Its one-time key
     (``form_binding``: ``measures.measure_form_binding``) makes it one record however often
     it is sent, and a correction when it is sent again with other answers."""
 
@@ -351,16 +357,20 @@ class MeasureForm(FormKeyMixin, forms.Form):
         for number, text in enumerate(self.spec.items, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=f"{number}. {text}",
-                choices=ANSWER_CHOICES,
-                coerce=int,
+                choices=answer_choices(
+                    self.spec, number, skip_label=STAFF_SKIP_LABEL, with_scores=True
+                ),
+                coerce=answer_value,
                 widget=forms.RadioSelect,
                 error_messages={
                     "required": f"Question {number} needs an answer.",
-                    "invalid_choice": f"Question {number}: the answer must be 0, 1, 2 or 3.",
+                    "invalid_choice": (
+                        f"Question {number}: the answer must be {self.spec.answer_range}."
+                    ),
                 },
             )
 
-    def answers(self) -> list[int]:
+    def answers(self) -> list[int | None]:
         return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.spec.items) + 1)]
 
 

@@ -1,4 +1,4 @@
-"""Recording questionnaires: the one path by which a PHQ-9 or GAD-7 enters the record,
+"""Recording questionnaires: the one path by which a PHQ-9, GAD-7 or WSAS enters the record,
 whether a therapist types it or the patient fills it in through the portal."""
 
 from datetime import datetime
@@ -21,7 +21,7 @@ from phases.models import TreatmentCourse
 
 from .models import EnteredBy, Measure, TherapySession
 from .risk import risk_flag_raised
-from .scoring import INSTRUMENTS, phq9_item9_positive, score
+from .scoring import INSTRUMENTS, phq9_item9_positive, score, unscored_words
 
 # Questionnaire forms carry one-time keys (ipt_clinic.submissions): a therapist's form is
 # bound to the questionnaire and the session it is entered in, the portal's to the
@@ -61,7 +61,8 @@ def measure_record(
     """Score and store one questionnaire; keep the course's baseline and latest figures.
 
     A PHQ-9 whose item 9 is above 0 opens a risk flag. Raises ValidationError (nothing
-    saved) when an item is missing or out of range, or when ``session`` has not started yet
+    saved) when an item is missing (None, except an item the instrument lets go unscored:
+    ``scoring.score``) or out of range, or when ``session`` has not started yet
     (scores belong to sessions that happened; a patient fills one in before a session
     through the portal, under no session).
 
@@ -123,6 +124,8 @@ def measure_record(
         # alerts) open instead of alerting again.
         risk_flag_raised(measure=measure, request=request)
     flag = "; item 9 positive — risk flag raised" if measure.risk_flag else ""
+    unscored = unscored_words(instrument, measure.answers)
+    flag = f"; {unscored}{flag}" if unscored else flag
     label = measure.get_instrument_display()
     if corrected is None:
         audit_record(
@@ -166,13 +169,12 @@ def _binding_for(course, instrument: str, entered_by_kind: str, session) -> Form
 
 def _refresh_course_figures(course: TreatmentCourse) -> None:
     """Baseline is the earliest score of each instrument, latest the most recent (by
-    ``taken_at``, then id), of the scores no correction has superseded. One query for both
-    instruments (three small columns per score of this course), then the write."""
+    ``taken_at``, then id), of the scores no correction has superseded. One query for every
+    instrument (three small columns per score of this course), then the write."""
     rows = (
         Measure.objects.filter(
             clinic_id=course.clinic_id,
             course_id=course.pk,
-            instrument__in=("phq9", "gad7"),
             superseded_at__isnull=True,
         )
         .order_by("taken_at", "id")
@@ -189,6 +191,8 @@ def _refresh_course_figures(course: TreatmentCourse) -> None:
         "latest_phq9_at": last.get("phq9", none)[1],
         "baseline_gad7": first.get("gad7", none)[0],
         "latest_gad7": last.get("gad7", none)[0],
+        "baseline_wsas": first.get("wsas", none)[0],
+        "latest_wsas": last.get("wsas", none)[0],
     }
     TreatmentCourse.objects.filter(pk=course.pk).update(**fields)
     for name, value in fields.items():

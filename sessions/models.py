@@ -234,6 +234,7 @@ class NoteAddendum(models.Model):
 class Instrument(models.TextChoices):
     PHQ9 = "phq9", "PHQ-9"
     GAD7 = "gad7", "GAD-7"
+    WSAS = "wsas", "WSAS"
 
 
 class RiskAction(models.TextChoices):
@@ -252,7 +253,9 @@ class EnteredBy(models.TextChoices):
 
 class Measure(models.Model):
     """One completed questionnaire. ``total`` and ``severity`` are computed by
-    ``sessions.scoring`` from ``answers``, never typed."""
+    ``sessions.scoring`` from ``answers``, never typed. An item the instrument's manual lets
+    go unscored (the WSAS work item, for someone retired or not working for reasons unrelated
+    to the problem) is None in ``answers`` and left out of ``total``."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT)
     course = models.ForeignKey(
@@ -264,7 +267,7 @@ class Measure(models.Model):
     instrument = models.CharField(max_length=8, choices=Instrument.choices)
     answers = models.JSONField()
     total = models.PositiveSmallIntegerField()
-    severity = models.CharField(max_length=20)
+    severity = models.CharField(max_length=32)
     entered_by_kind = models.CharField(
         max_length=8, choices=EnteredBy.choices, default=EnteredBy.STAFF
     )

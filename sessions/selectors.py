@@ -42,6 +42,7 @@ from .models import (
     SessionStatus,
     TherapySession,
 )
+from .scoring import severity_for
 
 OVERDUE_AFTER = timedelta(hours=48)
 
@@ -245,6 +246,15 @@ def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]
 class InstrumentOutcome:
     baseline: int | None
     latest: int | None
+    instrument: str = ""
+
+    @property
+    def baseline_band(self) -> str:
+        return "" if self.baseline is None else severity_for(self.instrument, self.baseline)
+
+    @property
+    def latest_band(self) -> str:
+        return "" if self.latest is None else severity_for(self.instrument, self.latest)
 
     @property
     def change(self) -> int | None:
@@ -264,6 +274,9 @@ class InstrumentOutcome:
 class CourseOutcome:
     phq9: InstrumentOutcome
     gad7: InstrumentOutcome
+    # Functioning, not symptoms: its baseline and latest with their bands, no response or
+    # remission (those are the PHQ-9's and GAD-7's).
+    wsas: InstrumentOutcome
 
     @property
     def remission(self) -> bool:
@@ -275,8 +288,9 @@ def course_outcome(course: TreatmentCourse) -> CourseOutcome:
     """Baseline, latest, change, response and remission from the figures ``measure_record``
     keeps on the course (no query)."""
     return CourseOutcome(
-        phq9=InstrumentOutcome(course.baseline_phq9, course.latest_phq9),
-        gad7=InstrumentOutcome(course.baseline_gad7, course.latest_gad7),
+        phq9=InstrumentOutcome(course.baseline_phq9, course.latest_phq9, "phq9"),
+        gad7=InstrumentOutcome(course.baseline_gad7, course.latest_gad7, "gad7"),
+        wsas=InstrumentOutcome(course.baseline_wsas, course.latest_wsas, "wsas"),
     )
 
 

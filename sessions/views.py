@@ -24,7 +24,7 @@ from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
 from . import selectors, series, services, worksheets
-from .charts import chart_table_rows, score_chart_svg
+from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
 from .display import day_and_time, instrument_label, session_count
 from .forms import (
     AddendumForm,
@@ -48,7 +48,7 @@ from .models import (
     Technique,
     TherapySession,
 )
-from .scoring import INSTRUMENTS
+from .scoring import INSTRUMENTS, unscored_words
 from .worksheets_forms import with_worksheet_techniques
 
 
@@ -430,6 +430,7 @@ class _MeasureRow:
     by_patient: bool
     total: int
     severity: str
+    unscored: str
     risk_flag: bool
     responded: bool
     responded_by: str
@@ -446,6 +447,7 @@ def _measure_rows(measures, tz) -> list[_MeasureRow]:
             by_patient=m.entered_by_kind == EnteredBy.PATIENT,
             total=m.total,
             severity=m.severity,
+            unscored=unscored_words(m.instrument, m.answers),
             risk_flag=m.risk_flag,
             responded=m.risk_responded_at is not None,
             responded_by=m.risk_responded_by.display_name if m.risk_responded_by else "",
@@ -584,6 +586,7 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
             course, sessions, boosters={s.pk for s in sessions if s.is_booster}
         ),
         "score_chart_svg": score_chart_svg(chart, tz=tz),
+        "wsas_chart_svg": wsas_chart_svg(chart, tz=tz),
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,
         "outcome": selectors.course_outcome(course),
@@ -1037,6 +1040,9 @@ def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
                 )
             else:
                 text = f"{label} recorded: {measure.total} ({measure.severity})."
+            unscored = unscored_words(measure.instrument, measure.answers)
+            if unscored:
+                text += f" {unscored.capitalize()}."
             if measure.risk_flag:
                 messages.warning(
                     request, text + " Question 9 was answered above 0: record your response."

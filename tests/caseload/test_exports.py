@@ -110,3 +110,16 @@ def test_it_exports_outcomes_with_small_cells_suppressed(make, admin_client, the
 def test_it_is_not_found_for_a_therapist(therapist_client):
     assert therapist_client.get(reverse("caseload:export_courses")).status_code == 404
     assert therapist_client.get(reverse("caseload:export_outcomes")).status_code == 404
+
+
+def test_it_exports_the_wsas_beside_the_phq9(make, admin_client, therapist):
+    course = make(therapist, record_number="W-1")
+    course.baseline_wsas, course.latest_wsas = 26, 12
+    course.save()
+    make(therapist, record_number="W-2")  # no WSAS taken
+    rows = _rows(admin_client.get(reverse("caseload:export_courses")))
+    header = rows[0]
+    assert header[header.index("latest_phq9_at") + 1 :][:2] == ["baseline_wsas", "latest_wsas"]
+    by_record = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert (by_record["W-1"]["baseline_wsas"], by_record["W-1"]["latest_wsas"]) == ("26", "12")
+    assert (by_record["W-2"]["baseline_wsas"], by_record["W-2"]["latest_wsas"]) == ("", "")

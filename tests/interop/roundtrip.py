@@ -8,9 +8,39 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from interop.fhir import resource_id
 
+LOINC = "http://loinc.org"
 LOINC_TOTALS = {"phq9": "44261-6", "gad7": "70274-6"}
 LOINC_PANELS = {"phq9": "44249-1", "gad7": "69737-5"}
 ANSWER_SCORES = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}
+# The WSAS has no LOINC codes: the project's own system, its answers coded by their score.
+WSAS_SYSTEM = "urn:x-ipt-clinic:code-system:wsas"
+WSAS_ITEMS = ("item-1", "item-2", "item-3", "item-4", "item-5")
+TOTALS = {
+    **{code: (LOINC, total) for code, total in LOINC_TOTALS.items()},
+    "wsas": (WSAS_SYSTEM, "total"),
+}
+QUESTIONNAIRES = {
+    **{code: f"{LOINC}/q/{panel}" for code, panel in LOINC_PANELS.items()},
+    "wsas": f"{WSAS_SYSTEM}:questionnaire",
+}
+
+
+def _answers(instrument: str, response) -> list:
+    """The item answers of ``response`` by score, as stored: an item missing from it (the
+    WSAS work item left unscored) is None."""
+    coded = [item for item in response.item if item.answer[0].valueCoding is not None]
+    if instrument != "wsas":
+        return [ANSWER_SCORES[item.answer[0].valueCoding.code] for item in coded]
+    by_item = {}
+    for item in coded:
+        coding = item.answer[0].valueCoding
+        assert coding.system == WSAS_SYSTEM
+        assert coding.extension[0].valueDecimal == int(coding.code)
+        by_item[item.linkId] = int(coding.code)
+    assert set(by_item) <= set(WSAS_ITEMS)
+    return [by_item.get(link_id) for link_id in WSAS_ITEMS]
+
+
 GOALS = {
     ("active", "in-progress"): "open",
     ("completed", "achieved"): "achieved",
@@ -78,17 +108,13 @@ def compare_course(course, resources: list[dict]) -> None:
             resource_id("therapy.measure", measure.pk, "questionnaire-response"),
         )
         observation = get("Observation", resource_id("therapy.measure", measure.pk, "observation"))
-        assert response.questionnaire.endswith(LOINC_PANELS[measure.instrument])
-        answers = [
-            ANSWER_SCORES[item.answer[0].valueCoding.code]
-            for item in response.item
-            if item.answer[0].valueCoding is not None
-        ]
-        assert answers == measure.answers
-        assert response.item[-1].linkId == LOINC_TOTALS[measure.instrument]
+        assert response.questionnaire == QUESTIONNAIRES[measure.instrument]
+        assert _answers(measure.instrument, response) == measure.answers
+        system, total_code = TOTALS[measure.instrument]
+        assert response.item[-1].linkId == total_code
         assert response.item[-1].answer[0].valueInteger == measure.total
         assert _same_instant(response.authored, measure.taken_at)
-        assert [c.code for c in observation.code.coding] == [LOINC_TOTALS[measure.instrument]]
+        assert [(c.system, c.code) for c in observation.code.coding] == [(system, total_code)]
         assert observation.valueInteger == measure.total
         assert _same_instant(observation.effectiveDateTime, measure.taken_at)
         assert observation.interpretation[0].text == measure.severity

@@ -63,7 +63,8 @@ def _fixed_clock():
 
 @pytest.fixture
 def courses(export_dir, course, therapist, other_therapist):
-    """Three courses of the clinic (two therapists), with sessions, scores and goals."""
+    """Three courses of the clinic (two therapists), with sessions, scores (a WSAS among them)
+    and goals."""
     other = CourseFactory(patient=PatientFactory(primary_therapist=other_therapist))
     third = CourseFactory(patient=PatientFactory(primary_therapist=therapist), status="dropped_out")
     for n, item in enumerate((course, other, third)):
@@ -90,6 +91,17 @@ def courses(export_dir, course, therapist, other_therapist):
             severity="mild",
             taken_at=session.scheduled_start,
         )
+        if n == 0:  # a WSAS too, its work item unscored (retired)
+            Measure.objects.create(
+                clinic=item.clinic,
+                course=item,
+                session=session,
+                instrument="wsas",
+                answers=[None, 4, 6, 2, 3],
+                total=15,
+                severity="significant impairment",
+                taken_at=session.scheduled_start,
+            )
     TreatmentCourse.objects.filter(pk=course.pk).update(target_diagnosis="Depressive episode")
     RelapsePreventionPlan.objects.create(
         clinic=course.clinic,

@@ -14,6 +14,7 @@ from interop.fhir import References, course_bundle, course_resources, resource_i
 from interop.selectors import courses_for_export
 from patients.models import Patient
 from phases.models import GoalStatus, TreatmentCourse
+from sessions.measures import measure_record
 from sessions.models import Measure
 from tests.factories import GoalFactory, ProblemAreaFactory, SessionFactory
 
@@ -126,6 +127,61 @@ def test_a_corrected_questionnaire_exports_the_correction_and_voids_the_first(co
     statuses = {r["id"]: r["status"] for r in resources if r["resourceType"] == "Observation"}
     assert statuses[resource_id("therapy.measure", first.pk, "observation")] == "entered-in-error"
     assert statuses[resource_id("therapy.measure", correction.pk, "observation")] == "amended"
+
+
+def test_a_wsas_round_trips_under_the_projects_own_code_system(course, therapist):
+    """The WSAS has no LOINC codes to vouch for: it goes out under the project's code system,
+    its answers coded by their score; a work item left unscored is left out of the response
+    and said in the Observation's note."""
+    session = SessionFactory(
+        course=course, status="attended", scheduled_start=timezone.now() - timedelta(days=2)
+    )
+    full = measure_record(
+        course=course, instrument="wsas", answers=[8, 7, 6, 0, 2], entered_by=therapist
+    )
+    retired = measure_record(
+        course=course,
+        instrument="wsas",
+        answers=[None, 3, 4, 2, 1],
+        entered_by=therapist,
+        session=session,
+    )
+    measure_record(course=course, instrument="phq9", answers=[1] * 9, entered_by=therapist)
+    resources = _bundle_resources(course)
+    compare_course(course, resources)
+    by_id = {r["id"]: r for r in resources}
+
+    response = by_id[resource_id("therapy.measure", full.pk, "questionnaire-response")]
+    assert response["questionnaire"] == "urn:x-ipt-clinic:code-system:wsas:questionnaire"
+    assert [item["linkId"] for item in response["item"]] == [
+        *(f"item-{n}" for n in range(1, 6)),
+        "total",
+    ]
+    answer = response["item"][1]["answer"][0]["valueCoding"]
+    assert (answer["system"], answer["code"]) == ("urn:x-ipt-clinic:code-system:wsas", "7")
+    assert response["item"][0]["answer"][0]["valueCoding"]["display"] == "Very severely"
+    observation = by_id[resource_id("therapy.measure", full.pk, "observation")]
+    assert observation["code"]["coding"][0]["system"] == "urn:x-ipt-clinic:code-system:wsas"
+    assert (observation["valueInteger"], observation["interpretation"][0]["text"]) == (
+        23,
+        "severe impairment",
+    )
+
+    response = by_id[resource_id("therapy.measure", retired.pk, "questionnaire-response")]
+    assert [item["linkId"] for item in response["item"]] == [
+        "item-2",
+        "item-3",
+        "item-4",
+        "item-5",
+        "total",
+    ]
+    assert response["encounter"]["reference"].endswith(
+        resource_id("therapy.therapysession", session.pk)
+    )
+    observation = by_id[resource_id("therapy.measure", retired.pk, "observation")]
+    notes = " ".join(note["text"] for note in observation["note"])
+    assert "Work item not applicable" in notes and "out of 32" in notes
+    assert observation["valueInteger"] == 10
 
 
 def test_goal_statuses_round_trip(course):

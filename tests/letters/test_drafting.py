@@ -78,3 +78,20 @@ def test_a_letter_is_never_deleted(ended_course, therapist):
 )
 def test_the_letter_greets_its_recipient_as_a_british_letter_does(name, salutation):
     assert DischargeLetter(recipient_name=name).salutation == salutation
+
+def test_it_gives_the_wsas_with_its_bands_when_the_course_measured_it(ended_course, therapist):
+    ended_course.baseline_wsas = 24
+    ended_course.latest_wsas = 9
+    ended_course.save()
+    letter = letter_draft(course=ended_course, by=therapist)
+    assert (
+        "WSAS (Work and Social Adjustment Scale, 0-40): 24 at the start, 9 at the end "
+        "(down 15 points); severe impairment at the start, subclinical at the end."
+    ) in letter.outcome
+    # The response and remission are still the PHQ-9's.
+    assert "response to treatment: the PHQ-9 fell by 67%" in letter.outcome
+
+
+def test_it_leaves_the_wsas_out_when_the_course_never_measured_it(ended_course, therapist):
+    letter = letter_draft(course=ended_course, by=therapist)
+    assert "WSAS" not in letter.outcome
