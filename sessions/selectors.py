@@ -548,21 +548,26 @@ def unsigned_notes_overdue(therapist) -> list[TherapySession]:
     )
 
 
-def header_sessions(patient) -> dict:
+def header_sessions(patient, *, facts=None, known=None) -> dict:
     """The patient header's part (``patients.header``): the next appointment of the active
-    course and the open risk flags. Two queries."""
-    next_session = (
-        TherapySession.objects.filter(
-            clinic_id=patient.clinic_id,
-            course__patient_id=patient.pk,
-            course__status=CourseStatus.ACTIVE,
-            status=SessionStatus.SCHEDULED,
-            scheduled_start__gte=timezone.now(),
-        )
-        .only("pk", "scheduled_start")
-        .order_by("scheduled_start", "pk")
-        .first()
+    course and the open risk flags. Two queries; one when the header's facts say the patient
+    has no active course (phases' part, before this one, found it)."""
+    ahead = TherapySession.objects.filter(
+        clinic_id=patient.clinic_id,
+        status=SessionStatus.SCHEDULED,
+        scheduled_start__gte=timezone.now(),
     )
+    if facts is not None and "course" in facts:
+        course = facts["course"]
+        ahead = ahead.filter(course_id=course.pk) if course is not None else None
+    else:
+        ahead = ahead.filter(course__patient_id=patient.pk, course__status=CourseStatus.ACTIVE)
+    next_session = None
+    if ahead is not None:
+        for pk, start in ahead.order_by("scheduled_start", "pk").values_list(
+            "pk", "scheduled_start"
+        )[:1]:
+            next_session = {"pk": pk, "scheduled_start": start}
     flags = list(
         Measure.objects.filter(
             clinic_id=patient.clinic_id,
