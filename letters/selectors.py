@@ -1,5 +1,7 @@
 """Reads of discharge letters, for the pages that list them."""
 
+from django.db.models import F
+
 from .drafting import ENDED_STATUSES
 from .models import DischargeLetter
 
@@ -27,11 +29,14 @@ def course_letters_context(course, **_) -> dict:
 
 
 def patient_letters_context(patient) -> dict:
-    """The patient page's section: the letters of all the patient's courses."""
+    """The patient page's section: the letters of all the patient's courses, each with its
+    course's start (``course_start_date``), all the section shows of the course."""
     return {
         "patient_letters": list(
-            DischargeLetter.objects.filter(clinic_id=patient.clinic_id, course__patient=patient)
-            .select_related("course", "signed_by")
+            DischargeLetter.objects.filter(
+                clinic_id=patient.clinic_id, course__patient_id=patient.pk
+            )
+            .annotate(course_start_date=F("course__start_date"))
             .order_by("created_at", "id")
         )
     }

@@ -231,16 +231,22 @@ def active_relationships(patient: Patient) -> QuerySet[Relationship]:
 
 
 def patient_page(patient: Patient) -> dict:
-    """Everything the patient page shows, in a fixed number of queries."""
-    relationships = list(active_relationships(patient))
+    """Everything the patient page shows, in a fixed number of queries: the inventory (every
+    person, removed ones too, once: the current ones for the circle and its table, all of
+    them for the names the timeline shows), the timeline and the courses."""
+    people = list(Relationship.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
+    relationships = [person for person in people if person.removed_at is None]
+    by_id = {person.pk: person for person in people}
     life_events = list(
         LifeEvent.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, removed_at__isnull=True
-        ).select_related("relationship")
+            clinic_id=patient.clinic_id, patient_id=patient.pk, removed_at__isnull=True
+        )
     )
+    for event in life_events:
+        if event.relationship_id in by_id:
+            event.relationship = by_id[event.relationship_id]
     courses = list(
         patient.courses.filter(clinic_id=patient.clinic_id)
-        .select_related("therapist")
         .annotate(
             # Kept by the sessions layer as attendance is recorded (sessions.attendance): the
             # only join left is the problem areas', so they are counted without DISTINCT.

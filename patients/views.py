@@ -20,6 +20,8 @@ from .forms import (
     add_service_errors,
     clinic_therapists,
 )
+from .header import Known
+from .links import link_maker
 from .sections import patient_sections
 
 PAGE_SIZE = 25
@@ -108,10 +110,20 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         svg_id="circle-now",
         title=f"Closeness circle of {patient.full_name}",
     )
+    edit_person = link_maker("patients:relationship_edit")
+    remove_person = link_maker("patients:relationship_remove")
+    for person in page["relationships"]:
+        person.edit_url = edit_person(person.pk)
+        person.remove_url = remove_person(person.pk)
+    edit_event = link_maker("patients:life_event_edit")
+    for event in page["life_events"]:
+        event.edit_url = edit_event(event.pk)
     page["section_templates"] = []
     for template, context in patient_sections(patient):
         page["section_templates"].append(template)
         page.update(context)
+    # The header reads the active course from the courses the page read (all of them).
+    page["header_known"] = Known(courses=page["courses"], all_courses=True)
     _audit_view(request, patient, "Patient page viewed")
     return render(request, "patients/detail.html", {"patient": patient, **page})
 
