@@ -214,12 +214,40 @@ def therapist_home(user) -> dict:
 NEXT_APPOINTMENTS = 8
 
 
+# What the day's lists (``caseload/_day_session.html``, "session x of N") and the home's
+# audit read of a session, its course, patient and note: they are wide rows, and every column
+# read is compiled on every request and turned into an attribute on every row.
+_DAY_COLUMNS = (
+    "clinic_id",
+    "course_id",
+    "therapist_id",
+    "scheduled_start",
+    "duration_minutes",
+    "modality",
+    "status",
+    "course__clinic_id",
+    "course__patient",
+    "course__status",
+    "course__sessions_attended",
+    "course__planned_sessions",
+    "course__patient__clinic_id",
+    "course__patient__first_name",
+    "course__patient__last_name",
+    "note__session_id",
+    "note__signed_at",
+    "note__version",
+    "note__signer_id",
+)
+
+
 @functools.cache
 def _sessions_base() -> QuerySet[TherapySession]:
     """The day's lists' sessions with what they show (the course and patient, the note), in
     order; built once per process and only chained from (see ``_caseload_base``)."""
-    return TherapySession.objects.select_related("course__patient", "note").order_by(
-        "scheduled_start", "pk"
+    return (
+        TherapySession.objects.select_related("course__patient", "note")
+        .only(*_DAY_COLUMNS)
+        .order_by("scheduled_start", "pk")
     )
 
 
