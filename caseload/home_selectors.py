@@ -49,6 +49,26 @@ def _attended(course_ref="pk"):
     )
 
 
+# What the caseload's table, its flags (``course_flags``, the maintenance contract's) and the
+# home's audit read of a course, its patient and clinic: a course is a wide row (its
+# formulation, its contract's texts), and every column read is compiled on every request.
+_CASELOAD_COLUMNS = (
+    "clinic_id",
+    "patient",
+    "course_type",
+    "status",
+    "phase",
+    "start_date",
+    "planned_sessions",
+    "sessions_attended",
+    "latest_phq9_at",
+    "patient__clinic_id",
+    "patient__first_name",
+    "patient__last_name",
+    "clinic__time_zone",
+)
+
+
 @functools.cache
 def _caseload_base() -> QuerySet[TreatmentCourse]:
     """What ``caseload_courses`` reads of every course, built once per process: everything
@@ -80,6 +100,7 @@ def _caseload_base() -> QuerySet[TreatmentCourse]:
     )
     return (
         TreatmentCourse.objects.select_related("patient", "clinic")
+        .only(*_CASELOAD_COLUMNS)
         .annotate(
             # A maintenance course's boosters, and those without a warning sign recorded.
             booster_count=Coalesce(Subquery(boosters.annotate(n=Count("pk")).values("n")), 0),
