@@ -1,6 +1,8 @@
 """Reads of discharge letters, for the pages that list them."""
 
-from django.db.models import F
+import functools
+
+from django.db.models import F, QuerySet
 
 from .drafting import ENDED_STATUSES
 from .models import DischargeLetter
@@ -28,15 +30,24 @@ def course_letters_context(course, **_) -> dict:
     }
 
 
+@functools.cache
+def _patient_letters() -> QuerySet[DischargeLetter]:
+    """The section's read but for whose letters: built once per process and only ever
+    chained from (``.filter()`` returns a copy); with the columns the section shows (a
+    letter is a wide row: its texts) and its course's start (``course_start_date``)."""
+    return (
+        DischargeLetter.objects.only(
+            "clinic_id", "course_id", "recipient_name", "recipient_role", "signed_at"
+        )
+        .annotate(course_start_date=F("course__start_date"))
+        .order_by("created_at", "id")
+    )
+
+
 def patient_letters_context(patient) -> dict:
-    """The patient page's section: the letters of all the patient's courses, each with its
-    course's start (``course_start_date``), all the section shows of the course."""
+    """The patient page's section: the letters of all the patient's courses."""
     return {
         "patient_letters": list(
-            DischargeLetter.objects.filter(
-                clinic_id=patient.clinic_id, course__patient_id=patient.pk
-            )
-            .annotate(course_start_date=F("course__start_date"))
-            .order_by("created_at", "id")
+            _patient_letters().filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)
         )
     }
