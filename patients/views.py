@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from .forms import (
     clinic_therapists,
 )
 from .header import Known
-from .links import link_maker
+from .page_html import relationship_rows, timeline_items
 from .sections import patient_sections
 
 PAGE_SIZE = 25
@@ -110,14 +111,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         svg_id="circle-now",
         title=f"Closeness circle of {patient.full_name}",
     )
-    edit_person = link_maker("patients:relationship_edit")
-    remove_person = link_maker("patients:relationship_remove")
-    for person in page["relationships"]:
-        person.edit_url = edit_person(person.pk)
-        person.remove_url = remove_person(person.pk)
-    edit_event = link_maker("patients:life_event_edit")
-    for event in page["life_events"]:
-        event.edit_url = edit_event(event.pk)
+    page["relationship_rows"] = relationship_rows(
+        page["relationships"], csrf_token=get_token(request)
+    )
+    page["timeline_items"] = timeline_items(page["life_events"])
     page["section_templates"] = []
     for template, context in patient_sections(patient):
         page["section_templates"].append(template)
