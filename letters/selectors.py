@@ -44,8 +44,13 @@ def _patient_letters() -> QuerySet[DischargeLetter]:
     )
 
 
-def patient_letters_context(patient) -> dict:
-    """The patient page's section: the letters of all the patient's courses."""
+def patient_letters_context(patient, *, courses=None) -> dict:
+    """The patient page's section: the letters of all the patient's courses. A letter is
+    written only once its course has ended (``services.letter_draft``), and an ended course
+    never runs again: when the page's ``courses`` (all the patient's) hold no ended one,
+    there is no letter to read."""
+    if courses is not None and not any(c.status in ENDED_STATUSES for c in courses):
+        return {"patient_letters": []}
     return {
         "patient_letters": list(
             _patient_letters().filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)

@@ -116,7 +116,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     page["timeline_items"] = timeline_items(page["life_events"])
     page["section_templates"] = []
-    for template, context in patient_sections(patient):
+    for template, context in patient_sections(patient, courses=page["courses"]):
         page["section_templates"].append(template)
         page.update(context)
     # The header reads the active course from the courses the page read (all of them).
