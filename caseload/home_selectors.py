@@ -235,7 +235,7 @@ def therapist_home(user) -> dict:
 NEXT_APPOINTMENTS = 8
 
 
-# What the day's lists (``caseload/_day_session.html``, "session x of N") and the home's
+# What the day's lists (``caseload/day_html.py``, "session x of N") and the home's
 # audit read of a session, its course, patient and note: they are wide rows, and every column
 # read is compiled on every request and turned into an attribute on every row.
 _DAY_COLUMNS = (
