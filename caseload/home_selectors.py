@@ -2,6 +2,7 @@
 next appointments) and their caseload. Every figure is an annotation or a subquery on one
 query per list, so the page costs the same whatever the caseload and its history."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -11,6 +12,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
@@ -47,32 +49,49 @@ def _attended(course_ref="pk"):
     )
 
 
-def caseload_courses(user):
-    """The user's own active courses, each annotated with what the home page shows."""
+# What the caseload's table, its flags (``course_flags``, the maintenance contract's) and the
+# home's audit read of a course, its patient and clinic: a course is a wide row (its
+# formulation, its contract's texts), and every column read is compiled on every request.
+_CASELOAD_COLUMNS = (
+    "clinic_id",
+    "patient",
+    "course_type",
+    "status",
+    "phase",
+    "start_date",
+    "planned_sessions",
+    "sessions_attended",
+    "latest_phq9_at",
+    "patient__clinic_id",
+    "patient__first_name",
+    "patient__last_name",
+    "clinic__time_zone",
+)
+
+
+@functools.cache
+def _caseload_base() -> QuerySet[TreatmentCourse]:
+    """What ``caseload_courses`` reads of every course, built once per process: everything
+    but the user's scope and the next session (which depends on the time). Only ever chained
+    from (``.filter()`` and the like return a copy), never evaluated itself, as a generic
+    view's ``queryset``: building the subqueries anew took Django as long as compiling them,
+    on every request."""
     # The start of the window of the last N attended sessions: the (N+1)-th most recent.
     window_start = (
         _attended()
         .order_by("-scheduled_start")
         .values("scheduled_start")[PHQ9_EVERY_SESSIONS : PHQ9_EVERY_SESSIONS + 1]
     )
-    next_session = (
-        TherapySession.objects.filter(
+    # The course's latest PHQ-9 (of those no correction has superseded).
+    last_phq9 = (
+        Measure.objects.filter(
             clinic_id=OuterRef("clinic_id"),
             course_id=OuterRef("pk"),
-            status=SessionStatus.SCHEDULED,
-            scheduled_start__gte=timezone.now(),
+            instrument="phq9",
+            superseded_at__isnull=True,
         )
-        .order_by("scheduled_start")
-        .values("scheduled_start")[:1]
-    )
-    phq9 = Measure.objects.filter(
-        clinic_id=OuterRef("clinic_id"),
-        course_id=OuterRef("pk"),
-        instrument="phq9",
-        superseded_at__isnull=True,
-    )
-    courses = scoped_to_user(TreatmentCourse.objects.all(), user, "patient").filter(
-        patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE
+        .order_by("-taken_at")
+        .values("taken_at")[:1]
     )
     boosters = (
         MaintenanceBooster.objects.filter(clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk"))
@@ -80,7 +99,8 @@ def caseload_courses(user):
         .values("course_id")
     )
     return (
-        courses.select_related("patient", "clinic")
+        TreatmentCourse.objects.select_related("patient", "clinic")
+        .only(*_CASELOAD_COLUMNS)
         .annotate(
             # A maintenance course's boosters, and those without a warning sign recorded.
             booster_count=Coalesce(Subquery(boosters.annotate(n=Count("pk")).values("n")), 0),
@@ -89,8 +109,8 @@ def caseload_courses(user):
             ),
             # Kept by the sessions layer as attendance is recorded (sessions.attendance).
             attended_sessions=F("sessions_attended"),
-            next_session_at=Subquery(next_session),
             phq9_window_start=Subquery(window_start),
+            last_phq9_taken_at=Subquery(last_phq9),
             has_problem_area=Exists(
                 ProblemArea.objects.filter(
                     clinic_id=OuterRef("clinic_id"),
@@ -103,8 +123,6 @@ def caseload_courses(user):
                     clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk")
                 )
             ),
-            has_any_phq9=Exists(phq9),
-            has_recent_phq9=Exists(phq9.filter(taken_at__gt=OuterRef("phq9_window_start"))),
             has_open_risk=Exists(
                 Measure.objects.filter(
                     clinic_id=OuterRef("clinic_id"),
@@ -115,6 +133,25 @@ def caseload_courses(user):
             ),
         )
         .order_by("patient__last_name", "patient__first_name", "pk")
+    )
+
+
+def caseload_courses(user):
+    """The user's own active courses, each annotated with what the home page shows."""
+    next_session = (
+        TherapySession.objects.filter(
+            clinic_id=OuterRef("clinic_id"),
+            course_id=OuterRef("pk"),
+            status=SessionStatus.SCHEDULED,
+            scheduled_start__gte=timezone.now(),
+        )
+        .order_by("scheduled_start")
+        .values("scheduled_start")[:1]
+    )
+    return (
+        scoped_to_user(_caseload_base(), user, "patient")
+        .filter(patient__primary_therapist_id=user.pk, status=CourseStatus.ACTIVE)
+        .annotate(next_session_at=Subquery(next_session))
     )
 
 
@@ -137,9 +174,9 @@ def course_flags(course) -> list[tuple[str, str]]:
     if n >= PROBLEM_AREA_BY_SESSION and not course.has_problem_area:
         flags.append(("pacing", f"No problem area by session {PROBLEM_AREA_BY_SESSION}"))
     if n >= PHQ9_EVERY_SESSIONS:
-        recent = (
-            course.has_recent_phq9 if course.phq9_window_start is not None else course.has_any_phq9
-        )
+        last, window_start = course.last_phq9_taken_at, course.phq9_window_start
+        # A PHQ-9 since the window's start; any PHQ-9 at all while there is no such window.
+        recent = last is not None and (window_start is None or last > window_start)
         if not recent:
             flags.append(("measure", f"No PHQ-9 in the last {PHQ9_EVERY_SESSIONS} sessions"))
     review = mid_course_review_state(course, reviewed=course.has_mid_course_review)
@@ -198,44 +235,75 @@ def therapist_home(user) -> dict:
 NEXT_APPOINTMENTS = 8
 
 
-def _sessions_seen_by(user):
-    """Sessions of patients ``user`` may open (a patient who moved to someone else is not
-    among them), with what the day's lists show: the course and patient, the note's state
-    and the session's number in its course."""
-    return with_session_rank(
-        scoped_to_user(TherapySession.objects.all(), user, "course__patient")
-        .select_related("course__patient", "note")
+# What the day's lists (``caseload/day_html.py``, "session x of N") and the home's
+# audit read of a session, its course, patient and note: they are wide rows, and every column
+# read is compiled on every request and turned into an attribute on every row.
+_DAY_COLUMNS = (
+    "clinic_id",
+    "course_id",
+    "therapist_id",
+    "scheduled_start",
+    "duration_minutes",
+    "modality",
+    "status",
+    "course__clinic_id",
+    "course__patient",
+    "course__status",
+    "course__sessions_attended",
+    "course__planned_sessions",
+    "course__patient__clinic_id",
+    "course__patient__first_name",
+    "course__patient__last_name",
+    "note__session_id",
+    "note__signed_at",
+    "note__version",
+    "note__signer_id",
+)
+
+
+@functools.cache
+def _sessions_base() -> QuerySet[TherapySession]:
+    """The day's lists' sessions with what they show (the course and patient, the note), in
+    order; built once per process and only chained from (see ``_caseload_base``)."""
+    return (
+        TherapySession.objects.select_related("course__patient", "note")
+        .only(*_DAY_COLUMNS)
         .order_by("scheduled_start", "pk")
     )
 
 
-def today_sessions(user, *, day_start: datetime, day_end: datetime) -> list[TherapySession]:
+def _sessions_seen_by(user):
+    """Sessions of patients ``user`` may open (a patient who moved to someone else is not
+    among them), with what the day's lists show: the course and patient, the note's state
+    and the session's number in its course."""
+    return with_session_rank(scoped_to_user(_sessions_base(), user, "course__patient"))
+
+
+def _today(user, *, day_start: datetime, day_end: datetime) -> Q:
     """``user``'s sessions between ``day_start`` and ``day_end`` (today, clinic time),
-    cancelled ones included, in order."""
-    return list(
-        _sessions_seen_by(user).filter(
-            therapist_id=user.pk, scheduled_start__gte=day_start, scheduled_start__lt=day_end
-        )
-    )
+    cancelled ones included."""
+    return Q(therapist_id=user.pk, scheduled_start__gte=day_start, scheduled_start__lt=day_end)
 
 
-def close_out(user, *, now: datetime, before: datetime) -> list[TherapySession]:
+def _to_close_out(user, *, now: datetime, before: datetime) -> Q:
     """What is left to do for sessions that have taken place before ``before`` (the start of
-    today: today's sessions have a list of their own), oldest first: attendance not recorded
-    (their own sessions), and notes not written or not signed that are ``user``'s to sign:
-    their own sessions' and those handed to them when a course moved (``SessionNote.signer``).
-    Each has ``overdue`` set once it is more than 48 hours old."""
+    today: today's sessions have a list of their own): attendance not recorded (their own
+    sessions), and notes not written or not signed that are ``user``'s to sign: their own
+    sessions' and those handed to them when a course moved (``SessionNote.signer``)."""
     to_record = Q(therapist_id=user.pk, status=SessionStatus.SCHEDULED)
     theirs_to_sign = Q(therapist_id=user.pk, note__signer__isnull=True) | Q(note__signer_id=user.pk)
     unsigned = Q(status=SessionStatus.ATTENDED) & (
         Q(note__isnull=True) | Q(note__signed_at__isnull=True)
     )
-    sessions = list(
-        _sessions_seen_by(user)
-        .filter(scheduled_start__lt=min(now, before), course__status=CourseStatus.ACTIVE)
-        .filter(to_record | (theirs_to_sign & unsigned))
-        .exclude(status__in=(*CANCELLED_STATUSES, SessionStatus.NO_SHOW))
+    return (
+        Q(scheduled_start__lt=min(now, before), course__status=CourseStatus.ACTIVE)
+        & (to_record | (theirs_to_sign & unsigned))
+        & ~Q(status__in=(*CANCELLED_STATUSES, SessionStatus.NO_SHOW))
     )
+
+
+def _mark_overdue(sessions: list[TherapySession], now: datetime) -> list[TherapySession]:
+    """Each close-out session gets ``overdue`` once it is more than 48 hours old."""
     for session in sessions:
         session.overdue = session.scheduled_start < now - OVERDUE_AFTER
     return sessions
@@ -252,16 +320,23 @@ def next_appointments(user, *, after: datetime, limit: int = NEXT_APPOINTMENTS):
 
 def therapist_day(user, *, now: datetime | None = None) -> dict:
     """Today's sessions, the close-out list and the next appointments, days in the clinic's
-    time zone: three queries."""
+    time zone: two queries (today's sessions and the close-out list are read together: the
+    close-out list ends where today begins)."""
     now = now or timezone.now()
     tz = user.clinic.tz if user.clinic_id else UTC
     today = timezone.localdate(now, tz)
     day_start = datetime.combine(today, time.min, tzinfo=tz)
     day_end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    both = list(
+        _sessions_seen_by(user).filter(
+            _today(user, day_start=day_start, day_end=day_end)
+            | _to_close_out(user, now=now, before=day_start)
+        )
+    )
     return {
         "today": today,
-        "today_sessions": today_sessions(user, day_start=day_start, day_end=day_end),
-        "close_out": close_out(user, now=now, before=day_start),
+        "today_sessions": [s for s in both if s.scheduled_start >= day_start],
+        "close_out": _mark_overdue([s for s in both if s.scheduled_start < day_start], now),
         "next_appointments": next_appointments(user, after=day_end),
         "now": now,
     }

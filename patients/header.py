@@ -3,24 +3,41 @@ record number, phase, "session x of N", next appointment, a risk badge while a f
 
 The patient's name and record number are this app's; the rest belongs to the apps above it,
 which register a provider from their ``ready()`` (phases: the active course and its phase;
-sessions: the next appointment and open risk flags). A provider takes the patient and returns
-the facts it adds, in a fixed number of queries.
+sessions: the next appointment and open risk flags). A provider takes the patient, the facts
+the providers before it gave (``facts``: phases' come first) and what the page has already
+read (``known``), and returns the facts it adds, in a fixed number of queries: fewer when
+``known`` or ``facts`` already hold what it would read.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .models import Patient
 
-_providers: dict[str, Callable[[Patient], dict]] = {}
+
+@dataclass(frozen=True)
+class Known:
+    """What the page read in this request, for the providers to use rather than read again:
+    ``courses``, course rows of the patient as the page read them (a course page's course, or
+    all of them); ``all_courses``, whether they are every course of the patient."""
+
+    courses: Sequence = ()
+    all_courses: bool = False
 
 
-def register_header_part(name: str, provider: Callable[[Patient], dict]) -> None:
-    """Called from an app's ``ready()``; registering a name again replaces it."""
+NOTHING_KNOWN = Known()
+
+_providers: dict[str, Callable[..., dict]] = {}
+
+
+def register_header_part(name: str, provider: Callable[..., dict]) -> None:
+    """Called from an app's ``ready()``; registering a name again replaces it. The provider
+    is called as ``provider(patient, facts=..., known=...)``."""
     _providers[name] = provider
 
 
-def patient_header(patient: Patient) -> dict:
+def patient_header(patient: Patient, known: Known = NOTHING_KNOWN) -> dict:
     facts: dict = {"patient": patient}
     for provider in _providers.values():
-        facts.update(provider(patient))
+        facts.update(provider(patient, facts=facts, known=known))
     return facts

@@ -3,7 +3,8 @@
 The patient's page is this app's, but some of what it lists belongs to apps above it (the
 discharge letters of the patient's courses). Rather than the page reaching up for them, such
 an app registers a section here from its ``ready()``: a template and a function giving its
-context for the patient.
+context for the patient. The function is also handed the patient's courses as the page read
+them (``courses``: all of them), so that it need not read what it can tell from them.
 """
 
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PatientSection:
     template: str
-    context: Callable[..., dict]  # context(patient) -> dict
+    context: Callable[..., dict]  # context(patient, courses=...) -> dict
 
 
 _sections: dict[str, PatientSection] = {}
@@ -24,5 +25,10 @@ def register_patient_section(*, template: str, context: Callable[..., dict]) -> 
     _sections[template] = PatientSection(template=template, context=context)
 
 
-def patient_sections(patient) -> list[tuple[str, dict]]:
-    return [(section.template, section.context(patient)) for section in _sections.values()]
+def patient_sections(patient, *, courses=None) -> list[tuple[str, dict]]:
+    """Each section's template and context; ``courses``: all the patient's courses, as the
+    page read them, or None when the page did not read them."""
+    return [
+        (section.template, section.context(patient, courses=courses))
+        for section in _sections.values()
+    ]

@@ -4,6 +4,7 @@
 (``courses``, ``courses__problem_areas``) by name, never by importing the higher app.
 """
 
+import functools
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
@@ -236,27 +237,55 @@ def active_relationships(patient: Patient) -> QuerySet[Relationship]:
     )
 
 
-def patient_page(patient: Patient) -> dict:
-    """Everything the patient page shows, in a fixed number of queries."""
-    relationships = list(active_relationships(patient))
-    life_events = list(
-        LifeEvent.objects.filter(
-            clinic_id=patient.clinic_id, patient=patient, removed_at__isnull=True
-        ).select_related("relationship")
-    )
-    courses = list(
-        patient.courses.filter(clinic_id=patient.clinic_id)
-        .select_related("therapist")
+# What the patient page (its course card, the header's course: ``patients.header``) reads of
+# each of the patient's courses: a course is a wide row (its formulation, its contract's
+# texts), and every column read is compiled on every request.
+_PAGE_COURSE_COLUMNS = (
+    "clinic_id",
+    "patient_id",
+    "phase",
+    "status",
+    "start_date",
+    "ended_at",
+    "planned_sessions",
+    "sessions_attended",
+)
+
+
+@functools.cache
+def _page_courses() -> QuerySet:
+    """The patient page's read of courses but for whose they are: built once per process
+    and only ever chained from (``.filter()`` returns a copy), as a generic view's
+    ``queryset`` is; building the count anew took Django about as long as compiling it."""
+    return (
+        _course_model()
+        .objects.only(*_PAGE_COURSE_COLUMNS)
         .annotate(
-            # Kept by the sessions layer as attendance is recorded (sessions.attendance): the
-            # only join left is the problem areas', so they are counted without DISTINCT.
-            attended_sessions=F("sessions_attended"),
+            # The only join is the problem areas': they are counted without DISTINCT.
             problem_area_count=Count(
                 "problem_areas", filter=Q(problem_areas__removed_at__isnull=True)
             ),
         )
         .order_by("-start_date", "-id")
     )
+
+
+def patient_page(patient: Patient) -> dict:
+    """Everything the patient page shows, in a fixed number of queries: the inventory (every
+    person, removed ones too, once: the current ones for the circle and its table, all of
+    them for the names the timeline shows), the timeline and the courses."""
+    people = list(Relationship.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
+    relationships = [person for person in people if person.removed_at is None]
+    by_id = {person.pk: person for person in people}
+    life_events = list(
+        LifeEvent.objects.filter(
+            clinic_id=patient.clinic_id, patient_id=patient.pk, removed_at__isnull=True
+        )
+    )
+    for event in life_events:
+        if event.relationship_id in by_id:
+            event.relationship = by_id[event.relationship_id]
+    courses = list(_page_courses().filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
     active_course = next((c for c in courses if c.status == ACTIVE_COURSE), None)
     return {
         "relationships": relationships,

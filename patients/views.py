@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,8 @@ from .forms import (
     add_service_errors,
     clinic_therapists,
 )
+from .header import Known
+from .page_html import relationship_rows, timeline_items
 from .sections import patient_sections
 
 PAGE_SIZE = 25
@@ -108,10 +111,16 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         svg_id="circle-now",
         title=f"Closeness circle of {patient.full_name}",
     )
+    page["relationship_rows"] = relationship_rows(
+        page["relationships"], csrf_token=get_token(request)
+    )
+    page["timeline_items"] = timeline_items(page["life_events"])
     page["section_templates"] = []
-    for template, context in patient_sections(patient):
+    for template, context in patient_sections(patient, courses=page["courses"]):
         page["section_templates"].append(template)
         page.update(context)
+    # The header reads the active course from the courses the page read (all of them).
+    page["header_known"] = Known(courses=page["courses"], all_courses=True)
     _audit_view(request, patient, "Patient page viewed")
     return render(request, "patients/detail.html", {"patient": patient, **page})
 

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from django.db.models import Prefetch, Q
 
+from patients.header import NOTHING_KNOWN, Known
 from patients.templatetags.course_words import held_words
 
 from .dispute_history import stage_history_svg
@@ -130,24 +131,45 @@ def course_page(course: TreatmentCourse) -> dict:
     }
 
 
-def header_course(patient) -> dict:
+# What the header reads of a course: a course the page read without one of these is read again.
+_HEADER_COURSE_FIELDS = (
+    "clinic_id",
+    "patient_id",
+    "phase",
+    "status",
+    "planned_sessions",
+    "sessions_attended",
+)
+
+
+def _known_active_course(patient, known: Known):
+    """The patient's active course among the courses the page read (at most one is active:
+    ``one_active_course_per_patient``); None when the page read them all and none is;
+    ``...`` when the page's courses do not say."""
+    for course in known.courses:
+        if (
+            isinstance(course, TreatmentCourse)
+            and course.patient_id == patient.pk
+            and not course.get_deferred_fields().intersection(_HEADER_COURSE_FIELDS)
+            and course.status == CourseStatus.ACTIVE
+        ):
+            return course
+    return None if known.all_courses else ...
+
+
+def header_course(patient, *, facts=None, known: Known = NOTHING_KNOWN) -> dict:
     """The patient header's part (``patients.header``): the active course, its phase and how
-    far it has come. One query."""
-    course = (
-        TreatmentCourse.objects.filter(
-            clinic_id=patient.clinic_id, patient_id=patient.pk, status=CourseStatus.ACTIVE
+    far it has come. One query, none when the page read the patient's active course (or all
+    their courses)."""
+    course = _known_active_course(patient, known)
+    if course is ...:
+        course = (
+            TreatmentCourse.objects.filter(
+                clinic_id=patient.clinic_id, patient_id=patient.pk, status=CourseStatus.ACTIVE
+            )
+            .only("pk", *_HEADER_COURSE_FIELDS)
+            .first()
         )
-        .only(
-            "pk",
-            "clinic_id",
-            "patient_id",
-            "phase",
-            "status",
-            "planned_sessions",
-            "sessions_attended",
-        )
-        .first()
-    )
     if course is None:
         return {"course": None}
     return {

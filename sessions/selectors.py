@@ -2,6 +2,7 @@
 may already see (a course or session fetched through ``patients.access``) or the user, and
 runs a fixed number of queries whatever the length of the history."""
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -562,31 +563,39 @@ def unsigned_notes_overdue(therapist) -> list[TherapySession]:
     )
 
 
-def header_sessions(patient) -> dict:
-    """The patient header's part (``patients.header``): the next appointment of the active
-    course and the open risk flags. Two queries."""
-    next_session = (
-        TherapySession.objects.filter(
-            clinic_id=patient.clinic_id,
-            course__patient_id=patient.pk,
-            course__status=CourseStatus.ACTIVE,
-            status=SessionStatus.SCHEDULED,
-            scheduled_start__gte=timezone.now(),
-        )
-        .only("pk", "scheduled_start")
+@functools.cache
+def _header_reads() -> tuple[QuerySet, QuerySet]:
+    """The header's two reads but for whose and when: built once per process and only ever
+    chained from (``.filter()`` returns a copy), as a generic view's ``queryset`` is."""
+    booked = (
+        TherapySession.objects.filter(status=SessionStatus.SCHEDULED)
         .order_by("scheduled_start", "pk")
-        .first()
+        .values_list("pk", "scheduled_start")
     )
-    flags = list(
-        Measure.objects.filter(
-            clinic_id=patient.clinic_id,
-            course__patient_id=patient.pk,
-            risk_flag=True,
-            risk_responded_at__isnull=True,
-        )
+    open_flags = (
+        Measure.objects.filter(risk_flag=True, risk_responded_at__isnull=True)
         .order_by("taken_at", "pk")
-        .values_list("pk", flat=True)[:50]
+        .values_list("pk", flat=True)
     )
+    return booked, open_flags
+
+
+def header_sessions(patient, *, facts=None, known=None) -> dict:
+    """The patient header's part (``patients.header``): the next appointment of the active
+    course and the open risk flags. Two queries; one when the header's facts say the patient
+    has no active course (phases' part, before this one, found it)."""
+    booked, open_flags = _header_reads()
+    ahead = booked.filter(clinic_id=patient.clinic_id, scheduled_start__gte=timezone.now())
+    if facts is not None and "course" in facts:
+        course = facts["course"]
+        ahead = ahead.filter(course_id=course.pk) if course is not None else None
+    else:
+        ahead = ahead.filter(course__patient_id=patient.pk, course__status=CourseStatus.ACTIVE)
+    next_session = None
+    if ahead is not None:
+        for pk, start in ahead[:1]:
+            next_session = {"pk": pk, "scheduled_start": start}
+    flags = list(open_flags.filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)[:50])
     return {
         "next_session": next_session,
         "open_flags": len(flags),

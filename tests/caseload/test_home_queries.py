@@ -12,6 +12,7 @@ from phases.models import PHASE_ORDER
 from sessions.models import Measure, SessionNote
 from tests.conftest import login
 from tests.factories import CourseFactory, PatientFactory, ProblemAreaFactory, SessionFactory
+from tests.phases.maintenance_cast import maintenance_course
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,13 @@ def test_the_days_lists_cost_the_same_with_a_short_and_a_long_history(therapist,
         _history(therapist, other_therapist, patients, 12, now)
         long = _count(client)
     assert short == long
+
+
+def test_a_maintenance_course_and_its_boosters_cost_nothing_more(therapist, therapist_client):
+    _caseload(therapist, 3)
+    acute_only = _count(therapist_client)
+    course = maintenance_course(therapist)
+    assert course.is_maintenance
+    page = therapist_client.get(reverse("caseload:therapist_home")).content.decode()
+    assert "Jamie" in page
+    assert _count(therapist_client) == acute_only

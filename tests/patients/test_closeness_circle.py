@@ -104,6 +104,17 @@ def test_names_are_escaped():
     assert person.find(f"{SVG}title").text.startswith('<script>alert("x")</script> & Co')
 
 
+def test_every_text_is_escaped_the_title_the_id_and_an_unknown_kind_too():
+    people = [CirclePerson(1, "Sam", 'odd"<kind>', 2, deceased=True)]
+    markup = str(circle_svg(people, centre_label="Jo", svg_id='c"x', title="<i>T</i> & U"))
+    assert "<i>" not in markup and 'odd"<' not in markup and 'id="c"x"' not in markup
+    svg = _parse(markup)
+    assert svg.find(f"{SVG}title").text == "<i>T</i> & U"
+    person = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "person")
+    assert person.get("data-kind") == 'odd"<kind>'
+    assert person.find(f"{SVG}title").text == 'Sam — odd"<kind>, has died, ring 2'
+
+
 def test_an_empty_inventory_still_draws_the_rings():
     svg = _parse(str(circle_svg([], centre_label="Jo", svg_id="c", title="t")))
     assert len(_rings(svg)) == 3
