@@ -2,12 +2,12 @@
 
 from collections import defaultdict
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from patients.templatetags.course_words import held_words
 
 from .dispute_history import stage_history_svg
-from .formulation_sharing import shared_formulation
+from .formulation_sharing import UNREAD, shared_formulation
 from .maintenance import maintenance_page
 from .models import (
     CourseStatus,
@@ -43,26 +43,33 @@ def course_goals(course: TreatmentCourse) -> list[Goal]:
 def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
     """The course's live problem areas, each with its live goals (``live_goals``) from
     ``goals`` and, for a role dispute, its stage history (``stage_history``, oldest first,
-    and ``stage_svg``, the history drawn): two queries however long the history."""
+    and ``stage_svg``, the history drawn; empty for other kinds): two queries however long
+    the history, one when the course has no role dispute."""
     by_area = defaultdict(list)
     for goal in goals:
         by_area[goal.problem_area_id].append(goal)
     areas = list(
         ProblemArea.objects.filter(
             clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        )
-        .select_related("deceased", "other_party")
-        .prefetch_related(
+        ).select_related("deceased", "other_party")
+    )
+    # Only a role dispute shows its stage history: without one, no query for it.
+    disputes = [area for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
+    if disputes:
+        prefetch_related_objects(
+            disputes,
             Prefetch(
                 "stage_entries",
                 queryset=DisputeStageEntry.objects.filter(
                     clinic_id=course.clinic_id
                 ).select_related("by"),
-            )
+            ),
         )
-    )
     for area in areas:
         area.live_goals = by_area.get(area.pk, [])
+        if area.kind != ProblemAreaKind.ROLE_DISPUTE:
+            area.stage_history, area.stage_svg = [], ""
+            continue
         area.stage_history = list(area.stage_entries.all())
         area.stage_svg = (
             stage_history_svg(
@@ -70,10 +77,53 @@ def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[Pro
                 svg_id=f"stage-history-{area.pk}",
                 title=f"The dispute with {area.other_party.name if area.other_party else 'the other party'}, stage by session",
             )
-            if area.kind == ProblemAreaKind.ROLE_DISPUTE and area.stage_history
+            if area.stage_history
             else ""
         )
     return areas
+
+
+def course_page_row(courses: QuerySet[TreatmentCourse]) -> QuerySet[TreatmentCourse]:
+    """``courses`` with what the course page shows of the rows a course has at most one of,
+    joined to the course's own row rather than read one query each: its relapse-prevention
+    plan, its mid-course review (``page_review``) and the wording of the formulation shared
+    with the patient now (``page_share``, with who shared it). ``page_review_id`` and
+    ``page_share_id`` say whether there is one (None: there is none)."""
+    return (
+        courses.select_related("relapse_plan")
+        .annotate(
+            page_review=FilteredRelation("mid_course_reviews"),
+            page_share=FilteredRelation(
+                "formulation_shares",
+                condition=Q(formulation_shares__withdrawn_at__isnull=True),
+            ),
+        )
+        .annotate(page_review_id=F("page_review__id"), page_share_id=F("page_share__id"))
+        .select_related("page_review", "page_share__shared_by")
+    )
+
+
+def _relapse_plan(course: TreatmentCourse) -> RelapsePreventionPlan | None:
+    """The course's plan with its supports: read already when the course came through
+    ``course_page_row``."""
+    try:
+        plan = course.relapse_plan
+    except RelapsePreventionPlan.DoesNotExist:
+        return None
+    prefetch_related_objects([plan], "supports")
+    return plan
+
+
+def _mid_course_review(course: TreatmentCourse) -> MidCourseReview | None:
+    if not hasattr(course, "page_review_id"):  # not read through course_page_row
+        return MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course).first()
+    return course.page_review if course.page_review_id is not None else None
+
+
+def _open_share(course: TreatmentCourse):
+    if not hasattr(course, "page_share_id"):  # not read through course_page_row
+        return UNREAD
+    return course.page_share if course.page_share_id is not None else None
 
 
 def course_page(course: TreatmentCourse) -> dict:
@@ -83,15 +133,15 @@ def course_page(course: TreatmentCourse) -> dict:
             "by"
         )
     )
-    plan = RelapsePreventionPlan.objects.filter(course=course).prefetch_related("supports").first()
+    plan = _relapse_plan(course)
     goals = course_goals(course)
-    checklist = exit_checklist(course, goals=goals) if course.status == "active" else []
     areas = course_problem_areas(course, goals)
-    review = (
-        MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("by")
-        .first()
+    checklist = (
+        exit_checklist(course, goals=goals, problem_areas=areas, has_plan=plan is not None)
+        if course.status == "active"
+        else []
     )
+    review = _mid_course_review(course)
     ending = course.phase in (Phase.TERMINATION, Phase.COMPLETED)
     order = phase_order(course)
     current = order.index(course.phase)
@@ -117,7 +167,7 @@ def course_page(course: TreatmentCourse) -> dict:
         else [],
         "transitions": transitions,
         "relapse_plan": plan,
-        "shared_formulation": shared_formulation(course),
+        "shared_formulation": shared_formulation(course, open_share=_open_share(course)),
         "checklist": checklist,
         "unmet": [label for label, met in checklist if not met],
         "next_phase": next_phase(course.phase) if course.status == "active" else None,
@@ -125,6 +175,7 @@ def course_page(course: TreatmentCourse) -> dict:
             TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
             .filter(~Q(pk=course.pk))
             .order_by("-start_date")
+            .only("pk", "start_date", "status")
         ),
         **maintenance_page(course, plan=plan),
     }
