@@ -14,7 +14,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from ipt_clinic.submissions.services import (
     submission_done,
     submission_repeat_answer,
 )
+from ipt_clinic.urls_by_pk import pk_reverser
 from phases.models import TreatmentCourse
 
 from .models import Assignment, AssignmentKind, AssignmentStatus, HomeworkEntry
@@ -221,6 +221,14 @@ def with_entries(assignments: Iterable[Assignment]) -> list[Assignment]:
     return assignments
 
 
+# The panel reads of the sessions an assignment was set and reviewed in only their start.
+_PANEL_FIELDS = (
+    *(field.name for field in Assignment._meta.concrete_fields),
+    "session__scheduled_start",
+    "reviewed_in__scheduled_start",
+)
+
+
 def course_homework_context(course, transitions=None) -> dict:
     """The course page's homework panel (registered with ``phases.panels``): every piece of
     homework of the course, the latest first, with the patient's entries laid out by kind, in
@@ -228,15 +236,13 @@ def course_homework_context(course, transitions=None) -> dict:
     assignments = with_entries(
         Assignment.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
         .select_related("reviewed_in", "session")
+        .only(*_PANEL_FIELDS)
         .order_by("-due_date", "-pk")
     )
     tz = course.clinic.tz
+    session_url = pk_reverser("therapy:session")
     for assignment in assignments:
-        assignment.session_url = (
-            reverse("therapy:session", args=[assignment.session_id])
-            if assignment.session_id
-            else ""
-        )
+        assignment.session_url = session_url(assignment.session_id) if assignment.session_id else ""
         assignment.set_on = (
             timezone.localtime(assignment.session.scheduled_start, tz).date()
             if assignment.session_id
