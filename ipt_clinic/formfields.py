@@ -1,12 +1,16 @@
 """Bootstrap 5 form fields rendered in Python: the markup of crispy-forms' bootstrap5
 ``field.html`` (``{{ field|as_crispy_field }}``), without its dozen template includes per
-field. Used by one page only, the session note form (templates/sessions/note_form.html);
-every other form is rendered by crispy-forms itself.
+field, and of a whole form as ``{{ form|crispy }}`` writes one without a FormHelper
+(``bs5_form``). Used by two pages only, the session note form
+(templates/sessions/note_form.html) and the course page's phase forms
+(templates/phases/course.html); every other form is rendered by crispy-forms itself.
 
-Why that page: it renders a dozen fields and more, and through crispy its Python time
-doubled in ``make bench`` (about 2.1 times at p50, A/B in one run on the same machine),
-putting its p95 at the 25-ms target of a note page; the other forms showed no measurable
-cost and use crispy.
+Why those pages: the note page renders a dozen fields and more, and through crispy its
+Python time doubled in ``make bench`` (about 2.1 times at p50, A/B in one run on the same
+machine), putting its p95 at the 25-ms target of a note page. The course page renders its
+move-back form (and, with criteria unmet, the advance form) on every visit, and through
+crispy's templates those were about a twentieth of the page's template time while the page
+missed its 50-ms target; the other forms showed no measurable cost and use crispy.
 
 The same elements, classes, ids and attributes come out as crispy's (label or legend, the
 asterisk of a required field, help text with its ``_helptext`` id, errors in
@@ -18,7 +22,8 @@ every field of the note form in each phase too. Widgets are rendered from Django
 templates format them. A field whose widget this module does not know (a file input, a
 multi-widget, any widget with its own template) is handed to crispy-forms unchanged.
 
-In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}``.
+In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}`` or
+``{{ form|bs5_form }}``.
 """
 
 from __future__ import annotations
@@ -277,3 +282,24 @@ def render_field(bf: BoundField) -> SafeString:
 @register.filter(name="bs5_field")
 def bs5_field(bf: BoundField) -> SafeString:
     return render_field(bf)
+
+
+def render_form(form: forms.Form) -> SafeString:
+    """The form as crispy's ``{{ form|crispy }}`` renders one without a FormHelper
+    (``bootstrap5/uni_form.html``): its own errors in crispy's alert, then every field, the
+    hidden ones included, as ``render_field`` writes it."""
+    parts = []
+    errors = form.non_field_errors()
+    if errors:
+        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        parts.append(
+            f'<div class="alert alert-block alert-danger"><ul class="m-0">{items}</ul></div>'
+        )
+    parts.extend(render_field(bound) for bound in form)
+    # Every part is escaped above or by render_field.
+    return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+@register.filter(name="bs5_form")
+def bs5_form(form: forms.Form) -> SafeString:
+    return render_form(form)
