@@ -8,9 +8,9 @@ def course_letters(course) -> list[DischargeLetter]:
     """The course's letters, oldest first, each with ``replaced``: whether a later letter
     supersedes it (read from the list itself, not a query per letter)."""
     letters = list(
-        DischargeLetter.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("signed_by")
-        .order_by("created_at", "id")
+        DischargeLetter.objects.filter(clinic_id=course.clinic_id, course=course).order_by(
+            "created_at", "id"
+        )
     )
     superseded = {letter.supersedes_id for letter in letters}
     for letter in letters:

@@ -28,6 +28,7 @@ from ipt_clinic.submissions.services import (
 from ipt_clinic.urls_by_pk import pk_reverser
 from phases.models import TreatmentCourse
 
+from .display import day_month_year
 from .models import Assignment, AssignmentKind, AssignmentStatus, HomeworkEntry
 
 ENTRY_FORM = FormPurpose("therapy.homework_entry")
@@ -221,6 +222,7 @@ def with_entries(assignments: Iterable[Assignment]) -> list[Assignment]:
     return assignments
 
 
+_STATUS_BADGES = {AssignmentStatus.DONE: "success", AssignmentStatus.NOT_DONE: "secondary"}
 # The panel reads of the sessions an assignment was set and reviewed in only their start.
 _PANEL_FIELDS = (
     *(field.name for field in Assignment._meta.concrete_fields),
@@ -241,16 +243,22 @@ def course_homework_context(course, transitions=None) -> dict:
     )
     tz = course.clinic.tz
     session_url = pk_reverser("therapy:session")
+    kinds, statuses = dict(AssignmentKind.choices), dict(AssignmentStatus.choices)
     for assignment in assignments:
+        # Written here as the template's filters would write them (sessions.display).
+        assignment.kind_label = str(kinds.get(assignment.kind, assignment.kind))
+        assignment.status_label = str(statuses.get(assignment.status, assignment.status))
+        assignment.status_badge = _STATUS_BADGES.get(assignment.status, "info")
+        assignment.due_on = day_month_year(assignment.due_date)
         assignment.session_url = session_url(assignment.session_id) if assignment.session_id else ""
         assignment.set_on = (
-            timezone.localtime(assignment.session.scheduled_start, tz).date()
+            day_month_year(timezone.localtime(assignment.session.scheduled_start, tz).date())
             if assignment.session_id
-            else None
+            else ""
         )
         assignment.reviewed_on = (
-            timezone.localtime(assignment.reviewed_in.scheduled_start, tz).date()
+            day_month_year(timezone.localtime(assignment.reviewed_in.scheduled_start, tz).date())
             if assignment.reviewed_in_id
-            else None
+            else ""
         )
     return {"course_homework": assignments}
