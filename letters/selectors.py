@@ -19,11 +19,11 @@ def course_letters(course) -> list[DischargeLetter]:
 
 
 def course_letters_context(course, **_) -> dict:
-    """The course page's panel: the course's letters, and whether one may be drafted."""
-    return {
-        "letters": course_letters(course),
-        "letter_course_ended": course.status in ENDED_STATUSES,
-    }
+    """The course page's panel: the course's letters, and whether one may be drafted. A
+    course has letters only once it has ended (``services.letter_draft`` refuses any other,
+    and an ended course never becomes active again): no query for an active one."""
+    ended = course.status in ENDED_STATUSES
+    return {"letters": course_letters(course) if ended else [], "letter_course_ended": ended}
 
 
 def patient_letters_context(patient) -> dict:

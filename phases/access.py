@@ -22,7 +22,9 @@ def get_course_page_for_user(user, course_id) -> TreatmentCourse:
     """The course as its page reads it (``selectors.course_page_row``), through the same
     check. The patient's clinic is the course's (every row carries its patient's clinic):
     given the one read, the page's header does not read it again."""
-    course = get_scoped_or_404(course_page_row(_courses()), user, course_id)
+    # The page names the course's therapist; the patient's own is not shown: not joined.
+    courses = TreatmentCourse.objects.select_related("patient", "therapist", "clinic")
+    course = get_scoped_or_404(course_page_row(courses), user, course_id)
     if course.patient.clinic_id == course.clinic_id:
         course.patient.clinic = course.clinic
     return course

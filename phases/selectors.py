@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, FilteredRelation, Q, QuerySet, prefetch_related_objects
 
 from patients.templatetags.course_words import held_words
 
@@ -40,6 +40,13 @@ def course_goals(course: TreatmentCourse) -> list[Goal]:
     )
 
 
+# What the course page reads of a person of the inventory named by a problem area, and of
+# a member of staff named beside an entry: the columns it shows, not their whole rows (a
+# column left out would cost a query of its own when read).
+_PERSON_SHOWN = ("name", "kind", "died_on")
+_STAFF_NAME = ("username", "first_name", "last_name")  # User.display_name
+
+
 def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
     """The course's live problem areas, each with its live goals (``live_goals``) from
     ``goals`` and, for a role dispute, its stage history (``stage_history``, oldest first,
@@ -51,26 +58,33 @@ def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[Pro
     areas = list(
         ProblemArea.objects.filter(
             clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        ).select_related("deceased", "other_party")
+        )
+        .select_related("deceased", "other_party")
+        .only(
+            *(field.name for field in ProblemArea._meta.concrete_fields),
+            *(f"deceased__{name}" for name in _PERSON_SHOWN),
+            *(f"other_party__{name}" for name in _PERSON_SHOWN),
+        )
     )
     # Only a role dispute shows its stage history: without one, no query for it.
-    disputes = [area for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
+    history = defaultdict(list)
+    disputes = [area.pk for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
     if disputes:
-        prefetch_related_objects(
-            disputes,
-            Prefetch(
-                "stage_entries",
-                queryset=DisputeStageEntry.objects.filter(
-                    clinic_id=course.clinic_id
-                ).select_related("by"),
-            ),
+        entries = (
+            DisputeStageEntry.objects.filter(
+                clinic_id=course.clinic_id, problem_area_id__in=disputes
+            )
+            .select_related("by")
+            .only(
+                *(field.name for field in DisputeStageEntry._meta.concrete_fields),
+                *(f"by__{name}" for name in _STAFF_NAME),
+            )
         )
+        for entry in entries:  # in the model's order: by date
+            history[entry.problem_area_id].append(entry)
     for area in areas:
         area.live_goals = by_area.get(area.pk, [])
-        if area.kind != ProblemAreaKind.ROLE_DISPUTE:
-            area.stage_history, area.stage_svg = [], ""
-            continue
-        area.stage_history = list(area.stage_entries.all())
+        area.stage_history = history.get(area.pk, [])
         area.stage_svg = (
             stage_history_svg(
                 area.stage_history,
@@ -129,8 +143,11 @@ def _open_share(course: TreatmentCourse):
 def course_page(course: TreatmentCourse) -> dict:
     attended = course.sessions_attended  # kept by the sessions layer as attendance changes
     transitions = list(
-        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course).select_related(
-            "by"
+        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course)
+        .select_related("by")
+        .only(
+            *(field.name for field in PhaseTransition._meta.concrete_fields),
+            *(f"by__{name}" for name in _STAFF_NAME),
         )
     )
     plan = _relapse_plan(course)
