@@ -39,6 +39,7 @@ register = template.Library()
 # Widgets rendered here, by the template Django would render them with: a subclass with a
 # template of its own is not one of these and goes to crispy-forms.
 _INPUT_TEMPLATES = {
+    "django/forms/widgets/hidden.html",
     "django/forms/widgets/text.html",
     "django/forms/widgets/number.html",
     "django/forms/widgets/email.html",
@@ -216,12 +217,31 @@ def _choices(bf: BoundField, errors) -> list[str]:
     return parts
 
 
+_HIDDEN = "django/forms/widgets/hidden.html"
+
+
+def _hidden(bf: BoundField) -> SafeString:
+    """A hidden field as ``str(bf)`` renders it (``BoundField.as_widget``): a plain hidden
+    input written here; any other (a hidden initial value, several hidden inputs) by
+    Django."""
+    widget = bf.field.widget
+    if getattr(widget, "template_name", None) != _HIDDEN or bf.field.show_hidden_initial:
+        return mark_safe(str(bf))  # noqa: S308 - Django's own widget rendering  # nosec B308 B703
+    if bf.field.localize:
+        widget.is_localized = True
+    attrs = bf.build_widget_attrs({}, widget)
+    if bf.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bf.auto_id)
+    html = _widget_html(widget, widget.get_context(bf.html_name, bf.value(), attrs))
+    return mark_safe(html)  # noqa: S308 - escaped in _widget_html  # nosec B308 B703
+
+
 def render_field(bf: BoundField) -> SafeString:
     """One field as crispy's bootstrap5 ``field.html`` renders it (labels shown, errors shown,
     no horizontal layout); crispy-forms itself for a widget not known here."""
     widget = bf.field.widget
     if bf.is_hidden:
-        return mark_safe(str(bf))  # noqa: S308 - Django's own widget rendering  # nosec B308 B703
+        return _hidden(bf)
     if not _known(widget) or bf.field.show_hidden_initial:
         from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 

@@ -262,3 +262,31 @@ def test_the_course_pages_forms_are_what_crispy_renders(course, bound):
         html = Template("{% load formfields %}{{ form|bs5_form }}").render(Context({"form": form}))
         assert _events(html) == _events(_crispy_form(form)), type(form).__name__
         assert not bound or "alert-danger" in html
+
+
+class Hidden(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    phase = forms.CharField(widget=forms.HiddenInput, required=False)
+    quoted = forms.CharField(widget=forms.HiddenInput(attrs={"data-x": 'a"b'}), initial='x"<&>')
+    own_id = forms.CharField(widget=forms.HiddenInput(attrs={"id": "mine"}), required=False)
+    many = forms.MultipleChoiceField(
+        choices=[("a", "A"), ("b", "B")], widget=forms.MultipleHiddenInput, required=False
+    )
+    with_initial = forms.CharField(show_hidden_initial=True, widget=forms.HiddenInput)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda: Hidden(), id="unbound"),
+        pytest.param(lambda: Hidden(initial={"phase": "social", "many": ["a"]}), id="initial"),
+        pytest.param(lambda: Hidden({"version": "x", "phase": "a&b", "many": ["b"]}), id="bound"),
+        pytest.param(lambda: Hidden(auto_id=False), id="no-ids"),
+        pytest.param(lambda: Hidden(prefix="p", auto_id="back_%s"), id="prefix"),
+    ],
+)
+def test_a_hidden_field_is_what_django_renders(form):
+    form = form()
+    form.is_valid()
+    for bound in form:
+        assert str(render_field(bound)) == str(bound), bound.name
