@@ -275,15 +275,22 @@ class SharedFormulation:
 UNREAD = object()
 
 
-def shared_formulation(course: TreatmentCourse, *, open_share=UNREAD) -> SharedFormulation:
-    """The course's shared wording and the patient's answers: two queries, one when the
+def shared_formulation(
+    course: TreatmentCourse, *, open_share=UNREAD, answered: bool = True
+) -> SharedFormulation:
+    """The course's shared wording and the patient's answers: two queries, fewer when the
     caller has read the wording shared now (``open_share``, with its ``shared_by``; None
-    when nothing is shared)."""
+    when nothing is shared) or knows the patient has answered nothing (``answered``
+    False)."""
     share = _open_share(course) if open_share is UNREAD else open_share
-    answers = list(
-        FormulationAnswer.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("share")
-        .order_by("-at", "-id")
+    answers = (
+        list(
+            FormulationAnswer.objects.filter(clinic_id=course.clinic_id, course=course)
+            .select_related("share")
+            .order_by("-at", "-id")
+        )
+        if answered
+        else []
     )
     answer = None
     if share is not None:

@@ -2,7 +2,15 @@
 
 from collections import defaultdict
 
-from django.db.models import F, FilteredRelation, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from patients.templatetags.course_words import held_words
 
@@ -12,6 +20,7 @@ from .maintenance import maintenance_page
 from .models import (
     CourseStatus,
     DisputeStageEntry,
+    FormulationAnswer,
     Goal,
     MidCourseReview,
     Phase,
@@ -102,7 +111,10 @@ def course_page_row(courses: QuerySet[TreatmentCourse]) -> QuerySet[TreatmentCou
     joined to the course's own row rather than read one query each: its relapse-prevention
     plan, its mid-course review (``page_review``) and the wording of the formulation shared
     with the patient now (``page_share``, with who shared it). ``page_review_id`` and
-    ``page_share_id`` say whether there is one (None: there is none)."""
+    ``page_share_id`` say whether there is one (None: there is none). And whether there is
+    anything to read of two lists most courses do not have, so that the page reads them
+    only then: the patient's answers to a shared wording (``page_answered``) and their other
+    courses (``page_other_courses``)."""
     return (
         courses.select_related("relapse_plan")
         .annotate(
@@ -112,7 +124,20 @@ def course_page_row(courses: QuerySet[TreatmentCourse]) -> QuerySet[TreatmentCou
                 condition=Q(formulation_shares__withdrawn_at__isnull=True),
             ),
         )
-        .annotate(page_review_id=F("page_review__id"), page_share_id=F("page_share__id"))
+        .annotate(
+            page_review_id=F("page_review__id"),
+            page_share_id=F("page_share__id"),
+            page_answered=Exists(
+                FormulationAnswer.objects.filter(
+                    clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk")
+                )
+            ),
+            page_other_courses=Exists(
+                TreatmentCourse.objects.filter(
+                    clinic_id=OuterRef("clinic_id"), patient_id=OuterRef("patient_id")
+                ).filter(~Q(pk=OuterRef("pk")))
+            ),
+        )
         .select_related("page_review", "page_share__shared_by")
     )
 
@@ -138,6 +163,19 @@ def _open_share(course: TreatmentCourse):
     if not hasattr(course, "page_share_id"):  # not read through course_page_row
         return UNREAD
     return course.page_share if course.page_share_id is not None else None
+
+
+def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
+    """The patient's other courses, the latest first (none to read when ``course_page_row``
+    found none)."""
+    if not getattr(course, "page_other_courses", True):
+        return []
+    return list(
+        TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
+        .filter(~Q(pk=course.pk))
+        .order_by("-start_date")
+        .only("pk", "start_date", "status")
+    )
 
 
 def course_page(course: TreatmentCourse) -> dict:
@@ -184,16 +222,15 @@ def course_page(course: TreatmentCourse) -> dict:
         else [],
         "transitions": transitions,
         "relapse_plan": plan,
-        "shared_formulation": shared_formulation(course, open_share=_open_share(course)),
+        "shared_formulation": shared_formulation(
+            course,
+            open_share=_open_share(course),
+            answered=getattr(course, "page_answered", True),
+        ),
         "checklist": checklist,
         "unmet": [label for label, met in checklist if not met],
         "next_phase": next_phase(course.phase) if course.status == "active" else None,
-        "other_courses": list(
-            TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
-            .filter(~Q(pk=course.pk))
-            .order_by("-start_date")
-            .only("pk", "start_date", "status")
-        ),
+        "other_courses": _other_courses(course),
         **maintenance_page(course, plan=plan),
     }
 

@@ -1,8 +1,8 @@
 """The course page reads each of its rows once: the rows a course has at most one of (its
 relapse plan, mid-course review and shared wording) come with the course's own row, the
-patient's clinic is the course's, a role dispute's history is read only when there is one,
-and an active course reads no discharge letters. Its number of queries stays within a bound
-however much the course holds."""
+patient's clinic is the course's; a role dispute's history, the patient's answers and their
+other courses are read only when there are any, and an active course reads no discharge
+letters. Its number of queries stays within a bound however much the course holds."""
 
 from datetime import date, timedelta
 
@@ -146,7 +146,7 @@ def test_a_course_holding_everything_reads_it_in_a_bounded_number_of_queries(
         assert not any(q.startswith(f'SELECT "{table}"') for q in queries), table
 
 
-def test_it_reads_no_history_without_a_role_dispute_and_no_letters_while_active(
+def test_it_reads_no_history_answers_other_courses_or_letters_a_course_has_not(
     course, therapist_client
 ):
     GoalFactory(problem_area=ProblemAreaFactory(course=course))
@@ -154,11 +154,30 @@ def test_it_reads_no_history_without_a_role_dispute_and_no_letters_while_active(
     assert "Employed" in page
     assert not any("phases_disputestageentry" in q for q in queries)
     assert not any("letters_dischargeletter" in q for q in queries)
+    # Nothing answered, no other course: neither list is read (the course's row says so).
+    assert not any(q.startswith('SELECT "phases_formulationanswer"') for q in queries)
+    courses = [q for q in queries if q.startswith('SELECT "phases_treatmentcourse"')]
+    assert len(courses) == 2  # the page's course and the header's active course
 
 
-def test_the_count_does_not_grow_with_what_the_course_holds(course, therapist, therapist_client):
-    _, bare = _queries(therapist_client, course)
-    full = _with_everything(therapist)
-    _, queries = _queries(therapist_client, full)
-    # The full course reads its history, answers and homework entries; nothing else more.
-    assert len(queries) <= len(bare) + 3
+def test_the_count_does_not_grow_with_what_the_course_holds(therapist, therapist_client):
+    course = _with_everything(therapist)
+    _, few = _queries(therapist_client, course)
+    # More of each: goals, stage entries, people to turn to, answers, worksheets, courses.
+    area = course.problem_areas.get(kind=ProblemAreaKind.ROLE_DISPUTE)
+    GoalFactory(problem_area=area, text="Agree who does the school run")
+    dispute_stage_record(
+        problem_area=area, by=therapist, stage="impasse", recorded_on=timezone.localdate()
+    )
+    course.relapse_plan.supports.add(RelationshipFactory(patient=course.patient, name="Claire"))
+    share = course.formulation_shares.get()
+    FormulationAnswer.objects.create(
+        clinic=course.clinic, course=course, share=share, answer="talk", at=timezone.now()
+    )
+    worksheet = Worksheet.objects.get(course=course)
+    worksheet.pk = None
+    worksheet.save()
+    CourseFactory(patient=course.patient, status="dropped_out", ended_at=timezone.now())
+    page, many = _queries(therapist_client, course)
+    assert "Claire" in page and "Agree who does the school run" in page
+    assert len(many) == len(few)
