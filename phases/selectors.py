@@ -12,6 +12,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from ipt_clinic.urls_by_pk import pk_reverser
 from patients.templatetags.course_words import held_words
 
 from .dispute_history import stage_history_svg
@@ -91,7 +92,18 @@ def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[Pro
         )
         for entry in entries:  # in the model's order: by date
             history[entry.problem_area_id].append(entry)
+    # The rows' links, from one reverse() per kind (the template's {% url %} for each).
+    area_edit, goal_create, dispute_stage = (
+        pk_reverser(name)
+        for name in ("phases:problem_area_edit", "phases:goal_create", "phases:dispute_stage")
+    )
+    goal_edit = pk_reverser("phases:goal_edit")
+    for goal in goals:
+        goal.edit_url = goal_edit(goal.pk)
     for area in areas:
+        area.edit_url = area_edit(area.pk)
+        area.goal_create_url = goal_create(area.pk)
+        area.dispute_stage_url = dispute_stage(area.pk)
         area.live_goals = by_area.get(area.pk, [])
         area.stage_history = history.get(area.pk, [])
         area.stage_svg = (
@@ -170,12 +182,16 @@ def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
     found none)."""
     if not getattr(course, "page_other_courses", True):
         return []
-    return list(
+    courses = list(
         TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
         .filter(~Q(pk=course.pk))
         .order_by("-start_date")
         .only("pk", "start_date", "status")
     )
+    url = pk_reverser("phases:course")
+    for other in courses:
+        other.url = url(other.pk)
+    return courses
 
 
 def course_page(course: TreatmentCourse) -> dict:
