@@ -1,12 +1,16 @@
 """Bootstrap 5 form fields rendered in Python: the markup of crispy-forms' bootstrap5
 ``field.html`` (``{{ field|as_crispy_field }}``), without its dozen template includes per
-field. Used by one page only, the session note form (templates/sessions/note_form.html);
-every other form is rendered by crispy-forms itself.
+field, and of a whole form as ``{{ form|crispy }}`` writes one without a FormHelper
+(``bs5_form``). Used by two pages only, the session note form
+(templates/sessions/note_form.html) and the course page's phase forms
+(templates/phases/course.html); every other form is rendered by crispy-forms itself.
 
-Why that page: it renders a dozen fields and more, and through crispy its Python time
-doubled in ``make bench`` (about 2.1 times at p50, A/B in one run on the same machine),
-putting its p95 at the 25-ms target of a note page; the other forms showed no measurable
-cost and use crispy.
+Why those pages: the note page renders a dozen fields and more, and through crispy its
+Python time doubled in ``make bench`` (about 2.1 times at p50, A/B in one run on the same
+machine), putting its p95 at the 25-ms target of a note page. The course page renders its
+move-back form (and, with criteria unmet, the advance form) on every visit, and through
+crispy's templates those were about a twentieth of the page's template time while the page
+missed its 50-ms target; the other forms showed no measurable cost and use crispy.
 
 The same elements, classes, ids and attributes come out as crispy's (label or legend, the
 asterisk of a required field, help text with its ``_helptext`` id, errors in
@@ -18,7 +22,8 @@ every field of the note form in each phase too. Widgets are rendered from Django
 templates format them. A field whose widget this module does not know (a file input, a
 multi-widget, any widget with its own template) is handed to crispy-forms unchanged.
 
-In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}``.
+In a template: ``{% load formfields %}``, then ``{{ form.field|bs5_field }}`` or
+``{{ form|bs5_form }}``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ register = template.Library()
 # Widgets rendered here, by the template Django would render them with: a subclass with a
 # template of its own is not one of these and goes to crispy-forms.
 _INPUT_TEMPLATES = {
+    "django/forms/widgets/hidden.html",
     "django/forms/widgets/text.html",
     "django/forms/widgets/number.html",
     "django/forms/widgets/email.html",
@@ -211,12 +217,31 @@ def _choices(bf: BoundField, errors) -> list[str]:
     return parts
 
 
+_HIDDEN = "django/forms/widgets/hidden.html"
+
+
+def _hidden(bf: BoundField) -> SafeString:
+    """A hidden field as ``str(bf)`` renders it (``BoundField.as_widget``): a plain hidden
+    input written here; any other (a hidden initial value, several hidden inputs) by
+    Django."""
+    widget = bf.field.widget
+    if getattr(widget, "template_name", None) != _HIDDEN or bf.field.show_hidden_initial:
+        return mark_safe(str(bf))  # noqa: S308 - Django's own widget rendering  # nosec B308 B703
+    if bf.field.localize:
+        widget.is_localized = True
+    attrs = bf.build_widget_attrs({}, widget)
+    if bf.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bf.auto_id)
+    html = _widget_html(widget, widget.get_context(bf.html_name, bf.value(), attrs))
+    return mark_safe(html)  # noqa: S308 - escaped in _widget_html  # nosec B308 B703
+
+
 def render_field(bf: BoundField) -> SafeString:
     """One field as crispy's bootstrap5 ``field.html`` renders it (labels shown, errors shown,
     no horizontal layout); crispy-forms itself for a widget not known here."""
     widget = bf.field.widget
     if bf.is_hidden:
-        return mark_safe(str(bf))  # noqa: S308 - Django's own widget rendering  # nosec B308 B703
+        return _hidden(bf)
     if not _known(widget) or bf.field.show_hidden_initial:
         from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 
@@ -277,3 +302,24 @@ def render_field(bf: BoundField) -> SafeString:
 @register.filter(name="bs5_field")
 def bs5_field(bf: BoundField) -> SafeString:
     return render_field(bf)
+
+
+def render_form(form: forms.Form) -> SafeString:
+    """The form as crispy's ``{{ form|crispy }}`` renders one without a FormHelper
+    (``bootstrap5/uni_form.html``): its own errors in crispy's alert, then every field, the
+    hidden ones included, as ``render_field`` writes it."""
+    parts = []
+    errors = form.non_field_errors()
+    if errors:
+        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        parts.append(
+            f'<div class="alert alert-block alert-danger"><ul class="m-0">{items}</ul></div>'
+        )
+    parts.extend(render_field(bound) for bound in form)
+    # Every part is escaped above or by render_field.
+    return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
+
+
+@register.filter(name="bs5_form")
+def bs5_form(form: forms.Form) -> SafeString:
+    return render_form(form)

@@ -12,9 +12,9 @@ def course_letters(course) -> list[DischargeLetter]:
     """The course's letters, oldest first, each with ``replaced``: whether a later letter
     supersedes it (read from the list itself, not a query per letter)."""
     letters = list(
-        DischargeLetter.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("signed_by")
-        .order_by("created_at", "id")
+        DischargeLetter.objects.filter(clinic_id=course.clinic_id, course=course).order_by(
+            "created_at", "id"
+        )
     )
     superseded = {letter.supersedes_id for letter in letters}
     for letter in letters:
@@ -23,11 +23,11 @@ def course_letters(course) -> list[DischargeLetter]:
 
 
 def course_letters_context(course, **_) -> dict:
-    """The course page's panel: the course's letters, and whether one may be drafted."""
-    return {
-        "letters": course_letters(course),
-        "letter_course_ended": course.status in ENDED_STATUSES,
-    }
+    """The course page's panel: the course's letters, and whether one may be drafted. A
+    course has letters only once it has ended (``services.letter_draft`` refuses any other,
+    and an ended course never becomes active again): no query for an active one."""
+    ended = course.status in ENDED_STATUSES
+    return {"letters": course_letters(course) if ended else [], "letter_course_ended": ended}
 
 
 @functools.cache

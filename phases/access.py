@@ -5,16 +5,29 @@ their clinic; anything else is a 404."""
 from patients.access import get_scoped_or_404
 
 from .models import Goal, ProblemArea, TreatmentCourse
+from .selectors import course_page_row
+
+
+def _courses():
+    return TreatmentCourse.objects.select_related(
+        "patient", "patient__primary_therapist", "therapist", "clinic"
+    )
 
 
 def get_course_for_user(user, course_id) -> TreatmentCourse:
-    return get_scoped_or_404(
-        TreatmentCourse.objects.select_related(
-            "patient", "patient__primary_therapist", "therapist", "clinic"
-        ),
-        user,
-        course_id,
-    )
+    return get_scoped_or_404(_courses(), user, course_id)
+
+
+def get_course_page_for_user(user, course_id) -> TreatmentCourse:
+    """The course as its page reads it (``selectors.course_page_row``), through the same
+    check. The patient's clinic is the course's (every row carries its patient's clinic):
+    given the one read, the page's header does not read it again."""
+    # The page names the course's therapist; the patient's own is not shown: not joined.
+    courses = TreatmentCourse.objects.select_related("patient", "therapist", "clinic")
+    course = get_scoped_or_404(course_page_row(courses), user, course_id)
+    if course.patient.clinic_id == course.clinic_id:
+        course.patient.clinic = course.clinic
+    return course
 
 
 def get_problem_area_for_user(user, problem_area_id) -> ProblemArea:

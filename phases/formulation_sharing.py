@@ -271,13 +271,26 @@ class SharedFormulation:
         return [a for a in self.answers if a is not self.answer]
 
 
-def shared_formulation(course: TreatmentCourse) -> SharedFormulation:
-    """The course's shared wording and the patient's answers: two queries."""
-    share = _open_share(course)
-    answers = list(
-        FormulationAnswer.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("share")
-        .order_by("-at", "-id")
+# ``shared_formulation``'s ``open_share`` when the caller has not read it.
+UNREAD = object()
+
+
+def shared_formulation(
+    course: TreatmentCourse, *, open_share=UNREAD, answered: bool = True
+) -> SharedFormulation:
+    """The course's shared wording and the patient's answers: two queries, fewer when the
+    caller has read the wording shared now (``open_share``, with its ``shared_by``; None
+    when nothing is shared) or knows the patient has answered nothing (``answered``
+    False)."""
+    share = _open_share(course) if open_share is UNREAD else open_share
+    answers = (
+        list(
+            FormulationAnswer.objects.filter(clinic_id=course.clinic_id, course=course)
+            .select_related("share")
+            .order_by("-at", "-id")
+        )
+        if answered
+        else []
     )
     answer = None
     if share is not None:

@@ -2,17 +2,27 @@
 
 from collections import defaultdict
 
-from django.db.models import Prefetch, Q
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 
+from ipt_clinic.urls_by_pk import pk_reverser
 from patients.header import NOTHING_KNOWN, Known
 from patients.templatetags.course_words import held_words
 
 from .dispute_history import stage_history_svg
-from .formulation_sharing import shared_formulation
+from .formulation_sharing import UNREAD, shared_formulation
 from .maintenance import maintenance_page
 from .models import (
     CourseStatus,
     DisputeStageEntry,
+    FormulationAnswer,
     Goal,
     MidCourseReview,
     Phase,
@@ -41,10 +51,18 @@ def course_goals(course: TreatmentCourse) -> list[Goal]:
     )
 
 
+# What the course page reads of a person of the inventory named by a problem area, and of
+# a member of staff named beside an entry: the columns it shows, not their whole rows (a
+# column left out would cost a query of its own when read).
+_PERSON_SHOWN = ("name", "kind", "died_on")
+_STAFF_NAME = ("username", "first_name", "last_name")  # User.display_name
+
+
 def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
     """The course's live problem areas, each with its live goals (``live_goals``) from
     ``goals`` and, for a role dispute, its stage history (``stage_history``, oldest first,
-    and ``stage_svg``, the history drawn): two queries however long the history."""
+    and ``stage_svg``, the history drawn; empty for other kinds): two queries however long
+    the history, one when the course has no role dispute."""
     by_area = defaultdict(list)
     for goal in goals:
         by_area[goal.problem_area_id].append(goal)
@@ -53,46 +71,149 @@ def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[Pro
             clinic_id=course.clinic_id, course=course, removed_at__isnull=True
         )
         .select_related("deceased", "other_party")
-        .prefetch_related(
-            Prefetch(
-                "stage_entries",
-                queryset=DisputeStageEntry.objects.filter(
-                    clinic_id=course.clinic_id
-                ).select_related("by"),
-            )
+        .only(
+            *(field.name for field in ProblemArea._meta.concrete_fields),
+            *(f"deceased__{name}" for name in _PERSON_SHOWN),
+            *(f"other_party__{name}" for name in _PERSON_SHOWN),
         )
     )
+    # Only a role dispute shows its stage history: without one, no query for it.
+    history = defaultdict(list)
+    disputes = [area.pk for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
+    if disputes:
+        entries = (
+            DisputeStageEntry.objects.filter(
+                clinic_id=course.clinic_id, problem_area_id__in=disputes
+            )
+            .select_related("by")
+            .only(
+                *(field.name for field in DisputeStageEntry._meta.concrete_fields),
+                *(f"by__{name}" for name in _STAFF_NAME),
+            )
+        )
+        for entry in entries:  # in the model's order: by date
+            history[entry.problem_area_id].append(entry)
+    # The rows' links, from one reverse() per kind (the template's {% url %} for each).
+    area_edit, goal_create, dispute_stage = (
+        pk_reverser(name)
+        for name in ("phases:problem_area_edit", "phases:goal_create", "phases:dispute_stage")
+    )
+    goal_edit = pk_reverser("phases:goal_edit")
+    for goal in goals:
+        goal.edit_url = goal_edit(goal.pk)
     for area in areas:
+        area.edit_url = area_edit(area.pk)
+        area.goal_create_url = goal_create(area.pk)
+        area.dispute_stage_url = dispute_stage(area.pk)
         area.live_goals = by_area.get(area.pk, [])
-        area.stage_history = list(area.stage_entries.all())
+        area.stage_history = history.get(area.pk, [])
         area.stage_svg = (
             stage_history_svg(
                 area.stage_history,
                 svg_id=f"stage-history-{area.pk}",
                 title=f"The dispute with {area.other_party.name if area.other_party else 'the other party'}, stage by session",
             )
-            if area.kind == ProblemAreaKind.ROLE_DISPUTE and area.stage_history
+            if area.stage_history
             else ""
         )
     return areas
 
 
+def course_page_row(courses: QuerySet[TreatmentCourse]) -> QuerySet[TreatmentCourse]:
+    """``courses`` with what the course page shows of the rows a course has at most one of,
+    joined to the course's own row rather than read one query each: its relapse-prevention
+    plan, its mid-course review (``page_review``) and the wording of the formulation shared
+    with the patient now (``page_share``, with who shared it). ``page_review_id`` and
+    ``page_share_id`` say whether there is one (None: there is none). And whether there is
+    anything to read of two lists most courses do not have, so that the page reads them
+    only then: the patient's answers to a shared wording (``page_answered``) and their other
+    courses (``page_other_courses``)."""
+    return (
+        courses.select_related("relapse_plan")
+        .annotate(
+            page_review=FilteredRelation("mid_course_reviews"),
+            page_share=FilteredRelation(
+                "formulation_shares",
+                condition=Q(formulation_shares__withdrawn_at__isnull=True),
+            ),
+        )
+        .annotate(
+            page_review_id=F("page_review__id"),
+            page_share_id=F("page_share__id"),
+            page_answered=Exists(
+                FormulationAnswer.objects.filter(
+                    clinic_id=OuterRef("clinic_id"), course_id=OuterRef("pk")
+                )
+            ),
+            page_other_courses=Exists(
+                TreatmentCourse.objects.filter(
+                    clinic_id=OuterRef("clinic_id"), patient_id=OuterRef("patient_id")
+                ).filter(~Q(pk=OuterRef("pk")))
+            ),
+        )
+        .select_related("page_review", "page_share__shared_by")
+    )
+
+
+def _relapse_plan(course: TreatmentCourse) -> RelapsePreventionPlan | None:
+    """The course's plan with its supports: read already when the course came through
+    ``course_page_row``."""
+    try:
+        plan = course.relapse_plan
+    except RelapsePreventionPlan.DoesNotExist:
+        return None
+    prefetch_related_objects([plan], "supports")
+    return plan
+
+
+def _mid_course_review(course: TreatmentCourse) -> MidCourseReview | None:
+    if not hasattr(course, "page_review_id"):  # not read through course_page_row
+        return MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course).first()
+    return course.page_review if course.page_review_id is not None else None
+
+
+def _open_share(course: TreatmentCourse):
+    if not hasattr(course, "page_share_id"):  # not read through course_page_row
+        return UNREAD
+    return course.page_share if course.page_share_id is not None else None
+
+
+def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
+    """The patient's other courses, the latest first (none to read when ``course_page_row``
+    found none)."""
+    if not getattr(course, "page_other_courses", True):
+        return []
+    courses = list(
+        TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
+        .filter(~Q(pk=course.pk))
+        .order_by("-start_date")
+        .only("pk", "start_date", "status")
+    )
+    url = pk_reverser("phases:course")
+    for other in courses:
+        other.url = url(other.pk)
+    return courses
+
+
 def course_page(course: TreatmentCourse) -> dict:
     attended = course.sessions_attended  # kept by the sessions layer as attendance changes
     transitions = list(
-        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course).select_related(
-            "by"
+        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course)
+        .select_related("by")
+        .only(
+            *(field.name for field in PhaseTransition._meta.concrete_fields),
+            *(f"by__{name}" for name in _STAFF_NAME),
         )
     )
-    plan = RelapsePreventionPlan.objects.filter(course=course).prefetch_related("supports").first()
+    plan = _relapse_plan(course)
     goals = course_goals(course)
-    checklist = exit_checklist(course, goals=goals) if course.status == "active" else []
     areas = course_problem_areas(course, goals)
-    review = (
-        MidCourseReview.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("by")
-        .first()
+    checklist = (
+        exit_checklist(course, goals=goals, problem_areas=areas, has_plan=plan is not None)
+        if course.status == "active"
+        else []
     )
+    review = _mid_course_review(course)
     ending = course.phase in (Phase.TERMINATION, Phase.COMPLETED)
     order = phase_order(course)
     current = order.index(course.phase)
@@ -118,15 +239,15 @@ def course_page(course: TreatmentCourse) -> dict:
         else [],
         "transitions": transitions,
         "relapse_plan": plan,
-        "shared_formulation": shared_formulation(course),
+        "shared_formulation": shared_formulation(
+            course,
+            open_share=_open_share(course),
+            answered=getattr(course, "page_answered", True),
+        ),
         "checklist": checklist,
         "unmet": [label for label, met in checklist if not met],
         "next_phase": next_phase(course.phase) if course.status == "active" else None,
-        "other_courses": list(
-            TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
-            .filter(~Q(pk=course.pk))
-            .order_by("-start_date")
-        ),
+        "other_courses": _other_courses(course),
         **maintenance_page(course, plan=plan),
     }
 

@@ -316,9 +316,17 @@ def medication_and_referral_considered(course: TreatmentCourse) -> bool:
 # --- the phase state machine -------------------------------------------------------------
 
 
-def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[tuple[str, bool]]:
-    """Each exit criterion of the course's current phase, with whether it is met. ``goals``:
-    the course's live goals, when the caller has them already (the course page)."""
+def exit_checklist(
+    course: TreatmentCourse,
+    goals: list | None = None,
+    *,
+    problem_areas: list | None = None,
+    has_plan: bool | None = None,
+) -> list[tuple[str, bool]]:
+    """Each exit criterion of the course's current phase, with whether it is met. What the
+    caller has read already (the course page), so as not to read it again: ``goals``, the
+    course's live goals; ``problem_areas``, its live problem areas; ``has_plan``, whether it
+    has a relapse-prevention plan."""
     phase = course.phase
     if phase == Phase.INITIAL:
         return [
@@ -329,9 +337,13 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
         has_person = Relationship.objects.filter(
             clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
         ).exists()
-        has_area = ProblemArea.objects.filter(
-            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        ).exists()
+        has_area = (
+            bool(problem_areas)
+            if problem_areas is not None
+            else ProblemArea.objects.filter(
+                clinic_id=course.clinic_id, course=course, removed_at__isnull=True
+            ).exists()
+        )
         return [
             ("The interpersonal inventory holds at least one person", has_person),
             ("At least one problem area is chosen", has_area),
@@ -359,7 +371,8 @@ def exit_checklist(course: TreatmentCourse, goals: list | None = None) -> list[t
             ),
         ]
     if phase == Phase.TERMINATION:
-        has_plan = RelapsePreventionPlan.objects.filter(course=course).exists()
+        if has_plan is None:
+            has_plan = RelapsePreventionPlan.objects.filter(course=course).exists()
         return [("A relapse-prevention plan is written", has_plan)]
     if phase == Phase.MAINTENANCE:
         from .maintenance import maintenance_exit_checklist  # it builds on this module

@@ -15,7 +15,12 @@ from patients.forms import add_service_errors
 from patients.services import record_view
 
 from . import formulation_sharing, panels, selectors, services
-from .access import get_course_for_user, get_goal_for_user, get_problem_area_for_user
+from .access import (
+    get_course_for_user,
+    get_course_page_for_user,
+    get_goal_for_user,
+    get_problem_area_for_user,
+)
 from .dispute_history import stage_history_svg
 from .forms import (
     AdvanceForm,
@@ -110,7 +115,7 @@ def course_create(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = get_course_for_user(request.user, course_id)
+    course = get_course_page_for_user(request.user, course_id)
     _audit_view(request, course, "Course page viewed")
     return _render_course(request, course)
 

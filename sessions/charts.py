@@ -6,14 +6,16 @@ own scale and the same time axis, so that its totals are never read against the 
 Readable without colour: the two series differ by line pattern (solid / dashed) and marker
 shape (circle / square) and are labelled at their ends; every band, threshold and event has
 a text label; the SVG has a <title> and <desc>, and the page shows the same figures as a table.
-Every piece of text goes through ``format_html`` (escaped).
+Every piece of text is escaped (``conditional_escape``, as ``format_html`` escapes it); the
+numbers and the module's own constants are written as they are, without ``format_html``'s
+escaping of each (a course's chart is a hundred elements and more, on every course page).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ipt_clinic.dates import HISTORY_FIRST, HISTORY_LAST
@@ -61,31 +63,21 @@ WSAS_THRESHOLDS = ((10, "significant impairment"), (21, "severe impairment"))
 
 def series_marker(shape: str, cx: float, cy: float, colour: str, tip: str) -> SafeString:
     """One point of a series: a filled circle, an open square or a filled diamond, with its
-    text as a tooltip (``tip`` is escaped)."""
+    text as a tooltip (``colour`` and ``tip`` are escaped)."""
+    colour, tip = conditional_escape(colour), conditional_escape(tip)
     if shape == "diamond":
-        return format_html(
-            '<path d="M {} {} l 5 5 l -5 5 l -5 -5 z" fill="{}" stroke="#fff"><title>{}</title>'
-            "</path>",
-            cx,
-            round(cy - 5, 1),
-            colour,
-            tip,
+        return mark_safe(  # noqa: S308 - numbers, and text escaped above  # nosec B308 B703
+            f'<path d="M {cx} {round(cy - 5, 1)} l 5 5 l -5 5 l -5 -5 z" fill="{colour}" '
+            f'stroke="#fff"><title>{tip}</title></path>'
         )
     if shape == "circle":
-        return format_html(
-            '<circle cx="{}" cy="{}" r="4.5" fill="{}" stroke="#fff"><title>{}</title></circle>',
-            cx,
-            cy,
-            colour,
-            tip,
+        return mark_safe(  # noqa: S308 - numbers, and text escaped above  # nosec B308 B703
+            f'<circle cx="{cx}" cy="{cy}" r="4.5" fill="{colour}" stroke="#fff">'
+            f"<title>{tip}</title></circle>"
         )
-    return format_html(
-        '<rect x="{}" y="{}" width="8" height="8" fill="#fff" stroke="{}" '
-        'stroke-width="2"><title>{}</title></rect>',
-        round(cx - 4, 1),
-        round(cy - 4, 1),
-        colour,
-        tip,
+    return mark_safe(  # noqa: S308 - numbers, and text escaped above  # nosec B308 B703
+        f'<rect x="{round(cx - 4, 1)}" y="{round(cy - 4, 1)}" width="8" height="8" fill="#fff" '
+        f'stroke="{colour}" stroke-width="2"><title>{tip}</title></rect>'
     )
 
 
@@ -151,49 +143,37 @@ def _time_range(data: ChartData, tz) -> tuple[datetime, datetime]:
 def _phase_rects(data: ChartData, start, end, x, plot_h: float, *, labelled: bool) -> list:
     """The phases as shaded bands behind a plot ``plot_h`` high, named at the top when
     ``labelled`` (the WSAS panel under the chart repeats the bands, not their names)."""
+    esc = conditional_escape
     parts = []
     for index, band in enumerate(phase_bands(data, start, end)):
         x0, x1 = x(band.start), x(band.end)
+        label = Phase(band.phase).label if band.phase in Phase.values else band.phase
         parts.append(
-            format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#adb5bd" '
-                'stroke-width="0.5"><title>{}</title></rect>',
-                x0,
-                TOP,
-                max(round(x1 - x0, 1), 0.5),
-                plot_h,
-                BAND_FILLS[index % 2],
-                Phase(band.phase).label if band.phase in Phase.values else band.phase,
-            )
+            f'<rect x="{x0}" y="{TOP}" width="{max(round(x1 - x0, 1), 0.5)}" height="{plot_h}" '
+            f'fill="{BAND_FILLS[index % 2]}" stroke="#adb5bd" stroke-width="0.5">'
+            f"<title>{esc(label)}</title></rect>"
         )
         if labelled:
             parts.append(
-                format_html(
-                    '<text x="{}" y="{}" font-size="11" fill="#343a40">{}</text>',
-                    x0 + 3,
-                    TOP - 6 if index % 2 == 0 else TOP + 12,
-                    PHASE_SHORT.get(band.phase, band.phase),
-                )
+                f'<text x="{x0 + 3}" y="{TOP - 6 if index % 2 == 0 else TOP + 12}" '
+                f'font-size="11" fill="#343a40">{esc(PHASE_SHORT.get(band.phase, band.phase))}'
+                "</text>"
             )
     return parts
 
 
 def _date_ticks(start, end, x, plot_h: float, tz) -> list:
     """Start, end and three days between under a plot ``plot_h`` high."""
+    bottom = TOP + plot_h
     parts = []
     for step in range(5):
         moment = start + (end - start) * (step / 4)
+        tick = x(moment)
+        label = timezone.localtime(moment, tz).strftime("%d %b %Y")
         parts.append(
-            format_html(
-                '<line x1="{x}" y1="{b}" x2="{x}" y2="{b2}" stroke="#212529"/>'
-                '<text x="{x}" y="{ty}" font-size="10" text-anchor="middle" '
-                'fill="#212529">{label}</text>',
-                x=x(moment),
-                b=TOP + plot_h,
-                b2=TOP + plot_h + 4,
-                ty=TOP + plot_h + 15,
-                label=timezone.localtime(moment, tz).strftime("%d %b %Y"),
-            )
+            f'<line x1="{tick}" y1="{bottom}" x2="{tick}" y2="{bottom + 4}" stroke="#212529"/>'
+            f'<text x="{tick}" y="{bottom + 15}" font-size="10" text-anchor="middle" '
+            f'fill="#212529">{conditional_escape(label)}</text>'
         )
     return parts
 
@@ -209,45 +189,30 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
         return round(TOP + PLOT_H * (1 - score / Y_MAX), 1)
 
     chart_id = f"score-chart-{data.course.pk}"
+    # Numbers (ints and floats, written as str() writes them) go in as they are; every piece
+    # of text through ``esc``.
+    esc = conditional_escape
     parts: list[str] = []
 
     # Phase bands, labelled at the top.
     parts.extend(_phase_rects(data, start, end, x, PLOT_H, labelled=True))
 
     # Axes and PHQ-9 thresholds.
+    right, bottom = LEFT + PLOT_W, TOP + PLOT_H
     parts.append(
-        format_html(
-            '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#212529"/>'
-            '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#212529"/>',
-            l=LEFT,
-            r=LEFT + PLOT_W,
-            t=TOP,
-            b=TOP + PLOT_H,
-        )
+        f'<line x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#212529"/>'
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="#212529"/>'
     )
     for value in (0, 5, 10, 15, 20, 27):
         parts.append(
-            format_html(
-                '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#212529">{}</text>',
-                LEFT - 4,
-                y(value) + 3,
-                value,
-            )
+            f'<text x="{LEFT - 4}" y="{y(value) + 3}" font-size="10" text-anchor="end" '
+            f'fill="#212529">{value}</text>'
         )
     for value, label in PHQ9_THRESHOLDS:
         parts.append(
-            format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#6c757d" stroke-dasharray="1 3"/>'
-                '<text x="{}" y="{}" font-size="9" fill="#495057">PHQ-9 {} ({})</text>',
-                LEFT,
-                y(value),
-                LEFT + PLOT_W,
-                y(value),
-                LEFT + 4,
-                y(value) - 2,
-                value,
-                label,
-            )
+            f'<line x1="{LEFT}" y1="{y(value)}" x2="{right}" y2="{y(value)}" stroke="#6c757d" '
+            f'stroke-dasharray="1 3"/><text x="{LEFT + 4}" y="{y(value) - 2}" font-size="9" '
+            f'fill="#495057">PHQ-9 {value} ({esc(label)})</text>'
         )
 
     # Date ticks: start, end and three between, in the clinic's calendar.
@@ -260,36 +225,23 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
             continue
         coords = " ".join(f"{x(m.taken_at)},{y(m.total)}" for m in points)
         parts.append(
-            format_html(
-                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
-                'stroke-dasharray="{}"/>',
-                coords,
-                colour,
-                dash or "none",
-            )
+            f'<polyline points="{esc(coords)}" fill="none" stroke="{esc(colour)}" '
+            f'stroke-width="2" stroke-dasharray="{esc(dash or "none")}"/>'
         )
         for measure in points:
             cx, cy = x(measure.taken_at), y(measure.total)
             ordinal = data.session_ordinals.get(measure.session_id)
-            tip = format_html(
-                "{} {} ({}) on {}{}",
-                label,
-                measure.total,
-                measure.severity,
-                timezone.localtime(measure.taken_at, tz).strftime("%d %b %Y"),
-                f", session {ordinal}" if ordinal else "",
+            day = timezone.localtime(measure.taken_at, tz).strftime("%d %b %Y")
+            tip = mark_safe(  # noqa: S308 - every piece escaped  # nosec B308 B703
+                f"{esc(label)} {esc(measure.total)} ({esc(measure.severity)}) on {esc(day)}"
+                + (esc(f", session {ordinal}") if ordinal else "")
             )
             parts.append(series_marker(shape, cx, cy, colour, tip))
         last = points[-1]
         parts.append(
-            format_html(
-                '<text x="{}" y="{}" font-size="12" font-weight="bold" fill="{}">{} {}</text>',
-                LEFT + PLOT_W + 6,
-                y(last.total) + (4 if code == "phq9" else 16),
-                colour,
-                label,
-                last.total,
-            )
+            f'<text x="{right + 6}" y="{y(last.total) + (4 if code == "phq9" else 16)}" '
+            f'font-size="12" font-weight="bold" fill="{esc(colour)}">{esc(label)} '
+            f"{esc(last.total)}</text>"
         )
 
     # Life events: numbered triangles below the axis (the table lists them).
@@ -299,28 +251,17 @@ def score_chart_svg(data: ChartData, *, tz) -> SafeString:
         moment = datetime.combine(event.occurred_on, datetime.min.time(), tzinfo=tz)
         if not start <= moment <= end:
             continue
-        ex, ey = x(moment), TOP + PLOT_H + 30
+        ex, ey = x(moment), bottom + 30
         parts.append(
-            format_html(
-                '<g><title>{}: {}</title><path d="M {} {} l 6 10 l -12 0 z" fill="#212529"/>'
-                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#212529">{}'
-                "</text></g>",
-                event.occurred_on.strftime("%d %b %Y"),
-                event.description,
-                ex,
-                ey - 5,
-                ex,
-                ey + 18,
-                number,
-            )
+            f"<g><title>{esc(event.occurred_on.strftime('%d %b %Y'))}: "
+            f'{esc(event.description)}</title><path d="M {ex} {ey - 5} l 6 10 l -12 0 z" '
+            f'fill="#212529"/><text x="{ex}" y="{ey + 18}" font-size="10" '
+            f'text-anchor="middle" fill="#212529">{number}</text></g>'
         )
     if data.life_events:
         parts.append(
-            format_html(
-                '<text x="{}" y="{}" font-size="10" fill="#212529">▲ life events</text>',
-                LEFT + PLOT_W + 6,
-                TOP + PLOT_H + 34,
-            )
+            f'<text x="{right + 6}" y="{bottom + 34}" font-size="10" '
+            'fill="#212529">▲ life events</text>'
         )
 
     phq = [m.total for m in data.measures if m.instrument == "phq9"]

@@ -2,7 +2,7 @@
 table of dozens of rows through ``|date`` and ``get_FOO_display`` costs several times as much
 as these."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
@@ -29,6 +29,11 @@ def day_and_time(moment, tz, *, weekday: bool = False) -> str:
         f"{local.hour:02d}:{local.minute:02d}"
     )
     return f"{WEEKDAYS_ABBR[local.weekday()]} {text}" if weekday else text
+
+
+def day_month_year(day: date) -> str:
+    """``day|date:"j M Y"`` for a date, the month's name through Django's translations."""
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year:04d}"
 
 
 # --------------------------------------------------------------------------- "session x of N"

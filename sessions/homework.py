@@ -14,7 +14,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -27,8 +26,10 @@ from ipt_clinic.submissions.services import (
     submission_done,
     submission_repeat_answer,
 )
+from ipt_clinic.urls_by_pk import pk_reverser
 from phases.models import TreatmentCourse
 
+from .display import day_month_year
 from .models import Assignment, AssignmentKind, AssignmentStatus, HomeworkEntry
 
 ENTRY_FORM = FormPurpose("therapy.homework_entry")
@@ -226,6 +227,15 @@ def with_entries(assignments: Iterable[Assignment]) -> list[Assignment]:
     return assignments
 
 
+_STATUS_BADGES = {AssignmentStatus.DONE: "success", AssignmentStatus.NOT_DONE: "secondary"}
+# The panel reads of the sessions an assignment was set and reviewed in only their start.
+_PANEL_FIELDS = (
+    *(field.name for field in Assignment._meta.concrete_fields),
+    "session__scheduled_start",
+    "reviewed_in__scheduled_start",
+)
+
+
 def course_homework_context(course, transitions=None) -> dict:
     """The course page's homework panel (registered with ``phases.panels``): every piece of
     homework of the course, the latest first, with the patient's entries laid out by kind, in
@@ -233,23 +243,27 @@ def course_homework_context(course, transitions=None) -> dict:
     assignments = with_entries(
         Assignment.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
         .select_related("reviewed_in", "session")
+        .only(*_PANEL_FIELDS)
         .order_by("-due_date", "-pk")
     )
     tz = course.clinic.tz
+    session_url = pk_reverser("therapy:session")
+    kinds, statuses = dict(AssignmentKind.choices), dict(AssignmentStatus.choices)
     for assignment in assignments:
-        assignment.session_url = (
-            reverse("therapy:session", args=[assignment.session_id])
+        # Written here as the template's filters would write them (sessions.display).
+        assignment.kind_label = str(kinds.get(assignment.kind, assignment.kind))
+        assignment.status_label = str(statuses.get(assignment.status, assignment.status))
+        assignment.status_badge = _STATUS_BADGES.get(assignment.status, "info")
+        assignment.due_on = day_month_year(assignment.due_date)
+        assignment.session_url = session_url(assignment.session_id) if assignment.session_id else ""
+        assignment.set_on = (
+            day_month_year(timezone.localtime(assignment.session.scheduled_start, tz).date())
             if assignment.session_id
             else ""
         )
-        assignment.set_on = (
-            timezone.localtime(assignment.session.scheduled_start, tz).date()
-            if assignment.session_id
-            else None
-        )
         assignment.reviewed_on = (
-            timezone.localtime(assignment.reviewed_in.scheduled_start, tz).date()
+            day_month_year(timezone.localtime(assignment.reviewed_in.scheduled_start, tz).date())
             if assignment.reviewed_in_id
-            else None
+            else ""
         )
     return {"course_homework": assignments}

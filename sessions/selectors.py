@@ -14,6 +14,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -302,21 +303,38 @@ class ChartData:
     transitions: list
     life_events: list
     session_ordinals: dict
+    # ``open_risk_flags(course)``, when asked for with the chart (None otherwise).
+    open_risk_flags: list | None = None
 
 
 def course_chart_data(
-    course: TreatmentCourse, sessions: list | None = None, transitions: list | None = None
+    course: TreatmentCourse,
+    sessions: list | None = None,
+    transitions: list | None = None,
+    *,
+    with_open_risk_flags: bool = False,
 ) -> ChartData:
     """What the score chart draws: measures, phase changes (unless the caller has them, in
     their order ``at``, ``pk``) and life events, plus the attended sessions' numbers (when
-    the caller has not already loaded the sessions, read here)."""
+    the caller has not already loaded the sessions, read here). ``with_open_risk_flags``:
+    the course's open risk flags too (``open_risk_flags``), read with the measures."""
     if sessions is None:
         sessions = course_sessions(course)
-    measures = list(
-        Measure.objects.filter(
-            clinic_id=course.clinic_id, course_id=course.pk, superseded_at__isnull=True
-        ).order_by("taken_at", "pk")
-    )
+    measures = Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+    flags = None
+    if with_open_risk_flags:
+        rows = list(
+            measures.filter(
+                Q(superseded_at__isnull=True) | Q(risk_flag=True, risk_responded_at__isnull=True)
+            ).order_by("taken_at", "pk")
+        )
+        measures = [m for m in rows if m.superseded_at is None]
+        flags = [m for m in rows if m.risk_flag and m.risk_responded_at is None]
+        acknowledged = [m for m in flags if m.risk_acknowledged_by_id is not None]
+        if acknowledged:
+            prefetch_related_objects(acknowledged, "risk_acknowledged_by")
+    else:
+        measures = list(measures.filter(superseded_at__isnull=True).order_by("taken_at", "pk"))
     if transitions is None:
         transitions = list(
             PhaseTransition.objects.filter(
@@ -336,6 +354,7 @@ def course_chart_data(
         session_ordinals={
             s.pk: s.status_rank for s in sessions if s.status == SessionStatus.ATTENDED
         },
+        open_risk_flags=flags,
     )
 
 

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.forms import Textarea
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -18,6 +17,7 @@ from ipt_clinic.audit.services import AuditAction, audit_record
 from ipt_clinic.editing import StaleEditError
 from ipt_clinic.params import record_id
 from ipt_clinic.submissions.services import AlreadySaved, SubmissionRefused
+from ipt_clinic.urls_by_pk import pk_reverser
 from patients.access import RecordRefused, get_scoped_or_404
 from patients.services import record_list_view
 from phases.forms import ContractForm
@@ -527,6 +527,7 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
     phase_labels = dict(Phase.choices)
     rows = []
     now = timezone.now()
+    session_url = pk_reverser("therapy:session")
     # Boosters of a maintenance course come on top of its contract: no number of it.
     held = course.sessions_attended - sum(
         1 for s in sessions if s.is_booster and s.status == SessionStatus.ATTENDED
@@ -551,7 +552,7 @@ def _course_session_rows(course, sessions, measures_by_session, tz) -> list[_Cou
         rows.append(
             _CourseSessionRow(
                 number=number,
-                url=reverse("therapy:session", args=[session.pk]),
+                url=session_url(session.pk),
                 when=day_and_time(session.scheduled_start, tz, weekday=True),
                 status=str(status_labels.get(session.status, session.status)),
                 phase=str(phase_labels.get(session.phase, session.phase)) if session.phase else "—",
@@ -575,7 +576,9 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
     of queries whatever the history's length: each session's scores are the chart's, sorted
     out here."""
     sessions = selectors.course_sessions(course)
-    chart = selectors.course_chart_data(course, sessions=sessions, transitions=transitions)
+    chart = selectors.course_chart_data(
+        course, sessions=sessions, transitions=transitions, with_open_risk_flags=True
+    )
     by_session = defaultdict(list)
     for measure in chart.measures:
         by_session[measure.session_id].append(measure)
@@ -590,8 +593,9 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
         "score_rows": chart_table_rows(chart, tz),
         "life_events": chart.life_events,
         "outcome": selectors.course_outcome(course),
-        # From the course, not the chart: a flag raised by answers corrected afterwards stays.
-        "open_risk_flags": selectors.open_risk_flags(course),
+        # Read with the chart's measures, superseded ones included: a flag raised by answers
+        # corrected afterwards stays (selectors.open_risk_flags).
+        "open_risk_flags": chart.open_risk_flags,
         "risk_actions": RiskAction.choices,
         "tz_name": tz.key,
     }

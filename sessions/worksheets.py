@@ -19,7 +19,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -32,8 +31,9 @@ from ipt_clinic.submissions.services import (
     submission_done,
     submission_repeat_answer,
 )
+from ipt_clinic.urls_by_pk import pk_reverser
 from patients.models import Relationship
-from phases.models import ProblemArea
+from phases.models import ProblemArea, ProblemAreaKind
 
 from .display import day_and_time
 from .models import (
@@ -512,8 +512,11 @@ def worksheet_rows(worksheet: Worksheet) -> list[FieldRow]:
 
 def worksheet_summary(worksheet: Worksheet) -> str:
     """One line saying what the worksheet was about: its incident, decision or scene."""
-    first = WORKSHEET_FIELDS[worksheet.kind][0]
-    return Truncator(" ".join(getattr(worksheet, first).split())).chars(140)
+    return _summary(getattr(worksheet, WORKSHEET_FIELDS[worksheet.kind][0]))
+
+
+def _summary(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(140)
 
 
 # --------------------------------------------------------------------------- the course panel
@@ -530,23 +533,45 @@ class CourseWorksheetRow:
     homework: str
 
 
+# What the course's list shows of each worksheet: the columns it reads, not the worksheets.
+_SUMMARISED = tuple(dict.fromkeys(fields[0] for fields in WORKSHEET_FIELDS.values()))
+_COURSE_LIST_COLUMNS = (
+    "pk",
+    "kind",
+    "session__scheduled_start",
+    "problem_area__kind",
+    "relationship__name",
+    "assignment__title",
+    *_SUMMARISED,
+)
+
+
 def course_worksheets_context(course, transitions=None) -> dict:
     """The course page's worksheets panel (registered with ``phases.panels``): every
     worksheet of the course, the latest session's first, written out here in one query
-    whatever their number."""
+    whatever their number, of the columns the list shows (the kinds' labels as
+    ``get_kind_display()`` gives them)."""
     tz = course.clinic.tz
-    worksheets = _listed(course.clinic_id, course_id=course.pk).order_by(
-        "-session__scheduled_start", "created_at", "pk"
+    worksheets = (
+        Worksheet.objects.filter(
+            clinic_id=course.clinic_id, course_id=course.pk, removed_at__isnull=True
+        )
+        .order_by("-session__scheduled_start", "created_at", "pk")
+        .values(*_COURSE_LIST_COLUMNS)
     )
+    kinds, areas = dict(WorksheetKind.choices), dict(ProblemAreaKind.choices)
+    url_for = pk_reverser("therapy:worksheet")
     rows = [
         CourseWorksheetRow(
-            url=reverse("therapy:worksheet", args=[worksheet.pk]),
-            when=day_and_time(worksheet.session.scheduled_start, tz),
-            kind=worksheet.get_kind_display(),
-            problem_area=str(worksheet.problem_area),
-            person=worksheet.relationship.name if worksheet.relationship_id else "",
-            summary=worksheet_summary(worksheet),
-            homework=worksheet.assignment.title if worksheet.assignment_id else "",
+            url=url_for(worksheet["pk"]),
+            when=day_and_time(worksheet["session__scheduled_start"], tz),
+            kind=str(kinds.get(worksheet["kind"], worksheet["kind"])),
+            problem_area=str(
+                areas.get(worksheet["problem_area__kind"], worksheet["problem_area__kind"])
+            ),
+            person=worksheet["relationship__name"] or "",
+            summary=_summary(worksheet[WORKSHEET_FIELDS[worksheet["kind"]][0]]),
+            homework=worksheet["assignment__title"] or "",
         )
         for worksheet in worksheets
     ]

@@ -214,3 +214,79 @@ def test_each_field_of_the_note_form_is_what_crispy_renders(course, therapist, p
     assert not bound or any(field.errors for field in fields)
     for field in fields:
         assert _events(render_field(field)) == _events(as_crispy_field(field)), field.name
+
+
+def _crispy_form(form) -> str:
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    return as_crispy_form(form)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda: Everything(), id="unbound"),
+        pytest.param(lambda: Everything(BAD), id="errors"),
+        pytest.param(lambda: Everything(BAD, auto_id="back_%s"), id="own-ids"),
+    ],
+)
+def test_a_whole_form_is_what_crispy_renders(form):
+    from ipt_clinic.formfields import render_form
+
+    form = form()
+    form.is_valid()
+    assert _events(render_form(form)) == _events(_crispy_form(form))
+
+
+def _phase_forms(course, data=None):
+    """The course page's phase forms, as its view makes them."""
+    from phases.forms import AdvanceForm, DropOutForm, MoveBackForm
+
+    return [
+        AdvanceForm(data, initial={"expected_phase": course.phase}),
+        MoveBackForm(data, course=course, initial={"expected_phase": course.phase}),
+        DropOutForm(data),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bound", [False, True], ids=["unbound", "errors"])
+def test_the_course_pages_forms_are_what_crispy_renders(course, bound):
+    course.phase = "problem_solving"
+    course.save()
+    data = {"expected_phase": "nope", "to_phase": "completed", "reason": ""}
+    for form in _phase_forms(course, data if bound else None):
+        if bound:
+            form.is_valid()
+            form.add_error(None, "The course has already moved on <now>.")
+        html = Template("{% load formfields %}{{ form|bs5_form }}").render(Context({"form": form}))
+        assert _events(html) == _events(_crispy_form(form)), type(form).__name__
+        assert not bound or "alert-danger" in html
+
+
+class Hidden(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    phase = forms.CharField(widget=forms.HiddenInput, required=False)
+    quoted = forms.CharField(widget=forms.HiddenInput(attrs={"data-x": 'a"b'}), initial='x"<&>')
+    own_id = forms.CharField(widget=forms.HiddenInput(attrs={"id": "mine"}), required=False)
+    many = forms.MultipleChoiceField(
+        choices=[("a", "A"), ("b", "B")], widget=forms.MultipleHiddenInput, required=False
+    )
+    with_initial = forms.CharField(show_hidden_initial=True, widget=forms.HiddenInput)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda: Hidden(), id="unbound"),
+        pytest.param(lambda: Hidden(initial={"phase": "social", "many": ["a"]}), id="initial"),
+        pytest.param(lambda: Hidden({"version": "x", "phase": "a&b", "many": ["b"]}), id="bound"),
+        pytest.param(lambda: Hidden(auto_id=False), id="no-ids"),
+        pytest.param(lambda: Hidden(prefix="p", auto_id="back_%s"), id="prefix"),
+    ],
+)
+def test_a_hidden_field_is_what_django_renders(form):
+    form = form()
+    form.is_valid()
+    for bound in form:
+        assert str(render_field(bound)) == str(bound), bound.name

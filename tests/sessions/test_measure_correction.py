@@ -100,6 +100,8 @@ def test_it_keeps_the_flag_of_answers_corrected_afterwards_open_until_a_response
     assert dashboard.totals.counts["risk_open"] == 1
     chart_page = therapist_client.get(reverse("therapy:course_sessions", args=[course.pk]))
     assert "changed these answers afterwards" in chart_page.content.decode()
+    course_page = therapist_client.get(reverse("phases:course", args=[course.pk]))
+    assert "changed these answers afterwards" in course_page.content.decode()
     session_page = therapist_client.get(reverse("therapy:session", args=[session.pk]))
     assert "changed these answers afterwards" in session_page.content.decode()
 
