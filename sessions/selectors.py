@@ -212,20 +212,6 @@ def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
     )
 
 
-def session_open_risk_flags(session: TherapySession) -> list[Measure]:
-    """The open flags of answers filed under ``session``, superseded ones included."""
-    return list(
-        Measure.objects.filter(
-            clinic_id=session.clinic_id,
-            session_id=session.pk,
-            risk_flag=True,
-            risk_responded_at__isnull=True,
-        )
-        .select_related("risk_acknowledged_by")
-        .order_by("taken_at", "pk")
-    )
-
-
 def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]:
     """Every open flag of the patient, across their courses, oldest first (the session note's
     risk assessment lists them: the note closes them with the same record)."""
@@ -238,6 +224,30 @@ def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]
         )
         .select_related("risk_acknowledged_by")
         .order_by("taken_at", "pk")
+    )
+
+
+@dataclass
+class NoteRiskFlags:
+    open: list[Measure]  # as ``patient_open_risk_flags``
+    closed: list[Measure]  # those closed in the note (``Measure.risk_closed_in_note``)
+
+
+def note_risk_flags(note: SessionNote, *, patient_id: int) -> NoteRiskFlags:
+    """The patient's open flags (``patient_open_risk_flags``) and the flags ``note`` closed,
+    oldest first, from one query: the note form's risk assessment shows both."""
+    flags = list(
+        Measure.objects.filter(
+            Q(risk_flag=True, risk_responded_at__isnull=True) | Q(risk_closed_in_note_id=note.pk),
+            clinic_id=note.clinic_id,
+            course__patient_id=patient_id,
+        )
+        .select_related("risk_acknowledged_by", "risk_responded_by")
+        .order_by("taken_at", "pk")
+    )
+    return NoteRiskFlags(
+        open=[m for m in flags if m.risk_flag and m.risk_responded_at is None],
+        closed=[m for m in flags if m.risk_closed_in_note_id == note.pk],
     )
 
 
@@ -338,9 +348,24 @@ SESSION_WITH_NOTE_FIELDS = (
     *(f"course__{name}" for name in ("id", "clinic", "patient", "status", "phase")),
     "course__planned_sessions",
     "course__sessions_attended",
-    *(f"course__patient__{name}" for name in ("id", "clinic", "first_name", "last_name")),
+    *(
+        f"course__patient__{name}"
+        for name in ("id", "clinic", "first_name", "last_name", "record_number", "status")
+    ),
     *(f"clinic__{name}" for name in ("id", "name", "time_zone")),
 )
+
+
+def share_clinic(session: TherapySession) -> TherapySession:
+    """Hand the session's clinic, read with it, to its patient too: the patient header reads
+    the patient's clinic (its time zone), which is the same row (every clinical row carries
+    its patient's clinic)."""
+    patient = session.course.patient
+    if patient.clinic_id == session.clinic_id:
+        patient.clinic = session.clinic
+    return session
+
+
 _SESSION_PAGE_FIELDS = (
     *SESSION_WITH_NOTE_FIELDS,
     *(f"note__focus_problem_area__{name}" for name in ("id", "kind")),
@@ -371,23 +396,44 @@ def session_page(session_id, user) -> TherapySession:
             "note__focus_problem_area",
         ).only(*_SESSION_PAGE_FIELDS)
     )
-    return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+    return share_clinic(
+        get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+    )
+
+
+@dataclass
+class SessionMeasures:
+    listed: list[Measure]  # the questionnaires taken, a corrected one by its correction only
+    open_flags: list[Measure]  # flags no clinician has responded to, superseded ones included
+
+
+def session_questionnaires(session: TherapySession) -> SessionMeasures:
+    """The questionnaires filed under ``session`` and their open risk flags, oldest first,
+    from one query, with who acknowledged or responded to a flag (their names only)."""
+    measures = list(
+        Measure.objects.filter(clinic_id=session.clinic_id, session_id=session.pk)
+        .filter(Q(superseded_at__isnull=True) | Q(risk_flag=True, risk_responded_at__isnull=True))
+        .select_related("risk_responded_by", "risk_acknowledged_by")
+        .only(
+            *(f.name for f in Measure._meta.concrete_fields),
+            *(
+                f"{user}__{name}"
+                for user in ("risk_responded_by", "risk_acknowledged_by")
+                for name in _USER_NAME
+            ),
+        )
+        .order_by("taken_at", "pk")
+    )
+    return SessionMeasures(
+        listed=[m for m in measures if m.superseded_at is None],
+        open_flags=[m for m in measures if m.risk_flag and m.risk_responded_at is None],
+    )
 
 
 def session_measures(session: TherapySession) -> list[Measure]:
     """The questionnaires taken in ``session`` (a corrected one by its correction only),
     oldest first, with who responded to a risk flag (their name only)."""
-    return list(
-        Measure.objects.filter(
-            clinic_id=session.clinic_id, session_id=session.pk, superseded_at__isnull=True
-        )
-        .select_related("risk_responded_by")
-        .only(
-            *(f.name for f in Measure._meta.concrete_fields),
-            *(f"risk_responded_by__{name}" for name in _USER_NAME),
-        )
-        .order_by("taken_at", "pk")
-    )
+    return session_questionnaires(session).listed
 
 
 def note_addenda(note: SessionNote | None) -> list[NoteAddendum]:
@@ -475,6 +521,26 @@ def disputes_for_note(session: TherapySession) -> list[ProblemArea]:
     """The course's role disputes, each with the stage recorded at ``session`` if one was
     (``session_stage`` and ``session_stage_note``: the latest entry for it, else None) and
     the other party's name, in one query."""
+    return _areas_at_session(session, kind=ProblemAreaKind.ROLE_DISPUTE)
+
+
+@dataclass
+class NoteProblemAreas:
+    live: list[ProblemArea]  # the course's, primary first: the note's focus to choose from
+    disputes: list[ProblemArea]  # as ``disputes_for_note``
+
+
+def note_problem_areas(session: TherapySession) -> NoteProblemAreas:
+    """The course's live problem areas (what the note's focus is chosen from, in the model's
+    order) and, among them, its role disputes as ``disputes_for_note`` reads them: one
+    query for both."""
+    areas = _areas_at_session(session)
+    return NoteProblemAreas(
+        live=areas, disputes=[a for a in areas if a.kind == ProblemAreaKind.ROLE_DISPUTE]
+    )
+
+
+def _areas_at_session(session: TherapySession, **filters) -> list[ProblemArea]:
     at_session = DisputeStageEntry.objects.filter(
         clinic_id=session.clinic_id, problem_area=OuterRef("pk"), session_id=session.pk
     ).order_by("-at", "-id")
@@ -482,8 +548,8 @@ def disputes_for_note(session: TherapySession) -> list[ProblemArea]:
         ProblemArea.objects.filter(
             clinic_id=session.clinic_id,
             course_id=session.course_id,
-            kind=ProblemAreaKind.ROLE_DISPUTE,
             removed_at__isnull=True,
+            **filters,
         )
         .select_related("other_party")
         .annotate(
