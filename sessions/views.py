@@ -65,12 +65,18 @@ def _course_for(request: HttpRequest, course_id) -> TreatmentCourse:
     )
 
 
-def _session_for(request: HttpRequest, pk, *, with_note: bool = False) -> TherapySession:
+def _session_for(
+    request: HttpRequest, pk, *, with_note: bool = False, narrow: bool = False
+) -> TherapySession:
     """The session; for the views that work on its note, with the note in the same query and
-    only the columns of the course, patient and clinic that they use."""
+    only the columns of the course, patient and clinic that they use; ``narrow``, the same
+    columns without the note (a view that uses no more of them)."""
     if with_note:
         queryset = TherapySession.objects.select_related("course__patient", "clinic", "note")
         queryset = queryset.only(*selectors.SESSION_WITH_NOTE_FIELDS)
+    elif narrow:
+        queryset = TherapySession.objects.select_related("course__patient", "clinic")
+        queryset = queryset.only(*selectors.SESSION_FIELDS)
     else:
         queryset = TherapySession.objects.select_related("course__patient", "clinic", "therapist")
     return selectors.share_clinic(
@@ -1008,7 +1014,7 @@ def _revision_describer(session: TherapySession):
 
 @login_required
 def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, narrow=True)
     if instrument not in INSTRUMENTS:
         raise Http404("No such questionnaire.")
     if request.method != "POST" and session.scheduled_start > timezone.now():
