@@ -466,7 +466,14 @@ def _homework_candidates(session: TherapySession, *, with_related: bool) -> list
         .order_by("due_date", "pk")
     )
     if with_related:
-        queryset = queryset.select_related("relationship", "problem_area")
+        # Of the person and the problem area, the names the page shows: both models are wide.
+        queryset = queryset.select_related("relationship", "problem_area").only(
+            *(f.name for f in Assignment._meta.concrete_fields),
+            "relationship__id",
+            "relationship__name",
+            "problem_area__id",
+            "problem_area__kind",
+        )
     return list(queryset)
 
 
@@ -554,6 +561,12 @@ def _areas_at_session(session: TherapySession, **filters) -> list[ProblemArea]:
             **filters,
         )
         .select_related("other_party")
+        # Of the other party, a wide row, the name only.
+        .only(
+            *(f.name for f in ProblemArea._meta.concrete_fields),
+            "other_party__id",
+            "other_party__name",
+        )
         .annotate(
             at_session=FilteredRelation(
                 "stage_entries",
