@@ -41,6 +41,8 @@ from .models import (
 )
 
 OVERDUE_AFTER = timedelta(hours=48)
+# What a page shows of a member of staff (``display_name``), read with the rows naming them.
+_USER_NAME = ("id", "username", "first_name", "last_name")
 
 
 def _rank_sql() -> str:
@@ -240,6 +242,14 @@ def note_risk_flags(note: SessionNote, *, patient_id: int) -> NoteRiskFlags:
             course__patient_id=patient_id,
         )
         .select_related("risk_acknowledged_by", "risk_responded_by")
+        .only(
+            *(f.name for f in Measure._meta.concrete_fields),
+            *(
+                f"{user}__{name}"
+                for user in ("risk_acknowledged_by", "risk_responded_by")
+                for name in _USER_NAME
+            ),
+        )
         .order_by("taken_at", "pk")
     )
     return NoteRiskFlags(
@@ -338,7 +348,6 @@ def course_chart_data(
 # checks need; reading just those columns (about half of a seven-table join's) halves the
 # work of building the query and its rows. A field left out costs a query of its own when
 # read, so the lists name everything these pages and their services use.
-_USER_NAME = ("id", "username", "first_name", "last_name")
 SESSION_FIELDS = (
     *(f.name for f in TherapySession._meta.concrete_fields),
     *(f"course__{name}" for name in ("id", "clinic", "patient", "status", "phase")),
