@@ -148,12 +148,14 @@ class AttendanceForm(forms.Form):
 class _ListedChoices(ModelChoiceIterator):
     """A model choice field's options read with one plain query, kept for the next time they
     are listed (Django's iterator streams them through a PostgreSQL server-side cursor:
-    DECLARE, FETCH and CLOSE, three round trips for a handful of rows)."""
+    DECLARE, FETCH and CLOSE, three round trips for a handful of rows), or the rows of its
+    queryset already read by the caller (the field's ``rows_read``), without a query."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        rows = getattr(self.field, "rows_read", None)
+        for obj in self.queryset if rows is None else rows:
             yield self.choice(obj)
 
 
@@ -183,7 +185,18 @@ class NoteForm(forms.ModelForm):
             "risk_notes",
         ]
 
-    def __init__(self, *args, note: SessionNote, goals=(), homework=(), disputes=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        note: SessionNote,
+        goals=(),
+        homework=(),
+        disputes=(),
+        problem_areas=None,
+        **kwargs,
+    ):
+        """``problem_areas``: the rows of the focus's queryset (below) when the caller has
+        read them already (``selectors.note_problem_areas``), listed without a query."""
         kwargs.setdefault("instance", note)
         super().__init__(*args, **kwargs)
         self.note = note
@@ -213,6 +226,8 @@ class NoteForm(forms.ModelForm):
                 course_id=note.session.course_id,
                 removed_at__isnull=True,
             )
+            if problem_areas is not None:
+                self.fields["focus_problem_area"].rows_read = list(problem_areas)
             self.fields["techniques"] = forms.MultipleChoiceField(
                 label="Techniques used",
                 # A technique no longer offered stays on the note that recorded it.

@@ -82,8 +82,14 @@ def measure_record(
             "This session has not started yet: a questionnaire is entered under a session "
             "once it has started."
         )
-    # Lock the course row: baseline/latest must follow the order measures arrive in.
-    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    # Lock the course row: baseline/latest must follow the order measures arrive in. Of its
+    # wide row, what is used here and by the risk alert (the ids it reads the rest by); the
+    # figures are written, never read.
+    course = (
+        TreatmentCourse.objects.select_for_update()
+        .only("id", "clinic_id", "patient_id", "therapist_id")
+        .get(pk=course.pk)
+    )
     claim = submission_claim(
         binding=_binding_for(course, instrument, entered_by_kind, session),
         key=form_key,

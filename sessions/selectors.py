@@ -10,10 +10,8 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
@@ -25,7 +23,6 @@ from phases.maintenance import booster_session_ids
 from phases.models import (
     CourseStatus,
     DisputeStage,
-    DisputeStageEntry,
     Goal,
     PhaseTransition,
     ProblemArea,
@@ -47,6 +44,8 @@ from .models import (
 from .scoring import severity_for
 
 OVERDUE_AFTER = timedelta(hours=48)
+# What a page shows of a member of staff (``display_name``), read with the rows naming them.
+_USER_NAME = ("id", "username", "first_name", "last_name")
 
 
 def _rank_sql() -> str:
@@ -215,20 +214,6 @@ def open_risk_flags(course: TreatmentCourse) -> list[Measure]:
     )
 
 
-def session_open_risk_flags(session: TherapySession) -> list[Measure]:
-    """The open flags of answers filed under ``session``, superseded ones included."""
-    return list(
-        Measure.objects.filter(
-            clinic_id=session.clinic_id,
-            session_id=session.pk,
-            risk_flag=True,
-            risk_responded_at__isnull=True,
-        )
-        .select_related("risk_acknowledged_by")
-        .order_by("taken_at", "pk")
-    )
-
-
 def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]:
     """Every open flag of the patient, across their courses, oldest first (the session note's
     risk assessment lists them: the note closes them with the same record)."""
@@ -241,6 +226,38 @@ def patient_open_risk_flags(*, clinic_id: int, patient_id: int) -> list[Measure]
         )
         .select_related("risk_acknowledged_by")
         .order_by("taken_at", "pk")
+    )
+
+
+@dataclass
+class NoteRiskFlags:
+    open: list[Measure]  # as ``patient_open_risk_flags``
+    closed: list[Measure]  # those closed in the note (``Measure.risk_closed_in_note``)
+
+
+def note_risk_flags(note: SessionNote, *, patient_id: int) -> NoteRiskFlags:
+    """The patient's open flags (``patient_open_risk_flags``) and the flags ``note`` closed,
+    oldest first, from one query: the note form's risk assessment shows both."""
+    flags = list(
+        Measure.objects.filter(
+            Q(risk_flag=True, risk_responded_at__isnull=True) | Q(risk_closed_in_note_id=note.pk),
+            clinic_id=note.clinic_id,
+            course__patient_id=patient_id,
+        )
+        .select_related("risk_acknowledged_by", "risk_responded_by")
+        .only(
+            *(f.name for f in Measure._meta.concrete_fields),
+            *(
+                f"{user}__{name}"
+                for user in ("risk_acknowledged_by", "risk_responded_by")
+                for name in _USER_NAME
+            ),
+        )
+        .order_by("taken_at", "pk")
+    )
+    return NoteRiskFlags(
+        open=[m for m in flags if m.risk_flag and m.risk_responded_at is None],
+        closed=[m for m in flags if m.risk_closed_in_note_id == note.pk],
     )
 
 
@@ -365,16 +382,33 @@ def course_chart_data(
 # checks need; reading just those columns (about half of a seven-table join's) halves the
 # work of building the query and its rows. A field left out costs a query of its own when
 # read, so the lists name everything these pages and their services use.
-_USER_NAME = ("id", "username", "first_name", "last_name")
-SESSION_WITH_NOTE_FIELDS = (
+SESSION_FIELDS = (
     *(f.name for f in TherapySession._meta.concrete_fields),
-    *(f"note__{f.name}" for f in SessionNote._meta.concrete_fields),
     *(f"course__{name}" for name in ("id", "clinic", "patient", "status", "phase")),
     "course__planned_sessions",
     "course__sessions_attended",
-    *(f"course__patient__{name}" for name in ("id", "clinic", "first_name", "last_name")),
+    *(
+        f"course__patient__{name}"
+        for name in ("id", "clinic", "first_name", "last_name", "record_number", "status")
+    ),
     *(f"clinic__{name}" for name in ("id", "name", "time_zone")),
 )
+SESSION_WITH_NOTE_FIELDS = (
+    *SESSION_FIELDS,
+    *(f"note__{f.name}" for f in SessionNote._meta.concrete_fields),
+)
+
+
+def share_clinic(session: TherapySession) -> TherapySession:
+    """Hand the session's clinic, read with it, to its patient too: the patient header reads
+    the patient's clinic (its time zone), which is the same row (every clinical row carries
+    its patient's clinic)."""
+    patient = session.course.patient
+    if patient.clinic_id == session.clinic_id:
+        patient.clinic = session.clinic
+    return session
+
+
 _SESSION_PAGE_FIELDS = (
     *SESSION_WITH_NOTE_FIELDS,
     *(f"note__focus_problem_area__{name}" for name in ("id", "kind")),
@@ -405,23 +439,44 @@ def session_page(session_id, user) -> TherapySession:
             "note__focus_problem_area",
         ).only(*_SESSION_PAGE_FIELDS)
     )
-    return get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+    return share_clinic(
+        get_scoped_or_404(queryset, user, session_id, patient_path="course__patient")
+    )
+
+
+@dataclass
+class SessionMeasures:
+    listed: list[Measure]  # the questionnaires taken, a corrected one by its correction only
+    open_flags: list[Measure]  # flags no clinician has responded to, superseded ones included
+
+
+def session_questionnaires(session: TherapySession) -> SessionMeasures:
+    """The questionnaires filed under ``session`` and their open risk flags, oldest first,
+    from one query, with who acknowledged or responded to a flag (their names only)."""
+    measures = list(
+        Measure.objects.filter(clinic_id=session.clinic_id, session_id=session.pk)
+        .filter(Q(superseded_at__isnull=True) | Q(risk_flag=True, risk_responded_at__isnull=True))
+        .select_related("risk_responded_by", "risk_acknowledged_by")
+        .only(
+            *(f.name for f in Measure._meta.concrete_fields),
+            *(
+                f"{user}__{name}"
+                for user in ("risk_responded_by", "risk_acknowledged_by")
+                for name in _USER_NAME
+            ),
+        )
+        .order_by("taken_at", "pk")
+    )
+    return SessionMeasures(
+        listed=[m for m in measures if m.superseded_at is None],
+        open_flags=[m for m in measures if m.risk_flag and m.risk_responded_at is None],
+    )
 
 
 def session_measures(session: TherapySession) -> list[Measure]:
     """The questionnaires taken in ``session`` (a corrected one by its correction only),
     oldest first, with who responded to a risk flag (their name only)."""
-    return list(
-        Measure.objects.filter(
-            clinic_id=session.clinic_id, session_id=session.pk, superseded_at__isnull=True
-        )
-        .select_related("risk_responded_by")
-        .only(
-            *(f.name for f in Measure._meta.concrete_fields),
-            *(f"risk_responded_by__{name}" for name in _USER_NAME),
-        )
-        .order_by("taken_at", "pk")
-    )
+    return session_questionnaires(session).listed
 
 
 def note_addenda(note: SessionNote | None) -> list[NoteAddendum]:
@@ -454,7 +509,14 @@ def _homework_candidates(session: TherapySession, *, with_related: bool) -> list
         .order_by("due_date", "pk")
     )
     if with_related:
-        queryset = queryset.select_related("relationship", "problem_area")
+        # Of the person and the problem area, the names the page shows: both models are wide.
+        queryset = queryset.select_related("relationship", "problem_area").only(
+            *(f.name for f in Assignment._meta.concrete_fields),
+            "relationship__id",
+            "relationship__name",
+            "problem_area__id",
+            "problem_area__kind",
+        )
     return list(queryset)
 
 
@@ -509,28 +571,74 @@ def disputes_for_note(session: TherapySession) -> list[ProblemArea]:
     """The course's role disputes, each with the stage recorded at ``session`` if one was
     (``session_stage`` and ``session_stage_note``: the latest entry for it, else None) and
     the other party's name, in one query."""
-    at_session = DisputeStageEntry.objects.filter(
-        clinic_id=session.clinic_id, problem_area=OuterRef("pk"), session_id=session.pk
-    ).order_by("-at", "-id")
-    areas = list(
+    return _areas_at_session(session, kind=ProblemAreaKind.ROLE_DISPUTE)
+
+
+@dataclass
+class NoteProblemAreas:
+    live: list[ProblemArea]  # the course's, primary first: the note's focus to choose from
+    disputes: list[ProblemArea]  # as ``disputes_for_note``
+
+
+def note_problem_areas(session: TherapySession) -> NoteProblemAreas:
+    """The course's live problem areas (what the note's focus is chosen from, in the model's
+    order) and, among them, its role disputes as ``disputes_for_note`` reads them: one
+    query for both."""
+    areas = _areas_at_session(session)
+    return NoteProblemAreas(
+        live=areas, disputes=[a for a in areas if a.kind == ProblemAreaKind.ROLE_DISPUTE]
+    )
+
+
+def _areas_at_session(session: TherapySession, **filters) -> list[ProblemArea]:
+    """The course's live problem areas (``filters`` narrowing them), each with the latest
+    stage recorded for it at ``session``. Its entries at the session are joined rather than
+    read by a subquery per column: Django took about as long again to build the
+    subqueries as the rest of the query, and a dispute has one entry at a session, rarely
+    two (the latest is kept here)."""
+    rows = (
         ProblemArea.objects.filter(
             clinic_id=session.clinic_id,
             course_id=session.course_id,
-            kind=ProblemAreaKind.ROLE_DISPUTE,
             removed_at__isnull=True,
+            **filters,
         )
         .select_related("other_party")
+        # Of the other party, a wide row, the name only.
+        .only(
+            *(f.name for f in ProblemArea._meta.concrete_fields),
+            "other_party__id",
+            "other_party__name",
+        )
         .annotate(
-            session_stage=Subquery(at_session.values("stage")[:1]),
-            session_stage_note=Subquery(at_session.values("note")[:1]),
+            at_session=FilteredRelation(
+                "stage_entries",
+                condition=Q(
+                    stage_entries__clinic_id=session.clinic_id,
+                    stage_entries__session_id=session.pk,
+                ),
+            ),
+            entry_stage=F("at_session__stage"),
+            entry_note=F("at_session__note"),
+            entry_at=F("at_session__at"),
+            entry_id=F("at_session__id"),
         )
         .order_by("-is_primary", "pk")
     )
+    areas: dict[int, ProblemArea] = {}
+    for area in rows:
+        kept = areas.setdefault(area.pk, area)
+        if area.entry_id is not None and (
+            kept.entry_id is None or (area.entry_at, area.entry_id) > (kept.entry_at, kept.entry_id)
+        ):
+            areas[area.pk] = area
     labels = dict(DisputeStage.choices)
-    for area in areas:
+    for area in areas.values():
+        area.session_stage = area.entry_stage
+        area.session_stage_note = area.entry_note
         area.session_stage_label = labels.get(area.session_stage, "")
         area.other_name = area.other_party.name if area.other_party_id else "the other party"
-    return areas
+    return list(areas.values())
 
 
 def note_goal_reviews(session: TherapySession) -> list[GoalReview]:

@@ -65,15 +65,23 @@ def _course_for(request: HttpRequest, course_id) -> TreatmentCourse:
     )
 
 
-def _session_for(request: HttpRequest, pk, *, with_note: bool = False) -> TherapySession:
+def _session_for(
+    request: HttpRequest, pk, *, with_note: bool = False, narrow: bool = False
+) -> TherapySession:
     """The session; for the views that work on its note, with the note in the same query and
-    only the columns of the course, patient and clinic that they use."""
+    only the columns of the course, patient and clinic that they use; ``narrow``, the same
+    columns without the note (a view that uses no more of them)."""
     if with_note:
         queryset = TherapySession.objects.select_related("course__patient", "clinic", "note")
         queryset = queryset.only(*selectors.SESSION_WITH_NOTE_FIELDS)
+    elif narrow:
+        queryset = TherapySession.objects.select_related("course__patient", "clinic")
+        queryset = queryset.only(*selectors.SESSION_FIELDS)
     else:
         queryset = TherapySession.objects.select_related("course__patient", "clinic", "therapist")
-    return get_scoped_or_404(queryset, request.user, pk, patient_path="course__patient")
+    return selectors.share_clinic(
+        get_scoped_or_404(queryset, request.user, pk, patient_path="course__patient")
+    )
 
 
 def _session_for_its_therapist(request: HttpRequest, pk, *, with_note=False) -> TherapySession:
@@ -356,7 +364,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.session_page(pk, request.user)
     note = getattr(session, "note", None)
-    measures = selectors.session_measures(session)
+    measures = selectors.session_questionnaires(session)
     homework = selectors.session_homework(session)
     with_entries({a.pk: a for a in homework.set_here + homework.for_review}.values())
     session_worksheets = worksheets.session_worksheets(session)
@@ -387,8 +395,8 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dispute_stages": (
                 selectors.disputes_for_note(session) if note and _middle_phase(note) else []
             ),
-            "open_flags": selectors.session_open_risk_flags(session),
-            "measure_rows": _measure_rows(measures, session.clinic.tz),
+            "open_flags": measures.open_flags,
+            "measure_rows": _measure_rows(measures.listed, session.clinic.tz),
             "homework_set_here": homework.set_here,
             "homework_for_review": homework.for_review,
             "worksheets": session_worksheets,
@@ -622,12 +630,19 @@ def _note_form(note: SessionNote, data=None, *, worksheet_counts=None) -> NoteFo
     session = note.session
     middle = _middle_phase(note)
     goals = selectors.goals_for_review(session) if middle else []
-    disputes = selectors.disputes_for_note(session) if middle else []
+    areas = selectors.note_problem_areas(session) if middle else None
     homework = with_entries(selectors.homework_for_review(session))
     if worksheet_counts is None:
         worksheet_counts = worksheets.session_technique_counts(session)
     return with_worksheet_techniques(
-        NoteForm(data, note=note, goals=goals, homework=homework, disputes=disputes),
+        NoteForm(
+            data,
+            note=note,
+            goals=goals,
+            homework=homework,
+            disputes=areas.disputes if areas else [],
+            problem_areas=areas.live if areas else None,
+        ),
         worksheet_counts,
     )
 
@@ -646,7 +661,10 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return _signed_meanwhile(request, session, _note_form(note, request.POST))
         messages.info(request, "This note is signed and locked; add an addendum instead.")
         return redirect("therapy:session", pk=session.pk)
-    session_worksheets = worksheets.session_worksheets(session)
+    if request.method == "POST":  # the earlier ones only if the form is shown again
+        session_worksheets, earlier_worksheets = worksheets.session_worksheets(session), None
+    else:
+        session_worksheets, earlier_worksheets = worksheets.note_worksheets(session)
     form = _note_form(
         note,
         request.POST or None,
@@ -693,6 +711,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             target=note,
             summary="Note opened for editing",
         )
+    flags = selectors.note_risk_flags(note, patient_id=session.course.patient_id)
     return render(
         request,
         "sessions/note_form.html",
@@ -701,17 +720,17 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "note": note,
             # This session's worksheets (its techniques' ticks), and the earlier sessions'.
             "session_worksheets": session_worksheets,
-            "earlier_worksheets": worksheets.earlier_worksheets(session),
+            "earlier_worksheets": (
+                earlier_worksheets
+                if earlier_worksheets is not None
+                else worksheets.earlier_worksheets(session)
+            ),
             "worksheets_refusal": worksheets.session_refusal(session, note),
             "form": form,
             "contract_form": contract_form,
             "conflict": conflict,
-            "open_flags": selectors.patient_open_risk_flags(
-                clinic_id=session.clinic_id, patient_id=session.course.patient_id
-            ),
-            "closed_flags": list(
-                note.closed_flags.select_related("risk_responded_by").order_by("taken_at")
-            ),
+            "open_flags": flags.open,
+            "closed_flags": flags.closed,
             "risk_actions": RiskAction.choices,
             "tz_name": session.clinic.time_zone,
         },
@@ -1002,7 +1021,7 @@ def _revision_describer(session: TherapySession):
 
 @login_required
 def measure_new(request: HttpRequest, pk: int, instrument: str) -> HttpResponse:
-    session = _session_for(request, pk)
+    session = _session_for(request, pk, narrow=True)
     if instrument not in INSTRUMENTS:
         raise Http404("No such questionnaire.")
     if request.method != "POST" and session.scheduled_start > timezone.now():

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -406,11 +407,15 @@ _LISTED_FIELDS = (
     *(f"relationship__{name}" for name in ("id", "name")),
     *(f"assignment__{name}" for name in ("id", "title", "due_date", "status")),
 )
+# One session's own worksheets: that session is the caller's already.
+_OWN_FIELDS = tuple(name for name in _LISTED_FIELDS if not name.startswith("session__"))
 
 
-def _listed(clinic_id: int, **filters):
+def _listed(clinic_id: int, *conditions, **filters):
     return (
-        Worksheet.objects.filter(clinic_id=clinic_id, removed_at__isnull=True, **filters)
+        Worksheet.objects.filter(
+            *conditions, clinic_id=clinic_id, removed_at__isnull=True, **filters
+        )
         .select_related(*_LISTED)
         .only(*_LISTED_FIELDS)
     )
@@ -420,9 +425,15 @@ def session_worksheets(session: TherapySession) -> list[Worksheet]:
     """The session's worksheets in the order written, with their problem area, person and
     homework, and a line saying what each was about (``worksheet.summary``): one query."""
     worksheets = list(
-        _listed(session.clinic_id, session_id=session.pk).order_by("created_at", "pk")
+        Worksheet.objects.filter(
+            clinic_id=session.clinic_id, session_id=session.pk, removed_at__isnull=True
+        )
+        .select_related(*(name for name in _LISTED if name != "session"))
+        .only(*_OWN_FIELDS)
+        .order_by("created_at", "pk")
     )
     for worksheet in worksheets:
+        worksheet.session = session
         worksheet.summary = worksheet_summary(worksheet)
     return worksheets
 
@@ -442,21 +453,44 @@ class EarlierWorksheets:
         yield from self.older
 
 
-def earlier_worksheets(session: TherapySession) -> EarlierWorksheets:
-    """The course's worksheets of the sessions before ``session``, the latest session's
-    first, each with its fields ready to read (``worksheet.rows``): what the next session's
-    note shows. One query."""
-    worksheets = list(
-        _listed(
-            session.clinic_id,
-            course_id=session.course_id,
-            session__scheduled_start__lt=session.scheduled_start,
-        ).order_by("-session__scheduled_start", "created_at", "pk")
-    )
+def _earlier(worksheets: list[Worksheet]) -> EarlierWorksheets:
+    """``worksheets`` (of earlier sessions, the latest session's first) ready to read."""
     for worksheet in worksheets:
         worksheet.rows = worksheet_rows(worksheet)
     last = [w for w in worksheets if w.session_id == worksheets[0].session_id] if worksheets else []
     return EarlierWorksheets(last=last, older=worksheets[len(last) :])
+
+
+def _earlier_condition(session: TherapySession) -> Q:
+    return Q(course_id=session.course_id, session__scheduled_start__lt=session.scheduled_start)
+
+
+def earlier_worksheets(session: TherapySession) -> EarlierWorksheets:
+    """The course's worksheets of the sessions before ``session``, the latest session's
+    first, each with its fields ready to read (``worksheet.rows``): what the next session's
+    note shows. One query."""
+    return _earlier(
+        list(
+            _listed(session.clinic_id, _earlier_condition(session)).order_by(
+                "-session__scheduled_start", "created_at", "pk"
+            )
+        )
+    )
+
+
+def note_worksheets(session: TherapySession) -> tuple[list[Worksheet], EarlierWorksheets]:
+    """``session_worksheets`` and ``earlier_worksheets`` together, from one query: what the
+    session's note form shows."""
+    worksheets = list(
+        _listed(session.clinic_id, Q(session_id=session.pk) | _earlier_condition(session)).order_by(
+            "-session__scheduled_start", "created_at", "pk"
+        )
+    )
+    # The session's own come first: it started after every earlier one.
+    own = [w for w in worksheets if w.session_id == session.pk]
+    for worksheet in own:
+        worksheet.summary = worksheet_summary(worksheet)
+    return own, _earlier(worksheets[len(own) :])
 
 
 def technique_counts(worksheets) -> dict[str, int]:
