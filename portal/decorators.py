@@ -3,7 +3,8 @@
 ``portal_response`` gives every portal answer its headers (no referrer, no caching, no
 indexing) and turns a 404 into the portal's own page. ``portal_page`` also requires a portal
 session and re-checks its link on every request: a revoked link ends the session at once
-(404), an expired one ends it with the friendly 410 page.
+(404), an expired one ends it with the friendly 410 page. The link, its patient, their clinic
+and when their latest course ended (what the expiry reads) come in one query.
 
 Language: staff pages stay in the clinic's language; the portal follows the patient. Every
 portal answer is written inside ``translation.override`` (restored when the answer is made,
@@ -20,18 +21,20 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 
 from ipt_clinic.audit.services import AuditAction, audit_record
-from patients.models import PortalLink
+from patients.models import PatientStatus, PortalLink
 from patients.portal_links import (
     PortalLinkExpired,
     PortalLinkInvalid,
-    portal_link_check,
+    portal_link_expiry,
     portal_link_touch,
 )
+from phases.models import TreatmentCourse
 
 PORTAL_LINK_SESSION_KEY = "portal_link_id"
 # A portal session lasts at most this long; the link is needed again afterwards.
@@ -74,16 +77,46 @@ def portal_response(view):
 
 def current_portal_link(request: HttpRequest) -> PortalLink | None:
     """The link this browser's portal session was opened with (with its patient and their
-    clinic, in the same query), un-checked."""
+    clinic, and ``latest_course_ended_at``: when the patient's latest course ended, None while
+    it runs or when there is none), in one query, un-checked."""
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         return None  # a staff session never carries a portal identity
     link_id = request.session.get(PORTAL_LINK_SESSION_KEY)
     if not isinstance(link_id, int):
         return None
+    latest_course_end = Subquery(
+        TreatmentCourse.objects.filter(
+            clinic_id=OuterRef("clinic_id"), patient_id=OuterRef("patient_id")
+        )
+        .order_by("-start_date", "-id")
+        .values("ended_at")[:1]
+    )
     try:
-        return PortalLink.objects.select_related("patient__clinic").get(pk=link_id)
+        return (
+            PortalLink.objects.select_related("patient__clinic")
+            .annotate(latest_course_ended_at=latest_course_end)
+            .get(pk=link_id)
+        )
     except PortalLink.DoesNotExist:
         return None
+
+
+def portal_link_recheck(link: PortalLink) -> None:
+    """``patients.portal_links.portal_link_check`` for a link ``current_portal_link`` read, its
+    rules in its order: revoked raises PortalLinkInvalid; the patient archived, or the link
+    past ``portal_link_expiry`` (its own end, or the grace period after the latest course
+    ended), raises PortalLinkExpired. The latest course is the end date the link's query read,
+    not a query of its own (``tests/portal/test_link_recheck.py`` holds the two to the same
+    answers)."""
+    if link.revoked_at is not None:
+        raise PortalLinkInvalid(link)
+    if link.patient.status == PatientStatus.ARCHIVED:
+        raise PortalLinkExpired(link)
+    # The expiry reads only the latest course's end: an unsaved course carrying it is that
+    # course as far as the expiry goes (and with no course, ends nothing, as no course does).
+    expiry = portal_link_expiry(link, TreatmentCourse(ended_at=link.latest_course_ended_at))
+    if expiry is not None and expiry <= timezone.now():
+        raise PortalLinkExpired(link)
 
 
 def portal_page(view):
@@ -99,7 +132,7 @@ def portal_page(view):
         if link is None:
             return portal_not_found(request)
         try:
-            portal_link_check(link)
+            portal_link_recheck(link)
         except PortalLinkInvalid:
             request.session.flush()
             return portal_not_found(request)

@@ -16,7 +16,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -35,7 +47,12 @@ from phases.models import (
     RelapsePreventionPlan,
     TreatmentCourse,
 )
-from sessions.measure_schedule import phq9_due_before_next_session
+from sessions.measure_schedule import (
+    phq9_asks_before_sessions,
+    phq9_due_before_next_session,
+    phq9_due_instant,
+    phq9_overdue_condition,
+)
 from sessions.models import (
     Assignment,
     AssignmentStatus,
@@ -52,22 +69,23 @@ from sessions.selectors import with_session_rank
 PLAN_PHASES = (Phase.TERMINATION, Phase.COMPLETED, Phase.MAINTENANCE)
 
 
+def _sessions_ahead(patient: Patient, now: datetime) -> QuerySet[TherapySession]:
+    """The patient's scheduled sessions from ``now`` on, soonest first: those of their active
+    course (a patient has one at most)."""
+    return TherapySession.objects.filter(
+        clinic_id=patient.clinic_id,
+        course__patient_id=patient.pk,
+        course__status=CourseStatus.ACTIVE,
+        status=SessionStatus.SCHEDULED,
+        scheduled_start__gte=now,
+    ).order_by("scheduled_start", "id")
+
+
 def portal_upcoming_sessions(patient: Patient) -> QuerySet[TherapySession]:
     """The patient's sessions ahead, each numbered as every page numbers it
     (``sessions.display.session_count``: "next: session 4 of 12")."""
     now = timezone.now()
-    return with_session_rank(
-        TherapySession.objects.filter(
-            clinic_id=patient.clinic_id,
-            course__patient_id=patient.pk,
-            course__status=CourseStatus.ACTIVE,
-            status=SessionStatus.SCHEDULED,
-            scheduled_start__gte=now,
-        )
-        .select_related("course")
-        .order_by("scheduled_start", "id"),
-        now,
-    )
+    return with_session_rank(_sessions_ahead(patient, now).select_related("course"), now)
 
 
 def portal_get_upcoming_session(patient: Patient, session_id) -> TherapySession:
@@ -85,11 +103,34 @@ def portal_current_assignments(patient: Patient) -> QuerySet[Assignment]:
     return _assignments(patient).filter(status=AssignmentStatus.ASSIGNED).order_by("due_date", "id")
 
 
-def portal_past_assignments(patient: Patient) -> QuerySet[Assignment]:
-    return (
+@dataclass
+class PortalHomework:
+    current: list[Assignment]  # to do, soonest due first (``portal_current_assignments``)
+    past: list[Assignment]  # done or not done, the latest closed first
+
+
+def portal_homework(patient: Patient) -> PortalHomework:
+    """The homework list: what is to do and what was done before, in one query (the list
+    shows a piece's title, instructions, due date and how it ended; withdrawn homework is
+    not shown)."""
+    assignments = list(
         _assignments(patient)
-        .filter(status__in=[AssignmentStatus.DONE, AssignmentStatus.NOT_DONE])
+        .filter(
+            status__in=[
+                AssignmentStatus.ASSIGNED,
+                AssignmentStatus.DONE,
+                AssignmentStatus.NOT_DONE,
+            ]
+        )
+        .only("id", "title", "instructions", "due_date", "status", "completed_at")
         .order_by("-completed_at", "-id")
+    )
+    return PortalHomework(
+        current=sorted(
+            (a for a in assignments if a.status == AssignmentStatus.ASSIGNED),
+            key=lambda a: (a.due_date, a.pk),
+        ),
+        past=[a for a in assignments if a.status != AssignmentStatus.ASSIGNED],
     )
 
 
@@ -136,11 +177,31 @@ class PortalHome:
     has_course: bool = False  # "What we agreed" has something to show
     formulation_shared: bool = False  # the latest course shares its formulation
     formulation_awaiting: bool = False  # ... and the patient has not answered that wording
+    next_session_start: datetime | None = None  # as ``portal_upcoming_sessions`` lists first
+    homework_count: int = 0  # as ``portal_current_assignments`` counts them
+    phq9_due: bool = False  # as ``portal_phq9_due`` says of the active course
 
 
 def portal_home(patient: Patient) -> PortalHome:
-    """What the portal's home page needs to know about the patient's courses, in one query:
-    whether one is active, and whether the latest has a plan the patient may read."""
+    """Everything the portal's home page shows, in two queries: the next session's start,
+    then the patient's courses, each with whether it has a plan, shares its formulation, how
+    much homework it has to do and whether its PHQ-9 is due before that session (the rule of
+    ``sessions.measure_schedule``, read at the instant it names)."""
+    now = timezone.now()
+    tz = patient.clinic.tz
+    next_start = _sessions_ahead(patient, now).values_list("scheduled_start", flat=True).first()
+    due_at = phq9_due_instant(next_start, now)
+    to_do = (
+        Assignment.objects.filter(
+            clinic_id=patient.clinic_id,
+            course_id=OuterRef("pk"),
+            status=AssignmentStatus.ASSIGNED,
+        )
+        .order_by()
+        .values("course_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     courses = list(
         TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
         .annotate(
@@ -151,13 +212,17 @@ def portal_home(patient: Patient) -> PortalHome:
             ),
             formulation_shared=shares_formulation(),
             formulation_awaiting=awaiting_answer(),
+            homework_to_do=Coalesce(Subquery(to_do, output_field=IntegerField()), 0),
+            phq9_overdue=ExpressionWrapper(
+                phq9_overdue_condition(now=due_at, today=timezone.localdate(due_at, tz)),
+                output_field=BooleanField(),
+            ),
         )
         .only("id", "status", "phase", "start_date", "course_type", "latest_phq9_at")
         .order_by("-start_date", "-id")
     )
     latest = courses[0] if courses else None
-    tz = patient.clinic.tz
-    today = timezone.localdate(timezone=tz)
+    today = timezone.localdate(now, tz)
     return PortalHome(
         has_active_course=any(c.status == CourseStatus.ACTIVE for c in courses),
         has_plan=_plan_is_shown(latest) and latest.has_plan,
@@ -171,6 +236,9 @@ def portal_home(patient: Patient) -> PortalHome:
             for checkin in (checkin_now(c, today=today, tz=tz) for c in courses)
             if checkin is not None
         ),
+        next_session_start=next_start,
+        homework_count=sum(c.homework_to_do for c in courses),
+        phq9_due=any(bool(c.phq9_overdue) and phq9_asks_before_sessions(c) for c in courses),
     )
 
 
@@ -217,26 +285,42 @@ def portal_progress(patient: Patient) -> Progress:
 
 
 def portal_relapse_plan(patient: Patient) -> RelapsePreventionPlan | None:
-    """The latest course's plan, once that course is in termination or completed."""
+    """The latest course's plan, once that course is in termination or completed: the course
+    with its plan in one query, the people to turn to in a second."""
     course = (
         TreatmentCourse.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk)
+        .select_related("relapse_plan")
+        .only(
+            "id",
+            "phase",
+            "status",
+            "start_date",
+            "relapse_plan__id",
+            "relapse_plan__clinic_id",
+            "relapse_plan__course_id",
+            "relapse_plan__warning_signs",
+            "relapse_plan__coping_strategies",
+            "relapse_plan__if_symptoms_return",
+        )
         .order_by("-start_date", "-id")
         .first()
     )
     if not _plan_is_shown(course):
         return None
-    return (
-        RelapsePreventionPlan.objects.filter(clinic_id=patient.clinic_id, course=course)
-        .prefetch_related(
-            Prefetch(
-                "supports",
-                queryset=Relationship.objects.filter(removed_at__isnull=True).only(
-                    "id", "name", "kind"
-                ),
-            )
-        )
-        .first()
+    try:
+        plan = course.relapse_plan
+    except RelapsePreventionPlan.DoesNotExist:
+        return None
+    prefetch_related_objects(
+        [plan],
+        Prefetch(
+            "supports",
+            queryset=Relationship.objects.filter(removed_at__isnull=True).only(
+                "id", "name", "kind"
+            ),
+        ),
     )
+    return plan
 
 
 def portal_latest_course(patient: Patient) -> TreatmentCourse | None:
@@ -352,6 +436,8 @@ def portal_links_for_patient(patient: Patient) -> list[LinkRow]:
 __all__ = [
     "LinkRow",
     "PortalAgreement",
+    "PortalHome",
+    "PortalHomework",
     "portal_active_course",
     "portal_agreement",
     "portal_current_assignments",
@@ -361,8 +447,8 @@ __all__ = [
     "portal_get_upcoming_session",
     "portal_link_expiry",
     "portal_links_for_patient",
-    "portal_past_assignments",
     "portal_home",
+    "portal_homework",
     "portal_latest_course",
     "portal_phq9_due",
     "portal_progress",

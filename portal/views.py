@@ -171,14 +171,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/home.html",
-        {
-            "clinic": patient.clinic,
-            "patient": patient,
-            "next_session": selectors.portal_upcoming_sessions(patient).first(),
-            "homework_count": selectors.portal_current_assignments(patient).count(),
-            "summary": selectors.portal_home(patient),
-            "phq9_due": selectors.portal_phq9_due(patient, selectors.portal_active_course(patient)),
-        },
+        {"clinic": patient.clinic, "patient": patient, "summary": selectors.portal_home(patient)},
     )
 
 
@@ -214,11 +207,7 @@ def homework(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/homework.html",
-        {
-            "clinic": patient.clinic,
-            "current": selectors.portal_current_assignments(patient),
-            "past": selectors.portal_past_assignments(patient),
-        },
+        {"clinic": patient.clinic, "homework": selectors.portal_homework(patient)},
     )
 
 

@@ -44,6 +44,21 @@ def phq9_overdue_condition(*, now: datetime, today: date) -> Q:
     return never | stale | sessions_since
 
 
+def phq9_asks_before_sessions(course: TreatmentCourse) -> bool:
+    """Whether the rule below applies to ``course`` at all: an active course of IPT (a
+    maintenance course has its monthly check-in instead)."""
+    return course.status == CourseStatus.ACTIVE and course.course_type == CourseType.ACUTE
+
+
+def phq9_due_instant(next_start: datetime | None, now: datetime) -> datetime:
+    """The moment the rule is read at for a patient whose next session starts at
+    ``next_start`` (None: none booked): that start, from ``PHQ9_MAX_AGE_DAYS`` before it,
+    else ``now``."""
+    if next_start is not None and next_start - now <= timedelta(days=PHQ9_MAX_AGE_DAYS):
+        return next_start
+    return now
+
+
 def phq9_due_before_next_session(
     course: TreatmentCourse, *, tz, now: datetime | None = None
 ) -> bool:
@@ -54,7 +69,7 @@ def phq9_due_before_next_session(
     A PHQ-9 sent in answer always clears it. Two queries: the next session, the rule.
 
     Only for an active course of IPT: a maintenance course has its monthly check-in."""
-    if course.status != CourseStatus.ACTIVE or course.course_type != CourseType.ACUTE:
+    if not phq9_asks_before_sessions(course):
         return False
     now = now or timezone.now()
     next_start = (
@@ -68,9 +83,7 @@ def phq9_due_before_next_session(
         .values_list("scheduled_start", flat=True)
         .first()
     )
-    at = now
-    if next_start is not None and next_start - now <= timedelta(days=PHQ9_MAX_AGE_DAYS):
-        at = next_start
+    at = phq9_due_instant(next_start, now)
     return (
         TreatmentCourse.objects.filter(clinic_id=course.clinic_id, pk=course.pk)
         .filter(phq9_overdue_condition(now=at, today=timezone.localdate(at, tz)))

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,20 +141,32 @@ def on_assignment_closed(assignment: Assignment) -> None:
 # ─── at send time ────────────────────────────────────────────────────────────────────────
 
 
-def _course_ended(course) -> None:
+def _course_ended(course_status: str) -> None:
     # Defence in depth: ending a course withdraws its notices, but a row claimed before (or
     # a course ended by any other path) is caught here.
-    if course.status != CourseStatus.ACTIVE:
+    if course_status != CourseStatus.ACTIVE:
         raise NothingToSend("The course has ended.")
+
+
+# What the send-time checks and the words read of a session or a piece of homework, with its
+# course's status, in one narrow query: every reminder a worker sends makes it, and with the
+# whole course row (select_related) and the model's default ordering the sender spent about
+# twice the CPU on it (1.6 against 0.6-0.9 ms a query, in one process on PostgreSQL).
+SESSION_FIELDS = ("id", "status", "scheduled_start", "duration_minutes")
+ASSIGNMENT_FIELDS = ("id", "status", "due_date")
 
 
 def _compose_session_reminder(notification: Notification, now: datetime) -> Delivery:
     require_active(notification)
     session = (
-        TherapySession.objects.select_related("course").filter(pk=notification.about_id).first()
+        TherapySession.objects.filter(pk=notification.about_id)
+        .annotate(course_status=F("course__status"))
+        .only(*SESSION_FIELDS)
+        .order_by()
+        .first()
     )
     if session is not None:
-        _course_ended(session.course)
+        _course_ended(session.course_status)
     recipient = recipient_now(notification)
     if session is None or session.status in CANCELLED_STATUSES:
         raise NothingToSend("Session cancelled.")
@@ -173,10 +186,14 @@ def _compose_session_reminder(notification: Notification, now: datetime) -> Deli
 def _compose_homework(notification: Notification, now: datetime) -> Delivery:
     require_active(notification)
     assignment = (
-        Assignment.objects.select_related("course").filter(pk=notification.about_id).first()
+        Assignment.objects.filter(pk=notification.about_id)
+        .annotate(course_status=F("course__status"))
+        .only(*ASSIGNMENT_FIELDS)
+        .order_by()
+        .first()
     )
     if assignment is not None:
-        _course_ended(assignment.course)
+        _course_ended(assignment.course_status)
     recipient = recipient_now(notification)
     if assignment is None or assignment.status != AssignmentStatus.ASSIGNED:
         raise NothingToSend("Homework closed.")
@@ -219,7 +236,7 @@ def _compose_maintenance_checkin(notification: Notification, now: datetime) -> D
     course = TreatmentCourse.objects.filter(pk=notification.about_id).first()
     if course is None:
         raise NothingToSend("The course is gone.")
-    _course_ended(course)
+    _course_ended(course.status)
     recipient = recipient_now(notification)
     tz = notification.clinic.tz
     checkin = checkin_now(course, today=timezone.localdate(now, tz), tz=tz)
