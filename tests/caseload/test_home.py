@@ -1,8 +1,9 @@
 """The therapist's home: caseload by phase, session N of M, next session, and the flags."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -136,3 +137,23 @@ def test_the_page_groups_the_caseload_by_phase(therapist, other_therapist, thera
     assert "Notmine" not in body
     assert "Newcomer" in body  # active, no course yet
     assert "No PHQ-9 in the last 4 sessions" in body
+
+
+def test_each_read_is_the_asking_therapists_and_of_its_own_moment(therapist, other_therapist):
+    """The home's reads are built once per process (``home_selectors``): nothing of one
+    request, its therapist or its time, stays in them for the next."""
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        mine = _course(therapist, first_name="Mine")
+        theirs = _course(other_therapist, first_name="Theirs")
+        first = SessionFactory(course=mine, scheduled_start=start + timedelta(days=1))
+        second = SessionFactory(course=mine, scheduled_start=start + timedelta(days=8))
+        SessionFactory(course=theirs, scheduled_start=start + timedelta(days=2))
+        assert [(c.pk, c.next_session_at) for c in caseload_courses(therapist)] == [
+            (mine.pk, first.scheduled_start)
+        ]
+        assert [c.pk for c in caseload_courses(other_therapist)] == [theirs.pk]
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        assert [(c.pk, c.next_session_at) for c in caseload_courses(therapist)] == [
+            (mine.pk, second.scheduled_start)
+        ]
