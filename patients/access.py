@@ -31,14 +31,13 @@ def patients_visible_to(user) -> QuerySet[Patient]:
     return patients.filter(primary_therapist_id=user.pk)
 
 
-def get_patient_for_user(user, patient_id) -> Patient:
-    """The patient, if ``user`` may see them; otherwise Http404."""
+def get_patient_for_user(
+    user, patient_id, *, related: tuple[str, ...] = ("primary_therapist", "clinic")
+) -> Patient:
+    """The patient, if ``user`` may see them; otherwise Http404. Read with ``related`` (the
+    therapist and the clinic unless the page says it needs fewer)."""
     try:
-        return (
-            patients_visible_to(user)
-            .select_related("primary_therapist", "clinic")
-            .get(pk=int(patient_id))
-        )
+        return patients_visible_to(user).select_related(*related).get(pk=int(patient_id))
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise RecordRefused("No such patient.", model=Patient, record_id=patient_id) from None
 

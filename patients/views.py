@@ -103,7 +103,8 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = get_patient_for_user(request.user, patient_id)
+    # The page names the therapist; the clinic it shows (times, the header's) is the user's.
+    patient = get_patient_for_user(request.user, patient_id, related=("primary_therapist",))
     page = selectors.patient_page(patient)
     page["circle"] = circle_svg(
         page["circle_people"],
