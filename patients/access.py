@@ -22,10 +22,12 @@ class RecordRefused(Http404):
         self.record_id = record_id
 
 
-def patients_visible_to(user) -> QuerySet[Patient]:
+def patients_visible_to(user, within: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
+    """The patients ``user`` may see (of ``within``, a queryset of patients, if given)."""
+    patients = Patient.objects.all() if within is None else within
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
-        return Patient.objects.none()
-    patients = Patient.objects.filter(clinic_id=user.clinic_id)
+        return patients.none()
+    patients = patients.filter(clinic_id=user.clinic_id)
     if user.is_clinic_admin:
         return patients
     return patients.filter(primary_therapist_id=user.pk)
