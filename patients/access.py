@@ -34,12 +34,20 @@ def patients_visible_to(user, within: QuerySet[Patient] | None = None) -> QueryS
 
 
 def get_patient_for_user(
-    user, patient_id, *, related: tuple[str, ...] = ("primary_therapist", "clinic")
+    user,
+    patient_id,
+    *,
+    related: tuple[str, ...] = ("primary_therapist", "clinic"),
+    within: QuerySet[Patient] | None = None,
 ) -> Patient:
     """The patient, if ``user`` may see them; otherwise Http404. Read with ``related`` (the
-    therapist and the clinic unless the page says it needs fewer)."""
+    therapist and the clinic unless the page says it needs fewer), from ``within`` (a query
+    of patients with what the page reads along) if given."""
+    patients = patients_visible_to(user, within=within)
+    if related:
+        patients = patients.select_related(*related)
     try:
-        return patients_visible_to(user).select_related(*related).get(pk=int(patient_id))
+        return patients.get(pk=int(patient_id))
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise RecordRefused("No such patient.", model=Patient, record_id=patient_id) from None
 
