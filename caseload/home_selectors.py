@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.access import patients_visible_to, scoped_to_user
-from patients.models import PatientStatus
+from patients.models import Patient, PatientStatus
 from phases.maintenance import maintenance_flags
 from phases.models import (
     PHASE_ORDER,
@@ -192,6 +192,17 @@ def course_flags(course) -> list[tuple[str, str]]:
     return flags
 
 
+@functools.cache
+def _without_course() -> QuerySet[Patient]:
+    """Active patients with no active course, in order; built once per process and only
+    chained from (see ``_caseload_base``)."""
+    return (
+        Patient.objects.filter(status=PatientStatus.ACTIVE)
+        .exclude(courses__status=CourseStatus.ACTIVE)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 @dataclass
 class PhaseGroup:
     phase: str
@@ -215,10 +226,7 @@ def therapist_home(user) -> dict:
         if course.has_open_risk:
             at_risk.append(course)
     without_course = list(
-        patients_visible_to(user)
-        .filter(primary_therapist_id=user.pk, status=PatientStatus.ACTIVE)
-        .exclude(courses__status=CourseStatus.ACTIVE)
-        .order_by("last_name", "first_name", "pk")
+        patients_visible_to(user, within=_without_course()).filter(primary_therapist_id=user.pk)
     )
     return {
         "phase_groups": list(groups.values()),

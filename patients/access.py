@@ -22,23 +22,32 @@ class RecordRefused(Http404):
         self.record_id = record_id
 
 
-def patients_visible_to(user) -> QuerySet[Patient]:
+def patients_visible_to(user, within: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
+    """The patients ``user`` may see (of ``within``, a queryset of patients, if given)."""
+    patients = Patient.objects.all() if within is None else within
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
-        return Patient.objects.none()
-    patients = Patient.objects.filter(clinic_id=user.clinic_id)
+        return patients.none()
+    patients = patients.filter(clinic_id=user.clinic_id)
     if user.is_clinic_admin:
         return patients
     return patients.filter(primary_therapist_id=user.pk)
 
 
-def get_patient_for_user(user, patient_id) -> Patient:
-    """The patient, if ``user`` may see them; otherwise Http404."""
+def get_patient_for_user(
+    user,
+    patient_id,
+    *,
+    related: tuple[str, ...] = ("primary_therapist", "clinic"),
+    within: QuerySet[Patient] | None = None,
+) -> Patient:
+    """The patient, if ``user`` may see them; otherwise Http404. Read with ``related`` (the
+    therapist and the clinic unless the page says it needs fewer), from ``within`` (a query
+    of patients with what the page reads along) if given."""
+    patients = patients_visible_to(user, within=within)
+    if related:
+        patients = patients.select_related(*related)
     try:
-        return (
-            patients_visible_to(user)
-            .select_related("primary_therapist", "clinic")
-            .get(pk=int(patient_id))
-        )
+        return patients.get(pk=int(patient_id))
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise RecordRefused("No such patient.", model=Patient, record_id=patient_id) from None
 

@@ -7,10 +7,18 @@ sessions: the next appointment and open risk flags). A provider takes the patien
 the providers before it gave (``facts``: phases' come first) and what the page has already
 read (``known``), and returns the facts it adds, in a fixed number of queries: fewer when
 ``known`` or ``facts`` already hold what it would read.
+
+A provider may also offer ``patient_annotations()``: annotations of a query of patients
+(subqueries on ``OuterRef("pk")``, nothing that depends on the time) giving what it would
+read, by the names it reads them back from the patient. A page that reads its patient anyway
+reads them along (``with_header_annotations``), and the provider reads nothing more.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from .models import Patient
 
@@ -34,6 +42,18 @@ def register_header_part(name: str, provider: Callable[..., dict]) -> None:
     """Called from an app's ``ready()``; registering a name again replaces it. The provider
     is called as ``provider(patient, facts=..., known=...)``."""
     _providers[name] = provider
+
+
+@functools.cache
+def with_header_annotations() -> QuerySet[Patient]:
+    """Patients with the providers' ``patient_annotations()``: built once per process (after
+    every app registered its provider) and only ever chained from (``.filter()`` returns a
+    copy), as a generic view's ``queryset`` is."""
+    annotations: dict = {}
+    for provider in _providers.values():
+        if hasattr(provider, "patient_annotations"):
+            annotations.update(provider.patient_annotations())
+    return Patient.objects.annotate(**annotations)
 
 
 def patient_header(patient: Patient, known: Known = NOTHING_KNOWN) -> dict:

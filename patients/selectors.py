@@ -253,11 +253,13 @@ _PAGE_COURSE_COLUMNS = (
 
 
 @functools.cache
-def _page_courses() -> QuerySet:
-    """The patient page's read of courses but for whose they are: built once per process
-    and only ever chained from (``.filter()`` returns a copy), as a generic view's
-    ``queryset`` is; building the count anew took Django about as long as compiling it."""
-    return (
+def _page_reads() -> tuple[QuerySet, QuerySet, QuerySet]:
+    """The patient page's reads (the inventory, the timeline, the courses) but for whose
+    they are: built once per process and only ever chained from (``.filter()`` returns a
+    copy), as a generic view's ``queryset`` is; the courses with the columns the page shows."""
+    people = Relationship.objects.all()
+    events = LifeEvent.objects.filter(removed_at__isnull=True)
+    courses = (
         _course_model()
         .objects.only(*_PAGE_COURSE_COLUMNS)
         .annotate(
@@ -268,24 +270,22 @@ def _page_courses() -> QuerySet:
         )
         .order_by("-start_date", "-id")
     )
+    return people, events, courses
 
 
 def patient_page(patient: Patient) -> dict:
     """Everything the patient page shows, in a fixed number of queries: the inventory (every
     person, removed ones too, once: the current ones for the circle and its table, all of
     them for the names the timeline shows), the timeline and the courses."""
-    people = list(Relationship.objects.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
+    people, events, courses = _page_reads()
+    people = list(people.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
     relationships = [person for person in people if person.removed_at is None]
     by_id = {person.pk: person for person in people}
-    life_events = list(
-        LifeEvent.objects.filter(
-            clinic_id=patient.clinic_id, patient_id=patient.pk, removed_at__isnull=True
-        )
-    )
+    life_events = list(events.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
     for event in life_events:
         if event.relationship_id in by_id:
             event.relationship = by_id[event.relationship_id]
-    courses = list(_page_courses().filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
+    courses = list(courses.filter(clinic_id=patient.clinic_id, patient_id=patient.pk))
     active_course = next((c for c in courses if c.status == ACTIVE_COURSE), None)
     return {
         "relationships": relationships,

@@ -21,7 +21,7 @@ from .forms import (
     add_service_errors,
     clinic_therapists,
 )
-from .header import Known
+from .header import Known, with_header_annotations
 from .page_html import relationship_rows, timeline_items
 from .sections import patient_sections
 
@@ -103,7 +103,14 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = get_patient_for_user(request.user, patient_id)
+    # The page names the therapist; the clinic it shows (times, the header's) is the user's.
+    # What the header would read of the patient is read along.
+    patient = get_patient_for_user(
+        request.user,
+        patient_id,
+        related=("primary_therapist",),
+        within=with_header_annotations(),
+    )
     page = selectors.patient_page(patient)
     page["circle"] = circle_svg(
         page["circle_people"],
@@ -180,7 +187,7 @@ def patient_archive(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = get_patient_for_user(request.user, patient_id)
+    patient = get_patient_for_user(request.user, patient_id, within=with_header_annotations())
     include_views = request.GET.get("views") == "1"
     events = selectors.patient_history(patient, include_views=include_views)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -195,7 +202,7 @@ def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def patient_circle(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The circle at the start of a course against the circle at its end (or now)."""
-    patient = get_patient_for_user(request.user, patient_id)
+    patient = get_patient_for_user(request.user, patient_id, within=with_header_annotations())
     courses = list(
         patient.courses.filter(clinic_id=patient.clinic_id).order_by("-start_date", "-id")
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import (
+    Count,
     F,
     FilteredRelation,
     IntegerField,
@@ -15,6 +16,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from patients.access import scoped_to_user
@@ -707,24 +709,57 @@ def _header_reads() -> tuple[QuerySet, QuerySet]:
     return booked, open_flags
 
 
-def header_sessions(patient, *, facts=None, known=None) -> dict:
+# The header shows at most this many open flags (a count beyond it reads as this many).
+HEADER_FLAGS_SHOWN = 50
+
+
+class HeaderSessions:
     """The patient header's part (``patients.header``): the next appointment of the active
     course and the open risk flags. Two queries; one when the header's facts say the patient
-    has no active course (phases' part, before this one, found it)."""
-    booked, open_flags = _header_reads()
-    ahead = booked.filter(clinic_id=patient.clinic_id, scheduled_start__gte=timezone.now())
-    if facts is not None and "course" in facts:
-        course = facts["course"]
-        ahead = ahead.filter(course_id=course.pk) if course is not None else None
-    else:
-        ahead = ahead.filter(course__patient_id=patient.pk, course__status=CourseStatus.ACTIVE)
-    next_session = None
-    if ahead is not None:
-        for pk, start in ahead[:1]:
-            next_session = {"pk": pk, "scheduled_start": start}
-    flags = list(open_flags.filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)[:50])
-    return {
-        "next_session": next_session,
-        "open_flags": len(flags),
-        "first_flag": {"pk": flags[0]} if flags else None,
-    }
+    has no active course (phases' part, before this one, found it), or when the page read
+    the flags along with the patient (``patient_annotations``)."""
+
+    def patient_annotations(self) -> dict:
+        """The open flags of the patient (``OuterRef("pk")``): how many (at most
+        ``HEADER_FLAGS_SHOWN``) and the first."""
+        open_flags = Measure.objects.filter(
+            clinic_id=OuterRef("clinic_id"),
+            course__patient_id=OuterRef("pk"),
+            risk_flag=True,
+            risk_responded_at__isnull=True,
+        )
+        count = open_flags.order_by().values("clinic_id").annotate(n=Count("pk")).values("n")
+        return {
+            "header_open_flags": Least(Coalesce(Subquery(count), 0), HEADER_FLAGS_SHOWN),
+            "header_first_flag": Subquery(open_flags.order_by("taken_at", "pk").values("pk")[:1]),
+        }
+
+    def __call__(self, patient, *, facts=None, known=None) -> dict:
+        booked, open_flags = _header_reads()
+        ahead = booked.filter(clinic_id=patient.clinic_id, scheduled_start__gte=timezone.now())
+        if facts is not None and "course" in facts:
+            course = facts["course"]
+            ahead = ahead.filter(course_id=course.pk) if course is not None else None
+        else:
+            ahead = ahead.filter(course__patient_id=patient.pk, course__status=CourseStatus.ACTIVE)
+        next_session = None
+        if ahead is not None:
+            for pk, start in ahead[:1]:
+                next_session = {"pk": pk, "scheduled_start": start}
+        if hasattr(patient, "header_first_flag"):
+            count, first = patient.header_open_flags, patient.header_first_flag
+        else:
+            flags = list(
+                open_flags.filter(clinic_id=patient.clinic_id, course__patient_id=patient.pk)[
+                    :HEADER_FLAGS_SHOWN
+                ]
+            )
+            count, first = len(flags), (flags[0] if flags else None)
+        return {
+            "next_session": next_session,
+            "open_flags": count if first is not None else 0,
+            "first_flag": {"pk": first} if first is not None else None,
+        }
+
+
+header_sessions = HeaderSessions()

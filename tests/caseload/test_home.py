@@ -157,3 +157,21 @@ def test_each_read_is_the_asking_therapists_and_of_its_own_moment(therapist, oth
         assert [(c.pk, c.next_session_at) for c in caseload_courses(therapist)] == [
             (mine.pk, second.scheduled_start)
         ]
+
+
+def test_it_lists_the_active_patients_without_a_course(
+    therapist, other_therapist, therapist_client
+):
+    waiting = PatientFactory(primary_therapist=therapist, first_name="Wendy", last_name="Ash")
+    ended = PatientFactory(primary_therapist=therapist, first_name="Eddie", last_name="Birch")
+    CourseFactory(patient=ended, status="completed", phase="completed")
+    _course(therapist, first_name="Rita", last_name="Cole")  # a course running: in her phase
+    PatientFactory(primary_therapist=therapist, first_name="Dora", status="discharged")
+    PatientFactory(primary_therapist=other_therapist, first_name="Otto")
+    page = therapist_client.get(reverse("caseload:therapist_home")).content.decode()
+    listed = page[page.index('id="no-course-h"') :]
+    listed = listed[: listed.index("</section>")]
+    assert listed.index("Ash, Wendy") < listed.index("Birch, Eddie")
+    assert reverse("phases:course_create", args=[waiting.pk]) in listed
+    for absent in ("Rita", "Dora", "Otto"):
+        assert absent not in listed

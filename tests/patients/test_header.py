@@ -1,8 +1,8 @@
 """The patient header says the same on every page about the patient (the patient's page,
 the course page, the session page), whether it reads the active course itself or takes it
 from what the page read: phase, "session x of N", the next appointment (clinic time), the
-open risk flags with a link to the first one; "No active course" without one. It reads no
-course the page has read already."""
+open risk flags (up to 50) with a link to the first one; "No active course" without one. It
+reads no course the page has read already, and no flag a page read along with its patient."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -123,22 +123,49 @@ def test_nothing_booked_and_nothing_open(patient, course, therapist_client):
     assert "Risk flag" not in header
 
 
-def _course_reads(client, url) -> int:
+def _reads(client, url) -> tuple[int, int]:
     """The queries of the page that read courses by themselves (not joined to a session or a
-    score)."""
+    score), and those that read scores by themselves."""
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    return sum(
-        1
-        for query in queries.captured_queries
-        if query["sql"].startswith("SELECT")
-        and re.search(r'FROM "phases_treatmentcourse"', query["sql"])
+    sql = [query["sql"] for query in queries.captured_queries]
+    courses = sum(
+        1 for text in sql if re.search(r'^SELECT .*? FROM "phases_treatmentcourse"', text)
     )
+    scores = sum(1 for text in sql if text.startswith('SELECT "therapy_measure"'))
+    return courses, scores
 
 
-def test_the_header_reads_no_course_the_page_has_read(story, patient, therapist_client):
-    # The patient's page reads all the patient's courses: the header reads none.
-    assert _course_reads(therapist_client, reverse("patients:detail", args=[patient.pk])) == 1
-    # A page that read no course: the header reads the active one.
-    history = reverse("patients:history", args=[patient.pk])
-    assert _course_reads(therapist_client, history) == 1
+def test_the_header_reads_nothing_the_page_has_read_or_reads_along(
+    story, patient, therapist_client
+):
+    # The patient's page reads all the patient's courses, and the open flags with the
+    # patient: the header reads neither.
+    assert _reads(therapist_client, reverse("patients:detail", args=[patient.pk])) == (1, 0)
+    # The history reads the flags with the patient, and no course: the header reads the
+    # active one.
+    assert _reads(therapist_client, reverse("patients:history", args=[patient.pk])) == (1, 0)
+
+
+def test_it_counts_open_flags_up_to_fifty_on_every_page(patient, course, therapist_client):
+    flags = [
+        Measure(
+            clinic=course.clinic,
+            course=course,
+            instrument="phq9",
+            answers=[1] * 8 + [2],
+            total=10,
+            severity="moderate",
+            risk_flag=True,
+            taken_at=NOW - timedelta(minutes=n),
+        )
+        for n in range(51)
+    ]
+    Measure.objects.bulk_create(flags)
+    first = Measure.objects.order_by("taken_at", "pk").first()
+    expected = f'href="{reverse("therapy:risk_flag", args=[first.pk])}">Risk flag open (50)</a>'
+    for url in (
+        reverse("patients:detail", args=[patient.pk]),
+        reverse("phases:course", args=[course.pk]),
+    ):
+        assert expected in _header(therapist_client, url)
