@@ -68,9 +68,7 @@ class PeriodForm(HistoryDatesMixin, forms.Form):
     date_from = forms.DateField(
         label="Ended from", widget=DateInput(attrs={"class": "form-control"})
     )
-    date_to = forms.DateField(
-        label="Ended to", widget=DateInput(attrs={"class": "form-control"})
-    )
+    date_to = forms.DateField(label="Ended to", widget=DateInput(attrs={"class": "form-control"}))
 
     @staticmethod
     def default_period(today: date) -> tuple[date, date]:

@@ -79,6 +79,7 @@ def test_a_letter_is_never_deleted(ended_course, therapist):
 def test_the_letter_greets_its_recipient_as_a_british_letter_does(name, salutation):
     assert DischargeLetter(recipient_name=name).salutation == salutation
 
+
 def test_it_gives_the_wsas_with_its_bands_when_the_course_measured_it(ended_course, therapist):
     ended_course.baseline_wsas = 24
     ended_course.latest_wsas = 9
