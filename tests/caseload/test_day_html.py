@@ -5,7 +5,6 @@ a session and its note can be in, in the clinic's time zone, with a name that ne
 escaping."""
 
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -16,6 +15,7 @@ from caseload.day_html import DayRows
 from caseload.home_selectors import _sessions_seen_by
 from sessions.models import SessionNote
 from tests.factories import CourseFactory, PatientFactory, SessionFactory
+from tests.html_events import html_events as _events
 
 pytestmark = pytest.mark.django_db
 
@@ -59,32 +59,6 @@ PARTIAL = Template(
   </div>
 </li>{% endfor %}{% endtimezone %}"""  # noqa: E501
 )
-
-
-class _Events(HTMLParser):
-    """Start tags (attributes as a dict), end tags and text with its blank space collapsed."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.events = []
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", tag, tuple(sorted(attrs))))
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", tag))
-
-    def handle_data(self, data):
-        text = " ".join(data.split())
-        if text:
-            self.events.append(("text", text))
-
-
-def _events(html: str) -> list:
-    parser = _Events()
-    parser.feed(str(html))
-    parser.close()
-    return parser.events
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ done with and without a reflection, long texts cut as ``truncatechars`` cuts the
 that needs escaping."""
 
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import pytest
 from django.template import Context, Template
@@ -17,6 +16,7 @@ from phases.models import FormulationAnswer
 from sessions.models import Assignment, Measure
 from sessions.portal_activity import PortalActivity
 from tests.factories import CourseFactory, PatientFactory
+from tests.html_events import html_events as _events
 
 pytestmark = pytest.mark.django_db
 
@@ -36,32 +36,6 @@ LOOP = Template(
       </li>
       {% endfor %}"""
 )
-
-
-class _Events(HTMLParser):
-    """Start tags (attributes as a dict), end tags and text with its blank space collapsed."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.events = []
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", tag, tuple(sorted(attrs))))
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", tag))
-
-    def handle_data(self, data):
-        text = " ".join(data.split())
-        if text:
-            self.events.append(("text", text))
-
-
-def _events(html: str) -> list:
-    parser = _Events()
-    parser.feed(str(html))
-    parser.close()
-    return parser.events
 
 
 def test_the_items_are_the_loops(therapist):

@@ -4,7 +4,6 @@ element (only the blank space between tags may differ), for every state a person
 can be in, with text that needs escaping; and the page shows them."""
 
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 from django.template import Context, Template
@@ -13,6 +12,7 @@ from django.urls import reverse
 from patients.models import LifeEvent, Relationship
 from patients.page_html import relationship_rows, timeline_items
 from tests.factories import LifeEventFactory, RelationshipFactory
+from tests.html_events import html_events as _events
 
 pytestmark = pytest.mark.django_db
 
@@ -49,32 +49,6 @@ EVENTS = Template(
     </li>
     {% endfor %}"""  # noqa: E501
 )
-
-
-class _Events(HTMLParser):
-    """Start tags (attributes as a dict), end tags and text with its blank space collapsed."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.events = []
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", tag, tuple(sorted(attrs))))
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", tag))
-
-    def handle_data(self, data):
-        text = " ".join(data.split())
-        if text:
-            self.events.append(("text", text))
-
-
-def _events(html: str) -> list:
-    parser = _Events()
-    parser.feed(str(html))
-    parser.close()
-    return parser.events
 
 
 @pytest.fixture
