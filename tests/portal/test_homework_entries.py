@@ -210,6 +210,24 @@ def test_the_patient_changes_an_entry_until_the_therapist_reviews_it(portal_clie
     assert HomeworkEntry.objects.count() == 1
 
 
+def test_a_closed_homework_says_whether_the_patient_marked_it_done(portal_client, course):
+    """Read-only, the page still says what the patient answered: done (and when) or not done."""
+    assignment = _assignment(course, "communication")
+    assignment.reviewed_in = SessionFactory(course=course, status="attended")
+    assignment.status = AssignmentStatus.DONE
+    assignment.completed_at = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
+    assignment.save()
+    page = portal_client.get(_detail(assignment)).content.decode()
+    assert "You marked it as done on 4 March." in page
+
+    assignment.status = AssignmentStatus.NOT_DONE
+    assignment.completed_at = None
+    assignment.save()
+    page = portal_client.get(_detail(assignment)).content.decode()
+    assert "You marked it as done" not in page
+    assert "It is marked as not done" in page
+
+
 def test_the_note_reviewing_the_homework_locks_its_entries(course, therapist):
     assignment = _assignment(course, "log")
     homework.homework_entry_add(
