@@ -11,7 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ipt_clinic.accounts.models import Role, User
-from ipt_clinic.accounts.services import staff_deactivate, staff_invite, staff_invite_resend
+from ipt_clinic.accounts.services import (
+    staff_deactivate,
+    staff_invite,
+    staff_invite_resend,
+    staff_invite_withdraw,
+)
 from ipt_clinic.params import record_id
 from patients.models import Patient
 from patients.services import record_list_view
@@ -103,6 +108,25 @@ def staff_invite_resend_view(request: HttpRequest) -> HttpResponse:
             request,
             f"Invitation queued again for {member.email}, with a new link valid for "
             f"{settings.PASSWORD_RESET_TIMEOUT // 86400} days from when it is sent.",
+        )
+    return redirect("caseload:staff")
+
+
+@clinic_admin_required
+@require_POST
+def staff_invite_withdraw_view(request: HttpRequest) -> HttpResponse:
+    member = get_object_or_404(
+        User, clinic_id=request.user.clinic_id, pk=record_id(request.POST.get("member"))
+    )
+    try:
+        staff_invite_withdraw(user=member, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"The invitation to {member.email} is withdrawn: its link no longer works. "
+            "You can invite the address again.",
         )
     return redirect("caseload:staff")
 

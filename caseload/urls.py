@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("clinic/staff/invite/", staff.staff_invite_view, name="staff_invite"),
     path("clinic/staff/deactivate/", staff.staff_deactivate_view, name="staff_deactivate"),
     path("clinic/staff/resend/", staff.staff_invite_resend_view, name="staff_invite_resend"),
+    path("clinic/staff/withdraw/", staff.staff_invite_withdraw_view, name="staff_invite_withdraw"),
     path("clinic/settings/", clinic_settings.clinic_settings, name="clinic_settings"),
     path("clinic/operations/", ops.operations, name="operations"),
     path("clinic/operations/resend/", ops.operations_resend, name="operations_resend"),

@@ -21,6 +21,12 @@ def invitation_pending(user: User) -> bool:
     return not user.is_active and user.deactivated_at is None and not user.has_usable_password()
 
 
+def invitation_withdrawn(user: User) -> bool:
+    """True when ``user`` was invited and the invitation withdrawn before it was accepted (the
+    account never had a password)."""
+    return not user.is_active and user.deactivated_at is not None and not user.has_usable_password()
+
+
 def invitation_mail(user_id: int) -> StaffMail:
     """The invitation to ``user_id``, with a set-password link whose token is made now.
 

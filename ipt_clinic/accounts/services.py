@@ -14,7 +14,7 @@ from ipt_clinic import staff_mail
 from ipt_clinic.audit.services import AuditAction, audit_record, diff_fields
 from ipt_clinic.editing import save_versioned
 
-from .mail import INVITE, RESET_MAIL, invitation_pending
+from .mail import INVITE, RESET_MAIL, invitation_pending, invitation_withdrawn
 from .models import Clinic, Role, StaffSession, User
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,21 @@ def staff_invite(
     email = User.objects.normalize_email(email).strip().lower()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email__iexact=email).first()
-        if user is not None:
+        if user is not None and user.clinic_id == clinic.pk and invitation_withdrawn(user):
+            # A withdrawn invitation (a wrong role, a name misspelt) is opened again as this
+            # one: a new unusable password changes the hashed state, so no link made before
+            # the withdrawal works again.
+            user.first_name, user.last_name = first_name.strip(), last_name.strip()
+            user.role = role
+            user.deactivated_at = None
+            user.set_unusable_password()
+            user.full_clean()
+            user.save()
+            summary = (
+                f"Invited {user.get_full_name() or email} as {Role(role).label.lower()}, "
+                "after a withdrawn invitation"
+            )
+        elif user is not None:
             if user.clinic_id != clinic.pk or not invitation_pending(user):
                 raise ValidationError(
                     {"email": "A member of staff with this email already exists."}
@@ -227,6 +241,28 @@ def staff_invite_resend(*, user: User, by: User) -> User:
         )
         staff_mail.queue(
             kind=INVITE, about_id=user.pk, clinic_id=user.clinic_id, recipient=user.email
+        )
+    return user
+
+
+def staff_invite_withdraw(*, user: User, by: User) -> User:
+    """Withdraw ``user``'s invitation before it is accepted (sent to the wrong person, or no
+    longer wanted): its links stop working and a mail still queued is not sent. The address
+    can be invited again later. Refused once accepted or withdrawn. ``by`` must be an active
+    clinic admin of the user's clinic."""
+    _check_admin_of(by, user.clinic_id)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not invitation_pending(user):
+            raise ValidationError("This invitation was accepted or withdrawn already.")
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["deactivated_at"])
+        audit_record(
+            action=AuditAction.STAFF,
+            clinic_id=user.clinic_id,
+            actor=by,
+            target=user,
+            summary=f"Withdrew the invitation to {user.get_full_name() or user.email}",
         )
     return user
 

@@ -90,3 +90,63 @@ def test_only_this_clinics_admin_resends_its_invitations(
     assert therapist_client.post(RESEND, {"member": invited.pk}).status_code == 404
     assert admin_client.post(RESEND, {"member": "x"}).status_code == 404
     assert AuditEvent.objects.filter(action=AuditAction.STAFF, object_id=invited.pk).count() == 1
+
+
+WITHDRAW = reverse("caseload:staff_invite_withdraw")
+
+
+def test_a_withdrawn_invitation_stops_its_link_and_its_queued_mail(admin_client, clinic_admin):
+    _invite(admin_client, "nia@example.org")
+    assert deliver_due() == ["sent"]
+    link = _link(mail.outbox[0])
+    invited = User.objects.get(email="nia@example.org")
+    admin_client.post(RESEND, {"member": invited.pk})  # a second copy waits in the outbox
+    staff_page = admin_client.get(reverse("caseload:staff")).content.decode()
+    assert f'aria-label="Withdraw the invitation to {invited.display_name}"' in staff_page
+
+    response = admin_client.post(WITHDRAW, {"member": invited.pk}, follow=True)
+    page = response.content.decode()
+    assert "The invitation to nia@example.org is withdrawn" in page
+    assert "Invitation withdrawn" in page and "Send invitation again" not in page
+    assert "does not work" in Client().get(link).content.decode()
+    assert "sent" not in deliver_due() and len(mail.outbox) == 1
+    event = AuditEvent.objects.filter(action=AuditAction.STAFF, object_id=invited.pk).first()
+    assert (event.actor, event.summary) == (clinic_admin, "Withdrew the invitation to Nia Newman")
+    again = admin_client.post(WITHDRAW, {"member": invited.pk}, follow=True)
+    assert "accepted or withdrawn already" in again.content.decode()
+
+
+def test_a_withdrawn_address_is_invited_again_and_only_the_new_link_works(admin_client):
+    _invite(admin_client, "nia@example.org")
+    assert deliver_due() == ["sent"]
+    old_link = _link(mail.outbox[0])
+    invited = User.objects.get(email="nia@example.org")
+    admin_client.post(WITHDRAW, {"member": invited.pk})
+
+    assert _invite(admin_client, "nia@example.org", Role.CLINIC_ADMIN).status_code == 302
+    invited.refresh_from_db()
+    assert (invited.role, invited.deactivated_at, invited.is_active) == (
+        Role.CLINIC_ADMIN,
+        None,
+        False,
+    )
+    assert deliver_due() == ["sent"]
+    new_link = _link(mail.outbox[1])
+    assert "does not work" in Client().get(old_link).content.decode()
+    assert "Set password" in Client().get(new_link).content.decode()
+    assert User.objects.filter(email="nia@example.org").count() == 1
+
+
+def test_an_accepted_invitation_or_another_clinics_cannot_be_withdrawn(
+    admin_client, other_admin_client, therapist_client, therapist
+):
+    _invite(admin_client, "nia@example.org")
+    invited = User.objects.get(email="nia@example.org")
+    assert other_admin_client.post(WITHDRAW, {"member": invited.pk}).status_code == 404
+    assert therapist_client.post(WITHDRAW, {"member": invited.pk}).status_code == 404
+    refused = admin_client.post(WITHDRAW, {"member": therapist.pk}, follow=True)
+    assert "accepted or withdrawn already" in refused.content.decode()
+    therapist.refresh_from_db()
+    assert therapist.is_active and therapist.deactivated_at is None
+    invited.refresh_from_db()
+    assert invited.deactivated_at is None

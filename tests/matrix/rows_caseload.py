@@ -118,6 +118,14 @@ ROWS = {
             data=lambda w: {"member": _invited(w).pk},
         )
     ],
+    "caseload:staff_invite_withdraw": [
+        Row(
+            audience="admin",
+            method="post",
+            names_staff=True,
+            data=lambda w: {"member": _invited(w).pk},
+        )
+    ],
     "caseload:clinic_settings": [
         Row(audience="admin"),
         Row(audience="admin", method="post", data=_settings_form),
