@@ -2,6 +2,7 @@
 clinic admin's bulk exports (start, progress, downloads). Every download is audited."""
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +17,9 @@ from phases.access import get_course_for_user
 
 from . import services
 from .access import get_bulk_export_for_admin, require_clinic_admin
-from .models import BulkExport
+from .models import BulkExport, BulkExportStatus
+
+NOT_STARTED_AFTER = timedelta(minutes=3)
 
 
 def _no_store(response: HttpResponse, filename: str) -> HttpResponse:
@@ -56,7 +59,15 @@ def bulk_exports(request: HttpRequest) -> HttpResponse:
 @login_required
 def bulk_export(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_bulk_export_for_admin(request.user, job_id)
-    context = {"job": job, "clinic": request.user.clinic, "types": _outputs(job)}
+    context = {
+        "job": job,
+        "clinic": request.user.clinic,
+        "types": _outputs(job),
+        # Still queued after a few minutes: no worker has taken it (none running, or the
+        # broker down); the admin is told instead of watching a bar that never moves.
+        "not_started": job.status == BulkExportStatus.QUEUED
+        and timezone.now() - job.created_at > NOT_STARTED_AFTER,
+    }
     if request.htmx:
         return render(request, "interop/_bulk_progress.html", context)
     return render(request, "interop/bulk_export.html", context)

@@ -224,6 +224,23 @@ def test_the_page_shows_progress_and_polls_until_done(
     assert reverse("interop:bulk_file", args=[job.pk, "Patient"]) in partial
 
 
+def test_a_job_no_worker_takes_says_so_after_a_few_minutes(admin_client_, courses, published):
+    """With no worker running the job stays queued: after three minutes the page says why the
+    bar does not move, instead of polling in silence."""
+    started = timezone.now()
+    with time_machine.travel(started, tick=False):
+        job = _start(admin_client_, published)
+    url = reverse("interop:bulk_export", args=[job.pk])
+    hint = "no background worker has taken it"
+    with time_machine.travel(started + timedelta(minutes=1), tick=False):
+        assert hint not in admin_client_.get(url).content.decode()
+    with time_machine.travel(started + timedelta(minutes=4), tick=False):
+        partial = admin_client_.get(url, headers={"HX-Request": "true"}).content.decode()
+        assert hint in partial and 'hx-trigger="every 2s"' in partial
+        run_bulk_export.apply(args=[job.pk])
+        assert hint not in admin_client_.get(url).content.decode()
+
+
 def test_the_files_are_deleted_when_their_time_is_up(
     admin_client_, clinic_admin, courses, published, _fixed_clock
 ):
