@@ -11,7 +11,8 @@ read (``known``), and returns the facts it adds, in a fixed number of queries: f
 A provider may also offer ``patient_annotations()``: annotations of a query of patients
 (subqueries on ``OuterRef("pk")``, nothing that depends on the time) giving what it would
 read, by the names it reads them back from the patient. A page that reads its patient anyway
-reads them along (``with_header_annotations``), and the provider reads nothing more.
+reads them along (``with_header_annotations``), and the provider reads nothing more; a list
+of patients reads a provider's ``list_annotations()`` (one value per row, no count).
 """
 
 import functools
@@ -44,16 +45,22 @@ def register_header_part(name: str, provider: Callable[..., dict]) -> None:
     _providers[name] = provider
 
 
+def header_annotations(kind: str = "patient_annotations") -> dict:
+    """The providers' ``patient_annotations()`` (or ``list_annotations()``: the few a list
+    row shows, such as the risk badge's first open flag), for a query of patients."""
+    annotations: dict = {}
+    for provider in _providers.values():
+        if hasattr(provider, kind):
+            annotations.update(getattr(provider, kind)())
+    return annotations
+
+
 @functools.cache
 def with_header_annotations() -> QuerySet[Patient]:
     """Patients with the providers' ``patient_annotations()``: built once per process (after
     every app registered its provider) and only ever chained from (``.filter()`` returns a
     copy), as a generic view's ``queryset`` is."""
-    annotations: dict = {}
-    for provider in _providers.values():
-        if hasattr(provider, "patient_annotations"):
-            annotations.update(provider.patient_annotations())
-    return Patient.objects.annotate(**annotations)
+    return Patient.objects.annotate(**header_annotations())
 
 
 def patient_header(patient: Patient, known: Known = NOTHING_KNOWN) -> dict:

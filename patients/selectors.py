@@ -18,6 +18,7 @@ from ipt_clinic.audit.models import AuditAction, AuditEvent
 
 from .access import patients_visible_to
 from .circle import CirclePerson
+from .header import header_annotations
 from .models import LifeEvent, Patient, PatientStatus, Relationship, RelationshipRevision
 
 ACTIVE_COURSE = "active"
@@ -189,7 +190,10 @@ def patient_list_page(
         keys.reverse()
     by_id = {
         patient.pk: patient
-        for patient in patient_list(user=user, **filters).filter(pk__in=[k[2] for k in keys])
+        # With the header's annotations: the risk badge of each row (its open flags).
+        for patient in patient_list(user=user, **filters)
+        .annotate(**header_annotations("list_annotations"))
+        .filter(pk__in=[k[2] for k in keys])
     }
     page = ListPage(
         object_list=[by_id[key[2]] for key in keys if key[2] in by_id],

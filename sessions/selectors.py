@@ -736,6 +736,10 @@ class HeaderSessions:
             "header_first_flag": Subquery(open_flags.order_by("taken_at", "pk").values("pk")[:1]),
         }
 
+    def list_annotations(self) -> dict:
+        """The first open flag of the patient (``OuterRef("pk")``), for a list's risk badge."""
+        return {"header_first_flag": self.patient_annotations()["header_first_flag"]}
+
     def __call__(self, patient, *, facts=None, known=None) -> dict:
         booked, open_flags = _header_reads()
         ahead = booked.filter(clinic_id=patient.clinic_id, scheduled_start__gte=timezone.now())

@@ -203,3 +203,36 @@ def test_the_list_and_the_patient_page_cost_the_same_with_5_and_200_patients(
         LifeEventFactory(patient=patient)
     many = (_count(therapist_client, list_url), _count(therapist_client, page_url))
     assert few == many
+
+
+def test_a_patient_with_an_open_risk_flag_carries_the_badge_in_the_list(
+    therapist, therapist_client
+):
+    from django.utils import timezone
+
+    from sessions.models import Measure
+
+    def flagged(first_name: str, responded: bool) -> Measure:
+        course = CourseFactory(
+            patient=PatientFactory(primary_therapist=therapist, first_name=first_name),
+            therapist=therapist,
+        )
+        return Measure.objects.create(
+            clinic=course.clinic,
+            course=course,
+            instrument="phq9",
+            answers=[0] * 8 + [1],
+            total=1,
+            severity="minimal",
+            risk_flag=True,
+            risk_responded_at=timezone.now() if responded else None,
+            taken_at=timezone.now(),
+            entered_by=therapist,
+        )
+
+    open_flag = flagged("Rhea", responded=False)
+    flagged("Sol", responded=True)
+    PatientFactory(primary_therapist=therapist, first_name="Tam")
+    body = therapist_client.get(reverse("patients:list")).content.decode()
+    badges = re.findall(r'href="([^"]+)">Risk flag open<span class="visually-hidden">: (\w+)', body)
+    assert badges == [(reverse("therapy:risk_flag", args=[open_flag.pk]), "Rhea")]
