@@ -713,6 +713,8 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             summary="Note opened for editing",
         )
     flags = note_reads.note_risk_flags(note, patient_id=session.course.patient_id)
+    if request.method != "POST":
+        _header_flags(session.course.patient, flags.open)
     return render(
         request,
         "sessions/note_form.html",
@@ -737,6 +739,14 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=409 if contract_form is not None and contract_form.conflict else 200,
     )
+
+
+def _header_flags(patient, open_flags: list) -> None:
+    """Hand the patient header the patient's open flags the page has just read (all of them,
+    oldest first, as the header reads them), by the names ``header_sessions`` reads them back
+    from a patient read with its ``patient_annotations``: the header reads them no more."""
+    patient.header_open_flags = min(len(open_flags), selectors.HEADER_FLAGS_SHOWN)
+    patient.header_first_flag = open_flags[0].pk if open_flags else None
 
 
 def _contract_form(note: SessionNote, data=None) -> ContractForm | None:
