@@ -22,12 +22,18 @@ from django.utils import timezone
 
 class Columns:
     """One model's concrete columns in a statement (table alias ``alias``), and how to turn
-    their values back into an instance."""
+    their values back into an instance; with ``names``, only those fields' columns (the
+    primary key's always), the others deferred on the instance as ``QuerySet.only()`` leaves
+    them."""
 
-    def __init__(self, model, alias: str):
+    def __init__(self, model, alias: str, names=None):
         quote = connection.ops.quote_name
         self.model = model
-        self.fields = model._meta.concrete_fields
+        self.fields = [
+            field
+            for field in model._meta.concrete_fields
+            if names is None or field.primary_key or field.name in names
+        ]
         self.attnames = [field.attname for field in self.fields]
         self.pk_index = self.attnames.index(model._meta.pk.attname)
         self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)

@@ -23,7 +23,7 @@ from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
-from . import selectors, series, services, worksheets
+from . import note_reads, selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
 from .display import day_and_time, instrument_label, session_count
 from .forms import (
@@ -629,9 +629,10 @@ def _note_form(note: SessionNote, data=None, *, worksheet_counts=None) -> NoteFo
     has read the session's worksheets already."""
     session = note.session
     middle = _middle_phase(note)
-    goals = selectors.goals_for_review(session) if middle else []
-    areas = selectors.note_problem_areas(session) if middle else None
-    homework = with_entries(selectors.homework_for_review(session))
+    # Its reads as fixed statements: the page's target (note_reads' docstring).
+    goals = note_reads.goals_for_review(session) if middle else []
+    areas = note_reads.note_problem_areas(session) if middle else None
+    homework = with_entries(note_reads.homework_for_review(session))
     if worksheet_counts is None:
         worksheet_counts = worksheets.session_technique_counts(session)
     return with_worksheet_techniques(
@@ -664,7 +665,7 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":  # the earlier ones only if the form is shown again
         session_worksheets, earlier_worksheets = worksheets.session_worksheets(session), None
     else:
-        session_worksheets, earlier_worksheets = worksheets.note_worksheets(session)
+        session_worksheets, earlier_worksheets = note_reads.note_worksheets(session)
     form = _note_form(
         note,
         request.POST or None,
@@ -711,7 +712,9 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
             target=note,
             summary="Note opened for editing",
         )
-    flags = selectors.note_risk_flags(note, patient_id=session.course.patient_id)
+    flags = note_reads.note_risk_flags(note, patient_id=session.course.patient_id)
+    if request.method != "POST":
+        _header_flags(session.course.patient, flags.open)
     return render(
         request,
         "sessions/note_form.html",
@@ -736,6 +739,14 @@ def note_edit(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=409 if contract_form is not None and contract_form.conflict else 200,
     )
+
+
+def _header_flags(patient, open_flags: list) -> None:
+    """Hand the patient header the patient's open flags the page has just read (all of them,
+    oldest first, as the header reads them), by the names ``header_sessions`` reads them back
+    from a patient read with its ``patient_annotations``: the header reads them no more."""
+    patient.header_open_flags = min(len(open_flags), selectors.HEADER_FLAGS_SHOWN)
+    patient.header_first_flag = open_flags[0].pk if open_flags else None
 
 
 def _contract_form(note: SessionNote, data=None) -> ContractForm | None:

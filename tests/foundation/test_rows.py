@@ -106,3 +106,21 @@ def test_a_json_column_comes_back_as_the_orm_reads_it(patient, therapist):
         (event,) = rows.instances(cursor.fetchone(), [part])
     _same_values(event, expected)
     assert event.changes == changes
+
+
+def test_named_columns_leave_the_others_deferred_as_only_does(patient):
+    part = rows.Columns(Patient, "p", names=("first_name", "clinic"))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {part.sql} FROM {quote(Patient._meta.db_table)} p WHERE p.id = %s",  # noqa: S608 - names from the model  # nosec B608
+            [patient.pk],
+        )
+        (found,) = rows.instances(cursor.fetchone(), [part])
+    expected = Patient.objects.only("first_name", "clinic").get(pk=patient.pk)
+    assert found.get_deferred_fields() == expected.get_deferred_fields()
+    assert (found.pk, found.first_name, found.clinic_id) == (
+        expected.pk,
+        expected.first_name,
+        expected.clinic_id,
+    )
