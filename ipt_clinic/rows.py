@@ -22,9 +22,9 @@ from django.utils import timezone
 
 class Columns:
     """One model's concrete columns in a statement (table alias ``alias``), and how to turn
-    their values back into an instance; with ``names``, only those fields' columns (the
-    primary key's always), the others deferred on the instance as ``QuerySet.only()`` leaves
-    them."""
+    their values back into an instance; with ``names`` (field or attribute names: ``course``
+    or ``course_id``), only those fields' columns (the primary key's always), the others
+    deferred on the instance as ``QuerySet.only()`` leaves them."""
 
     def __init__(self, model, alias: str, names=None):
         quote = connection.ops.quote_name
@@ -32,7 +32,7 @@ class Columns:
         self.fields = [
             field
             for field in model._meta.concrete_fields
-            if names is None or field.primary_key or field.name in names
+            if names is None or field.primary_key or field.name in names or field.attname in names
         ]
         self.attnames = [field.attname for field in self.fields]
         self.pk_index = self.attnames.index(model._meta.pk.attname)
