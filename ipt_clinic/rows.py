@@ -22,12 +22,17 @@ from django.utils import timezone
 
 class Columns:
     """One model's concrete columns in a statement (table alias ``alias``), and how to turn
-    their values back into an instance."""
+    their values back into an instance. With ``names`` (field names, the primary key's
+    among them), only those columns, in the model's order: the others are deferred on the
+    instance, as ``QuerySet.only()`` leaves them."""
 
-    def __init__(self, model, alias: str):
+    def __init__(self, model, alias: str, names: Sequence[str] | None = None):
         quote = connection.ops.quote_name
         self.model = model
         self.fields = model._meta.concrete_fields
+        if names is not None:
+            wanted = {model._meta.get_field(name).attname for name in names}
+            self.fields = [field for field in self.fields if field.attname in wanted]
         self.attnames = [field.attname for field in self.fields]
         self.pk_index = self.attnames.index(model._meta.pk.attname)
         self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
