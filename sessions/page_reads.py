@@ -142,6 +142,12 @@ def session_page(session_id, user) -> tuple[TherapySession, SessionNote | None]:
         pk = int(session_id)
     except (ValueError, TypeError):
         raise refused from None
+    # An id no column can hold finds nothing, as the ORM's lookup finds nothing for it.
+    lowest, highest = connection.ops.integer_field_range(
+        TherapySession._meta.pk.get_internal_type()
+    )
+    if not lowest <= pk <= highest:
+        raise refused
     therapist_only = not user.is_clinic_admin
     params = [SessionStatus.SCHEDULED.value, _datetime(timezone.now()), user.clinic_id, pk]
     if therapist_only:
