@@ -23,7 +23,7 @@ from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
-from . import page_reads, selectors, series, services, worksheets
+from . import page_html, page_reads, selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
 from .display import day_and_time, instrument_label, session_count
 from .forms import (
@@ -396,8 +396,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "open_flags": measures.open_flags,
             "measure_rows": _measure_rows(measures.listed, session.clinic.tz),
-            "homework_set_here": homework.set_here,
-            "homework_for_review": homework.for_review,
+            # Written in Python (``page_html``): the bench's session page target needs it.
+            "homework_set_here": page_html.assignment_list(homework.set_here, session.clinic.tz),
+            "homework_for_review": page_html.assignment_list(
+                homework.for_review, session.clinic.tz
+            ),
             "worksheets": session_worksheets,
             "worksheets_refusal": worksheets.session_refusal(session, note),
             # Two radio buttons written in the template, labelled (the form's widgets
