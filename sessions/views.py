@@ -23,7 +23,7 @@ from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
-from . import note_reads, selectors, series, services, worksheets
+from . import note_reads, page_html, page_reads, selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
 from .display import day_and_time, instrument_label, session_count
 from .forms import (
@@ -362,12 +362,11 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    session = selectors.session_page(pk, request.user)
-    note = getattr(session, "note", None)
-    measures = selectors.session_questionnaires(session)
-    homework = selectors.session_homework(session)
-    with_entries({a.pk: a for a in homework.set_here + homework.for_review}.values())
-    session_worksheets = worksheets.session_worksheets(session)
+    # Fixed statements (``page_reads``): the bench's session page target needs them.
+    session, note = page_reads.session_page(pk, request.user)
+    measures = page_reads.session_questionnaires(session)
+    homework = page_reads.session_homework(session)  # with the entries of both lists
+    session_worksheets = page_reads.session_worksheets(session)
     # The one who writes and signs the note: its named signer, if the course has moved.
     writer_id = note.signer_id if note and note.signer_id else session.therapist_id
     _audit_view(
@@ -391,14 +390,17 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if note
                 else []
             ),
-            "addenda": selectors.note_addenda(note),
+            "addenda": page_reads.note_addenda(note),
             "dispute_stages": (
-                selectors.disputes_for_note(session) if note and _middle_phase(note) else []
+                page_reads.disputes_for_note(session) if note and _middle_phase(note) else []
             ),
             "open_flags": measures.open_flags,
             "measure_rows": _measure_rows(measures.listed, session.clinic.tz),
-            "homework_set_here": homework.set_here,
-            "homework_for_review": homework.for_review,
+            # Written in Python (``page_html``): the bench's session page target needs it.
+            "homework_set_here": page_html.assignment_list(homework.set_here, session.clinic.tz),
+            "homework_for_review": page_html.assignment_list(
+                homework.for_review, session.clinic.tz
+            ),
             "worksheets": session_worksheets,
             "worksheets_refusal": worksheets.session_refusal(session, note),
             # Two radio buttons written in the template, labelled (the form's widgets
