@@ -1,5 +1,6 @@
 """Reads for the course page, in a fixed number of queries."""
 
+import functools
 from collections import defaultdict
 
 from django.db.models import (
@@ -43,19 +44,43 @@ from .services import (
     next_phase,
 )
 
-
-def course_goals(course: TreatmentCourse) -> list[Goal]:
-    """The course's live goals, in the order they were set."""
-    return list(
-        Goal.objects.filter(clinic_id=course.clinic_id, course=course, removed_at__isnull=True)
-    )
-
-
 # What the course page reads of a person of the inventory named by a problem area, and of
 # a member of staff named beside an entry: the columns it shows, not their whole rows (a
 # column left out would cost a query of its own when read).
 _PERSON_SHOWN = ("name", "kind", "died_on")
 _STAFF_NAME = ("username", "first_name", "last_name")  # User.display_name
+
+
+@functools.cache
+def _page_reads() -> dict[str, QuerySet]:
+    """The course page's reads but for which course: built once per process and only ever
+    chained from (``.filter()`` returns a copy), as a generic view's ``queryset`` is."""
+    return {
+        "goals": Goal.objects.filter(removed_at__isnull=True),
+        "areas": ProblemArea.objects.filter(removed_at__isnull=True)
+        .select_related("deceased", "other_party")
+        .only(
+            *(field.name for field in ProblemArea._meta.concrete_fields),
+            *(f"deceased__{name}" for name in _PERSON_SHOWN),
+            *(f"other_party__{name}" for name in _PERSON_SHOWN),
+        ),
+        "stage_entries": DisputeStageEntry.objects.select_related("by").only(
+            *(field.name for field in DisputeStageEntry._meta.concrete_fields),
+            *(f"by__{name}" for name in _STAFF_NAME),
+        ),
+        "transitions": PhaseTransition.objects.select_related("by").only(
+            *(field.name for field in PhaseTransition._meta.concrete_fields),
+            *(f"by__{name}" for name in _STAFF_NAME),
+        ),
+        "other_courses": TreatmentCourse.objects.order_by("-start_date").only(
+            "pk", "start_date", "status"
+        ),
+    }
+
+
+def course_goals(course: TreatmentCourse) -> list[Goal]:
+    """The course's live goals, in the order they were set."""
+    return list(_page_reads()["goals"].filter(clinic_id=course.clinic_id, course=course))
 
 
 def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
@@ -66,30 +91,13 @@ def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[Pro
     by_area = defaultdict(list)
     for goal in goals:
         by_area[goal.problem_area_id].append(goal)
-    areas = list(
-        ProblemArea.objects.filter(
-            clinic_id=course.clinic_id, course=course, removed_at__isnull=True
-        )
-        .select_related("deceased", "other_party")
-        .only(
-            *(field.name for field in ProblemArea._meta.concrete_fields),
-            *(f"deceased__{name}" for name in _PERSON_SHOWN),
-            *(f"other_party__{name}" for name in _PERSON_SHOWN),
-        )
-    )
+    areas = list(_page_reads()["areas"].filter(clinic_id=course.clinic_id, course=course))
     # Only a role dispute shows its stage history: without one, no query for it.
     history = defaultdict(list)
     disputes = [area.pk for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
     if disputes:
-        entries = (
-            DisputeStageEntry.objects.filter(
-                clinic_id=course.clinic_id, problem_area_id__in=disputes
-            )
-            .select_related("by")
-            .only(
-                *(field.name for field in DisputeStageEntry._meta.concrete_fields),
-                *(f"by__{name}" for name in _STAFF_NAME),
-            )
+        entries = _page_reads()["stage_entries"].filter(
+            clinic_id=course.clinic_id, problem_area_id__in=disputes
         )
         for entry in entries:  # in the model's order: by date
             history[entry.problem_area_id].append(entry)
@@ -184,10 +192,9 @@ def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
     if not getattr(course, "page_other_courses", True):
         return []
     courses = list(
-        TreatmentCourse.objects.filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
+        _page_reads()["other_courses"]
+        .filter(clinic_id=course.clinic_id, patient_id=course.patient_id)
         .filter(~Q(pk=course.pk))
-        .order_by("-start_date")
-        .only("pk", "start_date", "status")
     )
     url = pk_reverser("phases:course")
     for other in courses:
@@ -198,12 +205,7 @@ def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
 def course_page(course: TreatmentCourse) -> dict:
     attended = course.sessions_attended  # kept by the sessions layer as attendance changes
     transitions = list(
-        PhaseTransition.objects.filter(clinic_id=course.clinic_id, course=course)
-        .select_related("by")
-        .only(
-            *(field.name for field in PhaseTransition._meta.concrete_fields),
-            *(f"by__{name}" for name in _STAFF_NAME),
-        )
+        _page_reads()["transitions"].filter(clinic_id=course.clinic_id, course=course)
     )
     plan = _relapse_plan(course)
     goals = course_goals(course)

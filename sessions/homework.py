@@ -8,6 +8,7 @@ translatable. Reviewing the assignment in a session note (``services.assignment_
 sets ``Assignment.reviewed_in``) is what locks its entries: there is no lock of their own.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -236,15 +237,23 @@ _PANEL_FIELDS = (
 )
 
 
+@functools.cache
+def _panel_assignments():
+    """The panel's read but for which course: built once per process and only ever chained
+    from (``.filter()`` returns a copy), as a generic view's ``queryset`` is."""
+    return (
+        Assignment.objects.select_related("reviewed_in", "session")
+        .only(*_PANEL_FIELDS)
+        .order_by("-due_date", "-pk")
+    )
+
+
 def course_homework_context(course, transitions=None) -> dict:
     """The course page's homework panel (registered with ``phases.panels``): every piece of
     homework of the course, the latest first, with the patient's entries laid out by kind, in
     two queries whatever their number."""
     assignments = with_entries(
-        Assignment.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
-        .select_related("reviewed_in", "session")
-        .only(*_PANEL_FIELDS)
-        .order_by("-due_date", "-pk")
+        _panel_assignments().filter(clinic_id=course.clinic_id, course_id=course.pk)
     )
     tz = course.clinic.tz
     session_url = pk_reverser("therapy:session")

@@ -170,14 +170,26 @@ def therapist_week(*, therapist, start: date, tz) -> list[WeekDay]:
 # --------------------------------------------------------------------------- course
 
 
+@functools.cache
+def _course_reads() -> tuple[QuerySet, QuerySet, QuerySet]:
+    """The course's sessions, its chart's measures (with the open flags) and its patient's
+    life events as ``course_sessions`` and ``course_chart_data`` read them, but for which
+    course: built once per process and only ever chained from (``.filter()`` returns a
+    copy), as a generic view's ``queryset`` is."""
+    sessions = TherapySession.objects.annotate(
+        note_pk=F("note__pk"), note_signed_at=F("note__signed_at")
+    ).order_by("scheduled_start", "pk")
+    measures_and_flags = Measure.objects.filter(
+        Q(superseded_at__isnull=True) | Q(risk_flag=True, risk_responded_at__isnull=True)
+    ).order_by("taken_at", "pk")
+    life_events = LifeEvent.objects.filter(removed_at__isnull=True).order_by("occurred_on", "pk")
+    return sessions, measures_and_flags, life_events
+
+
 def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
     """All sessions of the course in order, each with its ``status_rank`` (counted here as
     ``with_session_rank`` counts it) and its note's state (``note_pk``, ``note_signed_at``)."""
-    sessions = list(
-        TherapySession.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
-        .annotate(note_pk=F("note__pk"), note_signed_at=F("note__signed_at"))
-        .order_by("scheduled_start", "pk")
-    )
+    sessions = list(_course_reads()[0].filter(clinic_id=course.clinic_id, course_id=course.pk))
     boosters = booster_session_ids(course)
     number_sessions([s for s in sessions if s.pk not in boosters])
     for session in sessions:
@@ -341,32 +353,28 @@ def course_chart_data(
     the course's open risk flags too (``open_risk_flags``), read with the measures."""
     if sessions is None:
         sessions = course_sessions(course)
-    measures = Measure.objects.filter(clinic_id=course.clinic_id, course_id=course.pk)
+    _, measures_and_flags, life_events = _course_reads()
     flags = None
     if with_open_risk_flags:
-        rows = list(
-            measures.filter(
-                Q(superseded_at__isnull=True) | Q(risk_flag=True, risk_responded_at__isnull=True)
-            ).order_by("taken_at", "pk")
-        )
+        rows = list(measures_and_flags.filter(clinic_id=course.clinic_id, course_id=course.pk))
         measures = [m for m in rows if m.superseded_at is None]
         flags = [m for m in rows if m.risk_flag and m.risk_responded_at is None]
         acknowledged = [m for m in flags if m.risk_acknowledged_by_id is not None]
         if acknowledged:
             prefetch_related_objects(acknowledged, "risk_acknowledged_by")
     else:
-        measures = list(measures.filter(superseded_at__isnull=True).order_by("taken_at", "pk"))
+        measures = list(
+            Measure.objects.filter(
+                clinic_id=course.clinic_id, course_id=course.pk, superseded_at__isnull=True
+            ).order_by("taken_at", "pk")
+        )
     if transitions is None:
         transitions = list(
             PhaseTransition.objects.filter(
                 clinic_id=course.clinic_id, course_id=course.pk
             ).order_by("at", "pk")
         )
-    life_events = list(
-        LifeEvent.objects.filter(
-            clinic_id=course.clinic_id, patient_id=course.patient_id, removed_at__isnull=True
-        ).order_by("occurred_on", "pk")
-    )
+    life_events = list(life_events.filter(clinic_id=course.clinic_id, patient_id=course.patient_id))
     return ChartData(
         course=course,
         measures=measures,

@@ -25,6 +25,7 @@ from phases.models import Phase, TreatmentCourse
 
 from . import note_reads, page_html, page_reads, selectors, series, services, worksheets
 from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
+from .course_html import course_session_rows_html
 from .display import day_and_time, instrument_label, session_count
 from .forms import (
     AddendumForm,
@@ -594,7 +595,9 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
         by_session[measure.session_id].append(measure)
     tz = course.clinic.tz
     return {
-        "course_session_rows": _course_session_rows(course, sessions, by_session, tz),
+        "course_session_rows_html": course_session_rows_html(
+            _course_session_rows(course, sessions, by_session, tz)
+        ),
         "remaining": series.remaining_sessions(
             course, sessions, boosters={s.pk for s in sessions if s.is_booster}
         ),
