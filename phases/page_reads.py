@@ -1,0 +1,151 @@
+"""The course page's reads as fixed statements (``ipt_clinic.rows``): the same rows, fields
+and related rows as the ORM's readings they stand for (``access.get_course_page_for_user``,
+that is ``selectors.course_page_row`` through ``patients.access.get_scoped_or_404``), which
+stay the reference: ``tests/phases/test_course_page_reads.py`` compares each with its ORM
+reading on SQLite and PostgreSQL.
+
+The bench's course page target needs them: compiling the page's ORM queries was about a
+fifth of its work on every request, the course's own row (seven joins, two EXISTS, the
+access check) the largest of them; a fixed statement is written once per process
+(``rows.statement``).
+"""
+
+from django.db import connection
+
+from ipt_clinic import rows
+from ipt_clinic.accounts.models import Clinic, User
+from patients.access import RecordRefused
+from patients.models import Patient
+
+from .models import (
+    FormulationAnswer,
+    FormulationShare,
+    MidCourseReview,
+    RelapsePreventionPlan,
+    TreatmentCourse,
+)
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model) -> str:
+    return _q(model._meta.db_table)
+
+
+def _fetch(key: str, build, params: list) -> tuple[list, list[rows.Columns]]:
+    sql, parts = rows.statement(key, build)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall(), parts
+
+
+# --------------------------------------------------------------------------- the course
+
+
+def _course_sql(*, therapist_only: bool) -> tuple[str, list[rows.Columns]]:
+    parts = [
+        rows.Columns(TreatmentCourse, "c"),
+        rows.Columns(Clinic, "cl"),
+        rows.Columns(Patient, "p"),
+        rows.Columns(User, "t"),
+        rows.Columns(RelapsePreventionPlan, "rp"),
+        rows.Columns(MidCourseReview, "mr"),
+        rows.Columns(FormulationShare, "fs"),
+        rows.Columns(User, "sb"),
+    ]
+    sql = (
+        f"SELECT {parts[0].sql},"  # noqa: S608 - names from the models  # nosec B608
+        f" EXISTS(SELECT 1 FROM {_table(FormulationAnswer)} fa"
+        f" WHERE fa.{_q('clinic_id')} = c.{_q('clinic_id')}"
+        f" AND fa.{_q('course_id')} = c.{_q('id')}),"
+        f" EXISTS(SELECT 1 FROM {_table(TreatmentCourse)} oc"
+        f" WHERE oc.{_q('clinic_id')} = c.{_q('clinic_id')}"
+        f" AND oc.{_q('patient_id')} = c.{_q('patient_id')}"
+        f" AND NOT (oc.{_q('id')} = c.{_q('id')})), "
+        f"{', '.join(part.sql for part in parts[1:])}"
+        f" FROM {_table(TreatmentCourse)} c"
+        f" LEFT JOIN {_table(MidCourseReview)} mr ON mr.{_q('course_id')} = c.{_q('id')}"
+        f" LEFT JOIN {_table(FormulationShare)} fs ON fs.{_q('course_id')} = c.{_q('id')}"
+        f" AND fs.{_q('withdrawn_at')} IS NULL"
+        f" JOIN {_table(Clinic)} cl ON cl.{_q('id')} = c.{_q('clinic_id')}"
+        f" JOIN {_table(Patient)} p ON p.{_q('id')} = c.{_q('patient_id')}"
+        f" JOIN {_table(User)} t ON t.{_q('id')} = c.{_q('therapist_id')}"
+        f" LEFT JOIN {_table(RelapsePreventionPlan)} rp ON rp.{_q('course_id')} = c.{_q('id')}"
+        f" LEFT JOIN {_table(User)} sb ON sb.{_q('id')} = fs.{_q('shared_by_id')}"
+        f" WHERE c.{_q('clinic_id')} = %s AND c.{_q('id')} = %s"
+        + (f" AND p.{_q('primary_therapist_id')} = %s" if therapist_only else "")
+        # As ``QuerySet.get``: enough rows to tell one from several.
+        + " LIMIT 2"
+    )
+    return sql, parts
+
+
+def course_page_course(user, course_id) -> TreatmentCourse:
+    """As ``access.get_course_page_for_user``: the course with its clinic, patient (their
+    clinic the course's), therapist, relapse-prevention plan (``relapse_plan``, raising
+    ``DoesNotExist`` when there is none, as after ``select_related``), mid-course review
+    (``page_review``, set only when there is one: ``page_review_id``), open shared wording
+    with who shared it (``page_share``, likewise: ``page_share_id``) and the ``page_answered`` and
+    ``page_other_courses`` flags, through the same access check as
+    ``patients.access.get_scoped_or_404`` (Http404 for outsiders and missing rows)."""
+    refused = RecordRefused("Not found.", model=TreatmentCourse, record_id=course_id)
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
+        raise refused
+    try:
+        pk = int(course_id)
+    except (ValueError, TypeError):
+        raise refused from None
+    # An id no column can hold finds nothing, as the ORM's lookup finds nothing for it.
+    lowest, highest = connection.ops.integer_field_range(
+        TreatmentCourse._meta.pk.get_internal_type()
+    )
+    if not lowest <= pk <= highest:
+        raise refused
+    therapist_only = not user.is_clinic_admin
+    params = [user.clinic_id, pk]
+    if therapist_only:
+        params.append(user.pk)
+    found, parts = _fetch(
+        f"course_page:{'therapist' if therapist_only else 'admin'}",
+        lambda: _course_sql(therapist_only=therapist_only),
+        params,
+    )
+    if not found:
+        raise refused
+    if len(found) > 1:
+        raise TreatmentCourse.MultipleObjectsReturned(
+            "get() returned more than one TreatmentCourse -- it returned 2!"
+        )
+    row = found[0]
+    width = len(parts[0].attnames)
+    course = parts[0].instance(list(row[:width]))
+    course.page_answered = bool(row[width])
+    course.page_other_courses = bool(row[width + 1])
+    clinic, patient, therapist, plan, review, share, shared_by = rows.instances(
+        row[width + 2 :], parts[1:]
+    )
+    course.clinic = clinic
+    course.patient = patient
+    course.therapist = therapist
+    # As ``select_related`` leaves a reverse one-to-one: the plan, or None remembered (the
+    # attribute then raises DoesNotExist without a query).
+    plan_relation = TreatmentCourse._meta.get_field("relapse_plan")
+    plan_relation.set_cached_value(course, plan)
+    if plan is not None:
+        plan_relation.field.set_cached_value(plan, course)
+    # As ``select_related`` leaves a filtered relation: the row, with its course, only when
+    # there is one (``page_review_id`` and ``page_share_id`` say whether).
+    course.page_review_id = review.pk if review is not None else None
+    if review is not None:
+        course.page_review = review
+        review.course = course
+    course.page_share_id = share.pk if share is not None else None
+    if share is not None:
+        course.page_share = share
+        share.course = course
+        share.shared_by = shared_by
+    if patient.clinic_id == course.clinic_id:
+        patient.clinic = clinic
+    return course
