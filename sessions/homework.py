@@ -30,6 +30,7 @@ from ipt_clinic.submissions.services import (
 from ipt_clinic.urls_by_pk import pk_reverser
 from phases.models import TreatmentCourse
 
+from . import course_reads
 from .display import day_month_year
 from .models import Assignment, AssignmentKind, AssignmentStatus, HomeworkEntry
 
@@ -248,13 +249,19 @@ def _panel_assignments():
     )
 
 
+def course_homework(course) -> list[Assignment]:
+    """Every piece of homework of the course, the latest due first, with the sessions it was
+    set and reviewed in (their start only). The ORM's reading: the page reads it through
+    ``course_reads.course_homework``, which a test holds to this one."""
+    return list(_panel_assignments().filter(clinic_id=course.clinic_id, course_id=course.pk))
+
+
 def course_homework_context(course, transitions=None) -> dict:
     """The course page's homework panel (registered with ``phases.panels``): every piece of
     homework of the course, the latest first, with the patient's entries laid out by kind, in
-    two queries whatever their number."""
-    assignments = with_entries(
-        _panel_assignments().filter(clinic_id=course.clinic_id, course_id=course.pk)
-    )
+    two queries whatever their number (fixed statements: ``course_reads``, the bench's course
+    page target needs them; ``course_homework`` and ``with_entries`` are their reference)."""
+    assignments = course_reads.course_homework(course)
     tz = course.clinic.tz
     session_url = pk_reverser("therapy:session")
     kinds, statuses = dict(AssignmentKind.choices), dict(AssignmentStatus.choices)
