@@ -1,6 +1,7 @@
 """The course page's reads of the sessions layer as fixed statements (``ipt_clinic.rows``):
 the same rows, fields and related rows as the ORM's readings they stand for
-(``homework.course_homework`` with ``homework.with_entries``), which stay the reference:
+(``homework.course_homework`` with ``homework.with_entries``, ``selectors.course_sessions``
+and ``selectors.course_chart_data`` with the open risk flags), which stay the reference:
 ``tests/sessions/test_course_page_statements.py`` compares each with its ORM reading on
 SQLite and PostgreSQL.
 
@@ -14,8 +15,19 @@ from collections import defaultdict
 from django.db import connection
 
 from ipt_clinic import rows
+from ipt_clinic.accounts.models import User
+from patients.models import LifeEvent
+from phases.models import PhaseTransition
 
-from .models import Assignment, HomeworkEntry, TherapySession
+from . import selectors
+from .models import (
+    Assignment,
+    HomeworkEntry,
+    Measure,
+    SessionNote,
+    SessionStatus,
+    TherapySession,
+)
 
 
 def _q(name: str) -> str:
@@ -31,6 +43,119 @@ def _fetch(key: str, build, params: list) -> tuple[list, list[rows.Columns]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall(), parts
+
+
+def _converted(field, value):
+    """One column's value read by itself, converted as the ORM converts it."""
+    if value is None:
+        return None
+    column = field.get_col(field.model._meta.db_table)
+    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(
+        connection
+    ):
+        value = converter(value, column, connection)
+    return value
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _sessions_sql() -> tuple[str, list[rows.Columns]]:
+    parts = [rows.Columns(TherapySession, "s")]
+    sql = (
+        f"SELECT {parts[0].sql}, n.{_q('id')}, n.{_q('signed_at')}"  # noqa: S608 - names from the models  # nosec B608
+        f" FROM {_table(TherapySession)} s"
+        f" LEFT JOIN {_table(SessionNote)} n ON n.{_q('session_id')} = s.{_q('id')}"
+        f" WHERE s.{_q('clinic_id')} = %s AND s.{_q('course_id')} = %s"
+        f" ORDER BY s.{_q('scheduled_start')}, s.{_q('id')}"
+    )
+    return sql, parts
+
+
+_NOTE_PK = SessionNote._meta.pk
+_SIGNED_AT = SessionNote._meta.get_field("signed_at")
+
+
+def course_sessions(course) -> list[TherapySession]:
+    """As ``selectors.course_sessions``: all sessions of the course in order, each with its
+    ``status_rank``, whether it is a booster and its note's state (``note_pk``,
+    ``note_signed_at``)."""
+    found, (part,) = _fetch("course_page:sessions", _sessions_sql, [course.clinic_id, course.pk])
+    width = len(part.attnames)
+    sessions = []
+    for row in found:
+        session = part.instance(list(row[:width]))
+        session.note_pk = _converted(_NOTE_PK, row[width])
+        session.note_signed_at = _converted(_SIGNED_AT, row[width + 1])
+        sessions.append(session)
+    return selectors.numbered_course_sessions(course, sessions)
+
+
+# --------------------------------------------------------------------------- the chart
+
+
+def _measures_sql() -> tuple[str, list[rows.Columns]]:
+    parts = [rows.Columns(Measure, "m"), rows.Columns(User, "ab")]
+    sql = (
+        f"SELECT {', '.join(part.sql for part in parts)}"  # noqa: S608 - names from the models  # nosec B608
+        f" FROM {_table(Measure)} m"
+        f" LEFT JOIN {_table(User)} ab ON ab.{_q('id')} = m.{_q('risk_acknowledged_by_id')}"
+        f" WHERE m.{_q('clinic_id')} = %s AND m.{_q('course_id')} = %s"
+        f" AND (m.{_q('superseded_at')} IS NULL"
+        f" OR (m.{_q('risk_flag')} = %s AND m.{_q('risk_responded_at')} IS NULL))"
+        f" ORDER BY m.{_q('taken_at')}, m.{_q('id')}"
+    )
+    return sql, parts
+
+
+def _life_events_sql() -> tuple[str, list[rows.Columns]]:
+    parts = [rows.Columns(LifeEvent, "le")]
+    sql = (
+        f"SELECT {parts[0].sql}"  # noqa: S608 - names from the models  # nosec B608
+        f" FROM {_table(LifeEvent)} le"
+        f" WHERE le.{_q('removed_at')} IS NULL"
+        f" AND le.{_q('clinic_id')} = %s AND le.{_q('patient_id')} = %s"
+        f" ORDER BY le.{_q('occurred_on')}, le.{_q('id')}"
+    )
+    return sql, parts
+
+
+def course_chart_data(course, sessions: list, transitions: list | None = None):
+    """As ``selectors.course_chart_data`` with ``with_open_risk_flags``: the chart's
+    measures, the course's open risk flags (who acknowledged one set on it, as the ORM's
+    prefetch sets it), its phase changes (unless the caller has them) and the patient's life
+    events, and the attended sessions' numbers."""
+    found, parts = _fetch(
+        "course_page:measures", _measures_sql, [course.clinic_id, course.pk, True]
+    )
+    measures, flags = [], []
+    for row in found:
+        measure, acknowledged_by = rows.instances(row, parts)
+        if measure.superseded_at is None:
+            measures.append(measure)
+        if measure.risk_flag and measure.risk_responded_at is None:
+            flags.append(measure)
+            if measure.risk_acknowledged_by_id is not None:
+                measure.risk_acknowledged_by = acknowledged_by
+    if transitions is None:
+        transitions = list(
+            PhaseTransition.objects.filter(
+                clinic_id=course.clinic_id, course_id=course.pk
+            ).order_by("at", "pk")
+        )
+    found, (part,) = _fetch(
+        "course_page:life_events", _life_events_sql, [course.clinic_id, course.patient_id]
+    )
+    return selectors.ChartData(
+        course=course,
+        measures=measures,
+        transitions=transitions,
+        life_events=[part.instance(list(row)) for row in found],
+        session_ordinals={
+            s.pk: s.status_rank for s in sessions if s.status == SessionStatus.ATTENDED
+        },
+        open_risk_flags=flags,
+    )
 
 
 # --------------------------------------------------------------------------- homework

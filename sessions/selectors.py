@@ -190,6 +190,14 @@ def course_sessions(course: TreatmentCourse) -> list[TherapySession]:
     """All sessions of the course in order, each with its ``status_rank`` (counted here as
     ``with_session_rank`` counts it) and its note's state (``note_pk``, ``note_signed_at``)."""
     sessions = list(_course_reads()[0].filter(clinic_id=course.clinic_id, course_id=course.pk))
+    return numbered_course_sessions(course, sessions)
+
+
+def numbered_course_sessions(
+    course: TreatmentCourse, sessions: list[TherapySession]
+) -> list[TherapySession]:
+    """``sessions`` (all of the course's, in order) with their ``status_rank`` and whether
+    each is a booster (``is_booster``, its rank then 0), their course set."""
     boosters = booster_session_ids(course)
     number_sessions([s for s in sessions if s.pk not in boosters])
     for session in sessions:

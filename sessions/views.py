@@ -23,7 +23,16 @@ from patients.services import record_list_view
 from phases.forms import ContractForm
 from phases.models import Phase, TreatmentCourse
 
-from . import note_reads, page_html, page_reads, selectors, series, services, worksheets
+from . import (
+    course_reads,
+    note_reads,
+    page_html,
+    page_reads,
+    selectors,
+    series,
+    services,
+    worksheets,
+)
 from .charts import chart_table_rows, score_chart_svg, wsas_chart_svg
 from .course_html import course_session_rows_html
 from .display import day_and_time, instrument_label, session_count
@@ -586,10 +595,10 @@ def course_sessions_context(course: TreatmentCourse, transitions: list | None = 
     both with this context and passes the phase changes it has already read. A fixed number
     of queries whatever the history's length: each session's scores are the chart's, sorted
     out here."""
-    sessions = selectors.course_sessions(course)
-    chart = selectors.course_chart_data(
-        course, sessions=sessions, transitions=transitions, with_open_risk_flags=True
-    )
+    # Their fixed statements (``course_reads``): the bench's course page target needs them;
+    # ``selectors.course_sessions`` and ``course_chart_data`` are their reference.
+    sessions = course_reads.course_sessions(course)
+    chart = course_reads.course_chart_data(course, sessions=sessions, transitions=transitions)
     by_session = defaultdict(list)
     for measure in chart.measures:
         by_session[measure.session_id].append(measure)
