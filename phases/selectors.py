@@ -17,6 +17,7 @@ from ipt_clinic.urls_by_pk import pk_reverser
 from patients.header import NOTHING_KNOWN, Known
 from patients.templatetags.course_words import held_words
 
+from . import page_reads
 from .dispute_history import stage_history_svg
 from .formulation_sharing import UNREAD, shared_formulation
 from .maintenance import maintenance_page
@@ -83,24 +84,39 @@ def course_goals(course: TreatmentCourse) -> list[Goal]:
     return list(_page_reads()["goals"].filter(clinic_id=course.clinic_id, course=course))
 
 
-def course_problem_areas(course: TreatmentCourse, goals: list[Goal]) -> list[ProblemArea]:
+def problem_area_rows(course: TreatmentCourse) -> tuple[list[ProblemArea], list]:
+    """The course's live problem areas with the persons they name, and its role disputes'
+    stage entries in the model's order (by date), each with who recorded it: two queries
+    however long the history, one when the course has no role dispute."""
+    areas = list(_page_reads()["areas"].filter(clinic_id=course.clinic_id, course=course))
+    # Only a role dispute shows its stage history: without one, no query for it.
+    disputes = [area.pk for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
+    entries = (
+        list(
+            _page_reads()["stage_entries"].filter(
+                clinic_id=course.clinic_id, problem_area_id__in=disputes
+            )
+        )
+        if disputes
+        else []
+    )
+    return areas, entries
+
+
+def course_problem_areas(
+    course: TreatmentCourse, goals: list[Goal], read: tuple | None = None
+) -> list[ProblemArea]:
     """The course's live problem areas, each with its live goals (``live_goals``) from
     ``goals`` and, for a role dispute, its stage history (``stage_history``, oldest first,
-    and ``stage_svg``, the history drawn; empty for other kinds): two queries however long
-    the history, one when the course has no role dispute."""
+    and ``stage_svg``, the history drawn; empty for other kinds). ``read``: the areas and
+    entries as ``problem_area_rows`` reads them, when the caller has read them."""
     by_area = defaultdict(list)
     for goal in goals:
         by_area[goal.problem_area_id].append(goal)
-    areas = list(_page_reads()["areas"].filter(clinic_id=course.clinic_id, course=course))
-    # Only a role dispute shows its stage history: without one, no query for it.
+    areas, entries = read if read is not None else problem_area_rows(course)
     history = defaultdict(list)
-    disputes = [area.pk for area in areas if area.kind == ProblemAreaKind.ROLE_DISPUTE]
-    if disputes:
-        entries = _page_reads()["stage_entries"].filter(
-            clinic_id=course.clinic_id, problem_area_id__in=disputes
-        )
-        for entry in entries:  # in the model's order: by date
-            history[entry.problem_area_id].append(entry)
+    for entry in entries:
+        history[entry.problem_area_id].append(entry)
     # The rows' links, from one reverse() per kind (the template's {% url %} for each).
     area_edit, goal_create, dispute_stage = (
         pk_reverser(name)
@@ -204,12 +220,13 @@ def _other_courses(course: TreatmentCourse) -> list[TreatmentCourse]:
 
 def course_page(course: TreatmentCourse) -> dict:
     attended = course.sessions_attended  # kept by the sessions layer as attendance changes
-    transitions = list(
-        _page_reads()["transitions"].filter(clinic_id=course.clinic_id, course=course)
-    )
+    # Its lists through fixed statements (``page_reads``): the bench's course page target
+    # needs them; ``_page_reads``' queries, ``course_goals`` and ``problem_area_rows`` are
+    # their reference.
+    transitions = page_reads.course_transitions(course)
     plan = _relapse_plan(course)
-    goals = course_goals(course)
-    areas = course_problem_areas(course, goals)
+    goals = page_reads.course_goals(course)
+    areas = course_problem_areas(course, goals, page_reads.course_problem_area_rows(course))
     checklist = (
         exit_checklist(course, goals=goals, problem_areas=areas, has_plan=plan is not None)
         if course.status == "active"

@@ -1,8 +1,9 @@
-"""The course page's fixed statement (``phases.page_reads``) gives what the ORM reading it
-stands for gives (``access.get_course_page_for_user``): the same row, the same values of
-the same types, the same related rows (the plan, the review, the shared wording and who
-shared it) and flags; and it refuses whom ``get_scoped_or_404`` refuses. Run on SQLite and
-on PostgreSQL."""
+"""The course page's fixed statements (``phases.page_reads``) give what the ORM readings
+they stand for give (``access.get_course_page_for_user``, ``selectors``' page reads): the
+same rows in the same order, the same values of the same types, the same columns left
+unread, the same related rows (the plan, the review, the shared wording and who shared it,
+the persons and staff named) and flags; and the course's read refuses whom
+``get_scoped_or_404`` refuses. Run on SQLite and on PostgreSQL."""
 
 from datetime import timedelta
 
@@ -12,15 +13,25 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients.access import RecordRefused
-from phases import access, page_reads
+from phases import access, page_reads, selectors
 from phases.models import (
+    DisputeStageEntry,
     FormulationAnswer,
     FormulationShare,
     Phase,
+    PhaseTransition,
     RelapsePreventionPlan,
     TreatmentCourse,
 )
-from tests.factories import CourseFactory, MidCourseReviewFactory, PatientFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    GoalFactory,
+    MidCourseReviewFactory,
+    PatientFactory,
+    ProblemAreaFactory,
+    RelationshipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +94,55 @@ def courses(therapist):
     )
     bare = CourseFactory(patient=patient, phase=Phase.PROBLEM_SOLVING)
     lone = CourseFactory(patient=PatientFactory(primary_therapist=therapist))
+
+    # The full course's lists: phase changes, problem areas (a dispute with a person, one
+    # with nobody named, a grief, a removed one, a role transition), goals (one removed),
+    # the disputes' stage entries; the bare course has a role transition only.
+    for days, to_phase in ((20, Phase.PROBLEM_SOLVING), (30, Phase.INITIAL)):
+        PhaseTransition.objects.create(
+            clinic=full.clinic,
+            course=full,
+            kind="advance",
+            from_phase=Phase.INITIAL,
+            to_phase=to_phase,
+            by=sharer if days == 20 else therapist,
+            at=now - timedelta(days=days),
+            reason="Ready <now>",
+        )
+    marcus = RelationshipFactory(patient=patient, name="Marcus & <i>co</i>", kind="partner")
+    frank = RelationshipFactory(
+        patient=patient,
+        name="Frank",
+        kind="parent",
+        deceased=True,
+        died_on=(now - timedelta(days=90)).date(),
+    )
+    dispute = ProblemAreaFactory(
+        course=full, kind="role_dispute", other_party=marcus, is_primary=False
+    )
+    nobody = ProblemAreaFactory(course=full, kind="role_dispute", is_primary=False)
+    grief = ProblemAreaFactory(course=full, kind="grief", deceased=frank, is_primary=True)
+    ProblemAreaFactory(course=full, kind="role_dispute", removed_at=now)
+    transition = ProblemAreaFactory(course=full)
+    GoalFactory(problem_area=dispute, text="Talk <calmly>")
+    GoalFactory(problem_area=grief)
+    GoalFactory(problem_area=transition, removed_at=now)
+    for area, stage, days in (
+        (dispute, "renegotiation", 3),
+        (dispute, "impasse", 10),
+        (nobody, "dissolution", 10),
+    ):
+        DisputeStageEntry.objects.create(
+            clinic=full.clinic,
+            course=full,
+            problem_area=area,
+            stage=stage,
+            recorded_on=(now - timedelta(days=days)).date(),
+            note="Shouting <less>",
+            by=sharer,
+            at=now - timedelta(days=days),
+        )
+    ProblemAreaFactory(course=bare)
     return {"full": full, "bare": bare, "lone": lone}
 
 
@@ -162,3 +222,45 @@ def test_the_course_read_refuses_whom_the_access_check_refuses(
         with pytest.raises(RecordRefused) as refused:
             page_reads.course_page_course(visitor, asked)
         assert refused.value.record_id == asked
+
+
+def test_the_course_lists_as_the_orm_reads_them(courses):
+    for course in courses.values():
+        read, expected = (
+            page_reads.course_transitions(course),
+            list(
+                selectors._page_reads()["transitions"].filter(
+                    clinic_id=course.clinic_id, course=course
+                )
+            ),
+        )
+        assert [t.pk for t in read] == [t.pk for t in expected]
+        for transition, reference in zip(read, expected, strict=True):
+            _same(transition, reference)
+            _same_related(transition, reference, "by")
+
+        read, expected = page_reads.course_goals(course), selectors.course_goals(course)
+        assert [g.pk for g in read] == [g.pk for g in expected]
+        for goal, reference in zip(read, expected, strict=True):
+            _same(goal, reference)
+
+        (areas, entries), (expected_areas, expected_entries) = (
+            page_reads.course_problem_area_rows(course),
+            selectors.problem_area_rows(course),
+        )
+        assert [a.pk for a in areas] == [a.pk for a in expected_areas]
+        for area, reference in zip(areas, expected_areas, strict=True):
+            _same(area, reference)
+            _same_related(area, reference, "deceased")
+            _same_related(area, reference, "other_party")
+        assert [e.pk for e in entries] == [e.pk for e in expected_entries]
+        for entry, reference in zip(entries, expected_entries, strict=True):
+            _same(entry, reference)
+            _same_related(entry, reference, "by")
+    full = courses["full"]
+    assert len(page_reads.course_transitions(full)) == 2
+    assert len(page_reads.course_goals(full)) == 2
+    areas, entries = page_reads.course_problem_area_rows(full)
+    assert len(areas) == 4 and areas[0].deceased.name == "Frank"
+    assert [e.stage for e in entries] == ["impasse", "dissolution", "renegotiation"]
+    assert page_reads.course_problem_area_rows(courses["bare"])[1] == []
