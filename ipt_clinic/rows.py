@@ -22,12 +22,16 @@ from django.utils import timezone
 
 class Columns:
     """One model's concrete columns in a statement (table alias ``alias``), and how to turn
-    their values back into an instance."""
+    their values back into an instance. With ``only`` (attribute names, the primary key's
+    among them) just those columns, and instances with the others deferred, as the ORM's
+    ``only()`` gives."""
 
-    def __init__(self, model, alias: str):
+    def __init__(self, model, alias: str, only: Sequence[str] | None = None):
         quote = connection.ops.quote_name
         self.model = model
-        self.fields = model._meta.concrete_fields
+        self.fields = [
+            field for field in model._meta.concrete_fields if only is None or field.attname in only
+        ]
         self.attnames = [field.attname for field in self.fields]
         self.pk_index = self.attnames.index(model._meta.pk.attname)
         self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
