@@ -120,3 +120,54 @@ def test_a_recovery_code_device_verifies_like_the_app_device(therapist):
     device = StaticDevice.objects.create(user=therapist, name="backup", confirmed=True)
     client = _with_device(login(Client(), therapist), device.persistent_id)
     assert _page(client).status_code == 200
+
+
+def _same_values(loaded, expected) -> None:
+    assert type(loaded) is type(expected)
+    for field in type(expected)._meta.concrete_fields:
+        got, want = getattr(loaded, field.attname), getattr(expected, field.attname)
+        assert (got, type(got)) == (want, type(want)), field.name
+
+
+def test_the_fixed_user_read_gives_what_the_orm_gives(therapist):
+    from ipt_clinic.accounts.backends import read_user_with_clinic
+    from ipt_clinic.accounts.models import User
+
+    therapist.last_login = timezone.now()
+    therapist.save()
+    user = read_user_with_clinic(therapist.pk)
+    expected = User.objects.select_related("clinic").get(pk=therapist.pk)
+    _same_values(user, expected)  # aware datetimes and real booleans on every database
+    _same_values(user.clinic, expected.clinic)
+    with CaptureQueriesContext(connection) as queries:
+        assert user.clinic.name == expected.clinic.name  # cached: no further query
+    assert len(queries) == 0
+    assert read_user_with_clinic(therapist.pk + 10_000) is None
+
+
+def test_the_backend_refuses_an_inactive_user_and_an_id_out_of_range(therapist):
+    backend = ClinicModelBackend()
+    assert backend.get_user(str(therapist.pk)) == therapist  # the session keeps ids as text
+    assert backend.get_user(2**70) is None
+    assert backend.get_user(None) is None
+    therapist.is_active = False
+    therapist.save()
+    assert backend.get_user(therapist.pk) is None
+
+
+def test_the_fixed_session_read_gives_what_the_orm_gives():
+    from ipt_clinic.accounts.session_store import read_session_data
+
+    store = SessionStore()
+    store["answer"] = {"nested": [1, 2], "text": "café"}
+    store.save()
+    expected = Session.objects.get(session_key=store.session_key, expire_date__gt=timezone.now())
+    assert read_session_data(store.session_key) == expected.session_data
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert not Session.objects.filter(
+        session_key=store.session_key, expire_date__gt=timezone.now()
+    ).exists()
+    assert read_session_data(store.session_key) is None
+    assert read_session_data("y" * 32) is None
