@@ -171,3 +171,29 @@ def test_the_fixed_session_read_gives_what_the_orm_gives():
     ).exists()
     assert read_session_data(store.session_key) is None
     assert read_session_data("y" * 32) is None
+
+
+def test_the_fixed_device_read_gives_what_django_otp_gives(therapist):
+    from django_otp.models import Device
+
+    from ipt_clinic.accounts.middleware import read_device
+
+    totp = TOTPDevice.objects.create(user=therapist, name="default", confirmed=True)
+    TOTPDevice.objects.filter(pk=totp.pk).update(
+        throttling_failure_timestamp=timezone.now(), throttling_failure_count=2
+    )
+    static = StaticDevice.objects.create(user=therapist, name="backup", confirmed=False)
+    for device in (totp, static):
+        expected = Device.from_persistent_id(device.persistent_id)
+        _same_values(read_device(device.persistent_id), expected)
+    legacy = f"django_otp.plugins.otp_totp.models.TOTPDevice/{totp.pk}"
+    _same_values(read_device(legacy), TOTPDevice.objects.get(pk=totp.pk))
+    for persistent_id in [
+        f"otp_totp.totpdevice/{totp.pk + 1000}",
+        "otp_totp.totpdevice/not-a-number",
+        f"otp_totp.totpdevice/{2**70}",
+        "no_such_app.device/1",
+        "accounts.user/1",
+        "garbage",
+    ]:
+        assert read_device(persistent_id) is None, persistent_id
