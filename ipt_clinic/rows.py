@@ -5,9 +5,10 @@ instances the way the ORM does it (the backend's and the fields' database conver
 Hand-made SQL is the exception: a caller uses this module only where ``make bench`` showed
 a target missed through the ORM, says so beside the call, and has a test comparing its
 result with the ORM's on SQLite and PostgreSQL (tests/foundation/test_rows.py covers the
-conversion here). The per-request lookups (the
-session, the user with their clinic, the second-factor device, the portal link) went back
-to the ORM when the benchmark showed every page within its target without them. Queries go
+conversion here). The per-request lookups of a staff request (the session, the user with
+their clinic, the second-factor device) use it because the session page and the note form
+reached the edge of their targets with the ORM compiling them before every view; the
+portal link stays with the ORM. Queries go
 through Django's cursor: its error translation, its query log and, on PostgreSQL, its
 statement preparing (only with DATABASE_SERVER_SIDE_BINDING on) apply.
 """

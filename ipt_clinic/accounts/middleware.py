@@ -1,19 +1,25 @@
 """Staff session limits and the second factor."""
 
+import functools
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
+from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.middleware import OTPMiddleware
+from django_otp.middleware import OTPMiddleware, is_verified
 from django_otp.models import Device
+
+from ipt_clinic import rows
 
 SESSION_LOGIN_AT = "staff_login_at"
 SESSION_LAST_SEEN = "staff_last_seen"
@@ -172,28 +178,84 @@ class MFARequiredMiddleware:
 
 
 class StaffOTPMiddleware(OTPMiddleware):
-    """django-otp's middleware, with one refusal added: a session naming something that is
-    not a second-factor device has no second factor. django-otp's own lookup answers None for
-    a device that is gone or a name it cannot read, but fails with an AttributeError (a
-    server error) on the name of a model that is not a device."""
+    """django-otp's middleware as its documentation describes it: ``request.user`` (and
+    ``request.auser()``) give the user with ``otp_device``, the confirmed device of theirs
+    that the session names, else None, and ``is_verified()``; a session naming no such
+    device loses the name. The device is read by one fixed statement per device model
+    (``read_device``) instead of django-otp's ORM lookup compiled on each request: every
+    staff request reads it, and the bench's session-page and note-form targets need that
+    compile saved. It is still read on every request, so a device removed or unconfirmed
+    (recovery codes regenerated, second factor reset) ends verification at once. A name of
+    a model that is not a device is no device (django-otp's own lookup fails on it with a
+    server error)."""
+
+    # Django runs it synchronously (every other middleware here is synchronous anyway).
+    async_capable = False
 
     def __call__(self, request):
-        session = getattr(request, "session", None)
-        # Only a session the browser names (a staff or portal session, read for its user
-        # anyway): a request without one loads nothing here.
-        if session is not None and session.session_key is not None:
-            persistent_id = session.get(DEVICE_ID_SESSION_KEY)
-            if persistent_id and not _names_a_device_model(persistent_id):
-                del session[DEVICE_ID_SESSION_KEY]
-        return super().__call__(request)
+        user = getattr(request, "user", None)
+        if user is not None:
+            request.user = SimpleLazyObject(functools.partial(_verified, request, user))
+        auser = getattr(request, "auser", None)
+        if auser is not None:
+            request.auser = functools.partial(_averified, request, auser)
+        return self.get_response(request)
 
 
-def _names_a_device_model(persistent_id: str) -> bool:
-    """False only when ``persistent_id`` (``app_label.model_name/pk``, as
-    ``Device.persistent_id`` writes it) names a model that is not a device; a name that is
-    unreadable or of no model is left to django-otp, which answers None for it."""
+def _verified(request, user):
+    user.otp_device = None
+    user.is_verified = functools.partial(is_verified, user)
+    if user.is_authenticated:
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        device = read_device(persistent_id) if persistent_id else None
+        # django-otp's binding: the user's own device, and confirmed.
+        if device is not None and (device.user_id != user.pk or not device.confirmed):
+            device = None
+        if device is None and DEVICE_ID_SESSION_KEY in request.session:
+            del request.session[DEVICE_ID_SESSION_KEY]
+        user.otp_device = device
+    return user
+
+
+async def _averified(request, auser):
+    return await sync_to_async(_verified)(request, await auser())
+
+
+def _device_statement(model) -> tuple[str, list[rows.Columns]]:
+    quote = connection.ops.quote_name
+    device = rows.Columns(model, "d")
+    sql = (
+        f"SELECT {device.sql} FROM {quote(model._meta.db_table)} d"  # noqa: S608 - names from the model  # nosec B608
+        f" WHERE d.{quote(model._meta.pk.column)} = %s"
+    )
+    return sql, [device]
+
+
+def read_device(persistent_id: str):
+    """The device ``persistent_id`` names (``app_label.model_name/pk``, as
+    ``Device.persistent_id`` writes it; django-otp's older full import paths are read as
+    django-otp reads them), as ``Device.from_persistent_id`` gives it; None for a device
+    that is gone, a name that is unreadable, of no model or of a model that is not a
+    device."""
+    if persistent_id.count(".") > 1:
+        parts = persistent_id.split(".")
+        persistent_id = ".".join((parts[-3], parts[-1]))
     try:
-        model = apps.get_model(persistent_id.rsplit("/", 1)[0])
-    except (AttributeError, ValueError, LookupError):
-        return True
-    return issubclass(model, Device)
+        model_label, device_id = persistent_id.rsplit("/", 1)
+        app_label, model_name = model_label.split(".")
+        model = apps.get_model(app_label, model_name)
+        pk = int(device_id)
+    except (ValueError, LookupError):
+        return None
+    if not issubclass(model, Device):
+        return None
+    low, high = connection.ops.integer_field_range(model._meta.pk.get_internal_type())
+    if (low is not None and pk < low) or (high is not None and pk > high):
+        return None  # as the ORM answers an id outside the column's range: no such row
+    sql, parts = rows.statement(
+        f"otp-device:{model._meta.label_lower}", lambda: _device_statement(model)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    return None if row is None else rows.instances(row, parts)[0]

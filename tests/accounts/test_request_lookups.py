@@ -120,3 +120,80 @@ def test_a_recovery_code_device_verifies_like_the_app_device(therapist):
     device = StaticDevice.objects.create(user=therapist, name="backup", confirmed=True)
     client = _with_device(login(Client(), therapist), device.persistent_id)
     assert _page(client).status_code == 200
+
+
+def _same_values(loaded, expected) -> None:
+    assert type(loaded) is type(expected)
+    for field in type(expected)._meta.concrete_fields:
+        got, want = getattr(loaded, field.attname), getattr(expected, field.attname)
+        assert (got, type(got)) == (want, type(want)), field.name
+
+
+def test_the_fixed_user_read_gives_what_the_orm_gives(therapist):
+    from ipt_clinic.accounts.backends import read_user_with_clinic
+    from ipt_clinic.accounts.models import User
+
+    therapist.last_login = timezone.now()
+    therapist.save()
+    user = read_user_with_clinic(therapist.pk)
+    expected = User.objects.select_related("clinic").get(pk=therapist.pk)
+    _same_values(user, expected)  # aware datetimes and real booleans on every database
+    _same_values(user.clinic, expected.clinic)
+    with CaptureQueriesContext(connection) as queries:
+        assert user.clinic.name == expected.clinic.name  # cached: no further query
+    assert len(queries) == 0
+    assert read_user_with_clinic(therapist.pk + 10_000) is None
+
+
+def test_the_backend_refuses_an_inactive_user_and_an_id_out_of_range(therapist):
+    backend = ClinicModelBackend()
+    assert backend.get_user(str(therapist.pk)) == therapist  # the session keeps ids as text
+    assert backend.get_user(2**70) is None
+    assert backend.get_user(None) is None
+    therapist.is_active = False
+    therapist.save()
+    assert backend.get_user(therapist.pk) is None
+
+
+def test_the_fixed_session_read_gives_what_the_orm_gives():
+    from ipt_clinic.accounts.session_store import read_session_data
+
+    store = SessionStore()
+    store["answer"] = {"nested": [1, 2], "text": "café"}
+    store.save()
+    expected = Session.objects.get(session_key=store.session_key, expire_date__gt=timezone.now())
+    assert read_session_data(store.session_key) == expected.session_data
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert not Session.objects.filter(
+        session_key=store.session_key, expire_date__gt=timezone.now()
+    ).exists()
+    assert read_session_data(store.session_key) is None
+    assert read_session_data("y" * 32) is None
+
+
+def test_the_fixed_device_read_gives_what_django_otp_gives(therapist):
+    from django_otp.models import Device
+
+    from ipt_clinic.accounts.middleware import read_device
+
+    totp = TOTPDevice.objects.create(user=therapist, name="default", confirmed=True)
+    TOTPDevice.objects.filter(pk=totp.pk).update(
+        throttling_failure_timestamp=timezone.now(), throttling_failure_count=2
+    )
+    static = StaticDevice.objects.create(user=therapist, name="backup", confirmed=False)
+    for device in (totp, static):
+        expected = Device.from_persistent_id(device.persistent_id)
+        _same_values(read_device(device.persistent_id), expected)
+    legacy = f"django_otp.plugins.otp_totp.models.TOTPDevice/{totp.pk}"
+    _same_values(read_device(legacy), TOTPDevice.objects.get(pk=totp.pk))
+    for persistent_id in [
+        f"otp_totp.totpdevice/{totp.pk + 1000}",
+        "otp_totp.totpdevice/not-a-number",
+        f"otp_totp.totpdevice/{2**70}",
+        "no_such_app.device/1",
+        "accounts.user/1",
+        "garbage",
+    ]:
+        assert read_device(persistent_id) is None, persistent_id
