@@ -8,6 +8,8 @@ catalogue in locale/); a staff alert in the clinic's (settings.LANGUAGE_CODE).
 
 import hashlib
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import Header
@@ -65,9 +67,25 @@ SUBJECTS = {
 _translated: dict[tuple, str] = {}
 
 
+# The language ``render`` words a message in, set with it: the words' lookups read it here
+# rather than asking Django's translation machinery (thread- and task-local) each time.
+_wording_language: ContextVar[str | None] = ContextVar("notice_wording_language", default=None)
+
+
+@contextmanager
+def _wording_in(language: str):
+    """Django's ``translation.override(language)``, the language also kept for ``_``."""
+    with translation.override(language):
+        token = _wording_language.set(get_language())
+        try:
+            yield
+        finally:
+            _wording_language.reset(token)
+
+
 def _(message: str) -> str:
     """``gettext(message)`` in the active language, remembered."""
-    key = (get_language(), message)
+    key = (_wording_language.get() or get_language(), message)
     translated = _translated.get(key)
     if translated is None:
         translated = _translated[key] = gettext(message)
@@ -77,7 +95,7 @@ def _(message: str) -> str:
 def _date_name(names: dict, index: int) -> str:
     """A weekday's or month's name (``django.utils.dates``) in the active language,
     remembered."""
-    key = (get_language(), id(names), index)
+    key = (_wording_language.get() or get_language(), id(names), index)
     translated = _translated.get(key)
     if translated is None:
         translated = _translated[key] = str(names[index])
@@ -400,10 +418,10 @@ def render(notification: Notification, delivery: Delivery) -> Content:
     gave (``notifications.registry``); a patient's notice in the patient's language."""
     clinic = notification.clinic
     if notification.kind in STAFF_ALERT_WORDS:
-        with translation.override(settings.LANGUAGE_CODE):
+        with _wording_in(settings.LANGUAGE_CODE):
             return _staff_alert(notification.kind, str(clinic.name), delivery.url)
     patient = notification.patient
-    with translation.override(getattr(patient, "language", None) or settings.LANGUAGE_CODE):
+    with _wording_in(getattr(patient, "language", None) or settings.LANGUAGE_CODE):
         return _render_patient_notice(notification, delivery)
 
 
