@@ -120,3 +120,29 @@ def prepares_statements() -> bool:
         connection.vendor == "postgresql"
         and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
     )
+
+
+def quote(name: str) -> str:
+    """A table's or column's name quoted for this database."""
+    return connection.ops.quote_name(name)
+
+
+def table(model) -> str:
+    """``model``'s table, quoted."""
+    return quote(model._meta.db_table)
+
+
+def fetch(key: str, build, params: list) -> tuple[list, list[Columns]]:
+    """Every row of the statement ``key`` (``build`` makes it once, see ``statement``) for
+    ``params``, with its parts."""
+    sql, parts = statement(key, build)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall(), parts
+
+
+def column_holds(model, pk) -> bool:
+    """Whether ``model``'s primary-key column can hold ``pk``: an id it cannot hold finds
+    nothing, as the ORM's lookup finds nothing for it."""
+    low, high = connection.ops.integer_field_range(model._meta.pk.get_internal_type())
+    return (low is None or low <= pk) and (high is None or pk <= high)

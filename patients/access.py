@@ -8,6 +8,8 @@ missing and a record that is forbidden give the same answer: 404.
 from django.db.models import QuerySet
 from django.http import Http404
 
+from ipt_clinic import rows
+
 from .models import LifeEvent, Patient, Relationship
 
 
@@ -87,3 +89,19 @@ def get_life_event_for_user(user, life_event_id):
         user,
         life_event_id,
     )
+
+
+def scoped_record_pk(user, model, record_id) -> int:
+    """The id a fixed statement reading ``model``'s record ``record_id`` for ``user`` looks up,
+    after the refusals ``get_scoped_or_404`` makes before its query (no active user of a
+    clinic, an id that is not a number or that no column holds): ``RecordRefused`` for them."""
+    refused = RecordRefused("Not found.", model=model, record_id=record_id)
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
+        raise refused
+    try:
+        pk = int(record_id)
+    except (ValueError, TypeError):
+        raise refused from None
+    if not rows.column_holds(model, pk):
+        raise refused
+    return pk

@@ -11,11 +11,9 @@ access check) the largest of them; a fixed statement is written once per process
 (``rows.statement``).
 """
 
-from django.db import connection
-
 from ipt_clinic import rows
 from ipt_clinic.accounts.models import Clinic, User
-from patients.access import RecordRefused
+from patients.access import RecordRefused, scoped_record_pk
 from patients.models import Patient, Relationship
 
 from .models import (
@@ -36,19 +34,7 @@ _PERSON_SHOWN = ("name", "kind", "died_on")
 _STAFF_NAME = ("username", "first_name", "last_name")
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _table(model) -> str:
-    return _q(model._meta.db_table)
-
-
-def _fetch(key: str, build, params: list) -> tuple[list, list[rows.Columns]]:
-    sql, parts = rows.statement(key, build)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall(), parts
+_q, _table, _fetch = rows.quote, rows.table, rows.fetch
 
 
 # --------------------------------------------------------------------------- the course
@@ -100,19 +86,8 @@ def course_page_course(user, course_id) -> TreatmentCourse:
     with who shared it (``page_share``, likewise: ``page_share_id``) and the ``page_answered`` and
     ``page_other_courses`` flags, through the same access check as
     ``patients.access.get_scoped_or_404`` (Http404 for outsiders and missing rows)."""
+    pk = scoped_record_pk(user, TreatmentCourse, course_id)
     refused = RecordRefused("Not found.", model=TreatmentCourse, record_id=course_id)
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
-        raise refused
-    try:
-        pk = int(course_id)
-    except (ValueError, TypeError):
-        raise refused from None
-    # An id no column can hold finds nothing, as the ORM's lookup finds nothing for it.
-    lowest, highest = connection.ops.integer_field_range(
-        TreatmentCourse._meta.pk.get_internal_type()
-    )
-    if not lowest <= pk <= highest:
-        raise refused
     therapist_only = not user.is_clinic_admin
     params = [user.clinic_id, pk]
     if therapist_only:

@@ -29,20 +29,7 @@ from .models import (
     TherapySession,
 )
 
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _table(model) -> str:
-    return _q(model._meta.db_table)
-
-
-def _fetch(key: str, build, params: list) -> tuple[list, list[rows.Columns]]:
-    sql, parts = rows.statement(key, build)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall(), parts
+_q, _table, _fetch = rows.quote, rows.table, rows.fetch
 
 
 def _converted(field, value):

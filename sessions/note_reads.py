@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import connection
 
 from ipt_clinic.rows import Columns, instances, statement
+from ipt_clinic.rows import table as _table
 from patients.models import Relationship
 from phases.models import DisputeStage, Goal, ProblemArea, ProblemAreaKind, TreatmentCourse
 
@@ -23,10 +24,6 @@ from .models import Assignment, GoalReview, Measure, SessionNote, TherapySession
 from .worksheets import EarlierWorksheets, _earlier, worksheet_summary
 
 _USER_NAMES = ("username", "first_name", "last_name")
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _column(model, name: str) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ipt_clinic import rows
 from ipt_clinic.accounts.models import Clinic, User
-from patients.access import RecordRefused
+from patients.access import RecordRefused, scoped_record_pk
 from patients.models import Patient, Relationship
 from phases.models import (
     DisputeStage,
@@ -44,19 +44,7 @@ from .worksheets import worksheet_summary
 _USER_NAME = ("id", "username", "first_name", "last_name")
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _table(model) -> str:
-    return _q(model._meta.db_table)
-
-
-def _fetch(key: str, build, params: list) -> tuple[list, list[rows.Columns]]:
-    sql, parts = rows.statement(key, build)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall(), parts
+_q, _table, _fetch = rows.quote, rows.table, rows.fetch
 
 
 _START = TherapySession._meta.get_field("scheduled_start")
@@ -135,19 +123,8 @@ def session_page(session_id, user) -> tuple[TherapySession, SessionNote | None]:
     therapist and note (its focus, signer and who signed it), through the same access check
     as ``patients.access.get_scoped_or_404`` (Http404 for outsiders and missing rows); and
     its note, or None (``session.note`` is then left unread: the page asks for neither)."""
+    pk = scoped_record_pk(user, TherapySession, session_id)
     refused = RecordRefused("Not found.", model=TherapySession, record_id=session_id)
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.clinic_id is None:
-        raise refused
-    try:
-        pk = int(session_id)
-    except (ValueError, TypeError):
-        raise refused from None
-    # An id no column can hold finds nothing, as the ORM's lookup finds nothing for it.
-    lowest, highest = connection.ops.integer_field_range(
-        TherapySession._meta.pk.get_internal_type()
-    )
-    if not lowest <= pk <= highest:
-        raise refused
     therapist_only = not user.is_clinic_admin
     params = [SessionStatus.SCHEDULED.value, _datetime(timezone.now()), user.clinic_id, pk]
     if therapist_only:

@@ -51,12 +51,7 @@ class ClinicModelBackend(ModelBackend):
             user_id = pk.to_python(user_id)
         except ValidationError:  # a session naming no valid id: no user
             return None
-        low, high = connection.ops.integer_field_range(pk.get_internal_type())
-        if (
-            user_id is None
-            or not (low is None or low <= user_id)
-            or not (high is None or user_id <= high)
-        ):
+        if user_id is None or not rows.column_holds(get_user_model(), user_id):
             return None  # as the ORM answers an id outside the column's range: no such row
         user = read_user_with_clinic(user_id)
         if user is None:

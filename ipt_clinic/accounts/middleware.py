@@ -249,8 +249,7 @@ def read_device(persistent_id: str):
         return None
     if not issubclass(model, Device):
         return None
-    low, high = connection.ops.integer_field_range(model._meta.pk.get_internal_type())
-    if (low is not None and pk < low) or (high is not None and pk > high):
+    if not rows.column_holds(model, pk):
         return None  # as the ORM answers an id outside the column's range: no such row
     sql, parts = rows.statement(
         f"otp-device:{model._meta.label_lower}", lambda: _device_statement(model)
